@@ -1,0 +1,134 @@
+//! The contract every pane fulfils. A pane owns its state, handles its own actions and draws
+//! itself; what it shares with the rest of the app comes in through [`Shared`].
+
+use ratatui::Frame;
+use ratatui::crossterm::event::KeyEvent;
+use ratatui::layout::Rect;
+
+use super::db::{DbReply, DbWorker};
+use super::theme::Theme;
+use crate::Clock;
+
+/// The panes, in the order of their number keys (`0` Today, `1` Search, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PaneId {
+    Today,
+    Search,
+    Renewals,
+    Onboarding,
+    Escalations,
+}
+
+impl PaneId {
+    pub const ALL: [PaneId; 5] = [
+        PaneId::Today,
+        PaneId::Search,
+        PaneId::Renewals,
+        PaneId::Onboarding,
+        PaneId::Escalations,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            PaneId::Today => "Today",
+            PaneId::Search => "Search",
+            PaneId::Renewals => "Renewals",
+            PaneId::Onboarding => "Onboarding",
+            PaneId::Escalations => "Escalations",
+        }
+    }
+
+    /// The section of the keymap TOML that holds this pane's own bindings.
+    pub fn keymap_section(self) -> &'static str {
+        match self {
+            PaneId::Today => "today",
+            PaneId::Search => "search",
+            PaneId::Renewals => "renewals",
+            PaneId::Onboarding => "onboarding",
+            PaneId::Escalations => "escalations",
+        }
+    }
+}
+
+/// One thing a pane can do, named as in the keymap. The `?` help and the key-hint line are both
+/// built from these lists plus the keymap, so they cannot drift from what the keys really do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Command {
+    /// The action's name in the keymap section, e.g. `log_contact`.
+    pub action: &'static str,
+    /// What it does, for help: "log a contact attempt".
+    pub description: &'static str,
+    /// Shown in the key-hint line at the bottom (keep to the few most used).
+    pub hint: bool,
+}
+
+/// What reaches a pane: an action the keymap resolved, or a raw key while the pane is taking text
+/// (a dialog, a filter, an editor: see [`Pane::wants_raw_keys`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaneInput {
+    Action(&'static str),
+    Key(KeyEvent),
+}
+
+/// What a pane asks of the app after handling input or a reply.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Effect {
+    #[default]
+    None,
+    /// Open the member view on this contact (rollcall id).
+    OpenMember(i64),
+    /// Start a new escalation filled in from this member (contact id, membership id).
+    Escalate {
+        contact_id: i64,
+        membership_id: Option<i64>,
+    },
+    SwitchPane(PaneId),
+    /// A one-line message for the status bar (no personal data: it may be read over a shoulder,
+    /// but it is never logged).
+    Status(String),
+    /// The store changed: other panes should refresh when next shown.
+    DataChanged,
+}
+
+/// What panes share, passed in explicitly on every call.
+pub struct Shared<'a> {
+    pub clock: &'a Clock,
+    pub theme: &'a Theme,
+    pub db: &'a DbWorker,
+    /// The store was opened `--read-only`: panes should refuse edits up front.
+    pub read_only: bool,
+}
+
+pub trait Pane {
+    fn id(&self) -> PaneId;
+
+    /// Everything this pane can do, in the order help lists it.
+    fn commands(&self) -> &'static [Command];
+
+    /// Reload from the store (through `shared.db`, never blocking). Called when the pane is first
+    /// shown, after an import, and after another pane changed data.
+    fn refresh(&mut self, shared: &Shared);
+
+    /// Handle one input. Common list actions (`up`, `down`, `top`, `bottom`, `page_up`,
+    /// `page_down`, `half_page_down`, `half_page_up`, `select`, `open`, `back`, `filter`) arrive as
+    /// actions too; a pane ignores those it has no use for.
+    fn handle(&mut self, input: PaneInput, shared: &Shared) -> Effect;
+
+    /// A reply to a job this pane sent to the DB worker.
+    fn on_reply(&mut self, reply: DbReply, shared: &Shared) -> Effect;
+
+    fn draw(&mut self, frame: &mut Frame, area: Rect, shared: &Shared);
+
+    /// True while the pane is taking text or a dialog is open: every key then reaches the pane raw
+    /// (Esc included), and global keys like `q` do not fire.
+    fn wants_raw_keys(&self) -> bool {
+        false
+    }
+
+    /// Serialisable state to restore at next start (filters, selection). JSON.
+    fn save_state(&self) -> Option<String> {
+        None
+    }
+
+    fn restore_state(&mut self, _state: &str) {}
+}

@@ -1,0 +1,81 @@
+//! The command line: global options, subcommands, and the context every command runs in.
+//!
+//! Each subcommand lives in its own file with its `Args` and a `run` function, so the commands
+//! stay small and the dispatch below stays a table.
+
+mod context;
+
+pub use context::{Ctx, config_dir, data_dir};
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+
+/// A keyboard-driven workbench for membership teams, on a local copy of the CRM.
+#[derive(Debug, Parser)]
+#[command(name = "rollcall", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Options every command takes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GlobalArgs {
+    /// The database file [default: rollcall.db in the platform data directory]
+    #[arg(long, global = true, env = "ROLLCALL_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// The as-of date every date rule works to [default: the real date]
+    #[arg(long, global = true, env = "ROLLCALL_TODAY", value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub today: Option<NaiveDate>,
+    /// The staff member recorded on changes [default: the OS user]
+    #[arg(long, global = true, env = "ROLLCALL_USER", value_name = "NAME", value_parser = parse_user)]
+    pub user: Option<String>,
+    /// Look, don't touch: every write is refused
+    #[arg(long, global = true, env = "ROLLCALL_READ_ONLY")]
+    pub read_only: bool,
+    /// Make the database files owner-only (0600) if other users can read them
+    #[arg(long, global = true)]
+    pub fix_permissions: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {}
+
+/// Parses the arguments and runs the command; the binary's whole `main`.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("rollcall: error: {err:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let ctx = Ctx::from_args(&cli.global)?;
+    match cli.command {
+        None => crate::app::run(&ctx),
+        Some(command) => match command {},
+    }
+}
+
+/// `--today` and dates in other options: ISO only, so a command line is never ambiguous.
+pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("`{s}` is not a date; write it as YYYY-MM-DD, e.g. 2026-11-23"))
+}
+
+fn parse_user(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    if s.is_empty() || s.len() > 64 || s.chars().any(char::is_control) {
+        return Err("a staff name is 1 to 64 printable characters".into());
+    }
+    Ok(s.to_owned())
+}

@@ -1,0 +1,1 @@
+//! Writing files staff hand on: CSV lists and the CRM activity write-back.

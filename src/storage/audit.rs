@@ -1,0 +1,77 @@
+//! The audit trail: every change made in rollcall, with who, when, what, before and after.
+//!
+//! Writes go through [`record`] inside the same transaction as the change, so a change and its
+//! audit line land together or not at all.
+
+use rusqlite::{Connection, params};
+use serde::Serialize;
+
+use crate::Clock;
+
+/// One change to record. `before`/`after` are JSON snapshots of the changed row (None for
+/// inserts/deletes respectively).
+pub struct Change<'a> {
+    pub action: &'a str,
+    pub entity: &'a str,
+    pub entity_id: Option<i64>,
+    pub contact_id: Option<i64>,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+pub fn record(conn: &Connection, clock: &Clock, change: Change<'_>) -> rusqlite::Result<i64> {
+    conn.execute(
+        "INSERT INTO audit_log (at, staff, action, entity, entity_id, contact_id, before, after)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            clock.now_rfc3339(),
+            clock.user,
+            change.action,
+            change.entity,
+            change.entity_id,
+            change.contact_id,
+            change.before.map(|v| v.to_string()),
+            change.after.map(|v| v.to_string()),
+        ],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AuditLine {
+    pub id: i64,
+    pub at: String,
+    pub staff: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: Option<i64>,
+    pub contact_id: Option<i64>,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// Audit lines, oldest first, optionally for one contact and/or since a date (YYYY-MM-DD).
+pub fn lines(
+    conn: &Connection,
+    contact_id: Option<i64>,
+    since: Option<&str>,
+) -> rusqlite::Result<Vec<AuditLine>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, at, staff, action, entity, entity_id, contact_id, before, after FROM audit_log
+         WHERE (?1 IS NULL OR contact_id = ?1) AND (?2 IS NULL OR at >= ?2) ORDER BY id",
+    )?;
+    stmt.query_map(params![contact_id, since], |r| {
+        Ok(AuditLine {
+            id: r.get(0)?,
+            at: r.get(1)?,
+            staff: r.get(2)?,
+            action: r.get(3)?,
+            entity: r.get(4)?,
+            entity_id: r.get(5)?,
+            contact_id: r.get(6)?,
+            before: r.get(7)?,
+            after: r.get(8)?,
+        })
+    })?
+    .collect()
+}

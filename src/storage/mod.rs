@@ -1,0 +1,288 @@
+//! Storage: the SQLite database, its schema and migrations, and the queries the rest of rollcall
+//! runs against it.
+//!
+//! Every connection goes through [`Store::open`], which sets WAL, foreign keys and a busy timeout,
+//! creates the file owner-only and applies migrations. A database written by a newer rollcall is
+//! refused rather than touched.
+
+pub mod audit;
+mod permissions;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+
+pub use permissions::{PermissionProblem, check_permissions, fix_permissions};
+
+/// Schema migrations, applied in order. `PRAGMA user_version` holds how many have run.
+const MIGRATIONS: &[&str] = &[include_str!("schema_v1.sql")];
+
+/// The schema version this binary writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// How long a writer waits for another process's write to finish before giving up.
+/// Imports hold the write lock for seconds, so this is generous.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{path}: not a rollcall database (or it is damaged): {detail}")]
+    NotADatabase { path: PathBuf, detail: String },
+    #[error(
+        "{path}: this database has schema version {found}, but this rollcall only knows up to \
+         {known}; upgrade rollcall to open it (nothing was changed)"
+    )]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error("{path}: no database here; run `rollcall import` or `rollcall demo` first")]
+    Missing { path: PathBuf },
+    #[error(
+        "{path}: the database is readable or writable by other users ({detail}); member data must \
+         be owner-only. Run again with --fix-permissions to make it so"
+    )]
+    Exposed { path: PathBuf, detail: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("database is in read-only mode (--read-only): {0} was refused")]
+    ReadOnly(String),
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// How a store is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// Create the file (owner-only) if missing, migrate, allow writes.
+    ReadWrite,
+    /// The file must exist; every write is refused by SQLite itself.
+    ReadOnly,
+}
+
+/// An open rollcall database, with the identity of the staff member acting on it.
+pub struct Store {
+    pub conn: Connection,
+    path: PathBuf,
+    mode: OpenMode,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`.
+    pub fn open(path: &Path, mode: OpenMode) -> Result<Store> {
+        let exists = path.exists();
+        if !exists && mode == OpenMode::ReadOnly {
+            return Err(StoreError::Missing {
+                path: path.to_owned(),
+            });
+        }
+        if !exists {
+            permissions::create_owner_only(path)?;
+        }
+        if let Some(problem) = check_permissions(path)? {
+            return Err(StoreError::Exposed {
+                path: path.to_owned(),
+                detail: problem.to_string(),
+            });
+        }
+        let flags = match mode {
+            OpenMode::ReadWrite => OpenFlags::SQLITE_OPEN_READ_WRITE,
+            OpenMode::ReadOnly => OpenFlags::SQLITE_OPEN_READ_ONLY,
+        } | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| not_a_db(path, e))?;
+        let mut store = Store {
+            conn,
+            path: path.to_owned(),
+            mode,
+        };
+        store.configure()?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// A private in-memory database (tests and benchmarks).
+    pub fn open_in_memory() -> Result<Store> {
+        let conn = Connection::open_in_memory()?;
+        let mut store = Store {
+            conn,
+            path: PathBuf::from(":memory:"),
+            mode: OpenMode::ReadWrite,
+        };
+        store.configure()?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn is_read_only(&self) -> bool {
+        self.mode == OpenMode::ReadOnly
+    }
+
+    /// Fails with a clear message when the store is read-only; call before any write.
+    pub fn ensure_writable(&self, what: &str) -> Result<()> {
+        if self.is_read_only() {
+            return Err(StoreError::ReadOnly(what.to_owned()));
+        }
+        Ok(())
+    }
+
+    fn configure(&mut self) -> Result<()> {
+        let path = self.path.clone();
+        self.conn.busy_timeout(BUSY_TIMEOUT)?;
+        // The first read of a file that is not SQLite fails here, before anything is written.
+        let _: i64 = self
+            .conn
+            .query_row("PRAGMA schema_version", [], |r| r.get(0))
+            .map_err(|e| not_a_db(&path, e))?;
+        if self.mode == OpenMode::ReadWrite && path.as_os_str() != ":memory:" {
+            let _: String = self
+                .conn
+                .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+            self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        }
+        self.conn.pragma_update(None, "foreign_keys", "ON")?;
+        Ok(())
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                path: self.path.clone(),
+                found: version,
+                known: SCHEMA_VERSION,
+            });
+        }
+        if version == SCHEMA_VERSION {
+            return Ok(());
+        }
+        if version > 0 || !self.is_empty_database()? {
+            // An existing rollcall database that needs upgrading, or a foreign SQLite file.
+            if version == 0 {
+                return Err(StoreError::NotADatabase {
+                    path: self.path.clone(),
+                    detail: "it is an SQLite database, but not one rollcall made".into(),
+                });
+            }
+        }
+        if self.mode == OpenMode::ReadOnly {
+            return Err(StoreError::ReadOnly(format!(
+                "upgrading the schema from version {version} to {SCHEMA_VERSION}"
+            )));
+        }
+        let tx = self.conn.transaction()?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn is_empty_database(&self) -> Result<bool> {
+        let any: Option<String> = self
+            .conn
+            .query_row("SELECT name FROM sqlite_master LIMIT 1", [], |r| r.get(0))
+            .optional()?;
+        Ok(any.is_none())
+    }
+
+    /// The finish time and as-of date of the last completed import, if any.
+    pub fn last_import(&self) -> Result<Option<(String, String)>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT finished_at, as_of FROM import_runs WHERE finished_at IS NOT NULL
+                 ORDER BY id DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+    }
+}
+
+fn not_a_db(path: &Path, e: rusqlite::Error) -> StoreError {
+    StoreError::NotADatabase {
+        path: path.to_owned(),
+        detail: e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn creates_owner_only_and_migrates() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/rollcall.db");
+        let store = Store::open(&path, OpenMode::ReadWrite).unwrap();
+        let v: i64 = store
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+        assert_eq!(check_permissions(&path).unwrap(), None);
+        drop(store);
+        // Reopening is a no-op.
+        Store::open(&path, OpenMode::ReadWrite).unwrap();
+    }
+
+    #[test]
+    fn refuses_a_newer_database_without_changing_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.db");
+        let store = Store::open(&path, OpenMode::ReadWrite).unwrap();
+        store
+            .conn
+            .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+        drop(store);
+        let before = std::fs::read(&path).unwrap();
+        let err = Store::open(&path, OpenMode::ReadWrite).err().unwrap();
+        assert!(matches!(err, StoreError::TooNew { .. }), "{err}");
+        assert!(err.to_string().contains("upgrade rollcall"));
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+    }
+
+    #[test]
+    fn refuses_a_file_that_is_not_a_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("notes.db");
+        std::fs::write(&path, b"Contact ID,Name\n1,Someone\n").unwrap();
+        permissions::make_owner_only(&path).unwrap();
+        let err = Store::open(&path, OpenMode::ReadWrite).err().unwrap();
+        assert!(matches!(err, StoreError::NotADatabase { .. }), "{err}");
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            b"Contact ID,Name\n1,Someone\n"
+        );
+    }
+
+    #[test]
+    fn read_only_refuses_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.db");
+        drop(Store::open(&path, OpenMode::ReadWrite).unwrap());
+        let store = Store::open(&path, OpenMode::ReadOnly).unwrap();
+        assert!(store.ensure_writable("logging a call").is_err());
+        assert!(
+            store
+                .conn
+                .execute("INSERT INTO ui_state VALUES ('a','b','c')", [])
+                .is_err()
+        );
+    }
+}
