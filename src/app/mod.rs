@@ -5,6 +5,7 @@
 
 pub mod db;
 pub mod pane;
+pub mod panes;
 pub mod theme;
 
 use std::process::ExitCode;

@@ -3,7 +3,20 @@
 //! Each subcommand lives in its own file with its `Args` and a `run` function, so the commands
 //! stay small and the dispatch below stays a table.
 
+mod audit;
 mod context;
+mod demo;
+mod escalate;
+mod escalations;
+mod export;
+mod forget;
+mod generate;
+mod import_cmd;
+mod imports;
+mod onboarding;
+mod renewals;
+mod search;
+mod stats;
 
 pub use context::{Ctx, config_dir, data_dir};
 
@@ -44,7 +57,34 @@ pub struct GlobalArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Bring the database into step with CRM export files
+    Import(import_cmd::Args),
+    /// List past imports with their counts and rejected rows
+    Imports(imports::Args),
+    /// Write a realistic synthetic CRM export to stdout
+    Generate(generate::Args),
+    /// Build a demo database from a generated export and open the app on it
+    Demo(demo::Args),
+    /// Find members, as the app's search does
+    Search(search::Args),
+    /// The renewals queue: who is due and who has lapsed
+    Renewals(renewals::Args),
+    /// The onboarding queue: new members and their steps
+    Onboarding(onboarding::Args),
+    /// List escalations
+    Escalations(escalations::Args),
+    /// Open an escalation from a script and print its id
+    Escalate(escalate::Args),
+    /// Team figures: members, joiners and leavers, renewal rate
+    Stats(stats::Args),
+    /// Write activities back for the CRM, or member lists to hand on
+    Export(export::Args),
+    /// The audit trail of changes made in rollcall
+    Audit(audit::Args),
+    /// Erase a person completely (a data protection erasure request)
+    Forget(forget::Args),
+}
 
 /// Parses the arguments and runs the command; the binary's whole `main`.
 pub fn main() -> ExitCode {
@@ -62,7 +102,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let ctx = Ctx::from_args(&cli.global)?;
     match cli.command {
         None => crate::app::run(&ctx),
-        Some(command) => match command {},
+        Some(command) => match command {
+            Command::Import(args) => import_cmd::run(&ctx, args),
+            Command::Imports(args) => imports::run(&ctx, args),
+            Command::Generate(args) => generate::run(&ctx, args),
+            Command::Demo(args) => demo::run(&ctx, args),
+            Command::Search(args) => search::run(&ctx, args),
+            Command::Renewals(args) => renewals::run(&ctx, args),
+            Command::Onboarding(args) => onboarding::run(&ctx, args),
+            Command::Escalations(args) => escalations::run(&ctx, args),
+            Command::Escalate(args) => escalate::run(&ctx, args),
+            Command::Stats(args) => stats::run(&ctx, args),
+            Command::Export(args) => export::run(&ctx, args),
+            Command::Audit(args) => audit::run(&ctx, args),
+            Command::Forget(args) => forget::run(&ctx, args),
+        },
     }
 }
 

@@ -5,3 +5,6 @@ pub mod dates;
 pub mod membership;
 
 pub use membership::{ContactFlags, MemberStatus};
+pub mod escalation;
+pub mod onboarding;
+pub mod renewal;

@@ -6,7 +6,12 @@
 //! refused rather than touched.
 
 pub mod audit;
+pub mod escalations;
+pub mod member;
+pub mod onboarding;
 mod permissions;
+pub mod renewals;
+pub mod stats;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -1,0 +1,12 @@
+//! `rollcall escalations`: list escalations.
+
+use std::process::ExitCode;
+
+use super::Ctx;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(_ctx: &Ctx, _args: Args) -> anyhow::Result<ExitCode> {
+    anyhow::bail!("`rollcall escalations` is not built yet")
+}

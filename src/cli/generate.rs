@@ -1,0 +1,12 @@
+//! `rollcall generate`: write a realistic synthetic CRM export to stdout.
+
+use std::process::ExitCode;
+
+use super::Ctx;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(_ctx: &Ctx, _args: Args) -> anyhow::Result<ExitCode> {
+    anyhow::bail!("`rollcall generate` is not built yet")
+}
