@@ -13,4 +13,5 @@ pub mod search;
 pub mod storage;
 
 mod clock;
+pub mod config;
 pub use clock::Clock;

@@ -7,6 +7,7 @@ pub mod db;
 pub mod pane;
 pub mod panes;
 pub mod theme;
+pub mod widgets;
 
 use std::process::ExitCode;
 

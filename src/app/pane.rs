@@ -8,6 +8,10 @@ use ratatui::layout::Rect;
 use super::db::{DbReply, DbWorker};
 use super::theme::Theme;
 use crate::Clock;
+use crate::config::Config;
+
+/// Wakes the event loop from another thread (a search result, a finished job) so it redraws.
+pub type Waker = std::sync::Arc<dyn Fn() + Send + Sync>;
 
 /// The panes, in the order of their number keys (`0` Today, `1` Search, ...).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -82,6 +86,8 @@ pub enum Effect {
         contact_id: i64,
         membership_id: Option<i64>,
     },
+    /// Add this contact to the onboarding queue by hand (from the member view).
+    AddToOnboarding(i64),
     SwitchPane(PaneId),
     /// A one-line message for the status bar (no personal data: it may be read over a shoulder,
     /// but it is never logged).
@@ -95,6 +101,9 @@ pub struct Shared<'a> {
     pub clock: &'a Clock,
     pub theme: &'a Theme,
     pub db: &'a DbWorker,
+    pub config: &'a Config,
+    /// For panes that run their own background threads (search).
+    pub waker: &'a Waker,
     /// The store was opened `--read-only`: panes should refuse edits up front.
     pub read_only: bool,
 }
@@ -131,4 +140,19 @@ pub trait Pane {
     }
 
     fn restore_state(&mut self, _state: &str) {}
+
+    /// The escalations pane opens its editor for a new escalation about this member; the app
+    /// calls this after switching to it on [`Effect::Escalate`]. Other panes ignore it.
+    fn start_escalation(
+        &mut self,
+        _contact_id: i64,
+        _membership_id: Option<i64>,
+        _shared: &Shared,
+    ) {
+    }
+
+    /// The onboarding pane adds this contact by hand on [`Effect::AddToOnboarding`].
+    fn add_to_onboarding(&mut self, _contact_id: i64, _shared: &Shared) -> Effect {
+        Effect::None
+    }
 }

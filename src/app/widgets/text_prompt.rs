@@ -1,0 +1,128 @@
+//! A popup that asks for one piece of text (a note, a date, a name), on ratatui-textarea so that
+//! cursor movement, word jumps and deletion behave as in any editor. `multi_line` prompts take
+//! `Alt-Enter`/`Ctrl-J` for a new line; `Enter` submits, `Esc` cancels.
+
+use ratatui::Frame;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::layout::Rect;
+use ratatui::widgets::{Block, Borders, Clear};
+use ratatui_textarea::TextArea;
+
+use super::centered;
+use crate::app::theme::Theme;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PromptOutcome {
+    Editing,
+    Submitted(String),
+    Cancelled,
+}
+
+pub struct TextPrompt {
+    title: String,
+    area: TextArea<'static>,
+    multi_line: bool,
+    /// Shown under the title when the last submission was refused (e.g. "not a date").
+    error: Option<String>,
+}
+
+impl TextPrompt {
+    pub fn new(title: impl Into<String>) -> TextPrompt {
+        TextPrompt {
+            title: title.into(),
+            area: TextArea::default(),
+            multi_line: false,
+            error: None,
+        }
+    }
+
+    pub fn multi_line(mut self) -> TextPrompt {
+        self.multi_line = true;
+        self
+    }
+
+    pub fn with_text(mut self, text: &str) -> TextPrompt {
+        self.area = TextArea::new(text.lines().map(str::to_owned).collect());
+        self.area.move_cursor(ratatui_textarea::CursorMove::End);
+        self
+    }
+
+    /// Keep the prompt open and say why its text was refused.
+    pub fn refuse(&mut self, why: impl Into<String>) {
+        self.error = Some(why.into());
+    }
+
+    pub fn handle(&mut self, key: KeyEvent) -> PromptOutcome {
+        let newline = key.code == KeyCode::Enter && key.modifiers.contains(KeyModifiers::ALT)
+            || key.code == KeyCode::Char('j') && key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Esc => PromptOutcome::Cancelled,
+            _ if newline && self.multi_line => {
+                self.area.insert_newline();
+                PromptOutcome::Editing
+            }
+            KeyCode::Enter => PromptOutcome::Submitted(self.area.lines().join("\n")),
+            _ => {
+                self.error = None;
+                self.area.input(key);
+                PromptOutcome::Editing
+            }
+        }
+    }
+
+    pub fn draw(&mut self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let height = if self.multi_line { 10 } else { 3 };
+        let rect = centered(area, 64, height);
+        frame.render_widget(Clear, rect);
+        let mut block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(theme.border)
+            .title(format!(" {} ", self.title));
+        if let Some(err) = &self.error {
+            block = block.title_bottom(ratatui::text::Line::styled(
+                format!(" {err} "),
+                theme.danger,
+            ));
+        }
+        self.area.set_block(block);
+        self.area.set_cursor_line_style(theme.base);
+        frame.render_widget(&self.area, rect);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn typing_editing_and_submitting() {
+        let mut p = TextPrompt::new("Note");
+        for c in "Rang twice".chars() {
+            p.handle(key(KeyCode::Char(c)));
+        }
+        p.handle(key(KeyCode::Backspace));
+        p.handle(key(KeyCode::Home));
+        p.handle(key(KeyCode::Char('>')));
+        assert_eq!(
+            p.handle(key(KeyCode::Enter)),
+            PromptOutcome::Submitted(">Rang twic".into())
+        );
+        assert_eq!(p.handle(key(KeyCode::Esc)), PromptOutcome::Cancelled);
+    }
+
+    #[test]
+    fn multi_line_takes_alt_enter() {
+        let mut p = TextPrompt::new("Description").multi_line();
+        p.handle(key(KeyCode::Char('a')));
+        p.handle(KeyEvent::new(KeyCode::Enter, KeyModifiers::ALT));
+        p.handle(key(KeyCode::Char('b')));
+        assert_eq!(
+            p.handle(key(KeyCode::Enter)),
+            PromptOutcome::Submitted("a\nb".into())
+        );
+    }
+}

@@ -1,0 +1,126 @@
+//! `config.toml` in the platform config directory: the few settings an organisation changes.
+//! Every key is optional; a missing file means all defaults. Unknown keys are refused so that a
+//! typo does not silently fall back to a default.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub renewals: RenewalsConfig,
+    pub onboarding: OnboardingConfig,
+    pub escalations: EscalationsConfig,
+    pub ui: UiConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct RenewalsConfig {
+    /// "Due": end date from today to this many days ahead, both included.
+    pub due_within_days: u32,
+    /// "Lapsed": end date in this many days before today.
+    pub lapsed_within_days: u32,
+}
+
+impl Default for RenewalsConfig {
+    fn default() -> Self {
+        RenewalsConfig {
+            due_within_days: 30,
+            lapsed_within_days: 90,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct OnboardingConfig {
+    /// Members who joined within this many days enter the queue.
+    pub window_days: u32,
+    /// A steps file replacing the default path (see assets/onboarding.toml).
+    pub steps_file: Option<PathBuf>,
+}
+
+impl Default for OnboardingConfig {
+    fn default() -> Self {
+        OnboardingConfig {
+            window_days: 90,
+            steps_file: None,
+        }
+    }
+}
+
+/// Working-day targets by priority.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct EscalationsConfig {
+    pub urgent_days: u32,
+    pub high_days: u32,
+    pub normal_days: u32,
+    pub low_days: u32,
+}
+
+impl Default for EscalationsConfig {
+    fn default() -> Self {
+        EscalationsConfig {
+            urgent_days: 1,
+            high_days: 3,
+            normal_days: 10,
+            low_days: 20,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct UiConfig {
+    /// Capture the mouse (off by default so terminal selection keeps working).
+    pub mouse: bool,
+    /// `default`, `high-contrast`, or a path to a theme TOML.
+    pub theme: Option<String>,
+}
+
+impl Config {
+    /// `config.toml` from the config directory, or defaults when there is none.
+    pub fn load_default() -> Result<Config> {
+        match crate::cli::config_dir() {
+            Some(dir) if dir.join("config.toml").exists() => Config::load(&dir.join("config.toml")),
+            _ => Ok(Config::default()),
+        }
+    }
+
+    pub fn load(path: &Path) -> Result<Config> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        Config::parse(&text).with_context(|| format!("{}", path.display()))
+    }
+
+    /// Parses config text; errors name the line and column and the key that is wrong.
+    pub fn parse(text: &str) -> Result<Config> {
+        toml::from_str(text).map_err(|e| anyhow::anyhow!("{}", e.to_string().trim_end()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_is_defaults_and_keys_override() {
+        assert_eq!(Config::parse("").unwrap(), Config::default());
+        let c = Config::parse("[renewals]\ndue_within_days = 45\n").unwrap();
+        assert_eq!(c.renewals.due_within_days, 45);
+        assert_eq!(c.renewals.lapsed_within_days, 90);
+    }
+
+    #[test]
+    fn a_typo_is_refused_with_where_it_is() {
+        let err = Config::parse("[renewals]\ndue_days = 45\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 2"), "{err}");
+        assert!(err.contains("due_days"), "{err}");
+    }
+}
