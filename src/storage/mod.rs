@@ -6,6 +6,7 @@
 //! refused rather than touched.
 
 pub mod audit;
+pub mod erase;
 pub mod escalations;
 pub mod member;
 pub mod onboarding;
