@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 
 use super::Ctx;
-use crate::storage::erase::{self, ForgetReport, Lookup};
+use crate::storage::erase::{self, ForgetReport, Lookup, Wipe};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -118,11 +118,16 @@ fn print_report(report: &ForgetReport) {
             list.join(", ")
         );
     }
-    if !report.wiped_from_disk {
-        println!(
-            "Another rollcall has the database open: the erased data leaves the file on disk \
-             once it closes."
-        );
+    match &report.wipe {
+        Wipe::Done => {}
+        Wipe::Busy => println!(
+            "Another rollcall has the database open: old copies of the erased rows leave the \
+             file on disk once it closes."
+        ),
+        Wipe::Failed(why) => println!(
+            "Compacting the file failed ({why}): old copies of the erased rows may remain in its \
+             free space until the next `rollcall forget` compacts it."
+        ),
     }
     println!(
         "The CRM must erase them too. Until it does, imports skip this contact and say so \

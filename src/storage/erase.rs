@@ -114,9 +114,9 @@ pub struct ForgetReport {
     /// Records about other people whose free text mentions this person: rollcall does not
     /// rewrite other people's records, so staff should review them.
     pub mentions: Vec<Mention>,
-    /// False when another process kept the WAL from being fully checkpointed: the erased bytes
-    /// leave the disk once that process closes the database.
-    pub wiped_from_disk: bool,
+    /// Whether the file was compacted and its WAL emptied, so no old copy of the erased rows
+    /// remains on disk; see [`Wipe`].
+    pub wipe: Wipe,
 }
 
 /// The text that identifies a person, used to find mentions of them outside their own records.
@@ -258,7 +258,7 @@ pub fn forget(store: &mut Store, clock: &Clock, contact_id: i64) -> Result<Forge
     let erased = erase_in_transaction(&mut store.conn, clock, contact_id);
     store.conn.pragma_update(None, "secure_delete", previous)?;
     let mut report = erased?;
-    report.wiped_from_disk = wipe_free_space(&store.conn)?;
+    report.wipe = wipe_free_space(&store.conn)?;
     Ok(report)
 }
 
@@ -311,7 +311,7 @@ fn erase_in_transaction(
         erased,
         audit_lines_redacted,
         mentions,
-        wiped_from_disk: false,
+        wipe: Wipe::Done,
     })
 }
 
@@ -539,15 +539,33 @@ fn find_mentions(conn: &Connection, who: &Identifiers) -> Result<Vec<Mention>> {
 /// rest to them.
 const WIPE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// What became of the old copies of the erased rows in the file. The erase itself is committed
+/// in every case, and `secure_delete` has already zeroed the rows it deleted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Wipe {
+    /// The file was rewritten without free space and the WAL emptied.
+    Done,
+    /// Another connection was using the database: the old page images leave the file at the
+    /// next checkpoint, when it closes.
+    Busy,
+    /// Compacting failed (e.g. no room for VACUUM's temporary copy); old versions of rows may
+    /// remain in free space until the file is next compacted.
+    Failed(String),
+}
+
 /// Rewrites the file without free space (old versions of updated rows linger there otherwise)
-/// and truncates the WAL. Returns false when another connection kept this from completing:
-/// the erase itself is committed either way, and `secure_delete` has already zeroed the freed
-/// rows; the old page images leave the file at the next checkpoint, when that connection closes.
-fn wipe_free_space(conn: &Connection) -> Result<bool> {
+/// and truncates the WAL.
+fn wipe_free_space(conn: &Connection) -> Result<Wipe> {
     conn.busy_timeout(WIPE_WAIT)?;
-    let wiped = conn.execute_batch("VACUUM").is_ok() && checkpoint(conn)?;
+    let wipe = match conn.execute_batch("VACUUM") {
+        Ok(()) if checkpoint(conn)? => Wipe::Done,
+        Ok(()) => Wipe::Busy,
+        Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) => Wipe::Busy,
+        Err(e) => Wipe::Failed(e.to_string()),
+    };
     conn.busy_timeout(super::BUSY_TIMEOUT)?;
-    Ok(wiped)
+    Ok(wipe)
 }
 
 fn checkpoint(conn: &Connection) -> Result<bool> {
