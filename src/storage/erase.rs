@@ -381,7 +381,8 @@ fn delete_activity_keys(conn: &Connection, scope: &Scope) -> Result<usize> {
 }
 
 /// Deletes the audit lines about the person: by contact, by any of their records, and any line
-/// holding their CRM id as a field.
+/// holding their CRM id as a field. A line that names another contact is that contact's and is
+/// only redacted (below), never deleted here.
 fn delete_audit_lines(conn: &Connection, scope: &Scope, who: &Identifiers) -> Result<u64> {
     let mut deleted = conn.execute(
         "DELETE FROM audit_log WHERE contact_id = ?1",
@@ -393,10 +394,12 @@ fn delete_audit_lines(conn: &Connection, scope: &Scope, who: &Identifiers) -> Re
         }
         deleted += conn.execute(
             "DELETE FROM audit_log WHERE entity IN (SELECT value FROM json_each(?1))
-             AND entity_id IN (SELECT value FROM json_each(?2))",
+             AND entity_id IN (SELECT value FROM json_each(?2))
+             AND (contact_id IS NULL OR contact_id = ?3)",
             params![
                 serde_json::to_string(entities).expect("names serialise"),
-                id_list(ids)
+                id_list(ids),
+                scope.contact
             ],
         )? as u64;
     }
@@ -405,8 +408,8 @@ fn delete_audit_lines(conn: &Connection, scope: &Scope, who: &Identifiers) -> Re
         serde_json::to_string(&who.crm_id).expect("string serialises")
     );
     deleted += conn.execute(
-        "DELETE FROM audit_log WHERE instr(coalesce(before, ''), ?1) > 0
-         OR instr(coalesce(after, ''), ?1) > 0",
+        "DELETE FROM audit_log WHERE contact_id IS NULL
+         AND (instr(coalesce(before, ''), ?1) > 0 OR instr(coalesce(after, ''), ?1) > 0)",
         [&crm_field],
     )? as u64;
     Ok(deleted)
