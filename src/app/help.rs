@@ -170,7 +170,7 @@ impl HelpView {
     }
 
     pub fn draw(&mut self, frame: &mut Frame, area: Rect, sections: &[HelpSection], theme: &Theme) {
-        let rect = centered(area, 76, area.height.saturating_sub(2));
+        let rect = centered(area, 76, area.height);
         frame.render_widget(Clear, rect);
         let lines = HelpView::lines(sections, theme);
         self.page = rect.height.saturating_sub(2) as usize;

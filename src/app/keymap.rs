@@ -49,11 +49,11 @@ pub const GLOBAL_ACTIONS: &[Command] = &[
     cmd("quit", "quit (state is kept for next time)", true),
     cmd("next_pane", "next pane", false),
     cmd("prev_pane", "previous pane", false),
-    cmd("pane_0", "Today", false),
-    cmd("pane_1", "Search", false),
-    cmd("pane_2", "Renewals", false),
-    cmd("pane_3", "Onboarding", false),
-    cmd("pane_4", "Escalations", false),
+    cmd("pane_0", "show the Today pane", false),
+    cmd("pane_1", "show the Search pane", false),
+    cmd("pane_2", "show the Renewals pane", false),
+    cmd("pane_3", "show the Onboarding pane", false),
+    cmd("pane_4", "show the Escalations pane", false),
     cmd("suspend", "suspend to the shell (fg to return)", false),
 ];
 
@@ -167,6 +167,11 @@ impl Keymap {
             Some(path) => Keymap::load_with_user_file(&path, panes),
             None => Keymap::load(&[builtin_source()], panes),
         }
+    }
+
+    /// The built-in keymap alone (tests, and the reference in docs/keys.md).
+    pub fn builtin(panes: &[(PaneId, &'static [Command])]) -> Result<Keymap> {
+        Keymap::load(&[builtin_source()], panes)
     }
 
     pub fn load_with_user_file(
@@ -474,6 +479,80 @@ pub fn builtin_bindings() -> Vec<(String, SectionBindings)> {
         .collect();
     sections.sort_by_key(|(s, _)| order.iter().position(|o| o == s).unwrap_or(order.len()));
     sections
+}
+
+/// docs/keys.md: every built-in binding, section by section, with what it does (from the tables
+/// above and the panes' own commands; an action a pane does not declare yet shows its name).
+pub fn keys_markdown(panes: &[(PaneId, &'static [Command])]) -> String {
+    let mut out = String::from(
+        "# Keys\n\n\
+         <!-- Generated from assets/keymap.toml: `UPDATE_KEYS_DOC=1 cargo test --test app_keys_doc`. -->\n\n\
+         Every key can be changed: put a `keymap.toml` in your config directory \
+         (`~/.config/rollcall/keymap.toml` on Linux) holding only the actions you change, e.g.\n\n\
+         ```toml\n[renewals]\nlog_contact = \"L\"\n[list]\ndown = [\"j\", \"ctrl-n\"]\n```\n\n\
+         A key resolves in the pane's own section first, then `[list]`, then `[global]`. A pane's \
+         section may take a `[list]` key for itself (onboarding's `Space` ticks a step); nothing \
+         may take a `[global]` key. rollcall refuses to start on a conflict and says which two \
+         bindings clash. `ctrl-c` always quits. `?` shows the keys of the pane you are in.\n",
+    );
+    let describe = |section: &str, action: &str| -> String {
+        let tables: &[(&str, &[Command])] = &[
+            ("global", GLOBAL_ACTIONS),
+            ("list", LIST_ACTIONS),
+            ("member", MEMBER_ACTIONS),
+        ];
+        let pane_commands = panes
+            .iter()
+            .filter(|(p, _)| p.keymap_section() == section)
+            .flat_map(|(_, cs)| cs.iter());
+        tables
+            .iter()
+            .filter(|(s, _)| *s == section || section != "global" && *s == "list")
+            .flat_map(|(_, cs)| cs.iter())
+            .chain(pane_commands)
+            .find(|c| c.action == action)
+            .map_or_else(|| action.replace('_', " "), |c| c.description.to_owned())
+    };
+    for (section, entries) in builtin_bindings() {
+        let title = match section.as_str() {
+            "global" => "Everywhere".to_owned(),
+            "list" => "Lists (every pane)".to_owned(),
+            "member" => "Member view".to_owned(),
+            other => scope_named(other).map_or(other.to_owned(), |s| match s {
+                Scope::Pane(p) => format!("{} pane", p.title()),
+                _ => other.to_owned(),
+            }),
+        };
+        out.push_str(&format!("\n## {title} (`[{section}]`)\n\n"));
+        if entries.is_empty() {
+            out.push_str("Nothing of its own yet: the list and global keys apply.\n");
+            continue;
+        }
+        out.push_str("| Keys | Action | What it does |\n|---|---|---|\n");
+        for (action, keys) in &entries {
+            let keys: Vec<String> = keys.iter().map(|k| format!("`{k}`")).collect();
+            out.push_str(&format!(
+                "| {} | {action} | {} |\n",
+                keys.join(" "),
+                describe(&section, action)
+            ));
+        }
+        if section == "global" {
+            out.push_str(&format!(
+                "| `{QUIT_ALWAYS}` | | quit, from anywhere (fixed) |\n"
+            ));
+        }
+    }
+    out.push_str(
+        "\n## Command line (`:`)\n\n\
+         | Command | What it does |\n|---|---|\n\
+         | `:q`, `:quit` | quit |\n\
+         | `:pane NAME` | show a pane by name, the start of one, or its number (`:pane ren`, `:pane 2`) |\n\
+         | `:import PATH` | import a CRM export with a progress gauge; `Esc` cancels, nothing is changed |\n\
+         | `:help` | this help |\n\n\
+         On the command line: `Enter` runs, `Esc` cancels, `Up`/`Down` recall earlier commands.\n",
+    );
+    out
 }
 
 #[cfg(test)]

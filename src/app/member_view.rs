@@ -298,20 +298,19 @@ fn membership_lines(m: &MembershipDetail, width: usize, theme: &Theme) -> Vec<Li
     } else {
         &m.crm_status
     };
-    let mut status = vec![
+    lines.push(Line::from(vec![
         Span::raw(format!("  CRM status {crm} · rollcall status ")),
         Span::styled(m.derived.label().to_owned(), theme.title),
-    ];
+    ]));
     if m.disagrees {
-        status.push(Span::styled(
+        lines.push(Line::styled(
             format!(
-                "  ! DISAGREE: the dates give {}, the CRM says {crm}",
+                "  ! DISAGREE: the dates give {} as of today; the CRM says {crm}",
                 m.derived.label()
             ),
             theme.warning,
         ));
     }
-    lines.push(Line::from(status));
     let source = if m.membership_source.is_empty() {
         "—"
     } else {

@@ -645,7 +645,7 @@ impl App {
             hints,
         );
         if let Some(help) = &mut self.help {
-            help.draw(frame, area, &sections, &self.env.theme);
+            help.draw(frame, body, &sections, &self.env.theme);
         }
         if let Some(import) = &self.import {
             import.draw(frame, body, &self.env.theme);

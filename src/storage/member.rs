@@ -197,7 +197,8 @@ pub fn timeline(conn: &Connection, contact_id: i64) -> rusqlite::Result<Vec<Time
             out.push(row?);
         }
     }
-    // Stable: entries at the same moment keep the order of SOURCES.
+    // Stable: entries at the same moment keep the order of SOURCES, and within one source the
+    // later row (higher id) first, as each query orders them.
     out.sort_by(|a, b| b.at.cmp(&a.at));
     Ok(out)
 }
@@ -210,12 +211,12 @@ const SOURCES: &[(&str, Build)] = &[
                 e.credited_attempt_id
          FROM membership_events e JOIN memberships m ON m.id = e.membership_id
          LEFT JOIN import_runs r ON r.id = e.import_id
-         WHERE m.contact_id = ?1",
+         WHERE m.contact_id = ?1 ORDER BY e.id DESC",
         membership_event,
     ),
     (
         "SELECT attempted_at, staff, channel, outcome, note FROM contact_attempts
-         WHERE contact_id = ?1",
+         WHERE contact_id = ?1 ORDER BY id DESC",
         |r| {
             Ok(TimelineEntry {
                 at: r.get(0)?,
@@ -230,7 +231,8 @@ const SOURCES: &[(&str, Build)] = &[
         },
     ),
     (
-        "SELECT created_at, staff, context, body FROM notes WHERE contact_id = ?1",
+        "SELECT created_at, staff, context, body FROM notes WHERE contact_id = ?1
+         ORDER BY id DESC",
         |r| {
             let context: String = r.get(2)?;
             Ok(TimelineEntry {
@@ -316,7 +318,7 @@ const SOURCES: &[(&str, Build)] = &[
     ),
     (
         "SELECT opened_at, opened_by, id, title, category, priority, description
-         FROM escalations WHERE contact_id = ?1",
+         FROM escalations WHERE contact_id = ?1 ORDER BY id DESC",
         |r| {
             Ok(TimelineEntry {
                 at: r.get(0)?,
@@ -336,7 +338,7 @@ const SOURCES: &[(&str, Build)] = &[
         // The escalation's own row above stands for its opening.
         "SELECT v.at, v.staff, v.escalation_id, v.kind, v.old_value, v.new_value, v.body
          FROM escalation_events v JOIN escalations e ON e.id = v.escalation_id
-         WHERE e.contact_id = ?1 AND v.kind <> 'opened'",
+         WHERE e.contact_id = ?1 AND v.kind <> 'opened' ORDER BY v.id DESC",
         |r| {
             let change = change(r.get(4)?, r.get(5)?);
             Ok(TimelineEntry {
