@@ -16,7 +16,7 @@ use super::event::{AppEvent, ImportEvent};
 use super::theme::Theme;
 use super::widgets::centered;
 use crate::cli::Ctx;
-use crate::import::{ImportOptions, ImportReport, Progress, import_file};
+use crate::import::{DateOrder, ImportOptions, ImportReport, Progress, import_file};
 
 /// Runs one import: the file, a progress callback, the cancel flag. The app's is
 /// [`store_runner`]; tests give their own to drive the gauge.
@@ -107,7 +107,7 @@ impl ImportView {
     }
 
     fn draw_gauge(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
-        let rect = centered(area, 64, 7);
+        let rect = centered(area, 64, 5);
         frame.render_widget(Clear, rect);
         let cancelling = matches!(self.state, ImportState::Cancelling);
         let title = format!(" Importing {} ", self.file);
@@ -190,10 +190,14 @@ pub fn summary_lines(r: &ImportReport) -> Vec<Line<'static>> {
     let m = &r.memberships;
     let mut lines = vec![
         Line::from(format!(
-            "{} profile · {} · dates {:?} · {:.1} s",
+            "{} profile · {} · dates {} · {:.1} s",
             r.profile,
             r.encoding,
-            r.date_order,
+            match r.date_order {
+                DateOrder::Iso => "ISO",
+                DateOrder::Dmy => "day first",
+                DateOrder::Mdy => "month first",
+            },
             r.elapsed_ms as f64 / 1000.0
         )),
         Line::from(format!(

@@ -513,7 +513,25 @@ pub fn keys_markdown(panes: &[(PaneId, &'static [Command])]) -> String {
             .find(|c| c.action == action)
             .map_or_else(|| action.replace('_', " "), |c| c.description.to_owned())
     };
-    for (section, entries) in builtin_bindings() {
+    // Each section in the order help shows it: the tables' order, or the pane's commands'.
+    let rank = |section: &str, action: &str| -> usize {
+        let declared: Vec<&str> = match section {
+            "global" => GLOBAL_ACTIONS.iter().map(|c| c.action).collect(),
+            "list" => LIST_ACTIONS.iter().map(|c| c.action).collect(),
+            "member" => MEMBER_ACTIONS.iter().map(|c| c.action).collect(),
+            _ => panes
+                .iter()
+                .filter(|(p, _)| p.keymap_section() == section)
+                .flat_map(|(_, cs)| cs.iter().map(|c| c.action))
+                .collect(),
+        };
+        declared
+            .iter()
+            .position(|a| *a == action)
+            .unwrap_or(usize::MAX)
+    };
+    for (section, mut entries) in builtin_bindings() {
+        entries.sort_by_key(|(action, _)| rank(&section, action));
         let title = match section.as_str() {
             "global" => "Everywhere".to_owned(),
             "list" => "Lists (every pane)".to_owned(),

@@ -613,6 +613,11 @@ impl App {
 
     pub fn draw(&mut self, frame: &mut Frame) {
         let area = frame.area();
+        // The theme's base (e.g. high contrast's white on black) under everything.
+        frame.render_widget(
+            ratatui::widgets::Block::default().style(self.env.theme.base),
+            area,
+        );
         if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
             return draw_too_small(frame, area, &self.env.theme);
         }
