@@ -110,7 +110,12 @@ fn command_line_switches_pane_and_reports_unknown_commands() {
     let mut h = app();
     h.code(KeyCode::Char(':'));
     h.type_text("pane renewals");
-    insta::assert_snapshot!("command_line", h.screen());
+    let screen = h.screen();
+    insta::assert_snapshot!("command_line", screen);
+    assert!(
+        screen.contains("as of 2026-11-23"),
+        "still visible while typing"
+    );
     h.code(KeyCode::Enter);
     assert_eq!(h.app.active_pane(), PaneId::Renewals);
     h.code(KeyCode::Char(':'));

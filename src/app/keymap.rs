@@ -613,6 +613,35 @@ mod tests {
     }
 
     #[test]
+    fn the_built_in_keymap_has_no_conflict_once_every_pane_declares_its_actions() {
+        let mut panes: Vec<(PaneId, &'static [Command])> = Vec::new();
+        for (section, entries) in builtin_bindings() {
+            let Some(Scope::Pane(id)) = scope_named(&section) else {
+                continue;
+            };
+            let commands: Vec<Command> = entries
+                .into_iter()
+                .map(|(action, _)| cmd(Box::leak(action.into_boxed_str()), "", true))
+                .collect();
+            panes.push((id, Box::leak(commands.into_boxed_slice())));
+        }
+        let km = Keymap::builtin(&panes).unwrap();
+        let onboarding = Context::Pane(PaneId::Onboarding);
+        let space = KeySpec::parse("Space").unwrap();
+        assert_eq!(km.resolve(onboarding, space).unwrap().action, "tick_step");
+        assert_eq!(
+            km.keys_for(onboarding, "select", false),
+            vec![KeySpec::parse("v").unwrap()]
+        );
+        assert_eq!(
+            km.resolve(Context::Pane(PaneId::Renewals), space)
+                .unwrap()
+                .action,
+            "select"
+        );
+    }
+
+    #[test]
     fn the_user_file_overrides_per_action() {
         let km =
             user("[renewals]\nlog_contact = \"L\"\n[list]\ndown = [\"j\", \"ctrl-n\"]\n").unwrap();

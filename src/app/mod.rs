@@ -133,7 +133,9 @@ fn event_loop(
         app.tick(Instant::now());
         if app.take_suspend_request() {
             terminal::suspend(term.backend_mut(), mouse)?;
-            term.clear()?;
+            // A fresh terminal redraws every cell. (`Terminal::clear` would ask the terminal
+            // for the cursor position, whose answer the input thread would swallow.)
+            *term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
         }
         if !app.should_quit() {
             term.draw(|f| app.draw(f))?;

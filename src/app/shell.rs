@@ -707,43 +707,38 @@ impl App {
             self.env.clock.today, imported
         );
         let short_info = format!(" as of {} ", self.env.clock.today);
-        if let Some(line) = &self.command_line {
-            let text = format!(":{}", line.text());
-            frame.render_widget(Paragraph::new(text).style(theme.base), area);
-            let x = area.x
-                + 1
-                + Span::raw(line.text().chars().take(line.cursor()).collect::<String>()).width()
-                    as u16;
-            frame.set_cursor_position((x.min(area.right().saturating_sub(1)), area.y));
-            return;
-        }
-        let message = self.status.as_ref().map(|s| {
-            let style = if s.error {
-                theme.danger
-            } else {
-                theme.status_bar
-            };
-            (format!(" {}", s.text), style)
-        });
-        let fits = |info: &str| {
-            message.as_ref().is_none_or(|(m, _)| {
-                m.chars().count() + info.chars().count() <= area.width as usize
-            })
+        // Left: the command line being typed, or the last message. Right: the as-of date and
+        // last import, shortened to the date when the left needs the room.
+        let left_text = match (&self.command_line, &self.status) {
+            (Some(line), _) => Some((format!(":{} ", line.text()), theme.base)),
+            (None, Some(s)) => {
+                let style = if s.error {
+                    theme.status_bar.patch(theme.danger)
+                } else {
+                    theme.status_bar
+                };
+                Some((format!(" {}", s.text), style))
+            }
+            (None, None) => None,
         };
-        let info = if fits(&info) { info } else { short_info };
+        let left_width = left_text.as_ref().map_or(0, |(t, _)| t.chars().count());
+        let info = if left_width + info.chars().count() <= area.width as usize {
+            info
+        } else {
+            short_info
+        };
         let [left, right] = Layout::horizontal([
             Constraint::Min(0),
             Constraint::Length(info.chars().count() as u16),
         ])
         .areas(area);
-        if let Some((text, style)) = message {
-            frame.render_widget(
-                Paragraph::new(Line::styled(
-                    text,
-                    style.patch(theme.status_bar).patch(style),
-                )),
-                left,
-            );
+        if let Some((text, style)) = left_text {
+            frame.render_widget(Paragraph::new(Line::styled(text, style)), left);
+        }
+        if let Some(line) = &self.command_line {
+            let typed: String = line.text().chars().take(line.cursor()).collect();
+            let x = left.x + 1 + Span::raw(typed).width() as u16;
+            frame.set_cursor_position((x.min(left.right().saturating_sub(1)), left.y));
         }
         frame.render_widget(Paragraph::new(info).style(theme.status_bar), right);
     }

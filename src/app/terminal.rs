@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use ratatui::crossterm::cursor::{Hide, Show};
 use ratatui::crossterm::event::{DisableBracketedPaste, DisableMouseCapture, EnableMouseCapture};
 use ratatui::crossterm::terminal::{
-    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+    Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 use ratatui::crossterm::{execute, queue};
 
@@ -94,7 +94,8 @@ pub fn suspend(out: &mut impl Write, mouse: bool) -> io::Result<()> {
     restore(out)?;
     // The default action of SIGTSTP stops us here; execution continues after SIGCONT.
     signal_hook::low_level::raise(signal_hook::consts::SIGTSTP)?;
-    enter(out, mouse)
+    enter(out, mouse)?;
+    execute!(out, Clear(ClearType::All))
 }
 
 #[cfg(not(unix))]
