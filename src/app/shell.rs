@@ -6,7 +6,7 @@ use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
 
 use ratatui::Frame;
-use ratatui::crossterm::event::{Event, KeyEvent, KeyEventKind, MouseEventKind};
+use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, MouseEventKind};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
@@ -239,14 +239,12 @@ impl App {
             return;
         }
         if let Some(import) = &mut self.import {
-            let close = matches!(spec.code, ratatui::crossterm::event::KeyCode::Esc)
-                || matches!(spec.code, ratatui::crossterm::event::KeyCode::Enter);
-            if import.is_running() {
-                if spec.code == ratatui::crossterm::event::KeyCode::Esc {
-                    import.request_cancel();
-                }
-            } else if close {
-                self.import = None;
+            // The import popup is modal: Esc cancels a running import; Esc or Enter closes
+            // its summary.
+            match (import.is_running(), spec.code) {
+                (true, KeyCode::Esc) => import.request_cancel(),
+                (false, KeyCode::Esc | KeyCode::Enter) => self.import = None,
+                _ => {}
             }
             return;
         }
@@ -548,20 +546,19 @@ impl App {
         if let Some(import) = &mut self.import {
             import.request_cancel();
         }
+        if !self.started {
+            // Quit before the saved state came in: keep what was saved rather than overwrite it.
+            self.saved = true;
+            return;
+        }
         let mut entries = vec![(
             ui_state::ACTIVE_PANE.to_owned(),
             self.active.keymap_section().to_owned(),
         )];
-        if self.started {
-            for pane in &self.panes {
-                if let Some(state) = pane.save_state() {
-                    entries.push((ui_state::pane_key(pane.id().keymap_section()), state));
-                }
+        for pane in &self.panes {
+            if let Some(state) = pane.save_state() {
+                entries.push((ui_state::pane_key(pane.id().keymap_section()), state));
             }
-        } else {
-            // Quit before the saved state came in: keep what was saved rather than overwrite it.
-            self.saved = true;
-            return;
         }
         let staff = self.env.clock.user.clone();
         self.app_job(JOB_SAVE_STATE, move |store, _| {
