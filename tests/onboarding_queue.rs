@@ -113,10 +113,10 @@ fn cancelled_memberships_and_deceased_contacts_stay_out() {
         .joined("2026-11-01")
         .deceased()
         .insert(&store.conn);
-    let two = Member::new("3", "Deceased Membership")
+    Member::new("3", "Deceased Membership")
         .joined("2026-11-01")
+        .status("Deceased")
         .insert(&store.conn);
-    add_membership(&store.conn, two, "3b", Some("2020-01-01"), "Deceased");
     // A cancelled membership does not keep out a contact with another, qualifying one.
     let both = Member::new("4", "Cancelled Then Rejoined")
         .joined("2026-10-01")

@@ -39,10 +39,9 @@ pub const MAX_NOTE_CHARS: usize = 4000;
 const NAME_SQL: &str = "COALESCE(NULLIF(c.display_name, ''), NULLIF(c.sort_name, ''),
      NULLIF(TRIM(c.first_name || ' ' || c.last_name), ''), NULLIF(c.organization_name, ''), '')";
 
-/// A contact marked deceased on the contact or on any membership: never chased.
-const NOT_DECEASED_SQL: &str = "c.is_deceased = 0 AND NOT EXISTS (
-     SELECT 1 FROM memberships d WHERE d.contact_id = c.id
-     AND LOWER(TRIM(d.crm_status)) = 'deceased')";
+/// A deceased contact is never chased. (A membership whose own status is Deceased never qualifies
+/// either; CRMs set both together.)
+const NOT_DECEASED_SQL: &str = "c.is_deceased = 0";
 
 /// A step a member has done.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -164,8 +163,9 @@ pub fn sort_key(
 
 /// Contacts who qualify for the queue on `today`, with their anchor dates, by contact id.
 ///
-/// SQL picks the candidates cheaply (a range on `memberships_join`, plus New/Pending statuses);
-/// the entry rule itself is [`membership_qualifies`], so the SQL and the rule cannot disagree.
+/// SQL picks the candidates cheaply (a range on `memberships_join`, New and Pending on
+/// `memberships_status`); the entry rule itself is [`membership_qualifies`], so the SQL and the
+/// rule cannot disagree.
 pub fn qualifying(
     conn: &Connection,
     today: NaiveDate,
@@ -177,7 +177,7 @@ pub fn qualifying(
          WHERE m.id IN (
              SELECT id FROM memberships WHERE join_date BETWEEN ?1 AND ?2
              UNION
-             SELECT id FROM memberships WHERE LOWER(TRIM(crm_status)) IN ('new', 'pending'))
+             SELECT id FROM memberships WHERE crm_status COLLATE NOCASE IN ('New', 'Pending'))
            AND {NOT_DECEASED_SQL}"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
@@ -253,7 +253,7 @@ fn recorded_contacts(conn: &Connection) -> rusqlite::Result<HashSet<i64>> {
 // ---------------------------------------------------------------------------- reading the queue
 
 /// The queue as of `clock.today`: first records newly qualifying contacts (unless the store is
-/// read-only), then reads every active path. Unsorted; see [`sort_key`].
+/// read-only), then reads it with [`read_queue`]. Unsorted; see [`sort_key`].
 pub fn load_queue(
     store: &mut Store,
     clock: &Clock,
@@ -262,6 +262,17 @@ pub fn load_queue(
     if !store.is_read_only() {
         enrol_qualifying(store, clock, config.window_days)?;
     }
+    read_queue(store, clock, config)
+}
+
+/// Every active path, without looking for newcomers: enough after a change made in the queue
+/// itself, which cannot make anyone new qualify. Under `--read-only`, where nobody is recorded,
+/// it adds whoever qualifies now.
+pub fn read_queue(
+    store: &Store,
+    clock: &Clock,
+    config: &OnboardingConfig,
+) -> Result<Vec<QueueEntry>> {
     let conn = &store.conn;
     let mut entries = read_entries(
         conn,
@@ -313,7 +324,8 @@ fn unrecorded_entries(
 }
 
 /// Reads queue entries for the rows that `source` selects (columns contact_id, anchor_date,
-/// added_by_hand, recorded), joined to the contact and the assignment.
+/// added_by_hand, recorded), joined to the contact and the assignment. CROSS JOIN keeps SQLite
+/// from scanning every contact to find the few thousand in the queue.
 fn read_entries(
     conn: &Connection,
     source: &str,
@@ -324,7 +336,7 @@ fn read_entries(
                 a.assignee, c.local_party, c.preferred_language, c.do_not_email, c.do_not_phone,
                 c.do_not_mail, c.do_not_sms, c.no_bulk_email, c.on_hold
          FROM ({source}) AS o
-         JOIN contacts c ON c.id = o.contact_id
+         CROSS JOIN contacts c ON c.id = o.contact_id
          LEFT JOIN assignments a ON a.contact_id = o.contact_id AND a.queue = '{QUEUE}'
          WHERE {NOT_DECEASED_SQL}"
     );
