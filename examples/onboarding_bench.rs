@@ -52,9 +52,7 @@ fn main() -> anyhow::Result<()> {
         cpu_time().saturating_sub(cpu)
     );
 
-    let loads = time_runs(|| {
-        onboarding::load_queue(&mut store, &clock, &config).map(|_| ())
-    })?;
+    let loads = time_runs(|| onboarding::load_queue(&mut store, &clock, &config).map(|_| ()))?;
     report("queue load, nobody new", &loads);
 
     let reads = time_runs(|| onboarding::read_queue(&store, &clock, &config).map(|_| ()))?;

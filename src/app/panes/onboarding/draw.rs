@@ -17,7 +17,7 @@ use super::{LoadState, OnboardingPane, Row};
 use crate::app::pane::Shared;
 use crate::app::theme::Theme;
 use crate::domain::ContactFlags;
-use crate::domain::onboarding::{Progress, StepPath, due_marker};
+use crate::domain::onboarding::{Progress, StepPath, due_marker, ellipsize};
 use crate::storage::onboarding::{QueueEntry, View};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,12 +99,12 @@ impl Col {
         match self {
             Col::Mark => 1,
             Col::Name => 14,
-            Col::Next => 16,
+            Col::Next => 15,
             Col::Joined | Col::Due => 6,
-            Col::Wait => 4,
+            Col::Wait => 5,
             Col::Progress => progress_width,
             Col::Step => 3,
-            Col::Status => 12,
+            Col::Status => 13,
             Col::Assignee => 8,
             Col::Party => 12,
             Col::Welsh => 3,
@@ -346,7 +346,7 @@ impl CellContext<'_> {
         let next = row.progress.next;
         let text = match col {
             Col::Mark => (if marked { "●" } else { " " }).to_owned(),
-            Col::Name => truncate(&entry.name, width),
+            Col::Name => ellipsize(&entry.name, width),
             Col::Joined => short_date(entry.anchor),
             Col::Wait => format!("{}d", entry.days_waiting(self.today)),
             Col::Progress => row.progress.label(),
@@ -358,11 +358,11 @@ impl CellContext<'_> {
             .to_owned(),
             Col::Next => next
                 .and_then(|n| self.path.get(n.index))
-                .map_or_else(|| "all done".to_owned(), |s| truncate(&s.label, width)),
+                .map_or_else(|| "all done".to_owned(), |s| ellipsize(&s.label, width)),
             Col::Due => next.map_or_else(String::new, |n| short_date(n.due)),
             Col::Status => next.map_or_else(String::new, |n| n.marker()),
-            Col::Assignee => truncate(entry.assignee.as_deref().unwrap_or("-"), width),
-            Col::Party => truncate(&entry.local_party, width),
+            Col::Assignee => ellipsize(entry.assignee.as_deref().unwrap_or("-"), width),
+            Col::Party => ellipsize(&entry.local_party, width),
             Col::Welsh => (if entry.flags.welsh { "Cym" } else { "" }).to_owned(),
             Col::Prefs => preference_badges(&entry.flags),
         };
@@ -430,7 +430,7 @@ fn draw_detail(
                     "{}{} {:<label_width$}  {}",
                     if i == pane.step { "▶ " } else { "  " },
                     if done.is_some() { "[x]" } else { "[ ]" },
-                    truncate(&step.label, label_width),
+                    ellipsize(&step.label, label_width),
                     state,
                 );
                 let style = if i == pane.step {
@@ -489,16 +489,6 @@ fn facts(entry: &QueueEntry, today: NaiveDate) -> Vec<String> {
         facts.push("not yet recorded (read-only)".into());
     }
     facts
-}
-
-fn truncate(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        text.to_owned()
-    } else {
-        let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
-        out.push('…');
-        out
-    }
 }
 
 #[cfg(test)]
