@@ -77,6 +77,21 @@ fn relabelling_keeps_progress_and_a_removed_key_is_ignored() {
     );
     // The stored row for the removed key is still there, only ignored.
     assert!(q[0].steps.contains_key("welcome_email"));
+
+    // A path whose only step is already done is not closed at load, but by the next tick.
+    let only_call = StepPath::parse(
+        "[[step]]\nkey = \"welcome_call\"\nlabel = \"Call\"\ndue_days = 7\n",
+        "one.toml",
+    )
+    .unwrap();
+    let q = onboarding::load_queue(&mut store, &clock(), &OnboardingConfig::default()).unwrap();
+    assert!(q[0].progress(&only_call, today()).is_complete());
+    let out = onboarding::tick(&mut store, &clock(), &only_call, "welcome_call", &[c]).unwrap();
+    assert_eq!((out.ticked, out.already_done, out.completed), (0, 1, 1));
+    onboarding::undo(&mut store, &clock(), &out.undo).unwrap();
+    let q = onboarding::load_queue(&mut store, &clock(), &OnboardingConfig::default()).unwrap();
+    assert_eq!(q.len(), 1, "undo re-opens the path");
+    assert!(q[0].steps.contains_key("welcome_call"), "and keeps the step");
 }
 
 #[test]

@@ -603,7 +603,7 @@ pub struct TickOutcome {
 
 /// Ticks `step_key` for every contact in `contacts`, as one batch: recorded as done by
 /// `clock.user` now, with one shared batch id so that undo reverses it as one. A path whose every
-/// step is now done is completed.
+/// step is now done is completed (also one whose steps were all done already).
 pub fn tick(
     store: &mut Store,
     clock: &Clock,
@@ -631,6 +631,11 @@ pub fn tick(
         }
         if step_record(&tx, contact, step_key)?.is_some() {
             already_done += 1;
+            // Every step may already be done when the steps file lost the last one left: ticking
+            // is how staff then close the path (it is never closed behind their back at load).
+            if complete_if_done(&tx, clock, path, contact)? {
+                completed.push(contact);
+            }
             continue;
         }
         tx.execute(

@@ -726,7 +726,7 @@ fn run_write(
             }
             WriteDone {
                 notice,
-                undo: (out.ticked > 0).then_some(out.undo),
+                undo: (out.ticked + out.completed > 0).then_some(out.undo),
                 clear_marks: bulk,
             }
         }
