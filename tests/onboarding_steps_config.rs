@@ -91,7 +91,10 @@ fn relabelling_keeps_progress_and_a_removed_key_is_ignored() {
     onboarding::undo(&mut store, &clock(), &out.undo).unwrap();
     let q = onboarding::load_queue(&mut store, &clock(), &OnboardingConfig::default()).unwrap();
     assert_eq!(q.len(), 1, "undo re-opens the path");
-    assert!(q[0].steps.contains_key("welcome_call"), "and keeps the step");
+    assert!(
+        q[0].steps.contains_key("welcome_call"),
+        "and keeps the step"
+    );
 }
 
 #[test]

@@ -278,7 +278,6 @@ pub fn read_queue(
         conn,
         "SELECT contact_id, anchor_date, added_by_hand, 1 AS recorded FROM onboarding
          WHERE state = 'active'",
-        [],
     )?;
     if store.is_read_only() {
         entries.extend(unrecorded_entries(conn, clock, config.window_days)?);
@@ -317,7 +316,6 @@ fn unrecorded_entries(
         conn,
         "SELECT contact_id, anchor_date, 0 AS added_by_hand, 0 AS recorded
          FROM temp.onboarding_fresh",
-        [],
     )?;
     conn.execute_batch("DELETE FROM temp.onboarding_fresh")?;
     Ok(entries)
@@ -326,11 +324,7 @@ fn unrecorded_entries(
 /// Reads queue entries for the rows that `source` selects (columns contact_id, anchor_date,
 /// added_by_hand, recorded), joined to the contact and the assignment. CROSS JOIN keeps SQLite
 /// from scanning every contact to find the few thousand in the queue.
-fn read_entries(
-    conn: &Connection,
-    source: &str,
-    params: impl rusqlite::Params,
-) -> Result<Vec<QueueEntry>> {
+fn read_entries(conn: &Connection, source: &str) -> Result<Vec<QueueEntry>> {
     let sql = format!(
         "SELECT o.contact_id, o.anchor_date, o.added_by_hand, o.recorded, c.crm_id, {NAME_SQL},
                 a.assignee, c.local_party, c.preferred_language, c.do_not_email, c.do_not_phone,
@@ -341,7 +335,7 @@ fn read_entries(
          WHERE {NOT_DECEASED_SQL}"
     );
     let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map(params, |r| {
+    let rows = stmt.query_map([], |r| {
         let anchor: String = r.get(1)?;
         Ok((
             anchor,

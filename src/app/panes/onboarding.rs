@@ -218,7 +218,8 @@ pub struct OnboardingPane {
     /// change); loads after this pane's own changes need not.
     enrol_pending: bool,
     writes: VecDeque<Write>,
-    writing: bool,
+    /// The change at the worker now (kept to put an undo back if undoing fails).
+    in_flight: Option<Write>,
     notice: Option<Notice>,
     /// Keep the cursor on this contact at the next rebuild (restored state).
     follow: Option<i64>,
@@ -242,7 +243,7 @@ impl Default for OnboardingPane {
             load: LoadState::NotLoaded,
             enrol_pending: true,
             writes: VecDeque::new(),
-            writing: false,
+            in_flight: None,
             notice: None,
             follow: None,
         }
@@ -360,7 +361,7 @@ impl OnboardingPane {
     }
 
     fn send_next_write(&mut self, shared: &Shared) {
-        if self.writing {
+        if self.in_flight.is_some() {
             return;
         }
         let Some(write) = self.writes.pop_front() else {
@@ -376,7 +377,7 @@ impl OnboardingPane {
                 return;
             }
         };
-        self.writing = true;
+        self.in_flight = Some(write.clone());
         shared
             .db
             .request(PaneId::Onboarding, "write", move |db, clock| {
@@ -402,7 +403,7 @@ impl OnboardingPane {
     }
 
     fn on_written(&mut self, done: Result<WriteDone, String>, shared: &Shared) -> Effect {
-        self.writing = false;
+        let sent = self.in_flight.take();
         let effect = match done {
             Ok(done) => {
                 if let Some(undo) = done.undo {
@@ -414,7 +415,13 @@ impl OnboardingPane {
                 self.info(done.notice);
                 Effect::DataChanged
             }
-            Err(err) => self.error(format!("not saved: {err}")),
+            Err(err) => {
+                // An undo that failed (read-only, a locked database) can be tried again.
+                if let Some(Write::Undo(undo)) = sent {
+                    self.undo.push(undo);
+                }
+                self.error(format!("not saved: {err}"))
+            }
         };
         self.request_load(shared);
         self.send_next_write(shared);

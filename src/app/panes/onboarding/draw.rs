@@ -253,7 +253,7 @@ fn outer_block<'a>(pane: &OnboardingPane, theme: &Theme) -> Block<'a> {
     if let Some(notice) = &pane.notice {
         let style = if notice.error { theme.danger } else { theme.ok };
         block = block.title_bottom(Line::styled(format!(" {} ", notice.text), style));
-    } else if pane.writing || !pane.writes.is_empty() {
+    } else if pane.in_flight.is_some() || !pane.writes.is_empty() {
         block = block.title_bottom(Line::styled(" saving… ", theme.dim));
     }
     block
