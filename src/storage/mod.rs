@@ -24,6 +24,7 @@ pub use permissions::{PermissionProblem, check_permissions, fix_permissions};
 const MIGRATIONS: &[&str] = &[
     include_str!("schema_v1.sql"),
     include_str!("schema_v2_escalations.sql"),
+    include_str!("schema_v3_onboarding.sql"),
 ];
 
 /// The schema version this binary writes.
