@@ -1,1 +1,5 @@
 //! Writing files staff hand on: CSV lists and the CRM activity write-back.
+
+pub mod activities;
+pub mod formula;
+pub mod members;

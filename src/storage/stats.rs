@@ -1,1 +1,1009 @@
-//! (filled by the stats work)
+//! The figures: what changed in the last import, each officer's work for today, and the team's
+//! numbers. The Today pane, `rollcall stats` and the tests all call these same functions, so the
+//! screen and the command line can never disagree.
+//!
+//! Definitions (also in docs/today.md):
+//! - **Status** is rollcall's own status ([`derive_status`]) as of the as-of date, worked out in
+//!   SQL by [`status_sql`] with the date thresholds computed in Rust from the same date rule, so it
+//!   is exact and runs as one pass over 550,000 rows.
+//! - The team figures count memberships present in the latest export (`missing_since IS NULL`);
+//!   a membership that vanished from the export is reported under "since the last import" instead.
+//! - **Members by region / local party**: contacts, not deceased, holding at least one membership
+//!   whose status counts as a member (New, Current, Grace).
+//! - **Joiners in month M**: memberships whose join date ("Member Since") is in M.
+//! - **Leavers in month M**: memberships whose status turned Expired in M, i.e. whose lapse day
+//!   (end date + 1 month, then the day after) is in M and not after the as-of date. A renewed
+//!   membership's end date has moved on, so it is not a leaver. Cancelled, Pending and Deceased
+//!   memberships never turn Expired, so they are not counted.
+//! - **Due in month M**: memberships whose end date was in M: their current end date, or the old
+//!   end date of a `renewed` event. Deceased contacts are left out.
+//! - **Renewed within grace**: of those, the ones with a `renewed` event whose old end date is in M
+//!   and which was seen (`occurred_on`) no later than old end + 1 month. **Renewal rate** =
+//!   renewed within grace / due. A month is *provisional* while its last grace day has not passed.
+//! - **Won back after a contact in month M**: `renewed` events seen in M that are credited to a
+//!   contact attempt and whose old end date was before the day they were seen (renewed after
+//!   lapsing).
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+
+use anyhow::Context as _;
+use chrono::{Datelike, Duration, NaiveDate};
+use rusqlite::types::ToSql;
+use rusqlite::{Connection, OptionalExtension, Statement};
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::domain::MemberStatus;
+use crate::domain::dates::{add_months, parse_iso, sub_months};
+#[cfg(doc)]
+use crate::domain::membership::derive_status;
+
+/// A "will renew" promise is checked once it is this many days old and the membership has not
+/// renewed.
+pub const PROMISE_CHECK_DAYS: i64 = 7;
+
+/// How many months the monthly figures cover, ending with the as-of date's month.
+pub const MONTHS: usize = 12;
+
+// ------------------------------------------------------------------ rollcall status in SQL
+
+/// The date thresholds that let SQL apply [`derive_status`] with plain comparisons of ISO dates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusThresholds {
+    pub today: NaiveDate,
+    /// A join date on or after this (and not after today) is still within its New months.
+    pub new_from: NaiveDate,
+    /// An end date before today but on or after this is still within its grace month.
+    pub grace_from: NaiveDate,
+}
+
+impl StatusThresholds {
+    pub fn new(today: NaiveDate) -> StatusThresholds {
+        StatusThresholds {
+            today,
+            // New while today < join + 3 months.
+            new_from: first_date_where(sub_months(today, 3), |j| add_months(j, 3) > today),
+            // Grace while today <= end + 1 month.
+            grace_from: first_date_where(sub_months(today, 1), |e| add_months(e, 1) >= today),
+        }
+    }
+}
+
+/// The first date at or around `near` for which `holds` is true, for a `holds` that is false up
+/// to some date and true from then on (month arithmetic is monotonic, but clamping at month ends
+/// moves the edge by up to three days from the naive answer).
+fn first_date_where(near: NaiveDate, holds: impl Fn(NaiveDate) -> bool) -> NaiveDate {
+    let mut day = near - Duration::days(7);
+    while !holds(day) {
+        day += Duration::days(1);
+    }
+    day
+}
+
+/// An SQL expression giving a membership's rollcall status label, for a query with `m` (a
+/// membership) and `c` (its contact) in scope and the named parameters `:today`, `:new_from` and
+/// `:grace_from` bound from [`StatusThresholds`]. It mirrors [`derive_status`] rule by rule
+/// (tests check the two agree on every combination of dates around the edges).
+pub fn status_sql() -> &'static str {
+    "(CASE
+        WHEN c.is_deceased <> 0 OR lower(trim(m.crm_status)) = 'deceased' THEN 'Deceased'
+        WHEN lower(trim(m.crm_status)) IN ('cancelled', 'canceled') THEN 'Cancelled'
+        WHEN lower(trim(m.crm_status)) = 'pending' THEN 'Pending'
+        WHEN COALESCE(m.start_date, m.join_date) > :today THEN 'Pending'
+        WHEN m.join_date IS NOT NULL AND m.join_date >= :new_from AND m.join_date <= :today
+             AND (m.end_date IS NULL OR m.end_date >= :today) THEN 'New'
+        WHEN m.end_date IS NULL OR m.end_date >= :today THEN 'Current'
+        WHEN m.end_date >= :grace_from THEN 'Grace'
+        ELSE 'Expired'
+     END)"
+}
+
+/// Named parameters of a query; only those the statement uses are bound, so one set serves every
+/// query here.
+#[derive(Default)]
+pub struct Params {
+    values: Vec<(&'static str, Box<dyn ToSql>)>,
+}
+
+impl Params {
+    pub fn set(mut self, name: &'static str, value: impl ToSql + 'static) -> Params {
+        self.values.push((name, Box::new(value)));
+        self
+    }
+
+    /// The status thresholds for `today`.
+    pub fn status(self, today: NaiveDate) -> Params {
+        let t = StatusThresholds::new(today);
+        self.set(":today", iso(t.today))
+            .set(":new_from", iso(t.new_from))
+            .set(":grace_from", iso(t.grace_from))
+    }
+
+    fn bind(&self, stmt: &mut Statement<'_>) -> rusqlite::Result<()> {
+        for (name, value) in &self.values {
+            if let Some(i) = stmt.parameter_index(name)? {
+                stmt.raw_bind_parameter(i, value)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Runs `sql` with `params`, mapping each row.
+pub fn query_rows<T>(
+    conn: &Connection,
+    sql: &str,
+    params: &Params,
+    mut map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Vec<T>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    params.bind(&mut stmt)?;
+    let mut rows = stmt.raw_query();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(map(row)?);
+    }
+    Ok(out)
+}
+
+fn count(conn: &Connection, sql: &str, params: &Params) -> rusqlite::Result<u64> {
+    let counted = format!("SELECT COUNT(*) FROM ({sql})");
+    let n: Vec<i64> = query_rows(conn, &counted, params, |r| r.get(0))?;
+    Ok(n.first().copied().unwrap_or(0) as u64)
+}
+
+pub fn iso(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+fn parse_status(label: &str) -> MemberStatus {
+    MemberStatus::parse(label).unwrap_or(MemberStatus::Expired)
+}
+
+// ------------------------------------------------------------------ since the last import
+
+/// The last finished import and the one before it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImportSummary {
+    pub id: i64,
+    pub as_of: String,
+    pub finished_at: String,
+    pub file_name: String,
+    /// The as-of date of the import before it, if any: "lapsed" counts end dates from there.
+    pub previous_as_of: Option<String>,
+}
+
+/// What the last import changed, in memberships.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SinceImport {
+    pub import: Option<ImportSummary>,
+    pub joined: u64,
+    pub renewed: u64,
+    pub lapsed: u64,
+    pub vanished: u64,
+}
+
+pub fn last_import(conn: &Connection) -> rusqlite::Result<Option<ImportSummary>> {
+    let latest = conn
+        .query_row(
+            "SELECT id, as_of, finished_at, file_name FROM import_runs
+             WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT 1",
+            [],
+            |r| Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()?;
+    let Some((id, as_of, finished_at, file_name)) = latest else {
+        return Ok(None);
+    };
+    let previous_as_of = conn
+        .query_row(
+            "SELECT as_of FROM import_runs WHERE finished_at IS NOT NULL AND id < ?1
+             ORDER BY id DESC LIMIT 1",
+            [id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(Some(ImportSummary {
+        id,
+        as_of,
+        finished_at,
+        file_name,
+        previous_as_of,
+    }))
+}
+
+/// Counts of joined, renewed, lapsed and vanished memberships in the last import.
+pub fn since_last_import(conn: &Connection) -> rusqlite::Result<SinceImport> {
+    let import = last_import(conn)?;
+    let Some(summary) = &import else {
+        return Ok(SinceImport {
+            import,
+            joined: 0,
+            renewed: 0,
+            lapsed: 0,
+            vanished: 0,
+        });
+    };
+    let params = import_params(summary);
+    let n = |kind: ListKind| count(conn, &kind.sql(), &params);
+    Ok(SinceImport {
+        joined: n(ListKind::Joined)?,
+        renewed: n(ListKind::Renewed)?,
+        lapsed: n(ListKind::Lapsed)?,
+        vanished: n(ListKind::Vanished)?,
+        import,
+    })
+}
+
+fn import_params(summary: &ImportSummary) -> Params {
+    Params::default()
+        .set(":import", summary.id)
+        .set(":as_of", summary.as_of.clone())
+        .set(":prev_as_of", summary.previous_as_of.clone())
+}
+
+// ------------------------------------------------------------------ lists behind the counts
+
+/// Each count on the Today pane, and the list of members behind it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ListKind {
+    /// Memberships the last import saw for the first time.
+    Joined,
+    /// Memberships whose end date the last import moved forward.
+    Renewed,
+    /// Memberships whose end date passed between the previous import's as-of date and the last
+    /// one's, or that the CRM itself moved to Expired in the last import.
+    Lapsed,
+    /// Memberships absent from the last (full) export.
+    Vanished,
+    /// Snoozed renewals of mine whose date has come, with nothing logged since.
+    FollowUps,
+    /// "Will renew" promises of mine at least [`PROMISE_CHECK_DAYS`] old, not yet renewed.
+    Promises,
+    /// Onboarding steps of mine (assigned to me) due today or overdue.
+    OnboardingDue,
+    /// Open escalations assigned to me, due today or overdue.
+    MyEscalations,
+    /// Open escalations nobody owns.
+    UnassignedEscalations,
+}
+
+impl ListKind {
+    pub const SINCE_IMPORT: [ListKind; 4] = [
+        ListKind::Joined,
+        ListKind::Renewed,
+        ListKind::Lapsed,
+        ListKind::Vanished,
+    ];
+    pub const MY_WORK: [ListKind; 5] = [
+        ListKind::FollowUps,
+        ListKind::Promises,
+        ListKind::OnboardingDue,
+        ListKind::MyEscalations,
+        ListKind::UnassignedEscalations,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ListKind::Joined => "Joined",
+            ListKind::Renewed => "Renewed",
+            ListKind::Lapsed => "Lapsed",
+            ListKind::Vanished => "Vanished from the export",
+            ListKind::FollowUps => "Renewals to follow up today",
+            ListKind::Promises => "\"Will renew\" promises to check",
+            ListKind::OnboardingDue => "Onboarding steps due or overdue",
+            ListKind::MyEscalations => "My escalations due or overdue",
+            ListKind::UnassignedEscalations => "Unassigned escalations",
+        }
+    }
+
+    /// The query listing this kind's rows as (contact_id, membership_id, escalation_id, name,
+    /// what, date, detail), ordered as the pane shows them.
+    fn sql(self) -> String {
+        const MEMBER: &str = "SELECT m.contact_id, m.id, NULL, c.display_name, m.membership_type";
+        const EVENT_FROM: &str = "FROM membership_events e
+             JOIN memberships m ON m.id = e.membership_id JOIN contacts c ON c.id = m.contact_id
+             WHERE e.import_id = :import";
+        const MINE_RENEWALS: &str = "EXISTS (SELECT 1 FROM assignments g WHERE
+             g.contact_id = m.contact_id AND g.queue = 'renewals' AND g.assignee = :me)";
+        const ESCALATION: &str = "SELECT x.contact_id, x.membership_id, x.id,
+             COALESCE(c.display_name, ''), x.title, x.due_date,
+             x.priority || ' · ' || replace(x.status, '_', ' ')
+             FROM escalations x LEFT JOIN contacts c ON c.id = x.contact_id
+             WHERE x.status <> 'resolved'";
+        match self {
+            ListKind::Joined => format!(
+                "{MEMBER}, m.join_date, COALESCE(m.local_party, '') {EVENT_FROM}
+                 AND e.kind = 'joined' GROUP BY m.id ORDER BY c.sort_name, m.id"
+            ),
+            ListKind::Renewed => format!(
+                "{MEMBER}, e.new_value, 'was ' || COALESCE(e.old_value, '') {EVENT_FROM}
+                 AND e.kind = 'renewed' GROUP BY m.id ORDER BY c.sort_name, m.id"
+            ),
+            ListKind::Vanished => format!(
+                "{MEMBER}, m.end_date, 'CRM status ' || m.crm_status {EVENT_FROM}
+                 AND e.kind = 'missing' GROUP BY m.id ORDER BY c.sort_name, m.id"
+            ),
+            ListKind::Lapsed => format!(
+                "{MEMBER}, m.end_date, 'CRM status ' || m.crm_status
+                 FROM memberships m JOIN contacts c ON c.id = m.contact_id
+                 WHERE m.id IN (
+                     SELECT e.membership_id FROM membership_events e
+                     WHERE e.import_id = :import AND e.kind = 'status_changed'
+                       AND lower(trim(e.new_value)) IN ('expired', 'lapsed')
+                     UNION
+                     SELECT m2.id FROM memberships m2 JOIN contacts c2 ON c2.id = m2.contact_id
+                     WHERE :prev_as_of IS NOT NULL
+                       AND m2.end_date >= :prev_as_of AND m2.end_date < :as_of
+                       AND m2.missing_since IS NULL AND c2.is_deceased = 0
+                       AND lower(trim(m2.crm_status))
+                           NOT IN ('cancelled', 'canceled', 'pending', 'deceased'))
+                 ORDER BY c.sort_name, m.id"
+            ),
+            ListKind::FollowUps => format!(
+                "{MEMBER}, s.until, 'snoozed by ' || s.staff
+                 FROM snoozes s JOIN memberships m ON m.id = s.membership_id
+                 JOIN contacts c ON c.id = m.contact_id
+                 WHERE s.until <= :today AND c.is_deceased = 0
+                   AND NOT EXISTS (SELECT 1 FROM contact_attempts a
+                       WHERE a.membership_id = s.membership_id
+                         AND substr(a.attempted_at, 1, 10) >= s.until)
+                   AND NOT EXISTS (SELECT 1 FROM membership_events r
+                       WHERE r.membership_id = s.membership_id AND r.kind = 'renewed'
+                         AND r.occurred_on >= substr(s.created_at, 1, 10))
+                   AND ({MINE_RENEWALS}
+                     OR (SELECT a.staff FROM contact_attempts a
+                         WHERE a.membership_id = s.membership_id
+                         ORDER BY a.attempted_at DESC, a.id DESC LIMIT 1) = :me
+                     OR (s.staff = :me AND NOT EXISTS (SELECT 1 FROM assignments g
+                         WHERE g.contact_id = m.contact_id AND g.queue = 'renewals')))
+                 ORDER BY s.until, c.sort_name, m.id"
+            ),
+            ListKind::Promises => format!(
+                "SELECT a.contact_id, a.membership_id, NULL, c.display_name,
+                     COALESCE(m.membership_type, ''), substr(a.attempted_at, 1, 10),
+                     a.channel || ' · logged by ' || a.staff
+                 FROM contact_attempts a JOIN contacts c ON c.id = a.contact_id
+                 LEFT JOIN memberships m ON m.id = a.membership_id
+                 WHERE a.outcome = 'will_renew' AND substr(a.attempted_at, 1, 10) <= :promise_cutoff
+                   AND c.is_deceased = 0
+                   AND NOT EXISTS (SELECT 1 FROM contact_attempts b
+                       WHERE b.contact_id = a.contact_id
+                         AND b.membership_id IS a.membership_id
+                         AND (b.attempted_at > a.attempted_at
+                              OR (b.attempted_at = a.attempted_at AND b.id > a.id)))
+                   AND NOT EXISTS (SELECT 1 FROM membership_events r
+                       JOIN memberships rm ON rm.id = r.membership_id
+                       WHERE rm.contact_id = a.contact_id AND r.kind = 'renewed'
+                         AND (a.membership_id IS NULL OR r.membership_id = a.membership_id)
+                         AND r.occurred_on >= substr(a.attempted_at, 1, 10))
+                   AND (a.staff = :me OR EXISTS (SELECT 1 FROM assignments g WHERE
+                       g.contact_id = a.contact_id AND g.queue = 'renewals' AND g.assignee = :me))
+                 ORDER BY a.attempted_at, c.sort_name, a.id"
+            ),
+            ListKind::OnboardingDue => "WITH plan(step_key, label, due_days, ord) AS (
+                     SELECT value ->> 'key', value ->> 'label', value ->> 'due_days', key
+                     FROM json_each(:plan)),
+                 due AS (
+                     SELECT o.contact_id, plan.label, plan.ord,
+                         date(o.anchor_date, '+' || plan.due_days || ' days') AS due_on,
+                         c.display_name, c.sort_name, c.local_party
+                     FROM onboarding o
+                     JOIN assignments g ON g.contact_id = o.contact_id
+                          AND g.queue = 'onboarding' AND g.assignee = :me
+                     JOIN contacts c ON c.id = o.contact_id
+                     CROSS JOIN plan
+                     WHERE o.state = 'active' AND c.is_deceased = 0
+                       AND NOT EXISTS (SELECT 1 FROM onboarding_steps s
+                           WHERE s.contact_id = o.contact_id AND s.step_key = plan.step_key))
+                 SELECT contact_id, NULL, NULL, display_name, label, due_on, local_party
+                 FROM due WHERE due_on <= :today
+                 ORDER BY due_on, sort_name, contact_id, ord"
+                .to_owned(),
+            ListKind::MyEscalations => format!(
+                "{ESCALATION} AND x.assignee = :me AND x.due_date <= :today
+                 ORDER BY x.due_date, x.id"
+            ),
+            ListKind::UnassignedEscalations => format!(
+                "{ESCALATION} AND COALESCE(x.assignee, '') = ''
+                 ORDER BY x.due_date, x.id"
+            ),
+        }
+    }
+}
+
+/// One row of a list behind a count.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ListRow {
+    pub contact_id: Option<i64>,
+    pub membership_id: Option<i64>,
+    pub escalation_id: Option<i64>,
+    pub name: String,
+    /// Membership type, onboarding step or escalation title.
+    pub what: String,
+    /// The date that matters for this list (join, new end, snooze, due...).
+    pub date: Option<String>,
+    pub detail: String,
+}
+
+/// Who is asking and on what day, for the lists and counts that depend on it.
+#[derive(Debug, Clone)]
+pub struct WorkContext {
+    pub today: NaiveDate,
+    pub user: String,
+    pub steps: Vec<OnboardingStep>,
+}
+
+impl WorkContext {
+    fn params(&self) -> Params {
+        let plan = serde_json::to_string(&self.steps).unwrap_or_else(|_| "[]".into());
+        Params::default()
+            .set(":today", iso(self.today))
+            .set(":me", self.user.clone())
+            .set(
+                ":promise_cutoff",
+                iso(self.today - Duration::days(PROMISE_CHECK_DAYS)),
+            )
+            .set(":plan", plan)
+    }
+}
+
+/// The rows behind one count, at most `limit` of them, and how many there are in all.
+pub fn list(
+    conn: &Connection,
+    kind: ListKind,
+    work: &WorkContext,
+    limit: usize,
+) -> rusqlite::Result<(Vec<ListRow>, u64)> {
+    let mut params = work.params();
+    if ListKind::SINCE_IMPORT.contains(&kind) {
+        match last_import(conn)? {
+            Some(summary) => {
+                params.values.extend(import_params(&summary).values);
+            }
+            None => return Ok((Vec::new(), 0)),
+        }
+    }
+    let sql = kind.sql();
+    let total = count(conn, &sql, &params)?;
+    let limited = format!("{sql} LIMIT {limit}");
+    let rows = query_rows(conn, &limited, &params, |r| {
+        Ok(ListRow {
+            contact_id: r.get(0)?,
+            membership_id: r.get(1)?,
+            escalation_id: r.get(2)?,
+            name: r.get(3)?,
+            what: r.get(4)?,
+            date: r.get(5)?,
+            detail: r.get::<_, Option<String>>(6)?.unwrap_or_default(),
+        })
+    })?;
+    Ok((rows, total))
+}
+
+// ------------------------------------------------------------------ my work
+
+/// How much of each kind of work is waiting for `WorkContext::user` today.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MyWork {
+    pub user: String,
+    pub follow_ups: u64,
+    pub promises: u64,
+    pub onboarding_due: u64,
+    pub my_escalations: u64,
+    pub unassigned_escalations: u64,
+}
+
+impl MyWork {
+    pub fn count(&self, kind: ListKind) -> u64 {
+        match kind {
+            ListKind::FollowUps => self.follow_ups,
+            ListKind::Promises => self.promises,
+            ListKind::OnboardingDue => self.onboarding_due,
+            ListKind::MyEscalations => self.my_escalations,
+            ListKind::UnassignedEscalations => self.unassigned_escalations,
+            _ => 0,
+        }
+    }
+}
+
+impl SinceImport {
+    pub fn count(&self, kind: ListKind) -> u64 {
+        match kind {
+            ListKind::Joined => self.joined,
+            ListKind::Renewed => self.renewed,
+            ListKind::Lapsed => self.lapsed,
+            ListKind::Vanished => self.vanished,
+            _ => 0,
+        }
+    }
+}
+
+pub fn my_work(conn: &Connection, work: &WorkContext) -> rusqlite::Result<MyWork> {
+    let params = work.params();
+    let n = |kind: ListKind| count(conn, &kind.sql(), &params);
+    Ok(MyWork {
+        user: work.user.clone(),
+        follow_ups: n(ListKind::FollowUps)?,
+        promises: n(ListKind::Promises)?,
+        onboarding_due: n(ListKind::OnboardingDue)?,
+        my_escalations: n(ListKind::MyEscalations)?,
+        unassigned_escalations: n(ListKind::UnassignedEscalations)?,
+    })
+}
+
+// ------------------------------------------------------------------ onboarding steps
+
+/// One step of the onboarding path as the figures need it: its key, label and due offset from
+/// the join (anchor) date. The same TOML shape as `assets/onboarding.toml`:
+/// `[[step]]` tables with `key`, `label`, `due_days`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OnboardingStep {
+    pub key: String,
+    pub label: String,
+    pub due_days: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StepsFile {
+    step: Vec<OnboardingStep>,
+}
+
+/// The default path: the issue's five steps and due offsets.
+pub fn default_onboarding_steps() -> Vec<OnboardingStep> {
+    [
+        ("welcome_email", "Welcome email sent", 2),
+        ("welcome_call", "Welcome call made", 7),
+        ("local_party", "Linked to local party", 14),
+        ("induction_invited", "Invited to induction", 21),
+        ("induction_attended", "Attended induction", 60),
+    ]
+    .into_iter()
+    .map(|(key, label, due_days)| OnboardingStep {
+        key: key.into(),
+        label: label.into(),
+        due_days,
+    })
+    .collect()
+}
+
+/// The configured onboarding steps (`[onboarding] steps_file`), or the defaults.
+pub fn onboarding_steps(config: &Config) -> anyhow::Result<Vec<OnboardingStep>> {
+    match &config.onboarding.steps_file {
+        Some(path) => load_onboarding_steps(path),
+        None => Ok(default_onboarding_steps()),
+    }
+}
+
+pub fn load_onboarding_steps(path: &Path) -> anyhow::Result<Vec<OnboardingStep>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading onboarding steps {}", path.display()))?;
+    let file: StepsFile = toml::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.to_string().trim_end()))?;
+    Ok(file.step)
+}
+
+// ------------------------------------------------------------------ team figures
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StatusCount {
+    pub status: MemberStatus,
+    pub memberships: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AreaCount {
+    pub region: String,
+    /// Empty in the by-region list.
+    pub local_party: String,
+    pub members: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MonthFigures {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub joiners: u64,
+    pub leavers: u64,
+    pub due: u64,
+    pub renewed_in_grace: u64,
+    /// renewed_in_grace / due; None when nothing came due.
+    pub renewal_rate: Option<f64>,
+    /// The grace month of the month's last day has not ended yet: the rate can still rise.
+    pub provisional: bool,
+    pub won_back: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TeamFigures {
+    pub as_of: String,
+    /// Every status, in CiviCRM's order, with zeros.
+    pub by_status: Vec<StatusCount>,
+    /// New + Current + Grace memberships.
+    pub member_memberships: u64,
+    /// Contacts who are members, the figure the region and local party lists add up to.
+    pub members: u64,
+    pub by_region: Vec<AreaCount>,
+    pub by_local_party: Vec<AreaCount>,
+    /// The last [`MONTHS`] months, oldest first, ending with the as-of date's month.
+    pub months: Vec<MonthFigures>,
+    pub won_back: u64,
+}
+
+pub fn team_figures(conn: &Connection, today: NaiveDate) -> rusqlite::Result<TeamFigures> {
+    let by_status = status_counts(conn, today)?;
+    let member_memberships = by_status
+        .iter()
+        .filter(|s| s.status.is_member())
+        .map(|s| s.memberships)
+        .sum();
+    let by_local_party = members_by_local_party(conn, today)?;
+    let by_region = sum_by_region(&by_local_party);
+    let months = monthly(conn, today)?;
+    Ok(TeamFigures {
+        as_of: iso(today),
+        members: by_local_party.iter().map(|a| a.members).sum(),
+        won_back: months.iter().map(|m| m.won_back).sum(),
+        by_status,
+        member_memberships,
+        by_region,
+        by_local_party,
+        months,
+    })
+}
+
+/// Memberships present in the latest export, by rollcall status.
+pub fn status_counts(conn: &Connection, today: NaiveDate) -> rusqlite::Result<Vec<StatusCount>> {
+    let sql = format!(
+        "SELECT {} AS status, COUNT(*) FROM memberships m JOIN contacts c ON c.id = m.contact_id
+         WHERE m.missing_since IS NULL GROUP BY status",
+        status_sql()
+    );
+    let found: BTreeMap<MemberStatus, u64> =
+        query_rows(conn, &sql, &Params::default().status(today), |r| {
+            Ok((parse_status(&r.get::<_, String>(0)?), r.get::<_, i64>(1)? as u64))
+        })?
+        .into_iter()
+        .collect();
+    Ok(MemberStatus::ALL
+        .iter()
+        .map(|&status| StatusCount {
+            status,
+            memberships: found.get(&status).copied().unwrap_or(0),
+        })
+        .collect())
+}
+
+/// Member contacts by (region, local party), largest first.
+pub fn members_by_local_party(
+    conn: &Connection,
+    today: NaiveDate,
+) -> rusqlite::Result<Vec<AreaCount>> {
+    let sql = format!(
+        "SELECT c.region, c.local_party, COUNT(*) FROM contacts c
+         WHERE c.is_deceased = 0 AND EXISTS (
+             SELECT 1 FROM memberships m WHERE m.contact_id = c.id AND m.missing_since IS NULL
+               AND {} IN ('New', 'Current', 'Grace'))
+         GROUP BY c.region, c.local_party",
+        status_sql()
+    );
+    let mut rows = query_rows(conn, &sql, &Params::default().status(today), |r| {
+        Ok(AreaCount {
+            region: r.get(0)?,
+            local_party: r.get(1)?,
+            members: r.get::<_, i64>(2)? as u64,
+        })
+    })?;
+    sort_areas(&mut rows);
+    Ok(rows)
+}
+
+fn sum_by_region(parties: &[AreaCount]) -> Vec<AreaCount> {
+    let mut regions: BTreeMap<&str, u64> = BTreeMap::new();
+    for p in parties {
+        *regions.entry(&p.region).or_default() += p.members;
+    }
+    let mut rows: Vec<AreaCount> = regions
+        .into_iter()
+        .map(|(region, members)| AreaCount {
+            region: region.to_owned(),
+            local_party: String::new(),
+            members,
+        })
+        .collect();
+    sort_areas(&mut rows);
+    rows
+}
+
+fn sort_areas(rows: &mut [AreaCount]) {
+    rows.sort_by(|a, b| {
+        b.members
+            .cmp(&a.members)
+            .then_with(|| a.region.cmp(&b.region))
+            .then_with(|| a.local_party.cmp(&b.local_party))
+    });
+}
+
+/// A calendar month, as its first day.
+fn month_of(d: NaiveDate) -> NaiveDate {
+    d.with_day(1).unwrap_or(d)
+}
+
+fn last_day(month: NaiveDate) -> NaiveDate {
+    add_months(month, 1) - Duration::days(1)
+}
+
+/// The day a membership ending on `end` turns Expired: the day after its grace month.
+pub fn lapse_day(end: NaiveDate) -> NaiveDate {
+    add_months(end, 1) + Duration::days(1)
+}
+
+/// The last [`MONTHS`] months' joiners, leavers, renewal rate and members won back.
+pub fn monthly(conn: &Connection, today: NaiveDate) -> rusqlite::Result<Vec<MonthFigures>> {
+    let current = month_of(today);
+    let first = sub_months(current, MONTHS as u32 - 1);
+    let last = last_day(current);
+    let mut months: BTreeMap<NaiveDate, MonthFigures> = (0..MONTHS as u32)
+        .map(|i| {
+            let m = add_months(first, i);
+            let figures = MonthFigures {
+                month: m.format("%Y-%m").to_string(),
+                joiners: 0,
+                leavers: 0,
+                due: 0,
+                renewed_in_grace: 0,
+                renewal_rate: None,
+                provisional: add_months(last_day(m), 1) >= today,
+                won_back: 0,
+            };
+            (m, figures)
+        })
+        .collect();
+    let range = Params::default()
+        .set(":first", iso(first))
+        .set(":last", iso(last))
+        .set(":today", iso(today))
+        // Lapsing in the window means ending up to two months before it.
+        .set(":end_from", iso(sub_months(first, 2)));
+
+    let per_day = |sql: &str| -> rusqlite::Result<Vec<(NaiveDate, u64)>> {
+        let rows = query_rows(conn, sql, &range, |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+        })?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(d, n)| parse_iso(&d).map(|d| (d, n)))
+            .collect())
+    };
+
+    for (day, n) in per_day(
+        "SELECT m.join_date, COUNT(*) FROM memberships m
+         WHERE m.join_date BETWEEN :first AND :today AND m.missing_since IS NULL
+         GROUP BY m.join_date",
+    )? {
+        if let Some(f) = months.get_mut(&month_of(day)) {
+            f.joiners += n;
+        }
+    }
+    for (end, n) in per_day(
+        "SELECT m.end_date, COUNT(*) FROM memberships m JOIN contacts c ON c.id = m.contact_id
+         WHERE m.end_date BETWEEN :end_from AND :today AND m.missing_since IS NULL
+           AND c.is_deceased = 0
+           AND lower(trim(m.crm_status)) NOT IN ('cancelled', 'canceled', 'pending', 'deceased')
+         GROUP BY m.end_date",
+    )? {
+        let lapsed = lapse_day(end);
+        if lapsed <= today
+            && let Some(f) = months.get_mut(&month_of(lapsed))
+        {
+            f.leavers += n;
+        }
+    }
+    for (end, n) in per_day(
+        "SELECT m.end_date, COUNT(*) FROM memberships m JOIN contacts c ON c.id = m.contact_id
+         WHERE m.end_date BETWEEN :first AND :last AND m.missing_since IS NULL
+           AND c.is_deceased = 0
+         GROUP BY m.end_date",
+    )? {
+        if let Some(f) = months.get_mut(&month_of(end)) {
+            f.due += n;
+        }
+    }
+    renewal_events(conn, &range, &mut months)?;
+    for f in months.values_mut() {
+        f.renewal_rate = (f.due > 0).then(|| f.renewed_in_grace as f64 / f.due as f64);
+    }
+    Ok(months.into_values().collect())
+}
+
+/// Adds what `renewed` events tell: memberships due in a month that have since renewed (their
+/// current end date is no longer in that month), those renewed within grace, and members won back.
+fn renewal_events(
+    conn: &Connection,
+    range: &Params,
+    months: &mut BTreeMap<NaiveDate, MonthFigures>,
+) -> rusqlite::Result<()> {
+    let events = query_rows(
+        conn,
+        "SELECT e.membership_id, e.old_value, e.occurred_on, e.credited_attempt_id IS NOT NULL,
+             m.end_date
+         FROM membership_events e JOIN memberships m ON m.id = e.membership_id
+         JOIN contacts c ON c.id = m.contact_id
+         WHERE e.kind = 'renewed' AND m.missing_since IS NULL AND c.is_deceased = 0
+           AND (e.old_value BETWEEN :first AND :last OR e.occurred_on BETWEEN :first AND :last)",
+        range,
+        |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, bool>(3)?,
+                r.get::<_, Option<String>>(4)?,
+            ))
+        },
+    )?;
+    let mut due_by_event: HashSet<(NaiveDate, i64)> = HashSet::new();
+    let mut renewed: HashSet<(NaiveDate, i64)> = HashSet::new();
+    for (membership, old_end, seen, credited, current_end) in events {
+        let (Some(old_end), Some(seen)) = (old_end.as_deref().and_then(parse_iso), parse_iso(&seen))
+        else {
+            continue;
+        };
+        let month = month_of(old_end);
+        let current_in_month = current_end
+            .as_deref()
+            .and_then(parse_iso)
+            .is_some_and(|e| month_of(e) == month);
+        if months.contains_key(&month) {
+            if !current_in_month {
+                due_by_event.insert((month, membership));
+            }
+            if seen <= add_months(old_end, 1) {
+                renewed.insert((month, membership));
+            }
+        }
+        if credited
+            && old_end < seen
+            && let Some(f) = months.get_mut(&month_of(seen))
+        {
+            f.won_back += 1;
+        }
+    }
+    for (month, _) in due_by_event {
+        if let Some(f) = months.get_mut(&month) {
+            f.due += 1;
+        }
+    }
+    for (month, _) in renewed {
+        if let Some(f) = months.get_mut(&month) {
+            f.renewed_in_grace += 1;
+        }
+    }
+    Ok(())
+}
+
+/// All the figures `rollcall stats` prints and the Today pane shows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Figures {
+    pub as_of: String,
+    pub since_last_import: SinceImport,
+    pub my_work: MyWork,
+    pub team: TeamFigures,
+}
+
+pub fn all_figures(conn: &Connection, work: &WorkContext) -> rusqlite::Result<Figures> {
+    Ok(Figures {
+        as_of: iso(work.today),
+        since_last_import: since_last_import(conn)?,
+        my_work: my_work(conn, work)?,
+        team: team_figures(conn, work.today)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::membership::{MembershipDates, derive_status};
+    use crate::storage::Store;
+    use rusqlite::params;
+
+    fn d(s: &str) -> NaiveDate {
+        parse_iso(s).unwrap()
+    }
+
+    #[test]
+    fn thresholds_sit_exactly_on_the_rule_edges() {
+        for today in ["2026-05-31", "2026-03-01", "2028-02-29", "2026-12-31", "2027-01-01"] {
+            let t = StatusThresholds::new(d(today));
+            assert!(add_months(t.new_from, 3) > t.today);
+            assert!(add_months(t.new_from - Duration::days(1), 3) <= t.today);
+            assert!(add_months(t.grace_from, 1) >= t.today);
+            assert!(add_months(t.grace_from - Duration::days(1), 1) < t.today);
+        }
+    }
+
+    /// The SQL status agrees with `derive_status` for every join/end pair in a window around the
+    /// edges, on as-of dates at month ends, leap days and a year change.
+    #[test]
+    fn sql_status_agrees_with_derive_status() {
+        let store = Store::open_in_memory().unwrap();
+        let conn = &store.conn;
+        conn.execute_batch(
+            "CREATE TEMP TABLE cases (id INTEGER PRIMARY KEY, join_date TEXT, start_date TEXT,
+                 end_date TEXT, crm_status TEXT, is_deceased INTEGER)",
+        )
+        .unwrap();
+        for today in ["2026-05-31", "2026-03-30", "2028-02-29", "2027-01-01"] {
+            let today = d(today);
+            conn.execute("DELETE FROM cases", []).unwrap();
+            let mut expected = Vec::new();
+            let days: Vec<NaiveDate> = (-140..20)
+                .step_by(3)
+                .map(|n| today + Duration::days(n))
+                .chain((-5..=5).map(|n| sub_months(today, 3) + Duration::days(n)))
+                .chain((-5..=5).map(|n| sub_months(today, 1) + Duration::days(n)))
+                .collect();
+            for &join in &days {
+                for end in days.iter().map(|&e| Some(e)).chain([None]) {
+                    for crm in ["", "Pending", "Current", "canceled"] {
+                        let dates = MembershipDates {
+                            join: Some(join),
+                            start: Some(join),
+                            end,
+                        };
+                        let status = derive_status(dates, MemberStatus::parse(crm), false, today);
+                        conn.execute(
+                            "INSERT INTO cases (join_date, start_date, end_date, crm_status,
+                                 is_deceased) VALUES (?1, ?1, ?2, ?3, 0)",
+                            params![iso(join), end.map(iso), crm],
+                        )
+                        .unwrap();
+                        expected.push(status);
+                    }
+                }
+            }
+            let sql = format!(
+                "SELECT {} FROM cases m JOIN cases c ON c.id = m.id ORDER BY m.id",
+                status_sql()
+            );
+            let got =
+                query_rows(conn, &sql, &Params::default().status(today), |r| {
+                    Ok(parse_status(&r.get::<_, String>(0)?))
+                })
+                .unwrap();
+            assert_eq!(got.len(), expected.len());
+            for (i, (g, e)) in got.iter().zip(&expected).enumerate() {
+                assert_eq!(g, e, "case {i} on {today}");
+            }
+        }
+    }
+
+    #[test]
+    fn lapse_day_follows_month_ends() {
+        assert_eq!(lapse_day(d("2026-01-31")), d("2026-03-01"));
+        assert_eq!(lapse_day(d("2026-01-27")), d("2026-02-28"));
+        assert_eq!(lapse_day(d("2026-11-30")), d("2026-12-31"));
+        assert_eq!(lapse_day(d("2026-12-31")), d("2027-02-01"));
+    }
+
+    #[test]
+    fn steps_file_is_read_and_a_broken_one_says_where() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("steps.toml");
+        std::fs::write(
+            &path,
+            "[[step]]\nkey = \"hello\"\nlabel = \"Said hello\"\ndue_days = 3\n",
+        )
+        .unwrap();
+        let steps = load_onboarding_steps(&path).unwrap();
+        assert_eq!(steps.len(), 1);
+        assert_eq!(steps[0].due_days, 3);
+        std::fs::write(&path, "[[step]]\nkey = \"hello\"\ndue_days = \"soon\"\n").unwrap();
+        let err = load_onboarding_steps(&path).unwrap_err().to_string();
+        assert!(err.contains("steps.toml") && err.contains("line 3"), "{err}");
+    }
+}
