@@ -81,22 +81,46 @@ fn first_date_where(near: NaiveDate, holds: impl Fn(NaiveDate) -> bool) -> Naive
     day
 }
 
-/// An SQL expression giving a membership's rollcall status label, for a query with `m` (a
-/// membership) and `c` (its contact) in scope and the named parameters `:today`, `:new_from` and
-/// `:grace_from` bound from [`StatusThresholds`]. It mirrors [`derive_status`] rule by rule
-/// (tests check the two agree on every combination of dates around the edges).
-pub fn status_sql() -> &'static str {
-    "(CASE
-        WHEN c.is_deceased <> 0 OR lower(trim(m.crm_status)) = 'deceased' THEN 'Deceased'
-        WHEN lower(trim(m.crm_status)) IN ('cancelled', 'canceled') THEN 'Cancelled'
-        WHEN lower(trim(m.crm_status)) = 'pending' THEN 'Pending'
-        WHEN COALESCE(m.start_date, m.join_date) > :today THEN 'Pending'
-        WHEN m.join_date IS NOT NULL AND m.join_date >= :new_from AND m.join_date <= :today
-             AND (m.end_date IS NULL OR m.end_date >= :today) THEN 'New'
-        WHEN m.end_date IS NULL OR m.end_date >= :today THEN 'Current'
-        WHEN m.end_date >= :grace_from THEN 'Grace'
-        ELSE 'Expired'
-     END)"
+/// An SQL expression giving a membership's rollcall status as its [`status_code`], for a query
+/// with `m` (a membership) in scope and the named parameters `:today`, `:new_from` and
+/// `:grace_from` bound from [`StatusThresholds`]. It mirrors [`derive_status`] rule by rule (tests
+/// check the two agree on every combination of dates around the edges). CRM statuses spelt as
+/// CiviCRM spells them take a fast path; anything else is compared as
+/// [`MemberStatus::parse`] reads it (trimmed, any case).
+pub fn status_sql() -> String {
+    let dates = "CASE
+            WHEN m.join_date IS NOT NULL AND m.join_date >= :new_from AND m.join_date <= :today
+                 AND (m.end_date IS NULL OR m.end_date >= :today) THEN 0
+            WHEN m.end_date IS NULL OR m.end_date >= :today THEN 1
+            WHEN m.end_date >= :grace_from THEN 2
+            ELSE 3
+        END";
+    format!(
+        "(CASE
+            WHEN m.contact_id IN (SELECT id FROM contacts WHERE is_deceased <> 0) THEN 6
+            WHEN m.crm_status IN ('', 'New', 'Current', 'Grace', 'Expired') THEN
+                CASE WHEN COALESCE(m.start_date, m.join_date) > :today THEN 4 ELSE {dates} END
+            WHEN lower(trim(m.crm_status)) = 'deceased' THEN 6
+            WHEN lower(trim(m.crm_status)) IN ('cancelled', 'canceled') THEN 5
+            WHEN lower(trim(m.crm_status)) = 'pending' THEN 4
+            WHEN COALESCE(m.start_date, m.join_date) > :today THEN 4
+            ELSE {dates}
+        END)"
+    )
+}
+
+/// A status's number in [`status_sql`]: its place in [`MemberStatus::ALL`].
+pub fn status_code(status: MemberStatus) -> i64 {
+    MemberStatus::ALL
+        .iter()
+        .position(|&s| s == status)
+        .unwrap_or(0) as i64
+}
+
+pub fn status_from_code(code: i64) -> Option<MemberStatus> {
+    usize::try_from(code)
+        .ok()
+        .and_then(|i| MemberStatus::ALL.get(i).copied())
 }
 
 /// Named parameters of a query; only those the statement uses are bound, so one set serves every
@@ -147,18 +171,13 @@ pub fn query_rows<T>(
     Ok(out)
 }
 
-fn count(conn: &Connection, sql: &str, params: &Params) -> rusqlite::Result<u64> {
-    let counted = format!("SELECT COUNT(*) FROM ({sql})");
-    let n: Vec<i64> = query_rows(conn, &counted, params, |r| r.get(0))?;
+fn count(conn: &Connection, count_sql: &str, params: &Params) -> rusqlite::Result<u64> {
+    let n: Vec<i64> = query_rows(conn, count_sql, params, |r| r.get(0))?;
     Ok(n.first().copied().unwrap_or(0) as u64)
 }
 
 pub fn iso(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
-}
-
-fn parse_status(label: &str) -> MemberStatus {
-    MemberStatus::parse(label).unwrap_or(MemberStatus::Expired)
 }
 
 // ------------------------------------------------------------------ since the last import
@@ -226,7 +245,7 @@ pub fn since_last_import(conn: &Connection) -> rusqlite::Result<SinceImport> {
         });
     };
     let params = import_params(summary);
-    let n = |kind: ListKind| count(conn, &kind.sql(), &params);
+    let n = |kind: ListKind| count(conn, &kind.count_sql(), &params);
     Ok(SinceImport {
         joined: n(ListKind::Joined)?,
         renewed: n(ListKind::Renewed)?,
@@ -299,13 +318,51 @@ impl ListKind {
         }
     }
 
+    /// The memberships behind a since-the-last-import count (one `membership_id` column), or
+    /// None for the my-work kinds, whose lists are short and are counted as listed.
+    fn keys_sql(self) -> Option<&'static str> {
+        Some(match self {
+            ListKind::Joined => {
+                "SELECT DISTINCT membership_id FROM membership_events
+                 WHERE import_id = :import AND kind = 'joined'"
+            }
+            ListKind::Renewed => {
+                "SELECT DISTINCT membership_id FROM membership_events
+                 WHERE import_id = :import AND kind = 'renewed'"
+            }
+            ListKind::Vanished => {
+                "SELECT DISTINCT membership_id FROM membership_events
+                 WHERE import_id = :import AND kind = 'missing'"
+            }
+            ListKind::Lapsed => {
+                "SELECT membership_id FROM membership_events
+                 WHERE import_id = :import AND kind = 'status_changed'
+                   AND lower(trim(new_value)) IN ('expired', 'lapsed')
+                 UNION
+                 SELECT m.id FROM memberships m
+                 WHERE :prev_as_of IS NOT NULL
+                   AND m.end_date >= :prev_as_of AND m.end_date < :as_of
+                   AND m.missing_since IS NULL
+                   AND m.contact_id NOT IN (SELECT id FROM contacts WHERE is_deceased <> 0)
+                   AND lower(trim(m.crm_status))
+                       NOT IN ('cancelled', 'canceled', 'pending', 'deceased')"
+            }
+            _ => return None,
+        })
+    }
+
+    /// The query counting this kind's rows.
+    fn count_sql(self) -> String {
+        match self.keys_sql() {
+            Some(keys) => format!("SELECT COUNT(*) FROM ({keys})"),
+            None => format!("SELECT COUNT(*) FROM ({})", self.list_sql()),
+        }
+    }
+
     /// The query listing this kind's rows as (contact_id, membership_id, escalation_id, name,
     /// what, date, detail), ordered as the pane shows them.
-    fn sql(self) -> String {
+    fn list_sql(self) -> String {
         const MEMBER: &str = "SELECT m.contact_id, m.id, NULL, c.display_name, m.membership_type";
-        const EVENT_FROM: &str = "FROM membership_events e
-             JOIN memberships m ON m.id = e.membership_id JOIN contacts c ON c.id = m.contact_id
-             WHERE e.import_id = :import";
         const MINE_RENEWALS: &str = "EXISTS (SELECT 1 FROM assignments g WHERE
              g.contact_id = m.contact_id AND g.queue = 'renewals' AND g.assignee = :me)";
         const ESCALATION: &str = "SELECT x.contact_id, x.membership_id, x.id,
@@ -313,35 +370,25 @@ impl ListKind {
              x.priority || ' · ' || replace(x.status, '_', ' ')
              FROM escalations x LEFT JOIN contacts c ON c.id = x.contact_id
              WHERE x.status <> 'resolved'";
-        match self {
-            ListKind::Joined => format!(
-                "{MEMBER}, m.join_date, COALESCE(m.local_party, '') {EVENT_FROM}
-                 AND e.kind = 'joined' GROUP BY m.id ORDER BY c.sort_name, m.id"
-            ),
-            ListKind::Renewed => format!(
-                "{MEMBER}, e.new_value, 'was ' || COALESCE(e.old_value, '') {EVENT_FROM}
-                 AND e.kind = 'renewed' GROUP BY m.id ORDER BY c.sort_name, m.id"
-            ),
-            ListKind::Vanished => format!(
-                "{MEMBER}, m.end_date, 'CRM status ' || m.crm_status {EVENT_FROM}
-                 AND e.kind = 'missing' GROUP BY m.id ORDER BY c.sort_name, m.id"
-            ),
-            ListKind::Lapsed => format!(
-                "{MEMBER}, m.end_date, 'CRM status ' || m.crm_status
+        if let Some(keys) = self.keys_sql() {
+            let (date, detail) = match self {
+                ListKind::Joined => ("m.join_date", "c.local_party"),
+                ListKind::Renewed => (
+                    "m.end_date",
+                    "'was ' || COALESCE((SELECT e.old_value FROM membership_events e
+                         WHERE e.membership_id = m.id AND e.import_id = :import
+                           AND e.kind = 'renewed' LIMIT 1), '')",
+                ),
+                _ => ("m.end_date", "'CRM status ' || m.crm_status"),
+            };
+            return format!(
+                "{MEMBER}, {date}, {detail}
                  FROM memberships m JOIN contacts c ON c.id = m.contact_id
-                 WHERE m.id IN (
-                     SELECT e.membership_id FROM membership_events e
-                     WHERE e.import_id = :import AND e.kind = 'status_changed'
-                       AND lower(trim(e.new_value)) IN ('expired', 'lapsed')
-                     UNION
-                     SELECT m2.id FROM memberships m2 JOIN contacts c2 ON c2.id = m2.contact_id
-                     WHERE :prev_as_of IS NOT NULL
-                       AND m2.end_date >= :prev_as_of AND m2.end_date < :as_of
-                       AND m2.missing_since IS NULL AND c2.is_deceased = 0
-                       AND lower(trim(m2.crm_status))
-                           NOT IN ('cancelled', 'canceled', 'pending', 'deceased'))
+                 WHERE m.id IN ({keys})
                  ORDER BY c.sort_name, m.id"
-            ),
+            );
+        }
+        match self {
             ListKind::FollowUps => format!(
                 "{MEMBER}, s.until, 'snoozed by ' || s.staff
                  FROM snoozes s JOIN memberships m ON m.id = s.membership_id
@@ -361,14 +408,15 @@ impl ListKind {
                          WHERE g.contact_id = m.contact_id AND g.queue = 'renewals')))
                  ORDER BY s.until, c.sort_name, m.id"
             ),
-            ListKind::Promises => format!(
-                "SELECT a.contact_id, a.membership_id, NULL, c.display_name,
+            ListKind::Promises => "SELECT a.contact_id, a.membership_id, NULL, c.display_name,
                      COALESCE(m.membership_type, ''), substr(a.attempted_at, 1, 10),
                      a.channel || ' · logged by ' || a.staff
                  FROM contact_attempts a JOIN contacts c ON c.id = a.contact_id
                  LEFT JOIN memberships m ON m.id = a.membership_id
                  WHERE a.outcome = 'will_renew' AND substr(a.attempted_at, 1, 10) <= :promise_cutoff
                    AND c.is_deceased = 0
+                   AND (a.staff = :me OR EXISTS (SELECT 1 FROM assignments g WHERE
+                       g.contact_id = a.contact_id AND g.queue = 'renewals' AND g.assignee = :me))
                    AND NOT EXISTS (SELECT 1 FROM contact_attempts b
                        WHERE b.contact_id = a.contact_id
                          AND b.membership_id IS a.membership_id
@@ -379,10 +427,8 @@ impl ListKind {
                        WHERE rm.contact_id = a.contact_id AND r.kind = 'renewed'
                          AND (a.membership_id IS NULL OR r.membership_id = a.membership_id)
                          AND r.occurred_on >= substr(a.attempted_at, 1, 10))
-                   AND (a.staff = :me OR EXISTS (SELECT 1 FROM assignments g WHERE
-                       g.contact_id = a.contact_id AND g.queue = 'renewals' AND g.assignee = :me))
                  ORDER BY a.attempted_at, c.sort_name, a.id"
-            ),
+                .to_owned(),
             ListKind::OnboardingDue => "WITH plan(step_key, label, due_days, ord) AS (
                      SELECT value ->> 'key', value ->> 'label', value ->> 'due_days', key
                      FROM json_each(:plan)),
@@ -406,7 +452,7 @@ impl ListKind {
                 "{ESCALATION} AND x.assignee = :me AND x.due_date <= :today
                  ORDER BY x.due_date, x.id"
             ),
-            ListKind::UnassignedEscalations => format!(
+            _ => format!(
                 "{ESCALATION} AND COALESCE(x.assignee, '') = ''
                  ORDER BY x.due_date, x.id"
             ),
@@ -466,9 +512,8 @@ pub fn list(
             None => return Ok((Vec::new(), 0)),
         }
     }
-    let sql = kind.sql();
-    let total = count(conn, &sql, &params)?;
-    let limited = format!("{sql} LIMIT {limit}");
+    let total = count(conn, &kind.count_sql(), &params)?;
+    let limited = format!("{} LIMIT {limit}", kind.list_sql());
     let rows = query_rows(conn, &limited, &params, |r| {
         Ok(ListRow {
             contact_id: r.get(0)?,
@@ -523,7 +568,7 @@ impl SinceImport {
 
 pub fn my_work(conn: &Connection, work: &WorkContext) -> rusqlite::Result<MyWork> {
     let params = work.params();
-    let n = |kind: ListKind| count(conn, &kind.sql(), &params);
+    let n = |kind: ListKind| count(conn, &kind.count_sql(), &params);
     Ok(MyWork {
         user: work.user.clone(),
         follow_ups: n(ListKind::FollowUps)?,
@@ -635,69 +680,235 @@ pub struct TeamFigures {
 }
 
 pub fn team_figures(conn: &Connection, today: NaiveDate) -> rusqlite::Result<TeamFigures> {
-    let by_status = status_counts(conn, today)?;
-    let member_memberships = by_status
+    let window = Window::new(today);
+    let scan = scan_memberships(conn, &window)?;
+    let by_status: Vec<StatusCount> = MemberStatus::ALL
         .iter()
-        .filter(|s| s.status.is_member())
-        .map(|s| s.memberships)
-        .sum();
-    let by_local_party = members_by_local_party(conn, today)?;
-    let by_region = sum_by_region(&by_local_party);
-    let months = monthly(conn, today)?;
+        .zip(scan.statuses)
+        .map(|(&status, memberships)| StatusCount {
+            status,
+            memberships,
+        })
+        .collect();
+    let by_local_party = members_by_local_party(conn, &scan.member_contacts)?;
+    let mut months = window.empty_months();
+    scan.add_to(&window, &mut months);
+    renewal_events(conn, &window, &scan.end_month, &mut months)?;
+    for f in &mut months {
+        f.renewal_rate = (f.due > 0).then(|| f.renewed_in_grace as f64 / f.due as f64);
+    }
     Ok(TeamFigures {
         as_of: iso(today),
+        member_memberships: scan.statuses[..3].iter().sum(),
         members: by_local_party.iter().map(|a| a.members).sum(),
         won_back: months.iter().map(|m| m.won_back).sum(),
+        by_region: sum_by_region(&by_local_party),
         by_status,
-        member_memberships,
-        by_region,
         by_local_party,
         months,
     })
 }
 
-/// Memberships present in the latest export, by rollcall status.
-pub fn status_counts(conn: &Connection, today: NaiveDate) -> rusqlite::Result<Vec<StatusCount>> {
-    let sql = format!(
-        "SELECT {} AS status, COUNT(*) FROM memberships m JOIN contacts c ON c.id = m.contact_id
-         WHERE m.missing_since IS NULL GROUP BY status",
-        status_sql()
-    );
-    let found: BTreeMap<MemberStatus, u64> =
-        query_rows(conn, &sql, &Params::default().status(today), |r| {
-            Ok((parse_status(&r.get::<_, String>(0)?), r.get::<_, i64>(1)? as u64))
-        })?
-        .into_iter()
-        .collect();
-    Ok(MemberStatus::ALL
-        .iter()
-        .map(|&status| StatusCount {
-            status,
-            memberships: found.get(&status).copied().unwrap_or(0),
-        })
-        .collect())
+/// The months the monthly figures cover, as month numbers (year × 12 + month − 1).
+struct Window {
+    today: NaiveDate,
+    first: NaiveDate,
+    last: NaiveDate,
+    first_key: i32,
 }
 
-/// Member contacts by (region, local party), largest first.
-pub fn members_by_local_party(
-    conn: &Connection,
-    today: NaiveDate,
-) -> rusqlite::Result<Vec<AreaCount>> {
+impl Window {
+    fn new(today: NaiveDate) -> Window {
+        let first = sub_months(month_of(today), MONTHS as u32 - 1);
+        Window {
+            today,
+            first,
+            last: last_day(month_of(today)),
+            first_key: date_month_key(first),
+        }
+    }
+
+    /// The index in the window of the month `key`, if it is in the window.
+    fn index(&self, key: i32) -> Option<usize> {
+        usize::try_from(key - self.first_key)
+            .ok()
+            .filter(|&i| i < MONTHS)
+    }
+
+    fn empty_months(&self) -> Vec<MonthFigures> {
+        (0..MONTHS as u32)
+            .map(|i| {
+                let m = add_months(self.first, i);
+                MonthFigures {
+                    month: m.format("%Y-%m").to_string(),
+                    joiners: 0,
+                    leavers: 0,
+                    due: 0,
+                    renewed_in_grace: 0,
+                    renewal_rate: None,
+                    provisional: add_months(last_day(m), 1) >= self.today,
+                    won_back: 0,
+                }
+            })
+            .collect()
+    }
+}
+
+fn date_month_key(d: NaiveDate) -> i32 {
+    d.year() * 12 + d.month0() as i32
+}
+
+/// The month number of an ISO date's text, read from its first seven bytes.
+fn text_month_key(text: &[u8]) -> Option<i32> {
+    let digits = |r: std::ops::Range<usize>| -> Option<i32> {
+        let part = text.get(r)?;
+        part.iter().try_fold(0i32, |n, &b| {
+            b.is_ascii_digit().then(|| n * 10 + i32::from(b - b'0'))
+        })
+    };
+    if text.get(4) != Some(&b'-') {
+        return None;
+    }
+    let (year, month) = (digits(0..4)?, digits(5..7)?);
+    (1..=12).contains(&month).then(|| year * 12 + month - 1)
+}
+
+/// What one pass over the memberships in the latest export gives.
+struct MembershipScan {
+    statuses: [u64; 7],
+    /// Indexed by contact id: holds a membership that counts as a member.
+    member_contacts: Vec<bool>,
+    /// Indexed by membership id: the month number of its current end date, `None` when it has
+    /// none or is left out of the monthly figures (vanished, deceased).
+    end_month: Vec<Option<i32>>,
+    joiners: [u64; MONTHS],
+    due: [u64; MONTHS],
+    /// Expired memberships, by end date: their lapse day decides the month they left in.
+    expired_by_end: BTreeMap<[u8; 10], u64>,
+}
+
+/// One streaming pass over the memberships (no sorting, no join: the deceased test is a lookup
+/// in a small index), so the status figures cost one table scan at 550,000 rows.
+fn scan_memberships(conn: &Connection, window: &Window) -> rusqlite::Result<MembershipScan> {
     let sql = format!(
-        "SELECT c.region, c.local_party, COUNT(*) FROM contacts c
-         WHERE c.is_deceased = 0 AND EXISTS (
-             SELECT 1 FROM memberships m WHERE m.contact_id = c.id AND m.missing_since IS NULL
-               AND {} IN ('New', 'Current', 'Grace'))
-         GROUP BY c.region, c.local_party",
+        "SELECT m.id, m.contact_id, {}, m.join_date, m.end_date FROM memberships m
+         WHERE m.missing_since IS NULL",
         status_sql()
     );
-    let mut rows = query_rows(conn, &sql, &Params::default().status(today), |r| {
-        Ok(AreaCount {
-            region: r.get(0)?,
-            local_party: r.get(1)?,
-            members: r.get::<_, i64>(2)? as u64,
+    let mut scan = MembershipScan {
+        statuses: [0; 7],
+        member_contacts: Vec::new(),
+        end_month: Vec::new(),
+        joiners: [0; MONTHS],
+        due: [0; MONTHS],
+        expired_by_end: BTreeMap::new(),
+    };
+    let today_text = iso(window.today);
+    let mut stmt = conn.prepare_cached(&sql)?;
+    Params::default().status(window.today).bind(&mut stmt)?;
+    let mut rows = stmt.raw_query();
+    while let Some(row) = rows.next()? {
+        let id = row.get::<_, i64>(0)?;
+        let contact = row.get::<_, i64>(1)?;
+        let code = row.get::<_, i64>(2)?;
+        let join = row.get_ref(3)?.as_bytes_or_null()?;
+        let end = row.get_ref(4)?.as_bytes_or_null()?;
+        let status = status_from_code(code).unwrap_or(MemberStatus::Expired);
+        scan.statuses[status_code(status) as usize] += 1;
+        if status.is_member() {
+            set_flag(&mut scan.member_contacts, contact, true);
+        }
+        if let Some(join) = join
+            && join <= today_text.as_bytes()
+            && let Some(i) = text_month_key(join).and_then(|k| window.index(k))
+        {
+            scan.joiners[i] += 1;
+        }
+        if status == MemberStatus::Deceased {
+            continue;
+        }
+        let end_key = end.and_then(text_month_key);
+        set_flag(&mut scan.end_month, id, end_key);
+        if let Some(i) = end_key.and_then(|k| window.index(k)) {
+            scan.due[i] += 1;
+        }
+        if status == MemberStatus::Expired
+            && let Some(end) = end.and_then(|e| <[u8; 10]>::try_from(e).ok())
+        {
+            *scan.expired_by_end.entry(end).or_default() += 1;
+        }
+    }
+    Ok(scan)
+}
+
+fn set_flag<T: Clone + Default>(flags: &mut Vec<T>, id: i64, value: T) {
+    let Ok(i) = usize::try_from(id) else { return };
+    if flags.len() <= i {
+        flags.resize(i + 1, T::default());
+    }
+    flags[i] = value;
+}
+
+impl MembershipScan {
+    fn add_to(&self, window: &Window, months: &mut [MonthFigures]) {
+        for (i, f) in months.iter_mut().enumerate() {
+            f.joiners = self.joiners[i];
+            f.due = self.due[i];
+        }
+        for (end, n) in &self.expired_by_end {
+            let Some(end) = std::str::from_utf8(end).ok().and_then(parse_iso) else {
+                continue;
+            };
+            let lapsed = lapse_day(end);
+            if lapsed <= window.today
+                && let Some(i) = window.index(date_month_key(lapsed))
+            {
+                months[i].leavers += n;
+            }
+        }
+    }
+}
+
+/// Member contacts by (region, local party), largest first. Streams the contacts (one table
+/// scan) and counts those the membership pass marked.
+fn members_by_local_party(
+    conn: &Connection,
+    member_contacts: &[bool],
+) -> rusqlite::Result<Vec<AreaCount>> {
+    let mut counts: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    let mut stmt =
+        conn.prepare_cached("SELECT id, region, local_party FROM contacts WHERE is_deceased = 0")?;
+    let mut rows = stmt.raw_query();
+    while let Some(row) = rows.next()? {
+        let id = row.get::<_, i64>(0)?;
+        if !usize::try_from(id).is_ok_and(|i| member_contacts.get(i) == Some(&true)) {
+            continue;
+        }
+        let region = row.get_ref(1)?.as_str()?;
+        let party = row.get_ref(2)?.as_str()?;
+        let parties = match counts.get_mut(region) {
+            Some(p) => p,
+            None => counts.entry(region.to_owned()).or_default(),
+        };
+        match parties.get_mut(party) {
+            Some(n) => *n += 1,
+            None => {
+                parties.insert(party.to_owned(), 1);
+            }
+        }
+    }
+    let mut rows: Vec<AreaCount> = counts
+        .into_iter()
+        .flat_map(|(region, parties)| {
+            parties
+                .into_iter()
+                .map(move |(local_party, members)| AreaCount {
+                    region: region.clone(),
+                    local_party,
+                    members,
+                })
         })
-    })?;
+        .collect();
     sort_areas(&mut rows);
     Ok(rows)
 }
@@ -742,145 +953,85 @@ pub fn lapse_day(end: NaiveDate) -> NaiveDate {
     add_months(end, 1) + Duration::days(1)
 }
 
-/// The last [`MONTHS`] months' joiners, leavers, renewal rate and members won back.
-pub fn monthly(conn: &Connection, today: NaiveDate) -> rusqlite::Result<Vec<MonthFigures>> {
-    let current = month_of(today);
-    let first = sub_months(current, MONTHS as u32 - 1);
-    let last = last_day(current);
-    let mut months: BTreeMap<NaiveDate, MonthFigures> = (0..MONTHS as u32)
-        .map(|i| {
-            let m = add_months(first, i);
-            let figures = MonthFigures {
-                month: m.format("%Y-%m").to_string(),
-                joiners: 0,
-                leavers: 0,
-                due: 0,
-                renewed_in_grace: 0,
-                renewal_rate: None,
-                provisional: add_months(last_day(m), 1) >= today,
-                won_back: 0,
-            };
-            (m, figures)
-        })
-        .collect();
-    let range = Params::default()
-        .set(":first", iso(first))
-        .set(":last", iso(last))
-        .set(":today", iso(today))
-        // Lapsing in the window means ending up to two months before it.
-        .set(":end_from", iso(sub_months(first, 2)));
-
-    let per_day = |sql: &str| -> rusqlite::Result<Vec<(NaiveDate, u64)>> {
-        let rows = query_rows(conn, sql, &range, |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
-        })?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|(d, n)| parse_iso(&d).map(|d| (d, n)))
-            .collect())
-    };
-
-    for (day, n) in per_day(
-        "SELECT m.join_date, COUNT(*) FROM memberships m
-         WHERE m.join_date BETWEEN :first AND :today AND m.missing_since IS NULL
-         GROUP BY m.join_date",
-    )? {
-        if let Some(f) = months.get_mut(&month_of(day)) {
-            f.joiners += n;
-        }
-    }
-    for (end, n) in per_day(
-        "SELECT m.end_date, COUNT(*) FROM memberships m JOIN contacts c ON c.id = m.contact_id
-         WHERE m.end_date BETWEEN :end_from AND :today AND m.missing_since IS NULL
-           AND c.is_deceased = 0
-           AND lower(trim(m.crm_status)) NOT IN ('cancelled', 'canceled', 'pending', 'deceased')
-         GROUP BY m.end_date",
-    )? {
-        let lapsed = lapse_day(end);
-        if lapsed <= today
-            && let Some(f) = months.get_mut(&month_of(lapsed))
-        {
-            f.leavers += n;
-        }
-    }
-    for (end, n) in per_day(
-        "SELECT m.end_date, COUNT(*) FROM memberships m JOIN contacts c ON c.id = m.contact_id
-         WHERE m.end_date BETWEEN :first AND :last AND m.missing_since IS NULL
-           AND c.is_deceased = 0
-         GROUP BY m.end_date",
-    )? {
-        if let Some(f) = months.get_mut(&month_of(end)) {
-            f.due += n;
-        }
-    }
-    renewal_events(conn, &range, &mut months)?;
-    for f in months.values_mut() {
-        f.renewal_rate = (f.due > 0).then(|| f.renewed_in_grace as f64 / f.due as f64);
-    }
-    Ok(months.into_values().collect())
-}
-
 /// Adds what `renewed` events tell: memberships due in a month that have since renewed (their
-/// current end date is no longer in that month), those renewed within grace, and members won back.
+/// current end date is no longer in that month), those renewed within grace, and members won
+/// back. Both queries read only their partial indexes.
 fn renewal_events(
     conn: &Connection,
-    range: &Params,
-    months: &mut BTreeMap<NaiveDate, MonthFigures>,
+    window: &Window,
+    end_month: &[Option<i32>],
+    months: &mut [MonthFigures],
 ) -> rusqlite::Result<()> {
+    let range = Params::default()
+        .set(":first", iso(window.first))
+        .set(":last", iso(window.last));
+    // Left out with its membership: vanished, or a deceased contact (see `MembershipScan`).
+    let current_end = |membership: i64| -> Option<Option<i32>> {
+        usize::try_from(membership)
+            .ok()
+            .and_then(|i| end_month.get(i).copied())
+    };
     let events = query_rows(
         conn,
-        "SELECT e.membership_id, e.old_value, e.occurred_on, e.credited_attempt_id IS NOT NULL,
-             m.end_date
-         FROM membership_events e JOIN memberships m ON m.id = e.membership_id
-         JOIN contacts c ON c.id = m.contact_id
-         WHERE e.kind = 'renewed' AND m.missing_since IS NULL AND c.is_deceased = 0
-           AND (e.old_value BETWEEN :first AND :last OR e.occurred_on BETWEEN :first AND :last)",
-        range,
+        "SELECT membership_id, old_value, occurred_on FROM membership_events
+         WHERE kind = 'renewed' AND old_value BETWEEN :first AND :last",
+        &range,
         |r| {
             Ok((
                 r.get::<_, i64>(0)?,
-                r.get::<_, Option<String>>(1)?,
+                r.get::<_, String>(1)?,
                 r.get::<_, String>(2)?,
-                r.get::<_, bool>(3)?,
-                r.get::<_, Option<String>>(4)?,
             ))
         },
     )?;
-    let mut due_by_event: HashSet<(NaiveDate, i64)> = HashSet::new();
-    let mut renewed: HashSet<(NaiveDate, i64)> = HashSet::new();
-    for (membership, old_end, seen, credited, current_end) in events {
-        let (Some(old_end), Some(seen)) = (old_end.as_deref().and_then(parse_iso), parse_iso(&seen))
-        else {
+    let mut due_by_event: HashSet<(usize, i64)> = HashSet::new();
+    let mut renewed: HashSet<(usize, i64)> = HashSet::new();
+    for (membership, old_end, seen) in events {
+        let (Some(old_end), Some(seen)) = (parse_iso(&old_end), parse_iso(&seen)) else {
             continue;
         };
-        let month = month_of(old_end);
-        let current_in_month = current_end
-            .as_deref()
-            .and_then(parse_iso)
-            .is_some_and(|e| month_of(e) == month);
-        if months.contains_key(&month) {
-            if !current_in_month {
-                due_by_event.insert((month, membership));
-            }
-            if seen <= add_months(old_end, 1) {
-                renewed.insert((month, membership));
-            }
+        let (Some(current), Some(i)) = (
+            current_end(membership),
+            window.index(date_month_key(old_end)),
+        ) else {
+            continue;
+        };
+        if current != Some(date_month_key(old_end)) {
+            due_by_event.insert((i, membership));
         }
-        if credited
+        if seen <= add_months(old_end, 1) {
+            renewed.insert((i, membership));
+        }
+    }
+    for (i, _) in due_by_event {
+        months[i].due += 1;
+    }
+    for (i, _) in renewed {
+        months[i].renewed_in_grace += 1;
+    }
+    let won_back = query_rows(
+        conn,
+        "SELECT membership_id, old_value, occurred_on FROM membership_events
+         WHERE kind = 'renewed' AND credited_attempt_id IS NOT NULL
+           AND occurred_on BETWEEN :first AND :last",
+        &range,
+        |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        },
+    )?;
+    for (membership, old_end, seen) in won_back {
+        let Some(seen_on) = parse_iso(&seen) else {
+            continue;
+        };
+        if current_end(membership).is_some()
             && old_end < seen
-            && let Some(f) = months.get_mut(&month_of(seen))
+            && let Some(i) = window.index(date_month_key(seen_on))
         {
-            f.won_back += 1;
-        }
-    }
-    for (month, _) in due_by_event {
-        if let Some(f) = months.get_mut(&month) {
-            f.due += 1;
-        }
-    }
-    for (month, _) in renewed {
-        if let Some(f) = months.get_mut(&month) {
-            f.renewed_in_grace += 1;
+            months[i].won_back += 1;
         }
     }
     Ok(())
@@ -917,7 +1068,13 @@ mod tests {
 
     #[test]
     fn thresholds_sit_exactly_on_the_rule_edges() {
-        for today in ["2026-05-31", "2026-03-01", "2028-02-29", "2026-12-31", "2027-01-01"] {
+        for today in [
+            "2026-05-31",
+            "2026-03-01",
+            "2028-02-29",
+            "2026-12-31",
+            "2027-01-01",
+        ] {
             let t = StatusThresholds::new(d(today));
             assert!(add_months(t.new_from, 3) > t.today);
             assert!(add_months(t.new_from - Duration::days(1), 3) <= t.today);
@@ -927,54 +1084,81 @@ mod tests {
     }
 
     /// The SQL status agrees with `derive_status` for every join/end pair in a window around the
-    /// edges, on as-of dates at month ends, leap days and a year change.
+    /// edges, on as-of dates at month ends, leap days and a year change, for every kind of CRM
+    /// status and for a deceased contact.
     #[test]
     fn sql_status_agrees_with_derive_status() {
         let store = Store::open_in_memory().unwrap();
         let conn = &store.conn;
         conn.execute_batch(
-            "CREATE TEMP TABLE cases (id INTEGER PRIMARY KEY, join_date TEXT, start_date TEXT,
-                 end_date TEXT, crm_status TEXT, is_deceased INTEGER)",
+            "INSERT INTO contacts (id, source, crm_id, is_deceased) VALUES
+                 (1, 't', '1', 0), (2, 't', '2', 1)",
         )
         .unwrap();
+        let crm_statuses = [
+            "",
+            "Current",
+            "New",
+            "Grace",
+            "Expired",
+            "Pending",
+            "canceled",
+            " Cancelled ",
+            "Deceased",
+            "grace period",
+            "Mystery",
+        ];
         for today in ["2026-05-31", "2026-03-30", "2028-02-29", "2027-01-01"] {
             let today = d(today);
-            conn.execute("DELETE FROM cases", []).unwrap();
+            conn.execute("DELETE FROM memberships", []).unwrap();
             let mut expected = Vec::new();
             let days: Vec<NaiveDate> = (-140..20)
-                .step_by(3)
+                .step_by(6)
                 .map(|n| today + Duration::days(n))
                 .chain((-5..=5).map(|n| sub_months(today, 3) + Duration::days(n)))
                 .chain((-5..=5).map(|n| sub_months(today, 1) + Duration::days(n)))
                 .collect();
-            for &join in &days {
+            let mut insert = conn
+                .prepare(
+                    "INSERT INTO memberships (contact_id, source, sync_key, join_date, start_date,
+                         end_date, crm_status) VALUES (?1, 't', ?2, ?3, ?4, ?5, ?6)",
+                )
+                .unwrap();
+            for (n, &join) in days.iter().enumerate() {
                 for end in days.iter().map(|&e| Some(e)).chain([None]) {
-                    for crm in ["", "Pending", "Current", "canceled"] {
+                    for (k, crm) in crm_statuses.iter().enumerate() {
+                        // Every 13th case: a start date after the join date, or none at all.
+                        let start = match (n + k) % 13 {
+                            0 => None,
+                            1 => Some(join + Duration::days(40)),
+                            _ => Some(join),
+                        };
+                        let deceased = (n + k) % 17 == 0;
                         let dates = MembershipDates {
                             join: Some(join),
-                            start: Some(join),
+                            start,
                             end,
                         };
-                        let status = derive_status(dates, MemberStatus::parse(crm), false, today);
-                        conn.execute(
-                            "INSERT INTO cases (join_date, start_date, end_date, crm_status,
-                                 is_deceased) VALUES (?1, ?1, ?2, ?3, 0)",
-                            params![iso(join), end.map(iso), crm],
-                        )
-                        .unwrap();
-                        expected.push(status);
+                        let crm_status = MemberStatus::parse(crm);
+                        expected.push(derive_status(dates, crm_status, deceased, today));
+                        insert
+                            .execute(params![
+                                if deceased { 2 } else { 1 },
+                                expected.len().to_string(),
+                                iso(join),
+                                start.map(iso),
+                                end.map(iso),
+                                crm,
+                            ])
+                            .unwrap();
                     }
                 }
             }
-            let sql = format!(
-                "SELECT {} FROM cases m JOIN cases c ON c.id = m.id ORDER BY m.id",
-                status_sql()
-            );
-            let got =
-                query_rows(conn, &sql, &Params::default().status(today), |r| {
-                    Ok(parse_status(&r.get::<_, String>(0)?))
-                })
-                .unwrap();
+            let sql = format!("SELECT {} FROM memberships m ORDER BY m.id", status_sql());
+            let got = query_rows(conn, &sql, &Params::default().status(today), |r| {
+                Ok(status_from_code(r.get(0)?).unwrap())
+            })
+            .unwrap();
             assert_eq!(got.len(), expected.len());
             for (i, (g, e)) in got.iter().zip(&expected).enumerate() {
                 assert_eq!(g, e, "case {i} on {today}");
@@ -1004,6 +1188,9 @@ mod tests {
         assert_eq!(steps[0].due_days, 3);
         std::fs::write(&path, "[[step]]\nkey = \"hello\"\ndue_days = \"soon\"\n").unwrap();
         let err = load_onboarding_steps(&path).unwrap_err().to_string();
-        assert!(err.contains("steps.toml") && err.contains("line 3"), "{err}");
+        assert!(
+            err.contains("steps.toml") && err.contains("line 3"),
+            "{err}"
+        );
     }
 }
