@@ -151,7 +151,11 @@ fn each_count_opens_the_list_behind_it() {
     // Sorted by name: Hall (c17), King (c18), Walters (c16).
     assert_eq!(
         members(ListKind::Renewed),
-        vec![(Some(17), Some(18)), (Some(18), Some(19)), (Some(16), Some(17))]
+        vec![
+            (Some(17), Some(18)),
+            (Some(18), Some(19)),
+            (Some(16), Some(17))
+        ]
     );
     // Green (c5, moved to Expired by the CRM), Jones (c3, end date passed since import 1).
     assert_eq!(
@@ -240,7 +244,10 @@ fn custom_onboarding_steps_change_what_is_due() {
         ..work()
     };
     // Only c2's welcome email (due 11-22) is left undone.
-    assert_eq!(stats::my_work(&store.conn, &work).unwrap().onboarding_due, 1);
+    assert_eq!(
+        stats::my_work(&store.conn, &work).unwrap().onboarding_due,
+        1
+    );
 }
 
 #[test]

@@ -79,7 +79,10 @@ mod tests {
     #[test]
     fn ordinary_cells_are_untouched_and_not_copied() {
         for cell in ["Siân Jones", "", "a=b", "2026-11-23", "'quoted", " =spaced"] {
-            assert!(matches!(neutralise(cell), Cow::Borrowed(c) if c == cell), "{cell:?}");
+            assert!(
+                matches!(neutralise(cell), Cow::Borrowed(c) if c == cell),
+                "{cell:?}"
+            );
         }
     }
 

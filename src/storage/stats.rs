@@ -1055,6 +1055,24 @@ pub fn all_figures(conn: &Connection, work: &WorkContext) -> rusqlite::Result<Fi
     })
 }
 
+/// `1234567` as `1,234,567`, as the figures are shown.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A renewal rate as a whole percentage, `—` when nothing came due.
+pub fn percent(rate: Option<f64>) -> String {
+    rate.map_or_else(|| "—".to_owned(), |r| format!("{:.0}%", r * 100.0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1164,6 +1182,17 @@ mod tests {
                 assert_eq!(g, e, "case {i} on {today}");
             }
         }
+    }
+
+    #[test]
+    fn numbers_as_shown() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(550_000), "550,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(percent(Some(0.255)), "26%");
+        assert_eq!(percent(None), "—");
     }
 
     #[test]
