@@ -65,7 +65,7 @@ fn text_lists_each_figure_with_its_label() {
         "Since the last import (as of 2026-11-23, members-1123.csv)",
         "  Lapsed                                     2",
         "My work (ann, 2026-11-23)",
-        "  Onboarding steps due or overdue            4",
+        "  Onboarding steps due                       4",
         "  Current                                    9",
         "  Wales / Cardiff                            7",
         "2026-10       2      1      2                 2   100%*        0",

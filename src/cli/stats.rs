@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use super::Ctx;
 use crate::config::Config;
-use crate::storage::stats::{self, Figures, ListKind, WorkContext, percent, thousands};
+use crate::storage::stats::{self, Figures, ListKind, WorkContext, thousands};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -53,53 +53,14 @@ pub fn render(f: &Figures) -> String {
     for kind in ListKind::MY_WORK {
         line(&mut out, kind.label(), f.my_work.count(kind));
     }
-    let t = &f.team;
-    let _ = writeln!(out, "\nMemberships by status (as of {})", t.as_of);
-    for s in &t.by_status {
-        line(&mut out, s.status.label(), s.memberships);
+    out.push('\n');
+    for l in stats::team_lines(&f.team) {
+        out.push_str(&l);
+        out.push('\n');
     }
-    let _ = writeln!(
-        out,
-        "\nMembers: {} people holding {} memberships that count\n\nMembers by region",
-        thousands(t.members),
-        thousands(t.member_memberships)
-    );
-    for a in &t.by_region {
-        line(&mut out, or_none(&a.region), a.members);
-    }
-    out.push_str("\nMembers by local party\n");
-    for a in &t.by_local_party {
-        let name = format!("{} / {}", or_none(&a.region), or_none(&a.local_party));
-        line(&mut out, &name, a.members);
-    }
-    out.push_str("\nMonth    Joined   Left    Due  Renewed in grace   Rate  Won back\n");
-    for m in &t.months {
-        let _ = writeln!(
-            out,
-            "{} {:>7} {:>6} {:>6} {:>17} {:>6}{} {:>8}",
-            m.month,
-            thousands(m.joiners),
-            thousands(m.leavers),
-            thousands(m.due),
-            thousands(m.renewed_in_grace),
-            percent(m.renewal_rate),
-            if m.provisional { "*" } else { " " },
-            thousands(m.won_back),
-        );
-    }
-    let _ = writeln!(
-        out,
-        "* provisional: the month's grace period has not ended yet\n\
-         Lapsed members won back after a contact, last 12 months: {}",
-        thousands(t.won_back)
-    );
     out
 }
 
 fn line(out: &mut String, label: &str, n: u64) {
     let _ = writeln!(out, "  {label:<34} {:>9}", thousands(n));
-}
-
-fn or_none(s: &str) -> &str {
-    if s.is_empty() { "(none)" } else { s }
 }

@@ -312,8 +312,8 @@ impl ListKind {
             ListKind::Vanished => "Vanished from the export",
             ListKind::FollowUps => "Renewals to follow up today",
             ListKind::Promises => "\"Will renew\" promises to check",
-            ListKind::OnboardingDue => "Onboarding steps due or overdue",
-            ListKind::MyEscalations => "My escalations due or overdue",
+            ListKind::OnboardingDue => "Onboarding steps due",
+            ListKind::MyEscalations => "My escalations due",
             ListKind::UnassignedEscalations => "Unassigned escalations",
         }
     }
@@ -1053,6 +1053,65 @@ pub fn all_figures(conn: &Connection, work: &WorkContext) -> rusqlite::Result<Fi
         my_work: my_work(conn, work)?,
         team: team_figures(conn, work.today)?,
     })
+}
+
+/// The team figures as lines of text: `rollcall stats` prints them and the Today pane's full
+/// figures view shows them, so the two read the same.
+pub fn team_lines(t: &TeamFigures) -> Vec<String> {
+    let or_none = |s: &str| {
+        if s.is_empty() {
+            "(none)".to_owned()
+        } else {
+            s.to_owned()
+        }
+    };
+    let count = |label: &str, n: u64| format!("  {label:<34} {:>9}", thousands(n));
+    let mut out = vec![format!("Memberships by status (as of {})", t.as_of)];
+    out.extend(
+        t.by_status
+            .iter()
+            .map(|s| count(s.status.label(), s.memberships)),
+    );
+    out.push(String::new());
+    out.push(format!(
+        "Members: {} people holding {} memberships that count",
+        thousands(t.members),
+        thousands(t.member_memberships)
+    ));
+    out.push(String::new());
+    out.push("Month    Joined   Left    Due  Renewed in grace   Rate  Won back".into());
+    for m in &t.months {
+        out.push(format!(
+            "{} {:>7} {:>6} {:>6} {:>17} {:>6}{} {:>8}",
+            m.month,
+            thousands(m.joiners),
+            thousands(m.leavers),
+            thousands(m.due),
+            thousands(m.renewed_in_grace),
+            percent(m.renewal_rate),
+            if m.provisional { "*" } else { " " },
+            thousands(m.won_back),
+        ));
+    }
+    out.push("* provisional: the month's grace period has not ended yet".into());
+    out.push(format!(
+        "Lapsed members won back after a contact, last 12 months: {}",
+        thousands(t.won_back)
+    ));
+    out.push(String::new());
+    out.push("Members by region".into());
+    out.extend(
+        t.by_region
+            .iter()
+            .map(|a| count(&or_none(&a.region), a.members)),
+    );
+    out.push(String::new());
+    out.push("Members by local party".into());
+    out.extend(t.by_local_party.iter().map(|a| {
+        let name = format!("{} / {}", or_none(&a.region), or_none(&a.local_party));
+        count(&name, a.members)
+    }));
+    out
 }
 
 /// `1234567` as `1,234,567`, as the figures are shown.
