@@ -2,20 +2,7 @@
 
 mod stats_fixture;
 
-use assert_cmd::Command;
-use stats_fixture::{ME, TODAY, expect};
-
-fn rollcall(dir: &std::path::Path) -> Command {
-    let mut cmd = Command::cargo_bin("rollcall").unwrap();
-    cmd.env_clear()
-        .env("HOME", dir)
-        .env("XDG_CONFIG_HOME", dir.join("config"))
-        .env("XDG_DATA_HOME", dir.join("data"))
-        .args(["--db"])
-        .arg(dir.join("r.db"))
-        .args(["--today", TODAY, "--user", ME]);
-    cmd
-}
+use stats_fixture::{ME, TODAY, expect, rollcall};
 
 #[test]
 fn json_holds_the_same_figures_as_the_queries() {

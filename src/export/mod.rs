@@ -3,3 +3,4 @@
 pub mod activities;
 pub mod formula;
 pub mod members;
+pub mod pending_file;

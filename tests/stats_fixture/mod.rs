@@ -20,6 +20,27 @@ pub fn clock() -> Clock {
     Clock::fixed(today(), ME)
 }
 
+/// `rollcall --db DIR/r.db --today 2026-11-23 --user ann`, with HOME and the XDG directories in
+/// `dir` so that no real config is read.
+pub fn rollcall(dir: &Path) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("rollcall").unwrap();
+    cmd.env_clear()
+        .env("HOME", dir)
+        .env("XDG_CONFIG_HOME", dir.join("config"))
+        .env("XDG_DATA_HOME", dir.join("data"))
+        .arg("--db")
+        .arg(dir.join("r.db"))
+        .args(["--today", TODAY, "--user", ME]);
+    cmd
+}
+
+/// A temporary directory holding the fixture database as `r.db`.
+pub fn fixture_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    drop(create(&dir.path().join("r.db")));
+    dir
+}
+
 /// Creates the fixture database at `path`.
 pub fn create(path: &Path) -> Store {
     let store = Store::open(path, OpenMode::ReadWrite).unwrap();
