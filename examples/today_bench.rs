@@ -4,9 +4,18 @@
 //! (contacts, memberships, two imports' events, workflow records), then times each job the pane
 //! sends, the way the pane sends them (each on the store, one after the other), several times.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::NaiveDate;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use rollcall::Clock;
+use rollcall::app::db::DbWorker;
+use rollcall::app::pane::{Pane, Shared, Waker};
+use rollcall::app::panes::today::TodayPane;
+use rollcall::app::theme::Theme;
+use rollcall::config::Config;
 use rollcall::storage::stats::{self, ListKind, WorkContext};
 use rollcall::storage::{OpenMode, Store};
 
@@ -58,6 +67,48 @@ fn main() -> anyhow::Result<()> {
                 stats::list(conn, kind, &work, 500).map(|(r, n)| format!("{} of {n}", r.len()))
             })?;
         }
+    }
+    drop(store);
+    for round in 1..=3 {
+        println!("pane, round {round}");
+        pane_timings(&path, today)?;
+    }
+    Ok(())
+}
+
+/// What a user sees: the pane's first frame, then each part as its reply arrives, drawn on a
+/// 100x30 test terminal exactly as the app would.
+fn pane_timings(path: &std::path::Path, today: NaiveDate) -> anyhow::Result<()> {
+    let store = Store::open(path, OpenMode::ReadOnly)?;
+    let clock = Clock::fixed(today, "ann");
+    let (db, replies) = DbWorker::start(store, clock.clone(), || {});
+    let (theme, config) = (Theme::default(), Config::default());
+    let waker: Waker = Arc::new(|| {});
+    let shared = Shared {
+        clock: &clock,
+        theme: &theme,
+        db: &db,
+        config: &config,
+        waker: &waker,
+        read_only: true,
+    };
+    let mut pane = TodayPane::new();
+    let mut terminal = Terminal::new(TestBackend::new(100, 30))?;
+    let started = Instant::now();
+    pane.refresh(&shared);
+    terminal.draw(|f| pane.draw(f, f.area(), &shared))?;
+    let ms = |i: Instant| i.elapsed().as_secs_f64() * 1000.0;
+    println!(
+        "  {:<32} {:>8.1} ms",
+        "first frame (parts loading)",
+        ms(started)
+    );
+    for _ in 0..3 {
+        let reply = replies.recv()?;
+        let key = reply.key;
+        pane.on_reply(reply, &shared);
+        terminal.draw(|f| pane.draw(f, f.area(), &shared))?;
+        println!("  {:<32} {:>8.1} ms", format!("{key} drawn"), ms(started));
     }
     Ok(())
 }

@@ -773,14 +773,23 @@ fn text_month_key(text: &[u8]) -> Option<i32> {
     (1..=12).contains(&month).then(|| year * 12 + month - 1)
 }
 
+/// A membership's current end month, as the renewal figures need it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum EndMonth {
+    /// Not in the monthly figures: vanished from the export, deceased, or unknown.
+    #[default]
+    LeftOut,
+    Lifetime,
+    Month(i32),
+}
+
 /// What one pass over the memberships in the latest export gives.
 struct MembershipScan {
     statuses: [u64; 7],
     /// Indexed by contact id: holds a membership that counts as a member.
     member_contacts: Vec<bool>,
-    /// Indexed by membership id: the month number of its current end date, `None` when it has
-    /// none or is left out of the monthly figures (vanished, deceased).
-    end_month: Vec<Option<i32>>,
+    /// Indexed by membership id: its current end date's month, or why it has none.
+    end_month: Vec<EndMonth>,
     joiners: [u64; MONTHS],
     due: [u64; MONTHS],
     /// Expired memberships, by end date: their lapse day decides the month they left in.
@@ -828,7 +837,8 @@ fn scan_memberships(conn: &Connection, window: &Window) -> rusqlite::Result<Memb
             continue;
         }
         let end_key = end.and_then(text_month_key);
-        set_flag(&mut scan.end_month, id, end_key);
+        let end_month = end_key.map_or(EndMonth::Lifetime, EndMonth::Month);
+        set_flag(&mut scan.end_month, id, end_month);
         if let Some(i) = end_key.and_then(|k| window.index(k)) {
             scan.due[i] += 1;
         }
@@ -959,17 +969,18 @@ pub fn lapse_day(end: NaiveDate) -> NaiveDate {
 fn renewal_events(
     conn: &Connection,
     window: &Window,
-    end_month: &[Option<i32>],
+    end_month: &[EndMonth],
     months: &mut [MonthFigures],
 ) -> rusqlite::Result<()> {
     let range = Params::default()
         .set(":first", iso(window.first))
         .set(":last", iso(window.last));
-    // Left out with its membership: vanished, or a deceased contact (see `MembershipScan`).
-    let current_end = |membership: i64| -> Option<Option<i32>> {
+    // None: left out with its membership (vanished, or a deceased contact).
+    let current_end = |membership: i64| -> Option<EndMonth> {
         usize::try_from(membership)
             .ok()
             .and_then(|i| end_month.get(i).copied())
+            .filter(|&e| e != EndMonth::LeftOut)
     };
     let events = query_rows(
         conn,
@@ -996,7 +1007,7 @@ fn renewal_events(
         ) else {
             continue;
         };
-        if current != Some(date_month_key(old_end)) {
+        if current != EndMonth::Month(date_month_key(old_end)) {
             due_by_event.insert((i, membership));
         }
         if seen <= add_months(old_end, 1) {
@@ -1252,6 +1263,39 @@ mod tests {
         assert_eq!(thousands(1_234_567), "1,234,567");
         assert_eq!(percent(Some(0.255)), "26%");
         assert_eq!(percent(None), "—");
+    }
+
+    /// Renewal events of a deceased contact's or a vanished membership count nowhere, even when
+    /// the membership's id falls inside the scanned range.
+    #[test]
+    fn renewals_of_left_out_memberships_count_nowhere() {
+        let store = Store::open_in_memory().unwrap();
+        store
+            .conn
+            .execute_batch(
+                "INSERT INTO contacts (id, source, crm_id, is_deceased) VALUES
+                     (1, 't', '1', 0), (2, 't', '2', 1);
+                 INSERT INTO import_runs (id, started_at, staff, as_of, file_name, file_size,
+                     file_sha256, profile, source, encoding, date_order)
+                 VALUES (1, '', '', '2026-11-23', '', 0, '', '', '', '', '');
+                 INSERT INTO memberships (id, contact_id, source, sync_key, join_date, end_date,
+                     crm_status, missing_since) VALUES
+                     (1, 2, 't', 'a', '2015-01-01', '2027-10-10', 'Current', NULL),
+                     (2, 1, 't', 'b', '2015-01-01', '2027-10-11', 'Current', 1),
+                     (3, 1, 't', 'c', '2015-01-01', '2027-10-12', 'Current', NULL);
+                 INSERT INTO contact_attempts (id, contact_id, channel, outcome, attempted_at,
+                     staff) VALUES (1, 1, 'phone', 'will_renew', '2026-10-20T10:00:00', 'ann');
+                 INSERT INTO membership_events (membership_id, kind, old_value, new_value,
+                     occurred_on, credited_attempt_id) VALUES
+                     (1, 'renewed', '2026-10-10', '2027-10-10', '2026-11-01', 1),
+                     (2, 'renewed', '2026-10-11', '2027-10-11', '2026-11-01', 1),
+                     (3, 'renewed', '2026-10-12', '2027-10-12', '2026-11-01', 1);",
+            )
+            .unwrap();
+        let team = team_figures(&store.conn, d("2026-11-23")).unwrap();
+        let oct = team.months.iter().find(|m| m.month == "2026-10").unwrap();
+        assert_eq!((oct.due, oct.renewed_in_grace), (1, 1), "only membership 3");
+        assert_eq!(team.won_back, 1);
     }
 
     #[test]
