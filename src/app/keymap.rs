@@ -630,7 +630,7 @@ mod tests {
         let space = KeySpec::parse("Space").unwrap();
         assert_eq!(km.resolve(onboarding, space).unwrap().action, "tick_step");
         assert_eq!(
-            km.keys_for(onboarding, "select", false),
+            km.keys_for(onboarding, "mark", false),
             vec![KeySpec::parse("v").unwrap()]
         );
         assert_eq!(

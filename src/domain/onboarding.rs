@@ -30,7 +30,7 @@ const MAX_KEY_LEN: usize = 40;
 const MAX_LABEL_LEN: usize = 60;
 
 /// One step of the path.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Step {
     /// Stored in `onboarding_steps.step_key`.
     pub key: String,
