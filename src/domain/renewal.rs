@@ -31,7 +31,7 @@ use super::{ContactFlags, MemberStatus};
 use crate::config::RenewalsConfig;
 
 /// Which side of the as-of date a membership's end date falls.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Bucket {
     Due,
