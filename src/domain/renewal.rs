@@ -391,8 +391,8 @@ pub struct QueueRow {
     pub contact_id: i64,
     /// The CRM's contact id.
     pub contact_crm_id: String,
-    /// The CRM's membership id (or rollcall's sync key when the CRM gave none).
-    pub membership_crm_id: String,
+    /// The CRM's membership id, when the CRM gave one.
+    pub membership_crm_id: Option<String>,
     pub name: String,
     pub sort_name: String,
     pub membership_type: String,

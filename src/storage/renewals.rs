@@ -38,7 +38,7 @@ pub fn queue(
 ) -> rusqlite::Result<Vec<QueueRow>> {
     let (first, last) = windows.range(today, bucket);
     let sql = format!(
-        "SELECT m.id, m.contact_id, c.crm_id, COALESCE(m.crm_membership_id, m.sync_key),
+        "SELECT m.id, m.contact_id, c.crm_id, NULLIF(m.crm_membership_id, ''),
                 {NAME_SQL}, c.sort_name, m.membership_type, c.local_party, c.region, m.end_date,
                 m.crm_status, m.auto_renew, c.do_not_email, c.do_not_phone, c.do_not_mail,
                 c.do_not_sms, c.no_bulk_email, c.on_hold, c.preferred_language, s.until,
