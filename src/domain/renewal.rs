@@ -620,9 +620,8 @@ pub fn parse_snooze(text: &str, today: NaiveDate) -> Result<NaiveDate, String> {
             .checked_add_days(Days::new(days.into()))
             .ok_or_else(|| "too far ahead".to_owned())?
     } else {
-        parse_iso(text).ok_or_else(|| {
-            format!("`{text}` is not a date; write YYYY-MM-DD (e.g. 2026-12-01) or +N days")
-        })?
+        parse_iso(text)
+            .ok_or_else(|| format!("`{text}` is not a date: use YYYY-MM-DD or +N days"))?
     };
     if date <= today {
         return Err(format!(
