@@ -433,3 +433,93 @@ fn last_contact_is_the_latest_attempt_on_that_membership() {
         "email, sent"
     );
 }
+
+#[test]
+fn the_queue_reads_the_window_from_the_index_alone() {
+    // A regression guard for the speed design (timings are in BENCHMARKS.md, not in tests).
+    let store = Store::open_in_memory().unwrap();
+    let plan: Vec<String> = store
+        .conn
+        .prepare(
+            "EXPLAIN QUERY PLAN SELECT id, contact_id, crm_membership_id, membership_type,
+                 end_date, crm_status, auto_renew FROM memberships
+             WHERE end_date BETWEEN '2026-08-25' AND '2026-12-23'",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(3))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(
+        plan.iter()
+            .any(|l| l.contains("COVERING INDEX memberships_end")),
+        "{plan:?}"
+    );
+    let plan: Vec<String> = store
+        .conn
+        .prepare(
+            "EXPLAIN QUERY PLAN SELECT id FROM contact_attempts WHERE membership_id = 1
+             ORDER BY attempted_at DESC, id DESC LIMIT 1",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(3))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(
+        plan.iter()
+            .any(|l| l.contains("COVERING INDEX contact_attempts_membership")),
+        "{plan:?}"
+    );
+    assert!(!plan.iter().any(|l| l.contains("TEMP B-TREE")), "{plan:?}");
+}
+
+#[test]
+fn a_version_1_database_upgrades_and_keeps_its_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    {
+        let store = Store::open(&path, rollcall::storage::OpenMode::ReadWrite).unwrap();
+        // Put the file back to schema version 1, as a rollcall before this change left it.
+        store
+            .conn
+            .execute_batch(
+                "DROP INDEX memberships_end; CREATE INDEX memberships_end ON memberships(end_date);
+                 DROP INDEX contact_attempts_membership;
+                 CREATE INDEX contact_attempts_membership ON contact_attempts(membership_id);
+                 DROP INDEX membership_events_credited;
+                 PRAGMA user_version = 1;",
+            )
+            .unwrap();
+        let t = insert(&store.conn, &member("Alys Jones", "2026-12-01"));
+        store
+            .conn
+            .execute(
+                "INSERT INTO contact_attempts (contact_id, membership_id, channel, outcome,
+                     attempted_at, staff) VALUES (?1, ?2, 'phone', 'no_answer', '2026-11-20T09:00:00', 'ann')",
+                [t.contact_id, t.membership_id],
+            )
+            .unwrap();
+    }
+    let store = Store::open(&path, rollcall::storage::OpenMode::ReadWrite).unwrap();
+    let version: i64 = store
+        .conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, rollcall::storage::SCHEMA_VERSION);
+    let rows = queue(&store, "2026-11-23");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        rows[0].last_contact.as_ref().unwrap().how(),
+        "phone, no answer"
+    );
+    let indexes: i64 = store
+        .conn
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'membership_events_credited'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(indexes, 1);
+}

@@ -23,7 +23,7 @@
 use std::cmp::Ordering;
 use std::fmt;
 
-use chrono::{Days, NaiveDate};
+use chrono::{Datelike, Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use super::dates::{add_months, days_between, parse_iso};
@@ -471,21 +471,32 @@ impl Section {
     }
 }
 
+/// Where a row sorts within the urgency order: its section, then a key that orders the section
+/// as the module docs say (ties: sort name, then membership id).
+fn urgency_key(row: &QueueRow, section: Section) -> (Section, i64, i64) {
+    let day = |d: NaiveDate| i64::from(d.num_days_from_ce());
+    match section {
+        Section::PastGrace => (section, -day(row.end_date), 0),
+        Section::SetAside => (
+            section,
+            row.snoozed_until.map_or(i64::MAX, day),
+            day(row.end_date),
+        ),
+        _ => (section, day(row.end_date), 0),
+    }
+}
+
+fn tie_break(a: &QueueRow, b: &QueueRow) -> Ordering {
+    a.sort_name
+        .cmp(&b.sort_name)
+        .then(a.membership_id.cmp(&b.membership_id))
+}
+
 /// The urgency order of two rows (see the module docs).
 pub fn urgency_cmp(a: &QueueRow, b: &QueueRow, today: NaiveDate) -> Ordering {
-    let (sa, sb) = (a.section(today), b.section(today));
-    sa.cmp(&sb)
-        .then_with(|| match sa {
-            Section::PastGrace => b.end_date.cmp(&a.end_date),
-            Section::SetAside => a
-                .snoozed_until
-                .unwrap_or(NaiveDate::MAX)
-                .cmp(&b.snoozed_until.unwrap_or(NaiveDate::MAX))
-                .then(a.end_date.cmp(&b.end_date)),
-            _ => a.end_date.cmp(&b.end_date),
-        })
-        .then_with(|| a.sort_name.cmp(&b.sort_name))
-        .then(a.membership_id.cmp(&b.membership_id))
+    urgency_key(a, a.section(today))
+        .cmp(&urgency_key(b, b.section(today)))
+        .then_with(|| tie_break(a, b))
 }
 
 /// The filters an officer sets on the queue. Text filters match whole values, ignoring case.
@@ -577,7 +588,8 @@ pub struct Arranged {
     pub auto_renew_hidden: usize,
 }
 
-/// Filters and orders `rows` for display.
+/// Filters and orders `rows` for display. Each row's section is worked out once, so ordering
+/// 60,000 rows stays well under a frame.
 pub fn arrange(rows: &[QueueRow], filter: &QueueFilter, today: NaiveDate, me: &str) -> Arranged {
     let everything = QueueFilter {
         show_set_aside: true,
@@ -585,11 +597,13 @@ pub fn arrange(rows: &[QueueRow], filter: &QueueFilter, today: NaiveDate, me: &s
         ..filter.clone()
     };
     let mut out = Arranged::default();
+    let mut keyed: Vec<((Section, i64, i64), usize)> = Vec::new();
     for (i, row) in rows.iter().enumerate() {
         if !everything.matches(row, today, me) {
             continue;
         }
-        match row.section(today) {
+        let section = row.section(today);
+        match section {
             Section::SetAside if !filter.show_set_aside => out.set_aside_hidden += 1,
             Section::AutoRenew if !filter.show_auto_renew => out.auto_renew_hidden += 1,
             _ => {
@@ -597,12 +611,14 @@ pub fn arrange(rows: &[QueueRow], filter: &QueueFilter, today: NaiveDate, me: &s
                     Bucket::Due => out.due += 1,
                     Bucket::Lapsed => out.lapsed += 1,
                 }
-                out.order.push(i);
+                keyed.push((urgency_key(row, section), i));
             }
         }
     }
-    out.order
-        .sort_by(|&a, &b| urgency_cmp(&rows[a], &rows[b], today));
+    keyed.sort_unstable_by(|(ka, a), (kb, b)| {
+        ka.cmp(kb).then_with(|| tie_break(&rows[*a], &rows[*b]))
+    });
+    out.order = keyed.into_iter().map(|(_, i)| i).collect();
     out
 }
 

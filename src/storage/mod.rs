@@ -21,7 +21,10 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 pub use permissions::{PermissionProblem, check_permissions, fix_permissions};
 
 /// Schema migrations, applied in order. `PRAGMA user_version` holds how many have run.
-const MIGRATIONS: &[&str] = &[include_str!("schema_v1.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("schema_v1.sql"),
+    include_str!("schema_v2_renewals.sql"),
+];
 
 /// The schema version this binary writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

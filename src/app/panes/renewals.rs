@@ -462,30 +462,29 @@ impl RenewalsPane {
         self.lines.clear();
         self.line_of.clear();
         let mut previous: Option<Section> = None;
+        let mut heading = 0;
         for (pos, &i) in self.arranged.order.iter().enumerate() {
             let section = self.rows[i].section(today);
             if previous != Some(section) {
+                heading = self.lines.len();
                 self.lines.push(ListLine::Heading(section, 0));
                 previous = Some(section);
             }
-            if let Some(ListLine::Heading(_, n)) = self
-                .lines
-                .iter_mut()
-                .rev()
-                .find(|l| matches!(l, ListLine::Heading(..)))
-            {
+            if let ListLine::Heading(_, n) = &mut self.lines[heading] {
                 *n += 1;
             }
             self.line_of.push(self.lines.len());
             self.lines.push(ListLine::Row(pos));
         }
-        let shown: HashSet<i64> = self
-            .arranged
-            .order
-            .iter()
-            .map(|&i| self.rows[i].membership_id)
-            .collect();
-        self.marked.retain(|id| shown.contains(id));
+        if !self.marked.is_empty() {
+            let shown: HashSet<i64> = self
+                .arranged
+                .order
+                .iter()
+                .map(|&i| self.rows[i].membership_id)
+                .collect();
+            self.marked.retain(|id| shown.contains(id));
+        }
         self.cursor = keep
             .and_then(|id| {
                 self.arranged
