@@ -62,6 +62,17 @@ fn main() -> anyhow::Result<()> {
     })?;
     report("queue query", &runs);
 
+    // What memory-mapped reads would give (a store-wide setting, not made by rollcall today).
+    store.conn.pragma_update(None, "mmap_size", 1i64 << 30)?;
+    report(
+        "queue query with PRAGMA mmap_size = 1 GiB",
+        &time(5, || {
+            renewals::queue(&store.conn, today, windows, None)?;
+            Ok(())
+        })?,
+    );
+    store.conn.pragma_update(None, "mmap_size", 0)?;
+
     let default = QueueFilter::default();
     let arranged = renewal::arrange(&rows, &default, today, "bench");
     println!(

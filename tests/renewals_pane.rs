@@ -469,7 +469,14 @@ fn notes_assignments_escalation_and_opening() {
     );
 
     h.action("assign");
+    for _ in 0.."ann".len() {
+        h.key(KeyCode::Backspace);
+    }
     h.key(KeyCode::Enter);
+    assert!(h.screen().contains("Nobody is assigned there to unassign"));
+    h.action("assign");
+    h.key(KeyCode::Enter);
+    assert!(h.screen().contains("Assigned 1 member to ann"));
     h.action("filter");
     h.keys("m");
     h.key(KeyCode::Esc);

@@ -145,16 +145,39 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         )),
         None => Box::new(io::BufWriter::new(io::stdout().lock())),
     };
-    if args.json {
-        write_json(&mut out, &listed, today)?;
+    let written = if args.json {
+        write_json(&mut out, &listed, today)
     } else if args.csv {
-        write_csv(&mut out, &listed, purpose, today)?;
+        write_csv(&mut out, &listed, purpose, today)
     } else {
-        write_table(&mut out, &listed, today)?;
+        write_table(&mut out, &listed, today).map_err(anyhow::Error::from)
     }
-    out.flush()?;
+    .and_then(|()| Ok(out.flush()?));
+    match written {
+        // The reader stopped early (`| head`): what it took was what it wanted.
+        Err(e) if is_broken_pipe(&e) => return Ok(ExitCode::SUCCESS),
+        other => other?,
+    }
     eprintln!("{}", summary(&listed, &left_out, &arranged, today));
     Ok(ExitCode::SUCCESS)
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        let kind = if let Some(io) = cause.downcast_ref::<io::Error>() {
+            Some(io.kind())
+        } else if let Some(csv) = cause.downcast_ref::<csv::Error>() {
+            match csv.kind() {
+                csv::ErrorKind::Io(io) => Some(io.kind()),
+                _ => None,
+            }
+        } else {
+            cause
+                .downcast_ref::<serde_json::Error>()
+                .and_then(serde_json::Error::io_error_kind)
+        };
+        kind == Some(io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// A row that made the list, with the contact details a channel list needs.

@@ -7,6 +7,7 @@
 
 use anyhow::{Context as _, bail};
 use chrono::NaiveDate;
+use rusqlite::types::{Type, ValueRef};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 use serde::Serialize;
 use serde_json::json;
@@ -71,17 +72,24 @@ pub fn queue(
     Ok(out)
 }
 
-/// One queue row, or None when the status excludes it or its end date is not a date.
+/// Text column `i` as `&str`, without allocating (empty for NULL).
+fn text_ref<'r>(r: &'r Row, i: usize) -> rusqlite::Result<&'r str> {
+    match r.get_ref(i)? {
+        ValueRef::Text(t) => std::str::from_utf8(t)
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, Type::Text, Box::new(e))),
+        _ => Ok(""),
+    }
+}
+
+/// One queue row, or None when the status excludes it or its end date is not a date. Columns
+/// that are only tested (status, language, dates) are read in place, not copied.
 fn queue_row(r: &Row) -> rusqlite::Result<Option<QueueRow>> {
-    let crm_status: String = r.get(10)?;
-    let end: String = r.get(9)?;
-    let Some(end_date) = parse_iso(&end) else {
+    let Some(end_date) = parse_iso(text_ref(r, 9)?) else {
         return Ok(None);
     };
-    if renewal::is_excluded(&crm_status, false) {
+    if renewal::is_excluded(text_ref(r, 10)?, false) {
         return Ok(None);
     }
-    let language: String = r.get(18)?;
     let flags = ContactFlags {
         do_not_email: r.get(12)?,
         do_not_phone: r.get(13)?,
@@ -90,9 +98,8 @@ fn queue_row(r: &Row) -> rusqlite::Result<Option<QueueRow>> {
         no_bulk_email: r.get(16)?,
         on_hold: r.get(17)?,
         deceased: false,
-        welsh: is_welsh(&language),
+        welsh: is_welsh(text_ref(r, 18)?),
     };
-    let until: Option<String> = r.get(19)?;
     let last_id: Option<i64> = r.get(21)?;
     let last_contact = match last_id {
         Some(id) => Some(LastContact {
@@ -115,11 +122,11 @@ fn queue_row(r: &Row) -> rusqlite::Result<Option<QueueRow>> {
         local_party: r.get(7)?,
         region: r.get(8)?,
         end_date,
-        crm_status,
+        crm_status: r.get(10)?,
         auto_renew: r.get(11)?,
         flags,
         last_contact,
-        snoozed_until: until.as_deref().and_then(parse_iso),
+        snoozed_until: parse_iso(text_ref(r, 19)?),
         assignee: r.get(20)?,
     }))
 }

@@ -1044,6 +1044,10 @@ impl RenewalsPane {
             prompt.refuse("a staff name is 1 to 64 printable characters");
             return Some(Popup::Assign { targets, prompt });
         }
+        if name.is_empty() && targets.iter().all(|t| t.assignee.is_none()) {
+            self.refuse("Nobody is assigned there to unassign");
+            return None;
+        }
         let assignee = (!name.is_empty()).then(|| name.to_owned());
         let write = Write::Assign {
             contact_ids: targets.iter().map(|t| t.contact_id).collect(),
