@@ -344,10 +344,23 @@ fn renewal_credit_across_a_re_import() {
         None
     );
 
+    // A member who died since: the import sees the renewal, no list of rollcall's shows them.
+    let deceased = insert(&store.conn, &member("Late Member", "2026-12-04"));
+    store
+        .conn
+        .execute(
+            "UPDATE contacts SET is_deceased = 1 WHERE id = ?1",
+            [deceased.contact_id],
+        )
+        .unwrap();
     simulate_renewal_import(
         &store,
         "2026-11-25",
-        &[(chased, "2027-11-30"), (quiet, "2027-12-02")],
+        &[
+            (chased, "2027-11-30"),
+            (quiet, "2027-12-02"),
+            (deceased, "2027-12-04"),
+        ],
     );
 
     let today = d("2026-11-25");

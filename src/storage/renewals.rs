@@ -736,7 +736,7 @@ impl RenewedSummary {
 }
 
 /// The memberships the last finished import recorded as renewed, with the attempt each is
-/// credited to.
+/// credited to. Deceased contacts are left out, as everywhere.
 pub fn renewed_in_last_import(conn: &Connection) -> rusqlite::Result<RenewedSummary> {
     let import: Option<(i64, String)> = conn
         .query_row(
@@ -756,7 +756,7 @@ pub fn renewed_in_last_import(conn: &Connection) -> rusqlite::Result<RenewedSumm
          JOIN memberships m ON m.id = e.membership_id
          JOIN contacts c ON c.id = m.contact_id
          LEFT JOIN contact_attempts ca ON ca.id = e.credited_attempt_id
-         WHERE e.kind = 'renewed' AND e.import_id = ?1
+         WHERE e.kind = 'renewed' AND e.import_id = ?1 AND c.is_deceased = 0
          ORDER BY ca.id IS NULL, c.sort_name, e.membership_id"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
