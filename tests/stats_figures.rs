@@ -177,7 +177,11 @@ fn each_count_opens_the_list_behind_it() {
         steps,
         vec![
             (Some(11), "Welcome call made", Some("2026-11-08")),
-            (Some(11), "Linked to local party / branch", Some("2026-11-15")),
+            (
+                Some(11),
+                "Linked to local party / branch",
+                Some("2026-11-15")
+            ),
             (Some(11), "Invited to induction", Some("2026-11-22")),
             (Some(2), "Welcome email sent", Some("2026-11-23")),
         ]

@@ -24,7 +24,7 @@ use chrono::NaiveDate;
 use rusqlite::{Connection, TransactionBehavior};
 use serde_json::json;
 
-use super::formula::SafeCsv;
+use super::csv_safe::SafeCsvWriter;
 use super::pending_file::PendingFile;
 use crate::Clock;
 use crate::storage::audit::{self, Change};
@@ -252,12 +252,12 @@ pub fn collect(conn: &Connection, options: &ExportOptions) -> anyhow::Result<Vec
 
 /// The CSV: header and one row per activity, every cell neutralised.
 pub fn to_csv(activities: &[Activity]) -> anyhow::Result<Vec<u8>> {
-    let mut csv = SafeCsv::new(Vec::new());
-    csv.write_row(COLUMNS)?;
+    let mut csv = SafeCsvWriter::without_bom(Vec::new());
+    csv.write_record(COLUMNS)?;
     for a in activities {
-        csv.write_row(a.cells())?;
+        csv.write_record(a.cells())?;
     }
-    csv.finish()
+    Ok(csv.into_inner()?)
 }
 
 /// Chooses, writes and records the activities (see the module comment for the order).

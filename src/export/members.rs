@@ -15,7 +15,7 @@ use chrono::{Duration, NaiveDate};
 use rusqlite::Connection;
 use serde::Serialize;
 
-use super::formula::SafeCsv;
+use super::csv_safe::SafeCsvWriter;
 use crate::domain::membership::is_welsh;
 use crate::domain::{ContactFlags, MemberStatus};
 use crate::storage::stats::{Params, iso, query_rows, status_from_code, status_sql};
@@ -171,12 +171,12 @@ fn keeps(filter: &MemberFilter, row: &MemberRow) -> bool {
 pub fn to_csv(rows: &[MemberRow], channel: Option<Channel>) -> anyhow::Result<Vec<u8>> {
     let columns = columns(channel);
     let mut out = "\u{feff}".as_bytes().to_vec();
-    let mut csv = SafeCsv::new(&mut out);
-    csv.write_row(columns.iter().map(|c| c.title()))?;
+    let mut csv = SafeCsvWriter::without_bom(&mut out);
+    csv.write_record(columns.iter().map(|c| c.title()))?;
     for row in rows {
-        csv.write_row(columns.iter().map(|c| c.value(row)))?;
+        csv.write_record(columns.iter().map(|c| c.value(row)))?;
     }
-    csv.finish()?;
+    csv.into_inner()?;
     Ok(out)
 }
 

@@ -26,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_v2_escalations.sql"),
     include_str!("schema_v3_onboarding.sql"),
     include_str!("schema_v4_today.sql"),
+    include_str!("schema_v5_renewals.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -584,15 +584,19 @@ pub use crate::domain::onboarding::Step as OnboardingStep;
 
 /// The built-in onboarding path (`assets/onboarding.toml`).
 pub fn default_onboarding_steps() -> Vec<OnboardingStep> {
-    crate::domain::onboarding::StepPath::default_path().steps().to_vec()
+    crate::domain::onboarding::StepPath::default_path()
+        .steps()
+        .to_vec()
 }
 
 /// The configured onboarding steps (`[onboarding] steps_file`), or the defaults; a broken steps
 /// file is an error naming the file and line, as in the onboarding queue.
 pub fn onboarding_steps(config: &Config) -> anyhow::Result<Vec<OnboardingStep>> {
-    Ok(crate::domain::onboarding::StepPath::from_config(&config.onboarding)?
-        .steps()
-        .to_vec())
+    Ok(
+        crate::domain::onboarding::StepPath::from_config(&config.onboarding)?
+            .steps()
+            .to_vec(),
+    )
 }
 
 // ------------------------------------------------------------------ team figures
