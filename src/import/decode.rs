@@ -82,6 +82,53 @@ pub fn sniff_encoding(path: &Path) -> io::Result<TextEncoding> {
     }
 }
 
+/// Counts physical lines in the text handed to the CSV reader, so rejected rows can be named by
+/// the line an editor shows. (The csv crate's own line numbers drift after CRLF line ends and
+/// blank lines.)
+#[derive(Debug, Default)]
+struct LineTracker {
+    /// Offsets of `\r` and `\n` bytes not yet accounted for, in order.
+    breaks: std::collections::VecDeque<(u64, u8)>,
+    /// Bytes of text seen so far.
+    seen: u64,
+    /// Line breaks before the last offset asked about.
+    lines_before: u64,
+}
+
+impl LineTracker {
+    fn saw(&mut self, text: &[u8]) {
+        for (i, &b) in text.iter().enumerate() {
+            if b == b'\n' || b == b'\r' {
+                self.breaks.push_back((self.seen + i as u64, b));
+            }
+        }
+        self.seen += text.len() as u64;
+    }
+
+    /// Counts one break: `\n`, or a `\r` not followed by `\n` (a CR-only file).
+    fn pop_break(&mut self) {
+        if let Some((offset, b)) = self.breaks.pop_front() {
+            let crlf = b == b'\r' && self.breaks.front() == Some(&(offset + 1, b'\n'));
+            if !crlf {
+                self.lines_before += 1;
+            }
+        }
+    }
+
+    fn line_at(&mut self, offset: u64) -> u64 {
+        while self.breaks.front().is_some_and(|(o, _)| *o < offset) {
+            self.pop_break();
+        }
+        // A record "starts" at the end of the one before: skip its line end and blank lines.
+        let mut cursor = offset;
+        while self.breaks.front().is_some_and(|(o, _)| *o == cursor) {
+            self.pop_break();
+            cursor += 1;
+        }
+        self.lines_before + 1
+    }
+}
+
 fn read_full(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
@@ -105,6 +152,7 @@ pub struct ExportReader {
     skip_utf8_bom: bool,
     sha: Sha256,
     bytes_read: u64,
+    lines: LineTracker,
 }
 
 impl ExportReader {
@@ -120,6 +168,7 @@ impl ExportReader {
             skip_utf8_bom: encoding == TextEncoding::Utf8Bom,
             sha: Sha256::new(),
             bytes_read: 0,
+            lines: LineTracker::default(),
         })
     }
 
@@ -164,6 +213,20 @@ impl ExportReader {
 
 impl Read for ExportReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.read_text(buf)?;
+        self.lines.saw(&buf[..n]);
+        Ok(n)
+    }
+}
+
+impl ExportReader {
+    /// The physical line (1-based) of the record whose text starts at `offset` (a csv
+    /// `Position::byte()`). Call with increasing offsets.
+    pub fn line_at(&mut self, offset: u64) -> u64 {
+        self.lines.line_at(offset)
+    }
+
+    fn read_text(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.decoder.is_some() {
             // The decoder needs room for at least one whole character.
             if buf.len() < 4 {
@@ -336,6 +399,28 @@ mod tests {
         let mut r = ExportReader::open(f.path(), TextEncoding::Utf8Bom).unwrap();
         io::copy(&mut r, &mut io::sink()).unwrap();
         assert_eq!(r.sha256_hex(), sha256_hex(raw));
+    }
+
+    #[test]
+    fn line_numbers_survive_crlf_blank_lines_and_quoted_breaks() {
+        for text in [
+            "h1,h2\r\n\"a\",\"b\"\r\n\"c\",\"d\r\ne\"\r\nf,g\r\n\r\n\r\nx,y\r\n",
+            "h1,h2\n\"a\",\"b\"\n\"c\",\"d\ne\"\nf,g\n\n\nx,y\n",
+            "h1,h2\r\"a\",\"b\"\r\"c\",\"d\re\"\rf,g\r\r\rx,y\r",
+        ] {
+            let f = file_with(text.as_bytes());
+            let reader = ExportReader::open(f.path(), TextEncoding::Utf8).unwrap();
+            let mut csv = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .from_reader(reader);
+            let mut record = csv::StringRecord::new();
+            let mut lines = Vec::new();
+            while csv.read_record(&mut record).unwrap() {
+                let offset = record.position().unwrap().byte();
+                lines.push(csv.get_mut().line_at(offset));
+            }
+            assert_eq!(lines, [1, 2, 3, 5, 8], "{text:?}");
+        }
     }
 
     #[test]

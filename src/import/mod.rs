@@ -10,6 +10,7 @@ mod hash;
 mod profile;
 mod reader;
 mod row;
+pub mod runs;
 mod sync;
 
 use std::path::Path;
@@ -24,10 +25,11 @@ pub use profile::BUILT_IN as BUILT_IN_PROFILES;
 pub use sync::{CANCELLED, StrictRejected, erased_key_hash};
 
 /// How dates in a file are ordered, decided once per file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DateOrder {
     /// Only ISO dates (YYYY-MM-DD, datetimes, RFC 3339) were found.
+    #[default]
     Iso,
     /// Day first: 15/06/2026 (UK).
     Dmy,
@@ -99,7 +101,7 @@ pub struct RejectedRow {
 }
 
 /// What one import did. Serialises to the `--json` object.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ImportReport {
     pub file: String,
     pub profile: String,

@@ -2,16 +2,16 @@
 //! its own thread, turns records into parsed rows in batches for the writer.
 
 use std::path::Path;
-use std::sync::mpsc::SyncSender;
+use std::sync::mpsc::{Receiver, SyncSender};
 
 use anyhow::{Context, Result, bail};
-use csv::ByteRecord;
+use csv::{ByteRecord, StringRecord};
 
 use super::DateOrder;
 use super::dates::DateReader;
 use super::decode::{ExportReader, TextEncoding};
 use super::profile::{ColumnMap, Profile};
-use super::row::{RowOutcome, RowParser};
+use super::row::{Rejection, RowOutcome, RowParser};
 
 /// Rows per message to the writer: big enough that the channel costs nothing, small enough that
 /// progress and Ctrl-C are seen several times a second.
@@ -57,6 +57,7 @@ impl OpenExport {
                     .to_owned()
             })
             .collect();
+        let header = StringRecord::from(headers.clone());
         let (profile, map, detected) = Profile::choose(requested_profile, &headers)
             .with_context(|| path.display().to_string())?;
         let dates = DateReader::new(date_order.or(profile.date_order));
@@ -91,15 +92,32 @@ pub struct Batch {
     pub bytes_done: u64,
 }
 
-/// Reads every record and sends parsed rows until the file ends or the writer hangs up.
-pub fn stream_rows(mut export: OpenExport, path: &Path, to_writer: SyncSender<Message>) {
-    let mut record = ByteRecord::new();
+/// Reads every record and sends parsed rows until the file ends or the writer hangs up. The
+/// writer sends the rows' text buffers back on `recycled`, so steady state allocates nothing.
+pub fn stream_rows(
+    mut export: OpenExport,
+    path: &Path,
+    to_writer: SyncSender<Message>,
+    recycled: Receiver<Vec<String>>,
+) {
+    let mut record = StringRecord::new();
     let mut rows = Vec::with_capacity(BATCH_ROWS);
+    let mut spare: Vec<String> = Vec::new();
     loop {
-        let more = match export.csv.read_byte_record(&mut record) {
+        let more = match export.csv.read_record(&mut record) {
             Ok(more) => more,
+            Err(e) if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) => {
+                let offset = e.position().map_or(0, |p| p.byte());
+                let line = export.csv.get_mut().line_at(offset);
+                rows.push(RowOutcome::Rejected(Rejection::unreadable(
+                    line,
+                    "not valid UTF-8 text (is the file really UTF-8?)",
+                )));
+                true
+            }
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
+                let offset = e.position().map_or(0, |p| p.byte());
+                let line = export.csv.get_mut().line_at(offset);
                 let _ = to_writer.send(Message::Failed(anyhow::anyhow!(
                     "{}: cannot read the file near line {line}: {}",
                     path.display(),
@@ -108,8 +126,14 @@ pub fn stream_rows(mut export: OpenExport, path: &Path, to_writer: SyncSender<Me
                 return;
             }
         };
-        if more {
-            match export.parser.parse(&record) {
+        if more && !record.is_empty() {
+            if spare.is_empty() {
+                spare.extend(recycled.try_iter().flatten());
+            }
+            let buffer = spare.pop().unwrap_or_else(|| String::with_capacity(512));
+            let offset = record.position().map_or(0, |p| p.byte());
+            let line = export.csv.get_mut().line_at(offset);
+            match export.parser.parse(&record, line, buffer) {
                 RowOutcome::RestartMonthFirst => {
                     let _ = to_writer.send(Message::RestartMonthFirst);
                     return;
@@ -117,8 +141,9 @@ pub fn stream_rows(mut export: OpenExport, path: &Path, to_writer: SyncSender<Me
                 RowOutcome::RepeatedHeader => {}
                 outcome => rows.push(outcome),
             }
+            record.clear();
         }
-        if rows.len() == BATCH_ROWS || (!more && !rows.is_empty()) {
+        if rows.len() >= BATCH_ROWS || (!more && !rows.is_empty()) {
             let batch = Batch {
                 rows: std::mem::replace(&mut rows, Vec::with_capacity(BATCH_ROWS)),
                 bytes_done: export.csv.get_ref().bytes_read(),

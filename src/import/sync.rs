@@ -20,7 +20,7 @@
 use std::collections::HashSet;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::sync_channel;
+use std::sync::mpsc::{channel, sync_channel};
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -178,19 +178,29 @@ fn attempt(
     let cache_before: i64 = store
         .conn
         .query_row("PRAGMA cache_size", [], |r| r.get(0))?;
-    // A bigger page cache keeps the indexes being written in memory.
+    // A bigger page cache keeps the indexes being written in memory; a helper thread halves the
+    // time to rebuild suspended indexes.
     store.conn.pragma_update(None, "cache_size", -65_536)?;
+    let _: i64 = store
+        .conn
+        .query_row("PRAGMA threads = 1", [], |r| r.get(0))?;
+    let journal_switched = !options.dry_run
+        && tables_are_empty(&store.conn)?
+        && switch_journal(&store.conn, "delete")?;
     let result = (|| {
         let tx = store
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let run_id = insert_run(&tx, clock, file, &profile_name, &source)?;
+        let suspended = suspend_indexes(&tx)?;
         let sha256 = {
             let mut writer = Writer::new(&tx, clock, &source, run_id, options.allow_erased)?;
+            writer.reserve_for(file.size);
             let sha256 = stream_into(&mut writer, export, file, &mut report, progress, cancel)?;
             writer.finish(&mut report, options.partial, has_membership_columns)?;
             sha256
         };
+        restore_indexes(&tx, &suspended)?;
         report.elapsed_ms = started.elapsed().as_millis() as u64;
         record_run(&tx, clock, run_id, &sha256, &report)?;
         if cancel.load(Ordering::SeqCst) {
@@ -210,6 +220,9 @@ fn attempt(
         Ok(())
     })();
     store.conn.pragma_update(None, "cache_size", cache_before)?;
+    if journal_switched {
+        switch_journal(&store.conn, "wal")?;
+    }
     result?;
     report.elapsed_ms = started.elapsed().as_millis() as u64;
     Ok(report)
@@ -225,9 +238,10 @@ fn stream_into(
     cancel: &AtomicBool,
 ) -> Result<String> {
     let (to_writer, from_reader) = sync_channel(4);
+    let (recycle, recycled) = channel();
     std::thread::scope(|scope| {
         let path = file.path;
-        scope.spawn(move || reader::stream_rows(export, path, to_writer));
+        scope.spawn(move || reader::stream_rows(export, path, to_writer, recycled));
         // Returning from this closure drops `from_reader`, which stops the reading thread.
         for message in from_reader {
             if cancel.load(Ordering::SeqCst) {
@@ -235,10 +249,14 @@ fn stream_into(
             }
             match message {
                 Message::Batch(batch) => {
+                    let mut buffers = Vec::with_capacity(batch.rows.len());
                     for outcome in batch.rows {
                         report.rows_read += 1;
-                        writer.apply(outcome, report)?;
+                        if let Some(buffer) = writer.apply(outcome, report)? {
+                            buffers.push(buffer);
+                        }
                     }
+                    let _ = recycle.send(buffers);
                     progress(Progress {
                         bytes_done: batch.bytes_done,
                         bytes_total: file.size,
@@ -258,6 +276,66 @@ fn stream_into(
             file.path.display()
         ))
     })
+}
+
+fn tables_are_empty(conn: &Connection) -> Result<bool> {
+    Ok(conn.query_row(
+        "SELECT NOT EXISTS (SELECT 1 FROM contacts) AND NOT EXISTS (SELECT 1 FROM memberships)",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+/// Sets the journal mode; false when SQLite kept the old one (another connection has the
+/// database open, so it cannot leave WAL mode).
+///
+/// A first import writes the whole database. In WAL mode every page is written twice (to the
+/// WAL, then copied into the database by the checkpoint at commit); with a rollback journal it is
+/// written once, and the journal only keeps the few pages that existed before. The import is
+/// still one transaction: a killed process leaves a hot journal that SQLite rolls back on the
+/// next open. WAL mode is restored afterwards.
+fn switch_journal(conn: &Connection, mode: &str) -> Result<bool> {
+    let now: String = conn.query_row(&format!("PRAGMA journal_mode = {mode}"), [], |r| r.get(0))?;
+    Ok(now.eq_ignore_ascii_case(mode))
+}
+
+/// Drops the secondary indexes of `contacts` and `memberships` when the table is empty, for
+/// [`restore_indexes`] to rebuild after loading: building an index from the loaded rows in one
+/// sorted pass is several times faster than inserting 500,000 keys one at a time in random order.
+/// Both happen inside the import's transaction, so a failed import leaves the indexes as they were.
+fn suspend_indexes(conn: &Connection) -> Result<Vec<String>> {
+    let mut suspended = Vec::new();
+    for table in ["contacts", "memberships"] {
+        let empty: bool = conn.query_row(
+            &format!("SELECT NOT EXISTS (SELECT 1 FROM {table})"),
+            [],
+            |r| r.get(0),
+        )?;
+        if !empty {
+            continue;
+        }
+        let mut stmt = conn.prepare(
+            "SELECT name, sql FROM sqlite_master
+             WHERE type = 'index' AND tbl_name = ?1 AND sql IS NOT NULL",
+        )?;
+        let indexes = stmt
+            .query_map([table], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        for (name, sql) in indexes {
+            conn.execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))?;
+            suspended.push(sql);
+        }
+    }
+    Ok(suspended)
+}
+
+fn restore_indexes(conn: &Connection, suspended: &[String]) -> Result<()> {
+    for sql in suspended {
+        conn.execute_batch(sql)?;
+    }
+    Ok(())
 }
 
 fn insert_run(
@@ -567,14 +645,28 @@ impl<'c> Writer<'c> {
         })
     }
 
-    fn apply(&mut self, outcome: RowOutcome, report: &mut ImportReport) -> Result<()> {
+    /// Applies one row; gives back its text buffer for reuse.
+    /// Sizes the maps for a file of `bytes` (about 600 bytes a row in a full CiviCRM export), so they do not
+    /// grow and rehash half a million entries mid-import.
+    fn reserve_for(&mut self, bytes: u64) {
+        let rows = usize::try_from(bytes / 600).unwrap_or(0).min(4_000_000);
+        self.contacts
+            .reserve(rows.saturating_sub(self.contacts.len()));
+        self.memberships
+            .reserve(rows.saturating_sub(self.memberships.len()));
+    }
+
+    fn apply(&mut self, outcome: RowOutcome, report: &mut ImportReport) -> Result<Option<String>> {
         match outcome {
-            RowOutcome::Row(row) => self.apply_row(&row, report),
+            RowOutcome::Row(row) => {
+                self.apply_row(&row, report)?;
+                Ok(Some(row.into_buffer()))
+            }
             RowOutcome::Rejected(rejection) => {
                 self.note_rejected(rejection, report);
-                Ok(())
+                Ok(None)
             }
-            RowOutcome::RepeatedHeader | RowOutcome::RestartMonthFirst => Ok(()),
+            RowOutcome::RepeatedHeader | RowOutcome::RestartMonthFirst => Ok(None),
         }
     }
 
