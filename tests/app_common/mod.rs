@@ -367,8 +367,10 @@ pub fn report() -> ImportReport {
     ImportReport {
         file: "nov.csv".into(),
         profile: "civicrm".into(),
+        profile_detected: true,
         source: "civicrm".into(),
         encoding: "utf-8".into(),
+        delimiter: ",".into(),
         date_order: DateOrder::Iso,
         rows_read: 12_345,
         contacts: ContactCounts {
@@ -383,14 +385,18 @@ pub fn report() -> ImportReport {
             renewed: 35,
             missing_from_export: 4,
             back_in_export: 1,
+            still_missing: 0,
         },
         rejected: 1,
         skipped_erased: 0,
+        duplicate_rows: 0,
         errors: vec![RejectedRow {
             line: 77,
             reason: "`Membership Expiration Date` is not a date".into(),
         }],
+        missing_check_skipped: None,
         dry_run: false,
+        committed: true,
         elapsed_ms: 2300,
         import_id: Some(3),
     }
