@@ -16,6 +16,10 @@ use super::pane::PaneId;
 use crate::Clock;
 use crate::storage::Store;
 
+/// Job keys starting with this are the app shell's own (the member view, saved state); their
+/// replies go to the shell, whatever pane they are tagged with. Panes use other keys.
+pub const APP_JOB_PREFIX: &str = "app:";
+
 type JobFn = Box<dyn FnOnce(&mut Store, &Clock) -> anyhow::Result<Box<dyn Any + Send>> + Send>;
 
 struct Job {

@@ -1,12 +1,66 @@
-//! `rollcall stats`: team figures: members, joiners and leavers, renewal rate.
+//! `rollcall stats`: the Today pane's figures on the command line: what the last import changed,
+//! my work for today, and the team's numbers.
 
+use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use super::Ctx;
+use crate::config::Config;
+use crate::storage::stats::{self, Figures, ListKind, WorkContext, thousands};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Print the figures as one JSON object
+    #[arg(long)]
+    pub json: bool,
+}
 
-pub fn run(_ctx: &Ctx, _args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`rollcall stats` is not built yet")
+pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
+    let store = ctx.open_store_for_reading()?;
+    let config = Config::load_default()?;
+    let work = WorkContext {
+        today: ctx.clock.today,
+        user: ctx.clock.user.clone(),
+        steps: stats::onboarding_steps(&config)?,
+    };
+    let figures = stats::all_figures(&store.conn, &work)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&figures)?);
+    } else {
+        print!("{}", render(&figures));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The figures as text, in the Today pane's order.
+pub fn render(f: &Figures) -> String {
+    let mut out = String::new();
+    let since = &f.since_last_import;
+    match &since.import {
+        Some(i) => {
+            let _ = writeln!(
+                out,
+                "Since the last import (as of {}, {})",
+                i.as_of, i.file_name
+            );
+            for kind in ListKind::SINCE_IMPORT {
+                line(&mut out, kind.label(), since.count(kind));
+            }
+        }
+        None => out.push_str("Since the last import: no import yet\n"),
+    }
+    let _ = writeln!(out, "\nMy work ({}, {})", f.my_work.user, f.as_of);
+    for kind in ListKind::MY_WORK {
+        line(&mut out, kind.label(), f.my_work.count(kind));
+    }
+    out.push('\n');
+    for l in stats::team_lines(&f.team) {
+        out.push_str(&l);
+        out.push('\n');
+    }
+    out
+}
+
+fn line(out: &mut String, label: &str, n: u64) {
+    let _ = writeln!(out, "  {label:<34} {:>9}", thousands(n));
 }

@@ -22,7 +22,13 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 pub use permissions::{PermissionProblem, check_permissions, fix_permissions};
 
 /// Schema migrations, applied in order. `PRAGMA user_version` holds how many have run.
-const MIGRATIONS: &[&str] = &[include_str!("schema_v1.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("schema_v1.sql"),
+    include_str!("schema_v2_escalations.sql"),
+    include_str!("schema_v3_onboarding.sql"),
+    include_str!("schema_v4_today.sql"),
+    include_str!("schema_v5_renewals.sql"),
+];
 
 /// The schema version this binary writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -1,1 +1,1139 @@
-//! (filled by the onboarding work)
+//! The onboarding queue in the store: who is in it, the steps they have done, who follows them
+//! up, notes, and closing a path (completed or abandoned).
+//!
+//! Membership of the queue is recorded in the `onboarding` table the first time a contact is seen
+//! to qualify (see [`enrol_qualifying`], run at the start of every queue load). From then on the
+//! row, not the CRM data, keeps them in the queue, so a Pending member who pays, or a member whose
+//! join date leaves the window, stays until their path is completed or abandoned. Under
+//! `--read-only` nothing is recorded: the queue shows the recorded rows plus whoever qualifies now.
+//!
+//! Every write is one immediate transaction with its audit lines, and returns an [`Undo`] that
+//! reverses it.
+
+use std::collections::{HashMap, HashSet};
+
+use anyhow::{Context as _, Result, bail};
+use chrono::NaiveDate;
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use serde::Serialize;
+use serde_json::json;
+
+use super::Store;
+use super::audit::{self, Change};
+use crate::Clock;
+use crate::config::OnboardingConfig;
+use crate::domain::membership::is_welsh;
+use crate::domain::onboarding::{
+    AbandonReason, MembershipFacts, Progress, StepPath, anchor_date, membership_qualifies,
+    window_start,
+};
+use crate::domain::{ContactFlags, MemberStatus};
+
+/// The `assignments.queue` and `notes.context` value for this queue.
+pub const QUEUE: &str = "onboarding";
+
+/// The longest note accepted; longer text is refused, not cut.
+pub const MAX_NOTE_CHARS: usize = 4000;
+
+/// A display name from whichever name fields the CRM filled.
+const NAME_SQL: &str = "COALESCE(NULLIF(c.display_name, ''), NULLIF(c.sort_name, ''),
+     NULLIF(TRIM(c.first_name || ' ' || c.last_name), ''), NULLIF(c.organization_name, ''), '')";
+
+/// A deceased contact is never chased. (A membership whose own status is Deceased never qualifies
+/// either; CRMs set both together.)
+const NOT_DECEASED_SQL: &str = "c.is_deceased = 0";
+
+/// A step a member has done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StepRecord {
+    pub done_at: String,
+    pub done_by: String,
+    pub batch: Option<i64>,
+}
+
+/// The newest onboarding note on a member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoteLine {
+    pub staff: String,
+    pub created_at: String,
+    pub body: String,
+}
+
+/// One member in the onboarding queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueEntry {
+    pub contact_id: i64,
+    /// The CRM's contact id.
+    pub crm_id: String,
+    pub name: String,
+    /// The date step due dates count from (the join date).
+    pub anchor: NaiveDate,
+    pub added_by_hand: bool,
+    /// False only under `--read-only`, for someone who qualifies but was never recorded.
+    pub recorded: bool,
+    pub assignee: Option<String>,
+    pub local_party: String,
+    pub flags: ContactFlags,
+    /// Done steps by key, including keys no longer in the path (ignored for progress).
+    pub steps: HashMap<String, StepRecord>,
+    pub note_count: usize,
+    pub last_note: Option<NoteLine>,
+}
+
+impl QueueEntry {
+    pub fn progress(&self, path: &StepPath, today: NaiveDate) -> Progress {
+        path.progress(self.anchor, today, |key| self.steps.contains_key(key))
+    }
+
+    /// Whole days since joining.
+    pub fn days_waiting(&self, today: NaiveDate) -> i64 {
+        (today - self.anchor).num_days()
+    }
+}
+
+/// The queue's views (`--mine`, `--unassigned`, `--overdue` on the command line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum View {
+    #[default]
+    All,
+    Mine,
+    Unassigned,
+    Overdue,
+    /// Everyone, grouped by local party.
+    ByLocalParty,
+}
+
+impl View {
+    pub const ALL: [View; 5] = [
+        View::All,
+        View::Mine,
+        View::Unassigned,
+        View::Overdue,
+        View::ByLocalParty,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            View::All => "All",
+            View::Mine => "Mine",
+            View::Unassigned => "Unassigned",
+            View::Overdue => "Overdue",
+            View::ByLocalParty => "By local party",
+        }
+    }
+
+    /// Whether `entry` belongs in this view; "mine" is `user`'s.
+    pub fn shows(self, entry: &QueueEntry, progress: &Progress, user: &str) -> bool {
+        match self {
+            View::All | View::ByLocalParty => true,
+            View::Mine => entry.assignee.as_deref() == Some(user),
+            View::Unassigned => entry.assignee.is_none(),
+            View::Overdue => progress.is_overdue(),
+        }
+    }
+}
+
+/// The order the queue is worked in: the most overdue next step first (the earliest due date),
+/// members with every step done last; ties by join date, then name. The by-local-party view
+/// groups by party first (members with no party last).
+pub fn sort_key(
+    view: View,
+    entry: &QueueEntry,
+    progress: &Progress,
+) -> (bool, String, NaiveDate, NaiveDate, String, i64) {
+    let party = if view == View::ByLocalParty {
+        entry.local_party.to_lowercase()
+    } else {
+        String::new()
+    };
+    let no_party = view == View::ByLocalParty && party.is_empty();
+    (
+        no_party,
+        party,
+        // Every step done: after everyone still waiting.
+        progress.next.map_or(NaiveDate::MAX, |n| n.due),
+        entry.anchor,
+        entry.name.to_lowercase(),
+        entry.contact_id,
+    )
+}
+
+// ---------------------------------------------------------------------------- entering the queue
+
+/// Contacts who qualify for the queue on `today`, with their anchor dates, by contact id.
+///
+/// SQL picks the candidates cheaply (a range on `memberships_join`, New and Pending on
+/// `memberships_status`); the entry rule itself is [`membership_qualifies`], so the SQL and the
+/// rule cannot disagree.
+pub fn qualifying(
+    conn: &Connection,
+    today: NaiveDate,
+    window_days: u32,
+) -> rusqlite::Result<HashMap<i64, NaiveDate>> {
+    let sql = format!(
+        "SELECT m.contact_id, m.join_date, m.start_date, m.crm_status
+         FROM memberships m JOIN contacts c ON c.id = m.contact_id
+         WHERE m.id IN (
+             SELECT id FROM memberships WHERE join_date BETWEEN ?1 AND ?2
+             UNION
+             SELECT id FROM memberships WHERE crm_status COLLATE NOCASE IN ('New', 'Pending'))
+           AND {NOT_DECEASED_SQL}"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let from = window_start(today, window_days).to_string();
+    let rows = stmt.query_map(params![from, today.to_string()], |r| {
+        let date = |i| -> rusqlite::Result<Option<NaiveDate>> {
+            Ok(r.get::<_, Option<String>>(i)?
+                .and_then(|s| s.parse::<NaiveDate>().ok()))
+        };
+        Ok((
+            r.get::<_, i64>(0)?,
+            MembershipFacts {
+                join: date(1)?,
+                start: date(2)?,
+                crm_status: MemberStatus::parse(&r.get::<_, String>(3)?),
+            },
+        ))
+    })?;
+    let mut by_contact: HashMap<i64, Vec<MembershipFacts>> = HashMap::new();
+    for row in rows {
+        let (contact, facts) = row?;
+        if membership_qualifies(&facts, today, window_days) {
+            by_contact.entry(contact).or_default().push(facts);
+        }
+    }
+    Ok(by_contact
+        .into_iter()
+        .map(|(contact, facts)| (contact, anchor_date(&facts, today)))
+        .collect())
+}
+
+/// Records every contact who qualifies today and has never been in the queue, so that they stay
+/// whatever later imports say. Returns how many entered. Contacts whose path was completed or
+/// abandoned are not entered again (only by hand).
+pub fn enrol_qualifying(store: &mut Store, clock: &Clock, window_days: u32) -> Result<usize> {
+    store.ensure_writable("recording new members in the onboarding queue")?;
+    let tx = immediate(store)?;
+    let known = recorded_contacts(&tx)?;
+    let mut entering: Vec<(i64, NaiveDate)> = qualifying(&tx, clock.today, window_days)?
+        .into_iter()
+        .filter(|(contact, _)| !known.contains(contact))
+        .collect();
+    entering.sort_unstable();
+    let now = clock.now_rfc3339();
+    for (contact, anchor) in &entering {
+        tx.execute(
+            "INSERT INTO onboarding (contact_id, anchor_date, added_by_hand, added_by, added_at)
+             VALUES (?1, ?2, 0, ?3, ?4)",
+            params![contact, anchor.to_string(), clock.user, now],
+        )?;
+        audit::record(
+            &tx,
+            clock,
+            Change {
+                action: "onboarding.enter",
+                entity: "onboarding",
+                entity_id: Some(*contact),
+                contact_id: Some(*contact),
+                before: None,
+                after: Some(json!({ "anchor_date": anchor.to_string(), "added_by_hand": false })),
+            },
+        )?;
+    }
+    tx.commit()?;
+    Ok(entering.len())
+}
+
+fn recorded_contacts(conn: &Connection) -> rusqlite::Result<HashSet<i64>> {
+    let mut stmt = conn.prepare_cached("SELECT contact_id FROM onboarding")?;
+    stmt.query_map([], |r| r.get(0))?.collect()
+}
+
+// ---------------------------------------------------------------------------- reading the queue
+
+/// The queue as of `clock.today`: first records newly qualifying contacts (unless the store is
+/// read-only), then reads it with [`read_queue`]. Unsorted; see [`sort_key`].
+pub fn load_queue(
+    store: &mut Store,
+    clock: &Clock,
+    config: &OnboardingConfig,
+) -> Result<Vec<QueueEntry>> {
+    if !store.is_read_only() {
+        enrol_qualifying(store, clock, config.window_days)?;
+    }
+    read_queue(store, clock, config)
+}
+
+/// Every active path, without looking for newcomers: enough after a change made in the queue
+/// itself, which cannot make anyone new qualify. Under `--read-only`, where nobody is recorded,
+/// it adds whoever qualifies now.
+pub fn read_queue(
+    store: &Store,
+    clock: &Clock,
+    config: &OnboardingConfig,
+) -> Result<Vec<QueueEntry>> {
+    let conn = &store.conn;
+    let mut entries = read_entries(
+        conn,
+        "SELECT contact_id, anchor_date, added_by_hand, 1 AS recorded FROM onboarding
+         WHERE state = 'active'",
+    )?;
+    if store.is_read_only() {
+        entries.extend(unrecorded_entries(conn, clock, config.window_days)?);
+    }
+    attach_steps_and_notes(conn, &mut entries)?;
+    Ok(entries)
+}
+
+/// Under `--read-only`: who qualifies now but has no onboarding row yet.
+fn unrecorded_entries(
+    conn: &Connection,
+    clock: &Clock,
+    window_days: u32,
+) -> Result<Vec<QueueEntry>> {
+    let known = recorded_contacts(conn)?;
+    let fresh: Vec<(i64, NaiveDate)> = qualifying(conn, clock.today, window_days)?
+        .into_iter()
+        .filter(|(c, _)| !known.contains(c))
+        .collect();
+    if fresh.is_empty() {
+        return Ok(Vec::new());
+    }
+    // A temporary table keeps this one query however many there are.
+    conn.execute_batch(
+        "CREATE TEMP TABLE IF NOT EXISTS onboarding_fresh (contact_id INTEGER PRIMARY KEY, anchor_date TEXT);
+         DELETE FROM temp.onboarding_fresh;",
+    )?;
+    {
+        let mut insert =
+            conn.prepare_cached("INSERT INTO temp.onboarding_fresh VALUES (?1, ?2)")?;
+        for (contact, anchor) in &fresh {
+            insert.execute(params![contact, anchor.to_string()])?;
+        }
+    }
+    let entries = read_entries(
+        conn,
+        "SELECT contact_id, anchor_date, 0 AS added_by_hand, 0 AS recorded
+         FROM temp.onboarding_fresh",
+    )?;
+    conn.execute_batch("DELETE FROM temp.onboarding_fresh")?;
+    Ok(entries)
+}
+
+/// Reads queue entries for the rows that `source` selects (columns contact_id, anchor_date,
+/// added_by_hand, recorded), joined to the contact and the assignment. CROSS JOIN keeps SQLite
+/// from scanning every contact to find the few thousand in the queue.
+fn read_entries(conn: &Connection, source: &str) -> Result<Vec<QueueEntry>> {
+    let sql = format!(
+        "SELECT o.contact_id, o.anchor_date, o.added_by_hand, o.recorded, c.crm_id, {NAME_SQL},
+                a.assignee, c.local_party, c.preferred_language, c.do_not_email, c.do_not_phone,
+                c.do_not_mail, c.do_not_sms, c.no_bulk_email, c.on_hold
+         FROM ({source}) AS o
+         CROSS JOIN contacts c ON c.id = o.contact_id
+         LEFT JOIN assignments a ON a.contact_id = o.contact_id AND a.queue = '{QUEUE}'
+         WHERE {NOT_DECEASED_SQL}"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map([], |r| {
+        let anchor: String = r.get(1)?;
+        Ok((
+            anchor,
+            QueueEntry {
+                contact_id: r.get(0)?,
+                anchor: NaiveDate::MIN,
+                added_by_hand: r.get(2)?,
+                recorded: r.get(3)?,
+                crm_id: r.get(4)?,
+                name: r.get(5)?,
+                assignee: r.get(6)?,
+                local_party: r.get(7)?,
+                flags: ContactFlags {
+                    welsh: is_welsh(&r.get::<_, String>(8)?),
+                    do_not_email: r.get(9)?,
+                    do_not_phone: r.get(10)?,
+                    do_not_mail: r.get(11)?,
+                    do_not_sms: r.get(12)?,
+                    no_bulk_email: r.get(13)?,
+                    on_hold: r.get(14)?,
+                    deceased: false,
+                },
+                steps: HashMap::new(),
+                note_count: 0,
+                last_note: None,
+            },
+        ))
+    })?;
+    rows.map(|row| {
+        let (anchor, mut entry) = row?;
+        // FromStr reads ISO dates without parsing a format string per row (a tenth of a load).
+        entry.anchor = anchor.parse::<NaiveDate>().ok().with_context(|| {
+            format!(
+                "onboarding row for contact {} has a damaged anchor date",
+                entry.contact_id
+            )
+        })?;
+        Ok(entry)
+    })
+    .collect()
+}
+
+fn attach_steps_and_notes(conn: &Connection, entries: &mut [QueueEntry]) -> Result<()> {
+    let index: HashMap<i64, usize> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.contact_id, i))
+        .collect();
+    let mut steps = conn.prepare_cached(
+        "SELECT s.contact_id, s.step_key, s.done_at, s.done_by, s.batch
+         FROM onboarding_steps s JOIN onboarding o ON o.contact_id = s.contact_id
+         WHERE o.state = 'active'",
+    )?;
+    let rows = steps.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            StepRecord {
+                done_at: r.get(2)?,
+                done_by: r.get(3)?,
+                batch: r.get(4)?,
+            },
+        ))
+    })?;
+    for row in rows {
+        let (contact, key, record) = row?;
+        if let Some(&i) = index.get(&contact) {
+            entries[i].steps.insert(key, record);
+        }
+    }
+    let mut notes = conn.prepare_cached(&format!(
+        "SELECT n.contact_id, n.staff, n.created_at, n.body
+         FROM notes n JOIN onboarding o ON o.contact_id = n.contact_id
+         WHERE o.state = 'active' AND n.context = '{QUEUE}' ORDER BY n.id"
+    ))?;
+    let rows = notes.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            NoteLine {
+                staff: r.get(1)?,
+                created_at: r.get(2)?,
+                body: r.get(3)?,
+            },
+        ))
+    })?;
+    for row in rows {
+        let (contact, note) = row?;
+        if let Some(&i) = index.get(&contact) {
+            entries[i].note_count += 1;
+            entries[i].last_note = Some(note);
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------- changes and undo
+
+/// An `onboarding` row, as recorded before a change (for undo and the audit trail).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PathRow {
+    pub anchor_date: String,
+    pub added_by_hand: bool,
+    pub added_by: String,
+    pub added_at: String,
+    pub state: String,
+    pub closed_reason: String,
+    pub closed_by: Option<String>,
+    pub closed_at: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Assignment {
+    pub assignee: String,
+    pub staff: String,
+    pub assigned_at: String,
+}
+
+/// How to reverse one change made in the queue. Undo is careful not to clobber what someone did
+/// since: it only removes the rows this change wrote, if they are still as it left them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Undo {
+    /// Steps ticked in one batch; `completed` are the paths the ticks completed.
+    Ticked {
+        batch: i64,
+        step_key: String,
+        contacts: Vec<i64>,
+        completed: Vec<i64>,
+    },
+    Unticked {
+        contact_id: i64,
+        step_key: String,
+        removed: StepRecord,
+    },
+    Assigned {
+        contact_id: i64,
+        before: Option<Assignment>,
+    },
+    Noted {
+        contact_id: i64,
+        note_id: i64,
+    },
+    Abandoned {
+        contact_id: i64,
+        before: PathRow,
+    },
+    Added {
+        contact_id: i64,
+        before: Option<PathRow>,
+    },
+}
+
+impl Undo {
+    /// What the change was, for "Undone: ..." (no personal data).
+    pub fn describe(&self, path: &StepPath) -> String {
+        let label = |key: &str| {
+            path.index_of(key)
+                .and_then(|i| path.get(i))
+                .map_or_else(|| key.to_owned(), |s| s.label.clone())
+        };
+        match self {
+            Undo::Ticked {
+                step_key, contacts, ..
+            } => format!(
+                "ticking \"{}\" for {}",
+                label(step_key),
+                members(contacts.len())
+            ),
+            Undo::Unticked { step_key, .. } => format!("unticking \"{}\"", label(step_key)),
+            Undo::Assigned { .. } => "the assignment".into(),
+            Undo::Noted { .. } => "the note".into(),
+            Undo::Abandoned { .. } => "abandoning the path".into(),
+            Undo::Added { .. } => "adding to onboarding".into(),
+        }
+    }
+}
+
+/// "1 member", "12 members".
+pub fn members(n: usize) -> String {
+    if n == 1 {
+        "1 member".into()
+    } else {
+        format!("{n} members")
+    }
+}
+
+fn immediate(store: &mut Store) -> rusqlite::Result<Transaction<'_>> {
+    store
+        .conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+}
+
+fn path_row(conn: &Connection, contact_id: i64) -> rusqlite::Result<Option<PathRow>> {
+    conn.query_row(
+        "SELECT anchor_date, added_by_hand, added_by, added_at, state, closed_reason, closed_by,
+                closed_at
+         FROM onboarding WHERE contact_id = ?1",
+        [contact_id],
+        |r| {
+            Ok(PathRow {
+                anchor_date: r.get(0)?,
+                added_by_hand: r.get(1)?,
+                added_by: r.get(2)?,
+                added_at: r.get(3)?,
+                state: r.get(4)?,
+                closed_reason: r.get(5)?,
+                closed_by: r.get(6)?,
+                closed_at: r.get(7)?,
+            })
+        },
+    )
+    .optional()
+}
+
+fn is_active(conn: &Connection, contact_id: i64) -> rusqlite::Result<bool> {
+    Ok(path_row(conn, contact_id)?.is_some_and(|p| p.state == "active"))
+}
+
+fn require_active(conn: &Connection, contact_id: i64) -> Result<()> {
+    if !is_active(conn, contact_id)? {
+        bail!(
+            "that member is no longer in the onboarding queue (completed, abandoned or removed); refresh the queue"
+        );
+    }
+    Ok(())
+}
+
+fn step_record(
+    conn: &Connection,
+    contact_id: i64,
+    step_key: &str,
+) -> rusqlite::Result<Option<StepRecord>> {
+    conn.query_row(
+        "SELECT done_at, done_by, batch FROM onboarding_steps
+         WHERE contact_id = ?1 AND step_key = ?2",
+        params![contact_id, step_key],
+        |r| {
+            Ok(StepRecord {
+                done_at: r.get(0)?,
+                done_by: r.get(1)?,
+                batch: r.get(2)?,
+            })
+        },
+    )
+    .optional()
+}
+
+/// What a tick did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TickOutcome {
+    pub undo: Undo,
+    pub ticked: usize,
+    /// Already done: left as they were (a bulk tick never unticks).
+    pub already_done: usize,
+    /// No longer in the queue (closed since the list was loaded).
+    pub not_in_queue: usize,
+    /// Paths the ticks completed (they leave the queue).
+    pub completed: usize,
+}
+
+/// Ticks `step_key` for every contact in `contacts`, as one batch: recorded as done by
+/// `clock.user` now, with one shared batch id so that undo reverses it as one. A path whose every
+/// step is now done is completed (also one whose steps were all done already).
+pub fn tick(
+    store: &mut Store,
+    clock: &Clock,
+    path: &StepPath,
+    step_key: &str,
+    contacts: &[i64],
+) -> Result<TickOutcome> {
+    store.ensure_writable("ticking an onboarding step")?;
+    let Some(step) = path.index_of(step_key).and_then(|i| path.get(i)) else {
+        bail!("`{step_key}` is not a step of the onboarding path");
+    };
+    let tx = immediate(store)?;
+    // Batch ids come from the audit log's id sequence: this batch's first audit line gets this id,
+    // and audit ids are never reused, so neither are batch ids.
+    let batch: i64 = tx.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM audit_log", [], |r| {
+        r.get(0)
+    })?;
+    let now = clock.now_rfc3339();
+    let (mut ticked, mut completed) = (Vec::new(), Vec::new());
+    let (mut already_done, mut not_in_queue) = (0, 0);
+    for &contact in contacts {
+        if !is_active(&tx, contact)? {
+            not_in_queue += 1;
+            continue;
+        }
+        if step_record(&tx, contact, step_key)?.is_some() {
+            already_done += 1;
+            // Every step may already be done when the steps file lost the last one left: ticking
+            // is how staff then close the path (it is never closed behind their back at load).
+            if complete_if_done(&tx, clock, path, contact)? {
+                completed.push(contact);
+            }
+            continue;
+        }
+        tx.execute(
+            "INSERT INTO onboarding_steps (contact_id, step_key, done_at, done_by, batch)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![contact, step_key, now, clock.user, batch],
+        )?;
+        audit::record(
+            &tx,
+            clock,
+            Change {
+                action: "onboarding.step_done",
+                entity: "onboarding_steps",
+                entity_id: Some(contact),
+                contact_id: Some(contact),
+                before: None,
+                after: Some(json!({
+                    "step_key": step_key, "step": step.label, "done_at": now,
+                    "done_by": clock.user, "batch": batch,
+                })),
+            },
+        )?;
+        ticked.push(contact);
+        if complete_if_done(&tx, clock, path, contact)? {
+            completed.push(contact);
+        }
+    }
+    tx.commit()?;
+    Ok(TickOutcome {
+        ticked: ticked.len(),
+        completed: completed.len(),
+        already_done,
+        not_in_queue,
+        undo: Undo::Ticked {
+            batch,
+            step_key: step_key.to_owned(),
+            contacts: ticked,
+            completed,
+        },
+    })
+}
+
+/// Completes the path when every step in it is done. True if it did.
+fn complete_if_done(
+    tx: &Transaction,
+    clock: &Clock,
+    path: &StepPath,
+    contact: i64,
+) -> Result<bool> {
+    let mut stmt =
+        tx.prepare_cached("SELECT step_key FROM onboarding_steps WHERE contact_id = ?1")?;
+    let done: HashSet<String> = stmt
+        .query_map([contact], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    if !path.steps().iter().all(|s| done.contains(&s.key)) {
+        return Ok(false);
+    }
+    let now = clock.now_rfc3339();
+    tx.execute(
+        "UPDATE onboarding SET state = 'completed', closed_reason = '', closed_by = ?2,
+                closed_at = ?3
+         WHERE contact_id = ?1",
+        params![contact, clock.user, now],
+    )?;
+    audit::record(
+        tx,
+        clock,
+        Change {
+            action: "onboarding.complete",
+            entity: "onboarding",
+            entity_id: Some(contact),
+            contact_id: Some(contact),
+            before: Some(json!({ "state": "active" })),
+            after: Some(json!({ "state": "completed", "closed_by": clock.user, "closed_at": now })),
+        },
+    )?;
+    Ok(true)
+}
+
+/// Unticks a done step for one member.
+pub fn untick(store: &mut Store, clock: &Clock, contact_id: i64, step_key: &str) -> Result<Undo> {
+    store.ensure_writable("unticking an onboarding step")?;
+    let tx = immediate(store)?;
+    require_active(&tx, contact_id)?;
+    let Some(removed) = step_record(&tx, contact_id, step_key)? else {
+        bail!("that step is not ticked for this member (someone may have unticked it); refresh");
+    };
+    tx.execute(
+        "DELETE FROM onboarding_steps WHERE contact_id = ?1 AND step_key = ?2",
+        params![contact_id, step_key],
+    )?;
+    audit::record(
+        &tx,
+        clock,
+        Change {
+            action: "onboarding.step_undone",
+            entity: "onboarding_steps",
+            entity_id: Some(contact_id),
+            contact_id: Some(contact_id),
+            before: Some(json!({ "step_key": step_key, "record": removed })),
+            after: None,
+        },
+    )?;
+    tx.commit()?;
+    Ok(Undo::Unticked {
+        contact_id,
+        step_key: step_key.to_owned(),
+        removed,
+    })
+}
+
+/// Checks a staff name as `--user` does: 1 to 64 printable characters.
+pub fn check_staff_name(name: &str) -> Result<&str> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
+        bail!("a staff name is 1 to 64 printable characters");
+    }
+    Ok(name)
+}
+
+fn assignment(conn: &Connection, contact_id: i64) -> rusqlite::Result<Option<Assignment>> {
+    conn.query_row(
+        "SELECT assignee, staff, assigned_at FROM assignments WHERE contact_id = ?1 AND queue = ?2",
+        params![contact_id, QUEUE],
+        |r| {
+            Ok(Assignment {
+                assignee: r.get(0)?,
+                staff: r.get(1)?,
+                assigned_at: r.get(2)?,
+            })
+        },
+    )
+    .optional()
+}
+
+/// Assigns a member's onboarding to `assignee`, or unassigns it (None).
+pub fn assign(
+    store: &mut Store,
+    clock: &Clock,
+    contact_id: i64,
+    assignee: Option<&str>,
+) -> Result<Undo> {
+    store.ensure_writable("assigning an onboarding member")?;
+    let assignee = assignee.map(check_staff_name).transpose()?;
+    let tx = immediate(store)?;
+    require_active(&tx, contact_id)?;
+    let before = assignment(&tx, contact_id)?;
+    let after = assignee.map(|name| Assignment {
+        assignee: name.to_owned(),
+        staff: clock.user.clone(),
+        assigned_at: clock.now_rfc3339(),
+    });
+    write_assignment(&tx, contact_id, after.as_ref())?;
+    audit::record(
+        &tx,
+        clock,
+        Change {
+            action: "onboarding.assign",
+            entity: "assignments",
+            entity_id: Some(contact_id),
+            contact_id: Some(contact_id),
+            before: before.as_ref().map(|a| json!(a)),
+            after: after.as_ref().map(|a| json!(a)),
+        },
+    )?;
+    tx.commit()?;
+    Ok(Undo::Assigned { contact_id, before })
+}
+
+fn write_assignment(
+    conn: &Connection,
+    contact_id: i64,
+    assignment: Option<&Assignment>,
+) -> rusqlite::Result<()> {
+    match assignment {
+        None => conn.execute(
+            "DELETE FROM assignments WHERE contact_id = ?1 AND queue = ?2",
+            params![contact_id, QUEUE],
+        )?,
+        Some(a) => conn.execute(
+            "INSERT INTO assignments (contact_id, queue, assignee, staff, assigned_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (contact_id, queue) DO UPDATE SET assignee = excluded.assignee,
+                 staff = excluded.staff, assigned_at = excluded.assigned_at",
+            params![contact_id, QUEUE, a.assignee, a.staff, a.assigned_at],
+        )?,
+    };
+    Ok(())
+}
+
+/// Adds an onboarding note to a member.
+pub fn add_note(store: &mut Store, clock: &Clock, contact_id: i64, body: &str) -> Result<Undo> {
+    store.ensure_writable("adding an onboarding note")?;
+    let body = body.trim();
+    if body.is_empty() {
+        bail!("the note is empty");
+    }
+    if body.chars().count() > MAX_NOTE_CHARS {
+        bail!("a note is at most {MAX_NOTE_CHARS} characters");
+    }
+    let tx = immediate(store)?;
+    require_active(&tx, contact_id)?;
+    let now = clock.now_rfc3339();
+    tx.execute(
+        "INSERT INTO notes (contact_id, context, body, staff, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![contact_id, QUEUE, body, clock.user, now],
+    )?;
+    let note_id = tx.last_insert_rowid();
+    audit::record(
+        &tx,
+        clock,
+        Change {
+            action: "onboarding.note",
+            entity: "notes",
+            entity_id: Some(note_id),
+            contact_id: Some(contact_id),
+            before: None,
+            after: Some(json!({ "context": QUEUE, "body": body })),
+        },
+    )?;
+    tx.commit()?;
+    Ok(Undo::Noted {
+        contact_id,
+        note_id,
+    })
+}
+
+/// Abandons a member's path with a reason; they leave the queue.
+pub fn abandon(
+    store: &mut Store,
+    clock: &Clock,
+    contact_id: i64,
+    reason: AbandonReason,
+    detail: &str,
+) -> Result<Undo> {
+    store.ensure_writable("abandoning an onboarding path")?;
+    let stored = reason.stored(detail).map_err(anyhow::Error::msg)?;
+    let tx = immediate(store)?;
+    require_active(&tx, contact_id)?;
+    let before = path_row(&tx, contact_id)?.context("onboarding row vanished")?;
+    let now = clock.now_rfc3339();
+    tx.execute(
+        "UPDATE onboarding SET state = 'abandoned', closed_reason = ?2, closed_by = ?3,
+                closed_at = ?4
+         WHERE contact_id = ?1",
+        params![contact_id, stored, clock.user, now],
+    )?;
+    audit::record(
+        &tx,
+        clock,
+        Change {
+            action: "onboarding.abandon",
+            entity: "onboarding",
+            entity_id: Some(contact_id),
+            contact_id: Some(contact_id),
+            before: Some(json!(before)),
+            after: Some(json!({ "state": "abandoned", "closed_reason": stored,
+                                "closed_by": clock.user, "closed_at": now })),
+        },
+    )?;
+    tx.commit()?;
+    Ok(Undo::Abandoned { contact_id, before })
+}
+
+/// What adding by hand did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Added {
+    /// Entered (or re-entered after being completed or abandoned): undo with this.
+    Entered(Undo),
+    /// Already in the queue: nothing changed.
+    AlreadyInQueue,
+}
+
+/// Adds a contact to the queue by hand (from the member view). The path counts from today. A
+/// contact whose path was completed or abandoned is put back, keeping the steps already done.
+pub fn add_by_hand(store: &mut Store, clock: &Clock, contact_id: i64) -> Result<Added> {
+    store.ensure_writable("adding a member to onboarding")?;
+    let tx = immediate(store)?;
+    let alive: Option<bool> = tx
+        .query_row(
+            &format!("SELECT {NOT_DECEASED_SQL} FROM contacts c WHERE c.id = ?1"),
+            [contact_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match alive {
+        None => bail!("no contact with rollcall id {contact_id}"),
+        Some(false) => bail!("this member is recorded as deceased; they are not onboarded"),
+        Some(true) => {}
+    }
+    let before = path_row(&tx, contact_id)?;
+    if before.as_ref().is_some_and(|p| p.state == "active") {
+        return Ok(Added::AlreadyInQueue);
+    }
+    let now = clock.now_rfc3339();
+    tx.execute(
+        "INSERT INTO onboarding (contact_id, anchor_date, added_by_hand, added_by, added_at)
+         VALUES (?1, ?2, 1, ?3, ?4)
+         ON CONFLICT (contact_id) DO UPDATE SET anchor_date = excluded.anchor_date,
+             added_by_hand = 1, added_by = excluded.added_by, added_at = excluded.added_at,
+             state = 'active', closed_reason = '', closed_by = NULL, closed_at = NULL",
+        params![contact_id, clock.today.to_string(), clock.user, now],
+    )?;
+    audit::record(
+        &tx,
+        clock,
+        Change {
+            action: "onboarding.add",
+            entity: "onboarding",
+            entity_id: Some(contact_id),
+            contact_id: Some(contact_id),
+            before: before.as_ref().map(|p| json!(p)),
+            after: Some(
+                json!({ "anchor_date": clock.today.to_string(), "added_by_hand": true,
+                                "state": "active" }),
+            ),
+        },
+    )?;
+    tx.commit()?;
+    Ok(Added::Entered(Undo::Added { contact_id, before }))
+}
+
+/// Reverses a change. Returns how many rows it put back as they were (a change someone else has
+/// since overridden is left alone).
+pub fn undo(store: &mut Store, clock: &Clock, change: &Undo) -> Result<usize> {
+    store.ensure_writable("undoing an onboarding change")?;
+    let tx = immediate(store)?;
+    let reverted = match change {
+        Undo::Ticked {
+            batch,
+            step_key,
+            contacts,
+            completed,
+        } => undo_ticks(&tx, clock, *batch, step_key, contacts, completed)?,
+        Undo::Unticked {
+            contact_id,
+            step_key,
+            removed,
+        } => {
+            let n = tx.execute(
+                "INSERT OR IGNORE INTO onboarding_steps (contact_id, step_key, done_at, done_by, batch)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![contact_id, step_key, removed.done_at, removed.done_by, removed.batch],
+            )?;
+            audit_undo(
+                &tx,
+                clock,
+                "onboarding.undo_untick",
+                "onboarding_steps",
+                *contact_id,
+                json!({ "step_key": step_key, "record": removed }),
+            )?;
+            n
+        }
+        Undo::Assigned { contact_id, before } => {
+            write_assignment(&tx, *contact_id, before.as_ref())?;
+            audit_undo(
+                &tx,
+                clock,
+                "onboarding.undo_assign",
+                "assignments",
+                *contact_id,
+                json!({ "restored": before }),
+            )?;
+            1
+        }
+        Undo::Noted {
+            contact_id,
+            note_id,
+        } => {
+            let n = tx.execute(
+                "DELETE FROM notes WHERE id = ?1 AND contact_id = ?2 AND context = ?3",
+                params![note_id, contact_id, QUEUE],
+            )?;
+            audit_undo(
+                &tx,
+                clock,
+                "onboarding.undo_note",
+                "notes",
+                *contact_id,
+                json!({ "note_id": note_id }),
+            )?;
+            n
+        }
+        Undo::Abandoned { contact_id, before } => {
+            let n = restore_path(&tx, *contact_id, Some(before), "abandoned")?;
+            audit_undo(
+                &tx,
+                clock,
+                "onboarding.undo_abandon",
+                "onboarding",
+                *contact_id,
+                json!(before),
+            )?;
+            n
+        }
+        Undo::Added { contact_id, before } => {
+            let n = restore_path(&tx, *contact_id, before.as_ref(), "active")?;
+            audit_undo(
+                &tx,
+                clock,
+                "onboarding.undo_add",
+                "onboarding",
+                *contact_id,
+                json!({ "restored": before }),
+            )?;
+            n
+        }
+    };
+    tx.commit()?;
+    Ok(reverted)
+}
+
+fn undo_ticks(
+    tx: &Transaction,
+    clock: &Clock,
+    batch: i64,
+    step_key: &str,
+    contacts: &[i64],
+    completed: &[i64],
+) -> Result<usize> {
+    let mut reverted = 0;
+    for &contact in completed {
+        // Reopen only a path this batch completed and nobody has closed differently since.
+        tx.execute(
+            "UPDATE onboarding SET state = 'active', closed_reason = '', closed_by = NULL,
+                    closed_at = NULL
+             WHERE contact_id = ?1 AND state = 'completed'",
+            [contact],
+        )?;
+    }
+    for &contact in contacts {
+        let n = tx.execute(
+            "DELETE FROM onboarding_steps WHERE contact_id = ?1 AND step_key = ?2 AND batch = ?3",
+            params![contact, step_key, batch],
+        )?;
+        if n > 0 {
+            audit_undo(
+                tx,
+                clock,
+                "onboarding.undo_step_done",
+                "onboarding_steps",
+                contact,
+                json!({ "step_key": step_key, "batch": batch,
+                        "reopened": completed.contains(&contact) }),
+            )?;
+        }
+        reverted += n;
+    }
+    Ok(reverted)
+}
+
+/// Puts an onboarding row back as `before` (or removes it when there was none), provided it is
+/// still in `expected_state`.
+fn restore_path(
+    tx: &Transaction,
+    contact_id: i64,
+    before: Option<&PathRow>,
+    expected_state: &str,
+) -> Result<usize> {
+    Ok(match before {
+        None => tx.execute(
+            "DELETE FROM onboarding WHERE contact_id = ?1 AND state = ?2",
+            params![contact_id, expected_state],
+        )?,
+        Some(p) => tx.execute(
+            "UPDATE onboarding SET anchor_date = ?2, added_by_hand = ?3, added_by = ?4,
+                    added_at = ?5, state = ?6, closed_reason = ?7, closed_by = ?8, closed_at = ?9
+             WHERE contact_id = ?1 AND state = ?10",
+            params![
+                contact_id,
+                p.anchor_date,
+                p.added_by_hand,
+                p.added_by,
+                p.added_at,
+                p.state,
+                p.closed_reason,
+                p.closed_by,
+                p.closed_at,
+                expected_state
+            ],
+        )?,
+    })
+}
+
+fn audit_undo(
+    tx: &Transaction,
+    clock: &Clock,
+    action: &str,
+    entity: &str,
+    contact_id: i64,
+    restored: serde_json::Value,
+) -> rusqlite::Result<i64> {
+    audit::record(
+        tx,
+        clock,
+        Change {
+            action,
+            entity,
+            entity_id: Some(contact_id),
+            contact_id: Some(contact_id),
+            before: None,
+            after: Some(restored),
+        },
+    )
+}

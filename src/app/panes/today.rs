@@ -1,9 +1,710 @@
-use super::placeholder::Placeholder;
-use crate::app::pane::{Pane, PaneId};
+//! Today: the pane the app opens on. What the last import changed, my work for today and the
+//! team's figures, each count opening the list behind it.
+//!
+//! Everything comes from `storage::stats` (the same functions `rollcall stats` calls) through the
+//! DB worker, in three jobs sent quickest first: since the last import, my work, team figures.
+//! The frame draws at once with "loading…" in the parts still on their way.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{
+    Bar, BarChart, BarGroup, Block, Borders, Cell, Paragraph, Row, Table, TableState,
+};
+
+use crate::app::db::DbReply;
+use crate::app::pane::{Command, Effect, Pane, PaneId, PaneInput, Shared};
+use crate::storage::stats::{
+    self, ListKind, ListRow, MyWork, SinceImport, TeamFigures, WorkContext, percent, thousands,
+};
+
+/// The most rows a list behind a count loads; the header says when there are more.
+pub const LIST_LIMIT: usize = 500;
+
+const COMMANDS: &[Command] = &[
+    Command {
+        action: "open",
+        description: "open the list behind a count; in a list, open the member",
+        hint: true,
+    },
+    Command {
+        action: "back",
+        description: "back to the overview",
+        hint: true,
+    },
+    Command {
+        action: "figures",
+        description: "all team figures: months, regions, local parties",
+        hint: true,
+    },
+    Command {
+        action: "reload",
+        description: "reload the figures",
+        hint: false,
+    },
+];
+
+/// Every count on the overview, in cursor order.
+const ITEMS: [ListKind; 9] = [
+    ListKind::Joined,
+    ListKind::Renewed,
+    ListKind::Lapsed,
+    ListKind::Vanished,
+    ListKind::FollowUps,
+    ListKind::Promises,
+    ListKind::OnboardingDue,
+    ListKind::MyEscalations,
+    ListKind::UnassignedEscalations,
+];
+
+/// A part of the pane that is loading, loaded, or failed (with the error, which never holds
+/// personal data: it is an SQLite or configuration message).
+enum Load<T> {
+    Loading,
+    Ready(T),
+    Failed(String),
+}
+
+impl<T> Load<T> {
+    fn from_reply(reply: DbReply) -> Load<T>
+    where
+        T: 'static,
+    {
+        match reply.take::<T>() {
+            Ok(v) => Load::Ready(v),
+            Err(e) => Load::Failed(e),
+        }
+    }
+
+    fn ready(&self) -> Option<&T> {
+        match self {
+            Load::Ready(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// What a list job answers: which list, its first rows, and how many there are in all.
+struct ListPage {
+    kind: ListKind,
+    rows: Vec<ListRow>,
+    total: u64,
+}
+
+struct ListView {
+    kind: ListKind,
+    page: Load<ListPage>,
+    state: TableState,
+}
+
+enum View {
+    Overview,
+    List(ListView),
+    Figures { scroll: u16 },
+}
+
+pub struct TodayPane {
+    since: Load<SinceImport>,
+    work: Load<MyWork>,
+    team: Load<TeamFigures>,
+    cursor: usize,
+    view: View,
+    /// Rows of the last drawn list, for page up/down.
+    page_rows: usize,
+}
 
 pub fn pane() -> Box<dyn Pane> {
-    Box::new(Placeholder::new(
-        PaneId::Today,
-        "Since the last import: who joined, renewed, lapsed; your work for today; team figures.",
-    ))
+    Box::new(TodayPane::new())
+}
+
+impl Default for TodayPane {
+    fn default() -> Self {
+        TodayPane::new()
+    }
+}
+
+impl TodayPane {
+    pub fn new() -> TodayPane {
+        TodayPane {
+            since: Load::Loading,
+            work: Load::Loading,
+            team: Load::Loading,
+            cursor: 0,
+            view: View::Overview,
+            page_rows: 10,
+        }
+    }
+
+    fn request_list(&mut self, kind: ListKind, shared: &Shared) {
+        let config = shared.config.clone();
+        shared
+            .db
+            .request(PaneId::Today, "list", move |store, clock| {
+                let work = work_context(&config, clock)?;
+                let (rows, total) = stats::list(&store.conn, kind, &work, LIST_LIMIT)?;
+                Ok(ListPage { kind, rows, total })
+            });
+        self.view = View::List(ListView {
+            kind,
+            page: Load::Loading,
+            state: TableState::default().with_selected(Some(0)),
+        });
+    }
+
+    fn handle_overview(&mut self, action: &str, shared: &Shared) -> Effect {
+        let last = ITEMS.len() - 1;
+        match action {
+            "up" => self.cursor = self.cursor.saturating_sub(1),
+            "down" => self.cursor = (self.cursor + 1).min(last),
+            "top" | "page_up" | "half_page_up" => self.cursor = 0,
+            "bottom" | "page_down" | "half_page_down" => self.cursor = last,
+            "open" => self.request_list(ITEMS[self.cursor], shared),
+            _ => {}
+        }
+        Effect::None
+    }
+
+    fn handle_list(&mut self, action: &str) -> Effect {
+        let page_rows = self.page_rows.max(1);
+        let View::List(list) = &mut self.view else {
+            return Effect::None;
+        };
+        let Load::Ready(page) = &list.page else {
+            if action == "back" {
+                self.view = View::Overview;
+            }
+            return Effect::None;
+        };
+        let last = page.rows.len().saturating_sub(1);
+        let at = list.state.selected().unwrap_or(0);
+        let to = match action {
+            "up" => at.saturating_sub(1),
+            "down" => (at + 1).min(last),
+            "top" => 0,
+            "bottom" => last,
+            "page_up" => at.saturating_sub(page_rows),
+            "page_down" => (at + page_rows).min(last),
+            "half_page_up" => at.saturating_sub(page_rows / 2),
+            "half_page_down" => (at + page_rows / 2).min(last),
+            "open" => return open_row(list.kind, page.rows.get(at)),
+            "back" => {
+                self.view = View::Overview;
+                return Effect::None;
+            }
+            _ => at,
+        };
+        list.state.select(Some(to));
+        Effect::None
+    }
+}
+
+/// Builds the my-work context on the DB thread (the steps file is read there, not on the UI).
+fn work_context(
+    config: &crate::config::Config,
+    clock: &crate::Clock,
+) -> anyhow::Result<WorkContext> {
+    Ok(WorkContext {
+        today: clock.today,
+        user: clock.user.clone(),
+        steps: stats::onboarding_steps(config)?,
+    })
+}
+
+/// Enter on a row: the member, or the escalations pane for an escalation not about one member.
+fn open_row(kind: ListKind, row: Option<&ListRow>) -> Effect {
+    let Some(row) = row else {
+        return Effect::None;
+    };
+    let escalation = matches!(
+        kind,
+        ListKind::MyEscalations | ListKind::UnassignedEscalations
+    );
+    match (escalation, row.contact_id) {
+        (true, _) => Effect::SwitchPane(PaneId::Escalations),
+        (false, Some(id)) => Effect::OpenMember(id),
+        (false, None) => Effect::None,
+    }
+}
+
+impl Pane for TodayPane {
+    fn id(&self) -> PaneId {
+        PaneId::Today
+    }
+
+    fn commands(&self) -> &'static [Command] {
+        COMMANDS
+    }
+
+    fn refresh(&mut self, shared: &Shared) {
+        // Quickest first: the worker runs jobs in order, so the counts show before the figures.
+        shared.db.request(PaneId::Today, "since", |store, _| {
+            Ok(stats::since_last_import(&store.conn)?)
+        });
+        let config = shared.config.clone();
+        shared
+            .db
+            .request(PaneId::Today, "work", move |store, clock| {
+                let work = work_context(&config, clock)?;
+                Ok(stats::my_work(&store.conn, &work)?)
+            });
+        shared.db.request(PaneId::Today, "team", |store, clock| {
+            Ok(stats::team_figures(&store.conn, clock.today)?)
+        });
+        if let View::List(list) = &self.view {
+            let kind = list.kind;
+            let selected = list.state.selected();
+            self.request_list(kind, shared);
+            if let View::List(list) = &mut self.view {
+                list.state.select(selected);
+            }
+        }
+    }
+
+    fn handle(&mut self, input: PaneInput, shared: &Shared) -> Effect {
+        let PaneInput::Action(action) = input else {
+            return Effect::None;
+        };
+        match (action, &mut self.view) {
+            ("reload", _) => {
+                self.refresh(shared);
+                Effect::Status("Reloading today's figures".into())
+            }
+            ("figures", View::Figures { .. }) | ("back", View::Figures { .. }) => {
+                self.view = View::Overview;
+                Effect::None
+            }
+            ("figures", _) => {
+                self.view = View::Figures { scroll: 0 };
+                Effect::None
+            }
+            (_, View::Figures { scroll }) => {
+                let page = self.page_rows.max(1) as u16;
+                *scroll = match action {
+                    "up" => scroll.saturating_sub(1),
+                    "down" => scroll.saturating_add(1),
+                    "page_up" | "half_page_up" => scroll.saturating_sub(page),
+                    "page_down" | "half_page_down" => scroll.saturating_add(page),
+                    "top" => 0,
+                    _ => *scroll,
+                };
+                Effect::None
+            }
+            (_, View::List(_)) => self.handle_list(action),
+            (_, View::Overview) => self.handle_overview(action, shared),
+        }
+    }
+
+    fn on_reply(&mut self, reply: DbReply, _shared: &Shared) -> Effect {
+        match reply.key {
+            "since" => self.since = Load::from_reply(reply),
+            "work" => self.work = Load::from_reply(reply),
+            "team" => self.team = Load::from_reply(reply),
+            "list" => {
+                let page = Load::<ListPage>::from_reply(reply);
+                if let View::List(list) = &mut self.view {
+                    // A reply for a list since left behind is dropped.
+                    let stale = matches!(&page, Load::Ready(p) if p.kind != list.kind);
+                    if !stale {
+                        if let Load::Ready(p) = &page {
+                            let last = p.rows.len().saturating_sub(1);
+                            let at = list.state.selected().unwrap_or(0).min(last);
+                            list.state.select(Some(at));
+                        }
+                        list.page = page;
+                    }
+                }
+            }
+            _ => {}
+        }
+        Effect::None
+    }
+
+    fn draw(&mut self, frame: &mut Frame, area: Rect, shared: &Shared) {
+        let today = shared.clock.today.format("%a %-d %b %Y");
+        let title = match &self.view {
+            View::Overview => format!(" Today · {today} · {} ", shared.clock.user),
+            View::List(list) => format!(" Today › {} ", list.kind.label()),
+            View::Figures { .. } => format!(" Today › Team figures · as of {today} "),
+        };
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(shared.theme.border)
+            .title(Span::styled(title, shared.theme.title));
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        self.page_rows = usize::from(inner.height.saturating_sub(2));
+        match &mut self.view {
+            View::Overview => draw_overview(
+                frame,
+                inner,
+                shared,
+                self.cursor,
+                &self.since,
+                &self.work,
+                &self.team,
+            ),
+            View::List(list) => draw_list(frame, inner, shared, list),
+            View::Figures { scroll } => draw_figures(frame, inner, shared, &self.team, *scroll),
+        }
+    }
+}
+
+// ------------------------------------------------------------------ drawing
+
+fn loading_line<'a, T>(part: &Load<T>, what: &str, shared: &Shared) -> Option<Line<'a>> {
+    match part {
+        Load::Ready(_) => None,
+        Load::Loading => Some(Line::styled(format!("loading {what}…"), shared.theme.dim)),
+        Load::Failed(e) => Some(Line::styled(
+            format!("could not load {what}: {e}"),
+            shared.theme.danger,
+        )),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn draw_overview(
+    frame: &mut Frame,
+    area: Rect,
+    shared: &Shared,
+    cursor: usize,
+    since: &Load<SinceImport>,
+    work: &Load<MyWork>,
+    team: &Load<TeamFigures>,
+) {
+    let [top, _, bottom] = Layout::vertical([
+        Constraint::Length(6),
+        Constraint::Length(1),
+        Constraint::Min(0),
+    ])
+    .areas(area);
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)])
+            .spacing(2)
+            .areas(top);
+
+    let since_title = match since {
+        Load::Ready(s) => match &s.import {
+            Some(i) => format!("Since the last import ({})", short_date(&i.as_of)),
+            None => "Since the last import: no import yet".to_owned(),
+        },
+        _ => "Since the last import".to_owned(),
+    };
+    let items = |kinds: &[ListKind], offset: usize, width: u16| -> Vec<Line<'static>> {
+        kinds
+            .iter()
+            .enumerate()
+            .map(|(i, &kind)| {
+                let count = count_text(kind, since, work);
+                item_line(kind.label(), &count, offset + i == cursor, width, shared)
+            })
+            .collect()
+    };
+    let mut lines = vec![Line::styled(since_title, shared.theme.header)];
+    lines.extend(items(&ListKind::SINCE_IMPORT, 0, left.width));
+    lines.extend(loading_line(since, "the last import", shared));
+    frame.render_widget(Paragraph::new(lines), left);
+
+    let mut lines = vec![Line::styled(
+        format!("My work ({})", shared.clock.user),
+        shared.theme.header,
+    )];
+    lines.extend(items(
+        &ListKind::MY_WORK,
+        ListKind::SINCE_IMPORT.len(),
+        right.width,
+    ));
+    if let Some(l) = loading_line(work, "my work", shared) {
+        lines.truncate(1);
+        lines.push(l);
+    }
+    frame.render_widget(Paragraph::new(lines), right);
+
+    match team {
+        Load::Ready(t) => draw_team(frame, bottom, shared, t),
+        _ => {
+            let mut lines = vec![Line::styled("Team figures", shared.theme.header)];
+            lines.extend(loading_line(team, "team figures", shared));
+            frame.render_widget(Paragraph::new(lines), bottom);
+        }
+    }
+}
+
+/// A count as shown: the number, `…` while loading, `?` when it could not be loaded.
+fn count_text(kind: ListKind, since: &Load<SinceImport>, work: &Load<MyWork>) -> String {
+    let (count, failed) = if ListKind::SINCE_IMPORT.contains(&kind) {
+        (
+            since.ready().map(|s| s.count(kind)),
+            matches!(since, Load::Failed(_)),
+        )
+    } else {
+        (
+            work.ready().map(|w| w.count(kind)),
+            matches!(work, Load::Failed(_)),
+        )
+    };
+    match count {
+        Some(n) => thousands(n),
+        None if failed => "?".into(),
+        None => "…".into(),
+    }
+}
+
+/// One count: a marker and reverse/bold when it is under the cursor, never colour alone.
+fn item_line(
+    label: &str,
+    count: &str,
+    selected: bool,
+    width: u16,
+    shared: &Shared,
+) -> Line<'static> {
+    let marker = if selected { "> " } else { "  " };
+    let label_width = usize::from(width).saturating_sub(2 + 1 + 8).max(8);
+    let label: String = label.chars().take(label_width).collect();
+    let text = format!("{marker}{label:<label_width$} {count:>8}");
+    let style = if selected {
+        shared.theme.selected
+    } else {
+        shared.theme.base
+    };
+    Line::styled(text, style)
+}
+
+fn draw_team(frame: &mut Frame, area: Rect, shared: &Shared, t: &TeamFigures) {
+    let [body, footer] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
+    let [left, right] = Layout::horizontal([Constraint::Length(26), Constraint::Min(0)])
+        .spacing(2)
+        .areas(body);
+    let mut lines = vec![Line::styled("Memberships by status", shared.theme.header)];
+    for s in &t.by_status {
+        lines.push(Line::raw(format!(
+            "  {:<12}{:>12}",
+            s.status.label(),
+            thousands(s.memberships)
+        )));
+    }
+    lines.push(Line::raw(format!(
+        "  {:<12}{:>12}",
+        "Members",
+        thousands(t.members)
+    )));
+    if let Some(top) = t.by_region.first() {
+        let name = if top.region.is_empty() {
+            "(no region)"
+        } else {
+            &top.region
+        };
+        lines.push(Line::styled(
+            format!("  Top region: {name} ({})", thousands(top.members)),
+            shared.theme.dim,
+        ));
+    }
+    frame.render_widget(Paragraph::new(lines), left);
+    draw_chart(frame, right, shared, t);
+
+    let rates: Vec<String> = t
+        .months
+        .iter()
+        .rev()
+        .take(3)
+        .rev()
+        .map(|m| {
+            format!(
+                "{} {}{}",
+                month_abbrev(&m.month),
+                percent(m.renewal_rate),
+                if m.provisional { "*" } else { "" }
+            )
+        })
+        .collect();
+    let footer_text = format!(
+        "Renewal rate {} · won back {} · f: all figures",
+        rates.join(" "),
+        thousands(t.won_back)
+    );
+    frame.render_widget(
+        Paragraph::new(Line::styled(footer_text, shared.theme.dim)),
+        footer,
+    );
+}
+
+/// Joiners and leavers month by month: each month a pair of bars, joined on the left and left
+/// on the right, so the two read apart without colour.
+fn draw_chart(frame: &mut Frame, area: Rect, shared: &Shared, t: &TeamFigures) {
+    let [title, chart] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
+    let peak = t
+        .months
+        .iter()
+        .map(|m| m.joiners.max(m.leavers))
+        .max()
+        .unwrap_or(0);
+    frame.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled("Joined", shared.theme.ok),
+            Span::styled(", ", shared.theme.header),
+            Span::styled("left", shared.theme.warning),
+            Span::styled(
+                format!(" by month (bars in that order; peak {})", thousands(peak)),
+                shared.theme.header,
+            ),
+        ])),
+        title,
+    );
+    let mut barchart = BarChart::default()
+        .bar_width(1)
+        .bar_gap(1)
+        .group_gap(0)
+        .label_style(shared.theme.dim)
+        .max(peak.max(1));
+    for m in &t.months {
+        let bars = [
+            Bar::default()
+                .value(m.joiners)
+                .text_value("")
+                .style(shared.theme.ok),
+            Bar::default()
+                .value(m.leavers)
+                .text_value("")
+                .style(shared.theme.warning),
+        ];
+        barchart = barchart.data(
+            BarGroup::default()
+                .label(Line::from(month_abbrev(&m.month)))
+                .bars(&bars),
+        );
+    }
+    frame.render_widget(barchart, chart);
+}
+
+fn draw_list(frame: &mut Frame, area: Rect, shared: &Shared, list: &mut ListView) {
+    let page = match &list.page {
+        Load::Ready(p) => p,
+        other => {
+            let line = loading_line(other, "the list", shared).unwrap_or_default();
+            frame.render_widget(Paragraph::new(line), area);
+            return;
+        }
+    };
+    let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
+    let shown = if page.total > page.rows.len() as u64 {
+        format!(
+            "{} of {} shown",
+            thousands(page.rows.len() as u64),
+            thousands(page.total)
+        )
+    } else {
+        format!("{} in all", thousands(page.total))
+    };
+    let action = match list.kind {
+        ListKind::MyEscalations | ListKind::UnassignedEscalations => "Enter: escalations pane",
+        _ => "Enter: open member",
+    };
+    frame.render_widget(
+        Paragraph::new(Line::styled(
+            format!("{shown} · {action} · Esc: back"),
+            shared.theme.dim,
+        )),
+        head,
+    );
+    if page.rows.is_empty() {
+        frame.render_widget(
+            Paragraph::new(Line::styled("Nothing here today.", shared.theme.dim)),
+            body,
+        );
+        return;
+    }
+    let (what, date) = column_titles(list.kind);
+    let header = Row::new([
+        Cell::from("Name"),
+        Cell::from(what),
+        Cell::from(date),
+        Cell::from("Detail"),
+    ])
+    .style(shared.theme.header);
+    let rows = page.rows.iter().map(|r| {
+        Row::new([
+            Cell::from(r.name.clone()),
+            Cell::from(r.what.clone()),
+            Cell::from(r.date.clone().unwrap_or_else(|| "—".into())),
+            Cell::from(r.detail.clone()),
+        ])
+    });
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Percentage(30),
+            Constraint::Percentage(28),
+            Constraint::Length(10),
+            Constraint::Min(10),
+        ],
+    )
+    .header(header)
+    .column_spacing(1)
+    .row_highlight_style(shared.theme.selected)
+    .highlight_symbol("> ");
+    frame.render_stateful_widget(table, body, &mut list.state);
+}
+
+fn column_titles(kind: ListKind) -> (&'static str, &'static str) {
+    match kind {
+        ListKind::Joined => ("Membership", "Joined"),
+        ListKind::Renewed => ("Membership", "New end"),
+        ListKind::Lapsed | ListKind::Vanished => ("Membership", "End date"),
+        ListKind::FollowUps => ("Membership", "Snoozed to"),
+        ListKind::Promises => ("Membership", "Promised"),
+        ListKind::OnboardingDue => ("Step", "Due"),
+        ListKind::MyEscalations | ListKind::UnassignedEscalations => ("Escalation", "Due"),
+    }
+}
+
+fn draw_figures(
+    frame: &mut Frame,
+    area: Rect,
+    shared: &Shared,
+    team: &Load<TeamFigures>,
+    scroll: u16,
+) {
+    let lines: Vec<Line> = match team {
+        Load::Ready(t) => stats::team_lines(t).into_iter().map(Line::raw).collect(),
+        other => loading_line(other, "team figures", shared)
+            .into_iter()
+            .collect(),
+    };
+    let max_scroll = (lines.len() as u16).saturating_sub(area.height);
+    frame.render_widget(
+        Paragraph::new(lines).scroll((scroll.min(max_scroll), 0)),
+        area,
+    );
+}
+
+/// `2026-11` as `Nov`.
+fn month_abbrev(month: &str) -> &'static str {
+    const NAMES: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    month
+        .get(5..7)
+        .and_then(|m| m.parse::<usize>().ok())
+        .and_then(|m| NAMES.get(m.wrapping_sub(1)))
+        .copied()
+        .unwrap_or("?")
+}
+
+/// `2026-11-23` as `23 Nov 2026`.
+fn short_date(iso: &str) -> String {
+    crate::domain::dates::parse_iso(iso)
+        .map(|d| d.format("%-d %b %Y").to_string())
+        .unwrap_or_else(|| iso.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn month_names() {
+        assert_eq!(month_abbrev("2026-01"), "Jan");
+        assert_eq!(month_abbrev("2025-12"), "Dec");
+        assert_eq!(month_abbrev("junk"), "?");
+    }
 }

@@ -5,7 +5,7 @@
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
-use ratatui::widgets::{Block, Borders, Clear};
+use ratatui::widgets::{Block, BorderType, Borders, Clear};
 use ratatui_textarea::TextArea;
 
 use super::centered;
@@ -86,6 +86,40 @@ impl TextPrompt {
         }
         self.area.set_block(block);
         self.area.set_cursor_line_style(theme.base);
+        frame.render_widget(&self.area, rect);
+    }
+
+    /// The text typed so far.
+    pub fn text(&self) -> String {
+        self.area.lines().join("\n")
+    }
+
+    /// Draws the prompt inside `rect` as one field of a form rather than as a popup. The focused
+    /// field has a thick border and shows its cursor; multi-line fields wrap at words.
+    pub fn draw_field(&mut self, frame: &mut Frame, rect: Rect, theme: &Theme, focused: bool) {
+        let (border, border_type) = if focused {
+            (theme.title, BorderType::Thick)
+        } else {
+            (theme.border, BorderType::Plain)
+        };
+        let mut block = Block::default()
+            .borders(Borders::ALL)
+            .border_type(border_type)
+            .border_style(border)
+            .title(format!(" {} ", self.title));
+        if let Some(err) = &self.error {
+            block = block.title_bottom(ratatui::text::Line::styled(
+                format!(" {err} "),
+                theme.danger,
+            ));
+        }
+        self.area.set_block(block);
+        self.area.set_cursor_line_style(theme.base);
+        self.area
+            .set_cursor_style(if focused { theme.selected } else { theme.base });
+        if self.multi_line {
+            self.area.set_wrap_mode(ratatui_textarea::WrapMode::Word);
+        }
         frame.render_widget(&self.area, rect);
     }
 }

@@ -1,0 +1,444 @@
+//! The member view: one member in full over the pane that opened it. Preferences first (they
+//! decide what staff may do), then the record, each membership, and the timeline.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+
+use super::theme::Theme;
+use crate::storage::member::{ContactDetail, MemberDetail, MembershipDetail, TimelineEntry};
+
+pub enum MemberState {
+    Loading,
+    Loaded(Box<MemberDetail>),
+    /// Erased, or never existed.
+    Gone,
+    Failed(String),
+}
+
+pub struct MemberView {
+    pub contact_id: i64,
+    pub state: MemberState,
+    scroll: usize,
+    /// Lines that fit at the last draw, for paging.
+    page: usize,
+    /// Lines at the last draw, for clamping.
+    total: usize,
+}
+
+impl MemberView {
+    pub fn new(contact_id: i64) -> MemberView {
+        MemberView {
+            contact_id,
+            state: MemberState::Loading,
+            scroll: 0,
+            page: 1,
+            total: 0,
+        }
+    }
+
+    /// The membership an escalation from here is about: the one listed first (lifetime or the
+    /// latest end date).
+    pub fn main_membership(&self) -> Option<i64> {
+        match &self.state {
+            MemberState::Loaded(m) => m.memberships.first().map(|m| m.id),
+            _ => None,
+        }
+    }
+
+    /// Scrolls for a `[list]` action; false when the action is not a movement.
+    pub fn scroll_action(&mut self, action: &str) -> bool {
+        let page = self.page.max(1) as isize;
+        let delta = match action {
+            "up" => -1,
+            "down" => 1,
+            "page_up" => -page,
+            "page_down" => page,
+            "half_page_up" => -page / 2,
+            "half_page_down" => page / 2,
+            "top" => isize::MIN / 2,
+            "bottom" => isize::MAX / 2,
+            _ => return false,
+        };
+        let max = self.total.saturating_sub(self.page);
+        self.scroll = self.scroll.saturating_add_signed(delta).min(max);
+        true
+    }
+
+    pub fn draw(&mut self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        frame.render_widget(Clear, area);
+        let inner_width = area.width.saturating_sub(2) as usize;
+        let (title, lines) = match &self.state {
+            MemberState::Loading => (
+                " Member ".to_owned(),
+                vec![Line::styled("Loading…", theme.dim)],
+            ),
+            MemberState::Gone => (
+                " Member ".to_owned(),
+                vec![Line::from(
+                    "This contact is no longer in the database (erased or never imported).",
+                )],
+            ),
+            MemberState::Failed(why) => (
+                " Member ".to_owned(),
+                vec![Line::styled(
+                    format!("Could not load this member: {why}"),
+                    theme.danger,
+                )],
+            ),
+            MemberState::Loaded(m) => (
+                format!(" {} ", display_name(&m.contact)),
+                member_lines(m, inner_width, theme),
+            ),
+        };
+        self.page = area.height.saturating_sub(2) as usize;
+        self.total = lines.len();
+        self.scroll = self.scroll.min(self.total.saturating_sub(self.page));
+        let position = if self.total > self.page {
+            format!(" {}/{} ", self.scroll + 1, self.total)
+        } else {
+            String::new()
+        };
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(theme.border)
+            .title(Line::styled(title, theme.title))
+            .title_bottom(Line::from(vec![
+                Span::styled(" e", theme.hint_key),
+                Span::styled(" escalate  ", theme.hint_text),
+                Span::styled("o", theme.hint_key),
+                Span::styled(" onboarding  ", theme.hint_text),
+                Span::styled("Esc", theme.hint_key),
+                Span::styled(" back ", theme.hint_text),
+                Span::styled(position, theme.dim),
+            ]));
+        frame.render_widget(
+            Paragraph::new(lines)
+                .style(theme.base)
+                .scroll((self.scroll as u16, 0))
+                .block(block),
+            area,
+        );
+    }
+}
+
+fn display_name(c: &ContactDetail) -> String {
+    let name = [&c.display_name, &c.organization_name, &c.sort_name]
+        .into_iter()
+        .find(|n| !n.trim().is_empty())
+        .cloned()
+        .unwrap_or_else(|| format!("{} {}", c.first_name, c.last_name));
+    if name.trim().is_empty() {
+        format!("contact {}", c.id)
+    } else {
+        name
+    }
+}
+
+fn member_lines(m: &MemberDetail, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let mut lines = preference_lines(&m.contact, theme);
+    lines.push(Line::from(""));
+    lines.extend(contact_lines(&m.contact, width, theme));
+    lines.push(Line::from(""));
+    lines.push(Line::styled(
+        format!("Memberships ({})", m.memberships.len()),
+        theme.header,
+    ));
+    if m.memberships.is_empty() {
+        lines.push(Line::styled("  none in the CRM export", theme.dim));
+    }
+    for membership in &m.memberships {
+        lines.extend(membership_lines(membership, width, theme));
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::styled(
+        format!("Timeline ({}), newest first", m.timeline.len()),
+        theme.header,
+    ));
+    if m.timeline.is_empty() {
+        lines.push(Line::styled("  nothing recorded yet", theme.dim));
+    }
+    let who_width = m
+        .timeline
+        .iter()
+        .map(|e| e.who.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(14);
+    for entry in &m.timeline {
+        lines.extend(timeline_lines(entry, who_width, width, theme));
+    }
+    lines
+}
+
+/// The preferences, as words (never colour alone), at the top where they cannot be missed.
+fn preference_lines(c: &ContactDetail, theme: &Theme) -> Vec<Line<'static>> {
+    let f = &c.flags;
+    let deceased = match &c.deceased_date {
+        Some(d) if f.deceased => format!("DECEASED {d}"),
+        _ => "DECEASED".to_owned(),
+    };
+    let stops: Vec<String> = [
+        (f.deceased, deceased),
+        (f.do_not_phone, "DO NOT PHONE".to_owned()),
+        (f.do_not_email, "DO NOT EMAIL".to_owned()),
+        (f.do_not_mail, "DO NOT MAIL".to_owned()),
+        (f.do_not_sms, "DO NOT SMS".to_owned()),
+        (f.no_bulk_email, "NO BULK EMAIL".to_owned()),
+        (f.on_hold, "EMAIL ON HOLD (bouncing)".to_owned()),
+    ]
+    .into_iter()
+    .filter_map(|(on, text)| on.then_some(text))
+    .collect();
+    let mut spans = Vec::new();
+    for stop in stops {
+        spans.push(Span::styled(format!("[{stop}]"), theme.danger));
+        spans.push(Span::raw(" "));
+    }
+    if f.welsh {
+        spans.push(Span::styled(
+            format!("[WELSH SPEAKER: {}]", c.preferred_language),
+            theme.badge,
+        ));
+    }
+    if spans.is_empty() {
+        spans.push(Span::styled("No contact restrictions recorded", theme.ok));
+    }
+    vec![Line::from(spans)]
+}
+
+fn contact_lines(c: &ContactDetail, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let address = [
+        &c.street_address,
+        &c.city,
+        &c.county,
+        &c.postcode,
+        &c.country,
+    ]
+    .into_iter()
+    .filter(|s| !s.trim().is_empty())
+    .cloned()
+    .collect::<Vec<_>>()
+    .join(", ");
+    let fields: [(&str, String); 12] = [
+        (
+            "Contact",
+            format!(
+                "{} · {} id {} · rollcall #{}",
+                c.contact_type, c.source, c.crm_id, c.id
+            ),
+        ),
+        (
+            "Name",
+            format!("{} {}", c.first_name, c.last_name)
+                .trim()
+                .to_owned(),
+        ),
+        ("Sort name", c.sort_name.clone()),
+        ("Organisation", c.organization_name.clone()),
+        ("Email", c.email.clone()),
+        ("Phone", c.phone.clone()),
+        ("Address", address),
+        ("Language", c.preferred_language.clone()),
+        ("Local party", c.local_party.clone()),
+        ("Region", c.region.clone()),
+        ("Constituency", c.constituency.clone()),
+        (
+            "Deceased",
+            c.deceased_date
+                .clone()
+                .filter(|_| c.flags.deceased)
+                .unwrap_or_default(),
+        ),
+    ];
+    let mut lines = Vec::new();
+    for (label, value) in fields {
+        if value.trim().is_empty() {
+            continue;
+        }
+        for (i, part) in wrap(&value, width.saturating_sub(15))
+            .into_iter()
+            .enumerate()
+        {
+            let label = if i == 0 { label } else { "" };
+            lines.push(Line::from(vec![
+                Span::styled(format!("{label:<13}  "), theme.dim),
+                Span::raw(part),
+            ]));
+        }
+    }
+    lines
+}
+
+fn membership_lines(m: &MembershipDetail, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let opt = |d: &Option<String>| d.clone().unwrap_or_else(|| "—".into());
+    let id = m
+        .crm_membership_id
+        .as_deref()
+        .map_or_else(String::new, |i| format!("  CRM #{i}"));
+    let end = m
+        .end_date
+        .clone()
+        .unwrap_or_else(|| "none (lifetime)".into());
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(format!("▪ {}", m.membership_type), theme.title),
+            Span::raw(id),
+        ]),
+        Line::from(format!(
+            "  joined {}  start {}  end {}",
+            opt(&m.join_date),
+            opt(&m.start_date),
+            end
+        )),
+    ];
+    let crm = if m.crm_status.is_empty() {
+        "—"
+    } else {
+        &m.crm_status
+    };
+    lines.push(Line::from(vec![
+        Span::raw(format!("  CRM status {crm} · rollcall status ")),
+        Span::styled(m.derived.label().to_owned(), theme.title),
+    ]));
+    if m.disagrees {
+        lines.push(Line::styled(
+            format!(
+                "  ! DISAGREE: the dates give {} as of today; the CRM says {crm}",
+                m.derived.label()
+            ),
+            theme.warning,
+        ));
+    }
+    let source = if m.membership_source.is_empty() {
+        "—"
+    } else {
+        &m.membership_source
+    };
+    lines.push(Line::from(format!(
+        "  auto-renew {} · source {source}",
+        if m.auto_renew { "yes" } else { "no" }
+    )));
+    if let Some(since) = &m.missing_since {
+        lines.push(Line::styled(
+            format!("  ! MISSING from the CRM export since the import of {since}"),
+            theme.danger,
+        ));
+    }
+    for line in &mut lines {
+        truncate_line(line, width);
+    }
+    lines
+}
+
+fn timeline_lines(
+    e: &TimelineEntry,
+    who_width: usize,
+    width: usize,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    let at = e.at.replacen('T', " ", 1);
+    let at: String = at.chars().take(16).collect();
+    let who: String = e.who.chars().take(who_width).collect();
+    let indent = 16 + 2 + who_width + 2;
+    let mut lines = Vec::new();
+    let what = wrap(&e.what, width.saturating_sub(indent));
+    for (i, part) in what.into_iter().enumerate() {
+        let (at, who) = if i == 0 {
+            (at.as_str(), who.as_str())
+        } else {
+            ("", "")
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{at:<16}  "), theme.dim),
+            Span::styled(format!("{who:<who_width$}  "), theme.hint_text),
+            Span::raw(part),
+        ]));
+    }
+    for part in wrap(&e.detail, width.saturating_sub(indent + 2)) {
+        lines.push(Line::from(vec![
+            Span::raw(" ".repeat(indent)),
+            Span::styled(format!("“{part}”"), theme.dim),
+        ]));
+    }
+    lines
+}
+
+/// Word-wraps `text` to `width` columns (a word longer than the width is cut). Line breaks in
+/// the text are kept. Empty text gives no lines.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(8);
+    let mut out = Vec::new();
+    for paragraph in text.lines() {
+        let mut line = String::new();
+        let mut used = 0;
+        for word in paragraph.split_whitespace() {
+            let mut word = word.to_owned();
+            let mut w = Span::raw(word.as_str()).width();
+            while w > width {
+                // A word wider than a line: emit it in line-sized pieces.
+                if !line.is_empty() {
+                    out.push(std::mem::take(&mut line));
+                    used = 0;
+                }
+                let piece: String = word.chars().take(width).collect();
+                word = word.chars().skip(width).collect();
+                out.push(piece);
+                w = Span::raw(word.as_str()).width();
+            }
+            if w == 0 {
+                continue;
+            }
+            if used > 0 && used + 1 + w > width {
+                out.push(std::mem::take(&mut line));
+                used = 0;
+            }
+            if used > 0 {
+                line.push(' ');
+                used += 1;
+            }
+            line.push_str(&word);
+            used += w;
+        }
+        if !line.is_empty() {
+            out.push(line);
+        }
+    }
+    out
+}
+
+/// Cuts a line's spans so that it fits `width` columns.
+fn truncate_line(line: &mut Line<'static>, width: usize) {
+    let mut left = width;
+    let mut cut_done = false;
+    for span in &mut line.spans {
+        let w = span.width();
+        if cut_done {
+            span.content = "".into();
+        } else if w <= left {
+            left -= w;
+        } else {
+            let cut: String = span.content.chars().take(left.saturating_sub(1)).collect();
+            span.content = format!("{cut}…").into();
+            cut_done = true;
+        }
+    }
+    line.spans.retain(|s| !s.content.is_empty());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wraps_on_words_and_cuts_long_ones() {
+        assert_eq!(
+            wrap("one two three four", 9),
+            vec!["one two", "three", "four"]
+        );
+        assert_eq!(wrap("abcdefghijkl", 8), vec!["abcdefgh", "ijkl"]);
+        assert_eq!(wrap("a\nb", 20), vec!["a", "b"]);
+        assert!(wrap("", 20).is_empty());
+    }
+}

@@ -1,0 +1,371 @@
+//! The activity write-back: what staff did in rollcall, as a CSV that CiviCRM's "Import
+//! Activities" takes, each activity once.
+//!
+//! What is exported (only for contacts still in the store: an erased person's records are gone):
+//! - every contact attempt (`attempt:<id>`), typed by its channel;
+//! - every onboarding step ticked (`step:<contact id>:<step key>`), as a Follow up;
+//! - escalation comments and resolutions (`escalation_event:<id>`) of escalations about a
+//!   contact, as a Follow up.
+//!
+//! Once only: without `since`, only activities whose key is not yet in `exported_activities` are
+//! written; with `since`, everything from that date is written again on purpose. Either way the
+//! written keys are recorded. The order of work never loses an activity: the export holds the
+//! write lock from choosing the activities to recording them, writes the file in full beside its
+//! destination, renames it into place and only then commits the record. If the commit fails the
+//! file is removed again. The one gap left is a crash between the rename and the commit: the file
+//! is there but unrecorded, so the next run writes those activities again (a duplicate in the
+//! CRM, never a loss).
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use chrono::NaiveDate;
+use rusqlite::{Connection, TransactionBehavior};
+use serde_json::json;
+
+use super::csv_safe::SafeCsvWriter;
+use super::pending_file::PendingFile;
+use crate::Clock;
+use crate::storage::audit::{self, Change};
+use crate::storage::stats::{OnboardingStep, Params, iso, query_rows};
+use crate::storage::{Store, StoreError};
+
+/// The columns, in the names CiviCRM's activity import maps by default.
+pub const COLUMNS: [&str; 8] = [
+    "Contact ID",
+    "Activity Type",
+    "Subject",
+    "Activity Date",
+    "Activity Status",
+    "Details",
+    "Added By",
+    "Activity Key",
+];
+
+/// One activity as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Activity {
+    pub key: String,
+    /// The CRM's contact id.
+    pub contact_id: String,
+    pub activity_type: &'static str,
+    pub subject: String,
+    /// `YYYY-MM-DD HH:MM:SS`.
+    pub date: String,
+    pub details: String,
+    pub added_by: String,
+}
+
+impl Activity {
+    fn cells(&self) -> [&str; 8] {
+        [
+            &self.contact_id,
+            self.activity_type,
+            &self.subject,
+            &self.date,
+            "Completed",
+            &self.details,
+            &self.added_by,
+            &self.key,
+        ]
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ExportOptions {
+    /// Write everything from this date, exported before or not.
+    pub since: Option<NaiveDate>,
+    /// Only contacts from this CRM source; required when the store holds more than one.
+    pub source: Option<String>,
+    /// For the step labels in subjects.
+    pub steps: Vec<OnboardingStep>,
+}
+
+/// Where the CSV goes.
+pub enum Output {
+    Stdout,
+    File(PathBuf),
+}
+
+/// What a run did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportSummary {
+    pub written: usize,
+    /// Keys recorded as exported for the first time.
+    pub newly_recorded: usize,
+}
+
+/// CiviCRM's default activity type for a contact attempt's channel.
+pub fn activity_type(channel: &str) -> &'static str {
+    match channel {
+        "phone" => "Phone Call",
+        "email" => "Email",
+        "letter" => "Print PDF Letter",
+        "sms" => "Outbound SMS",
+        "in_person" => "Meeting",
+        _ => "Follow up",
+    }
+}
+
+fn outcome_words(outcome: &str) -> String {
+    match outcome {
+        "do_not_contact" => "asked not to be contacted".to_owned(),
+        other => other.replace('_', " "),
+    }
+}
+
+/// `2026-11-23T10:15:00` (or a bare date) as CiviCRM's `2026-11-23 10:15:00`.
+fn civicrm_datetime(at: &str) -> String {
+    let at = at.replace('T', " ");
+    match at.len() {
+        10 => format!("{at} 00:00:00"),
+        n if n >= 19 => at[..19].to_owned(),
+        _ => at,
+    }
+}
+
+/// The store's CRM sources, to refuse a mixed export that would put one CRM's ids in another.
+fn check_source(conn: &Connection, source: Option<&str>) -> anyhow::Result<()> {
+    let sources: Vec<String> = query_rows(
+        conn,
+        "SELECT DISTINCT source FROM contacts ORDER BY source",
+        &Params::default(),
+        |r| r.get(0),
+    )?;
+    match source {
+        Some(s) if !sources.iter().any(|x| x == s) => anyhow::bail!(
+            "--source {s}: no contacts come from that source; the database holds: {}",
+            sources.join(", ")
+        ),
+        None if sources.len() > 1 => anyhow::bail!(
+            "the database holds contacts from {} CRM sources ({}); say which CRM this file is \
+             for with --source NAME, since each CRM has its own contact ids",
+            sources.len(),
+            sources.join(", ")
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// The activities to write: not yet exported, or (with `since`) everything from that date.
+/// Oldest first.
+pub fn collect(conn: &Connection, options: &ExportOptions) -> anyhow::Result<Vec<Activity>> {
+    check_source(conn, options.source.as_deref())?;
+    let params = Params::default()
+        .set(":since", options.since.map(iso))
+        .set(":source", options.source.clone());
+    // Keys are built in SQL so the once-only test is one NOT EXISTS on the primary key.
+    let fresh = |key: &str| {
+        format!(
+            "(:since IS NOT NULL OR NOT EXISTS (SELECT 1 FROM exported_activities x
+                 WHERE x.activity_key = {key}))"
+        )
+    };
+    let mut out = Vec::new();
+    let attempts = format!(
+        "SELECT 'attempt:' || a.id, c.crm_id, a.channel, a.outcome, a.note, a.attempted_at,
+             a.staff, COALESCE(m.membership_type, '')
+         FROM contact_attempts a JOIN contacts c ON c.id = a.contact_id
+         LEFT JOIN memberships m ON m.id = a.membership_id
+         WHERE (:source IS NULL OR c.source = :source)
+           AND (:since IS NULL OR substr(a.attempted_at, 1, 10) >= :since)
+           AND {}",
+        fresh("'attempt:' || a.id")
+    );
+    out.extend(query_rows(conn, &attempts, &params, |r| {
+        let (channel, outcome, membership): (String, String, String) =
+            (r.get(2)?, r.get(3)?, r.get(7)?);
+        let about = if membership.is_empty() {
+            String::new()
+        } else {
+            format!(" ({membership})")
+        };
+        Ok(Activity {
+            key: r.get(0)?,
+            contact_id: r.get(1)?,
+            activity_type: activity_type(&channel),
+            subject: format!("Renewal contact{about}: {}", outcome_words(&outcome)),
+            details: r.get(4)?,
+            date: civicrm_datetime(&r.get::<_, String>(5)?),
+            added_by: r.get(6)?,
+        })
+    })?);
+    let steps = format!(
+        "SELECT 'step:' || s.contact_id || ':' || s.step_key, c.crm_id, s.step_key, s.done_at,
+             s.done_by
+         FROM onboarding_steps s JOIN contacts c ON c.id = s.contact_id
+         WHERE (:source IS NULL OR c.source = :source)
+           AND (:since IS NULL OR substr(s.done_at, 1, 10) >= :since)
+           AND {}",
+        fresh("'step:' || s.contact_id || ':' || s.step_key")
+    );
+    out.extend(query_rows(conn, &steps, &params, |r| {
+        let key: String = r.get(2)?;
+        let label = options
+            .steps
+            .iter()
+            .find(|s| s.key == key)
+            .map_or(key.clone(), |s| s.label.clone());
+        Ok(Activity {
+            key: r.get(0)?,
+            contact_id: r.get(1)?,
+            activity_type: "Follow up",
+            subject: format!("Onboarding: {label}"),
+            details: String::new(),
+            date: civicrm_datetime(&r.get::<_, String>(3)?),
+            added_by: r.get(4)?,
+        })
+    })?);
+    let events = format!(
+        "SELECT 'escalation_event:' || e.id, c.crm_id, e.kind, e.body, e.at, e.staff, x.id,
+             x.title, x.resolution
+         FROM escalation_events e JOIN escalations x ON x.id = e.escalation_id
+         JOIN contacts c ON c.id = x.contact_id
+         WHERE e.kind IN ('comment', 'resolved')
+           AND (:source IS NULL OR c.source = :source)
+           AND (:since IS NULL OR substr(e.at, 1, 10) >= :since)
+           AND {}",
+        fresh("'escalation_event:' || e.id")
+    );
+    out.extend(query_rows(conn, &events, &params, |r| {
+        let (kind, body, id, title, resolution): (String, String, i64, String, String) =
+            (r.get(2)?, r.get(3)?, r.get(6)?, r.get(7)?, r.get(8)?);
+        let (what, details) = match kind.as_str() {
+            "resolved" if body.is_empty() => ("resolved", resolution),
+            "resolved" => ("resolved", body),
+            _ => ("comment", body),
+        };
+        Ok(Activity {
+            key: r.get(0)?,
+            contact_id: r.get(1)?,
+            activity_type: "Follow up",
+            subject: format!("Escalation #{id} {what}: {title}"),
+            details,
+            date: civicrm_datetime(&r.get::<_, String>(4)?),
+            added_by: r.get(5)?,
+        })
+    })?);
+    out.sort_by(|a, b| a.date.cmp(&b.date).then_with(|| a.key.cmp(&b.key)));
+    Ok(out)
+}
+
+/// The CSV: header and one row per activity, every cell neutralised.
+pub fn to_csv(activities: &[Activity]) -> anyhow::Result<Vec<u8>> {
+    let mut csv = SafeCsvWriter::without_bom(Vec::new());
+    csv.write_record(COLUMNS)?;
+    for a in activities {
+        csv.write_record(a.cells())?;
+    }
+    Ok(csv.into_inner()?)
+}
+
+/// Chooses, writes and records the activities (see the module comment for the order).
+pub fn export(
+    store: &mut Store,
+    clock: &Clock,
+    options: &ExportOptions,
+    output: &Output,
+) -> anyhow::Result<ExportSummary> {
+    store.ensure_writable("recording which activities were exported")?;
+    let tx = store
+        .conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(StoreError::from)?;
+    let activities = collect(&tx, options)?;
+    let csv = to_csv(&activities)?;
+    let newly_recorded = record(&tx, clock, &activities, options)?;
+    let placed = match output {
+        Output::Stdout => {
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(&csv)
+                .and_then(|()| stdout.flush())
+                .context("writing the activities to standard output (nothing was recorded)")?;
+            None
+        }
+        Output::File(path) => {
+            let mut file = PendingFile::create(path)?;
+            file.write_all(&csv)?;
+            file.put_in_place()?;
+            Some(path)
+        }
+    };
+    if let Err(e) = tx.commit() {
+        if let Some(path) = placed {
+            let _ = std::fs::remove_file(path);
+        }
+        return Err(anyhow::Error::from(StoreError::from(e)).context(
+            "recording the export failed; no activity is marked as exported, so the next run \
+             writes them again",
+        ));
+    }
+    Ok(ExportSummary {
+        written: activities.len(),
+        newly_recorded,
+    })
+}
+
+/// Records the written keys and one audit line, in the export's transaction.
+fn record(
+    conn: &Connection,
+    clock: &Clock,
+    activities: &[Activity],
+    options: &ExportOptions,
+) -> anyhow::Result<usize> {
+    let now = clock.now_rfc3339();
+    let mut insert = conn.prepare(
+        "INSERT INTO exported_activities (activity_key, exported_at) VALUES (?1, ?2)
+         ON CONFLICT (activity_key) DO NOTHING",
+    )?;
+    let mut newly = 0;
+    for a in activities {
+        newly += insert.execute((&a.key, &now))?;
+    }
+    audit::record(
+        conn,
+        clock,
+        Change {
+            action: "export_activities",
+            entity: "exported_activities",
+            entity_id: None,
+            contact_id: None,
+            before: None,
+            after: Some(json!({
+                "written": activities.len(),
+                "newly_recorded": newly,
+                "since": options.since.map(iso),
+                "source": options.source,
+            })),
+        },
+    )?;
+    Ok(newly)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn channels_map_to_civicrm_default_types() {
+        assert_eq!(activity_type("phone"), "Phone Call");
+        assert_eq!(activity_type("email"), "Email");
+        assert_eq!(activity_type("letter"), "Print PDF Letter");
+        assert_eq!(activity_type("sms"), "Outbound SMS");
+        assert_eq!(activity_type("in_person"), "Meeting");
+        assert_eq!(activity_type("carrier pigeon"), "Follow up");
+    }
+
+    #[test]
+    fn datetimes_in_civicrm_form() {
+        assert_eq!(
+            civicrm_datetime("2026-11-23T10:15:00"),
+            "2026-11-23 10:15:00"
+        );
+        assert_eq!(civicrm_datetime("2026-11-23"), "2026-11-23 00:00:00");
+        assert_eq!(
+            civicrm_datetime("2026-11-23T10:15:00.123+00:00"),
+            "2026-11-23 10:15:00"
+        );
+    }
+}

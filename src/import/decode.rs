@@ -1,0 +1,434 @@
+//! Files as they really come: the encoding (UTF-8 with or without a byte-order mark, UTF-16 from
+//! Excel's "Unicode text", Windows-1252 from Excel's "CSV") and the delimiter (`,` `;` or tab).
+//!
+//! [`ExportReader`] streams the file as UTF-8, decoding on the fly, so a 300 MB export never sits
+//! in memory whole. It also hashes and counts the raw bytes as they pass, for the import record
+//! and the progress bar.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+
+use encoding_rs::{Decoder, Encoding, UTF_16BE, UTF_16LE, WINDOWS_1252};
+use sha2::{Digest, Sha256};
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+const CHUNK: usize = 1 << 20;
+
+/// The text encoding of an export file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextEncoding {
+    Utf8,
+    Utf8Bom,
+    Utf16Le,
+    Utf16Be,
+    Windows1252,
+}
+
+impl TextEncoding {
+    /// How reports name it.
+    pub fn label(self) -> &'static str {
+        match self {
+            TextEncoding::Utf8 => "UTF-8",
+            TextEncoding::Utf8Bom => "UTF-8 with BOM",
+            TextEncoding::Utf16Le => "UTF-16LE",
+            TextEncoding::Utf16Be => "UTF-16BE",
+            TextEncoding::Windows1252 => "Windows-1252",
+        }
+    }
+
+    fn decoder(self) -> Option<Decoder> {
+        let encoding: &'static Encoding = match self {
+            TextEncoding::Utf8 | TextEncoding::Utf8Bom => return None,
+            TextEncoding::Utf16Le => UTF_16LE,
+            TextEncoding::Utf16Be => UTF_16BE,
+            TextEncoding::Windows1252 => WINDOWS_1252,
+        };
+        Some(encoding.new_decoder_with_bom_removal())
+    }
+}
+
+/// Works out a file's encoding. A byte-order mark decides at once; otherwise the whole file is
+/// checked as UTF-8 (stopping at the first byte that is not), because a Windows-1252 `£` may
+/// first appear on row 400,000.
+pub fn sniff_encoding(path: &Path) -> io::Result<TextEncoding> {
+    let mut file = File::open(path)?;
+    let mut buf = vec![0u8; CHUNK];
+    let mut filled = read_full(&mut file, &mut buf[..4])?;
+    let head = &buf[..filled];
+    if head.starts_with(UTF8_BOM) {
+        return Ok(TextEncoding::Utf8Bom);
+    }
+    if head.starts_with(b"\xFF\xFE") {
+        return Ok(TextEncoding::Utf16Le);
+    }
+    if head.starts_with(b"\xFE\xFF") {
+        return Ok(TextEncoding::Utf16Be);
+    }
+    loop {
+        let n = file.read(&mut buf[filled..])?;
+        let end = filled + n;
+        match std::str::from_utf8(&buf[..end]) {
+            Ok(_) if n == 0 => return Ok(TextEncoding::Utf8),
+            Ok(_) => filled = 0,
+            Err(e) if e.error_len().is_some() || n == 0 => return Ok(TextEncoding::Windows1252),
+            // A character split across reads: keep its first bytes for the next round.
+            Err(e) => {
+                let valid = e.valid_up_to();
+                buf.copy_within(valid..end, 0);
+                filled = end - valid;
+            }
+        }
+    }
+}
+
+/// Counts physical lines in the text handed to the CSV reader, so rejected rows can be named by
+/// the line an editor shows. (The csv crate's own line numbers drift after CRLF line ends and
+/// blank lines.)
+#[derive(Debug, Default)]
+struct LineTracker {
+    /// Offsets of `\r` and `\n` bytes not yet accounted for, in order.
+    breaks: std::collections::VecDeque<(u64, u8)>,
+    /// Bytes of text seen so far.
+    seen: u64,
+    /// Line breaks before the last offset asked about.
+    lines_before: u64,
+}
+
+impl LineTracker {
+    fn saw(&mut self, text: &[u8]) {
+        for (i, &b) in text.iter().enumerate() {
+            if b == b'\n' || b == b'\r' {
+                self.breaks.push_back((self.seen + i as u64, b));
+            }
+        }
+        self.seen += text.len() as u64;
+    }
+
+    /// Counts one break: `\n`, or a `\r` not followed by `\n` (a CR-only file).
+    fn pop_break(&mut self) {
+        if let Some((offset, b)) = self.breaks.pop_front() {
+            let crlf = b == b'\r' && self.breaks.front() == Some(&(offset + 1, b'\n'));
+            if !crlf {
+                self.lines_before += 1;
+            }
+        }
+    }
+
+    fn line_at(&mut self, offset: u64) -> u64 {
+        while self.breaks.front().is_some_and(|(o, _)| *o < offset) {
+            self.pop_break();
+        }
+        // A record "starts" at the end of the one before: skip its line end and blank lines.
+        let mut cursor = offset;
+        while self.breaks.front().is_some_and(|(o, _)| *o == cursor) {
+            self.pop_break();
+            cursor += 1;
+        }
+        self.lines_before + 1
+    }
+}
+
+fn read_full(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        let n = file.read(&mut buf[filled..])?;
+        if n == 0 {
+            break;
+        }
+        filled += n;
+    }
+    Ok(filled)
+}
+
+/// The file's text as UTF-8, with the byte-order mark removed; hashes and counts the raw bytes.
+pub struct ExportReader {
+    file: File,
+    decoder: Option<Decoder>,
+    raw: Vec<u8>,
+    raw_start: usize,
+    raw_end: usize,
+    eof: bool,
+    skip_utf8_bom: bool,
+    sha: Sha256,
+    bytes_read: u64,
+    lines: LineTracker,
+}
+
+impl ExportReader {
+    pub fn open(path: &Path, encoding: TextEncoding) -> io::Result<ExportReader> {
+        let decoder = encoding.decoder();
+        Ok(ExportReader {
+            file: File::open(path)?,
+            raw: vec![0; if decoder.is_some() { CHUNK } else { 0 }],
+            decoder,
+            raw_start: 0,
+            raw_end: 0,
+            eof: false,
+            skip_utf8_bom: encoding == TextEncoding::Utf8Bom,
+            sha: Sha256::new(),
+            bytes_read: 0,
+            lines: LineTracker::default(),
+        })
+    }
+
+    /// Raw bytes read from the file so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes_read
+    }
+
+    /// The SHA-256 of every byte read, as lowercase hex. Read to the end first.
+    pub fn sha256_hex(self) -> String {
+        hex(&self.sha.finalize())
+    }
+
+    fn read_raw(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.file.read(buf)?;
+        self.sha.update(&buf[..n]);
+        self.bytes_read += n as u64;
+        Ok(n)
+    }
+
+    fn read_decoded(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if self.raw_start == self.raw_end && !self.eof {
+                let mut raw = std::mem::take(&mut self.raw);
+                let n = self.read_raw(&mut raw);
+                self.raw = raw;
+                let n = n?;
+                self.raw_start = 0;
+                self.raw_end = n;
+                self.eof = n == 0;
+            }
+            let decoder = self.decoder.as_mut().expect("decoding reader");
+            let input = &self.raw[self.raw_start..self.raw_end];
+            let (_, read, written, _) = decoder.decode_to_utf8(input, out, self.eof);
+            self.raw_start += read;
+            if written > 0 || self.eof {
+                return Ok(written);
+            }
+        }
+    }
+}
+
+impl Read for ExportReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.read_text(buf)?;
+        self.lines.saw(&buf[..n]);
+        Ok(n)
+    }
+}
+
+impl ExportReader {
+    /// The physical line (1-based) of the record whose text starts at `offset` (a csv
+    /// `Position::byte()`). Call with increasing offsets.
+    pub fn line_at(&mut self, offset: u64) -> u64 {
+        self.lines.line_at(offset)
+    }
+
+    fn read_text(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.decoder.is_some() {
+            // The decoder needs room for at least one whole character.
+            if buf.len() < 4 {
+                let mut small = [0u8; 4];
+                let n = self.read_decoded(&mut small)?;
+                let take = n.min(buf.len());
+                buf[..take].copy_from_slice(&small[..take]);
+                if n > take {
+                    return Err(io::Error::other("read buffer too small for decoded text"));
+                }
+                return Ok(take);
+            }
+            return self.read_decoded(buf);
+        }
+        if self.skip_utf8_bom {
+            self.skip_utf8_bom = false;
+            let mut bom = [0u8; 3];
+            let mut got = 0;
+            while got < 3 {
+                let n = self.read_raw(&mut bom[got..])?;
+                if n == 0 {
+                    break;
+                }
+                got += n;
+            }
+            if bom[..got] != UTF8_BOM[..got] {
+                return Err(io::Error::other("the file changed while it was being read"));
+            }
+        }
+        self.read_raw(buf)
+    }
+}
+
+/// Bytes as lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+/// The SHA-256 of a text as lowercase hex.
+#[cfg(test)]
+pub fn sha256_hex(text: &[u8]) -> String {
+    hex(&Sha256::digest(text))
+}
+
+/// The delimiter of a file: whichever of `,` `;` tab occurs most often in its first line
+/// (outside quotes); `,` when none does.
+pub fn sniff_delimiter(path: &Path, encoding: TextEncoding) -> io::Result<u8> {
+    let mut reader = ExportReader::open(path, encoding)?;
+    let mut head = vec![0u8; 64 * 1024];
+    let mut filled = 0;
+    while filled < head.len() {
+        let n = reader.read(&mut head[filled..])?;
+        if n == 0 {
+            break;
+        }
+        filled += n;
+    }
+    Ok(delimiter_of_first_line(&head[..filled]))
+}
+
+fn delimiter_of_first_line(text: &[u8]) -> u8 {
+    let mut counts = [0usize; 3];
+    let mut quoted = false;
+    for &b in text {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' | b'\r' if !quoted => break,
+            b',' if !quoted => counts[0] += 1,
+            b';' if !quoted => counts[1] += 1,
+            b'\t' if !quoted => counts[2] += 1,
+            _ => {}
+        }
+    }
+    let delimiters = [b',', b';', b'\t'];
+    let best = (0..3).max_by_key(|&i| (counts[i], std::cmp::Reverse(i)));
+    match best {
+        Some(i) if counts[i] > 0 => delimiters[i],
+        _ => b',',
+    }
+}
+
+/// How reports name a delimiter.
+pub fn delimiter_label(delimiter: u8) -> &'static str {
+    match delimiter {
+        b';' => ";",
+        b'\t' => "tab",
+        _ => ",",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn file_with(bytes: &[u8]) -> tempfile::NamedTempFile {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(bytes).unwrap();
+        f.flush().unwrap();
+        f
+    }
+
+    fn read_text(path: &Path, encoding: TextEncoding) -> (String, u64) {
+        let mut r = ExportReader::open(path, encoding).unwrap();
+        let mut s = String::new();
+        r.read_to_string(&mut s).unwrap();
+        (s, r.bytes_read())
+    }
+
+    #[test]
+    fn utf8_with_bom() {
+        let f = file_with("\u{feff}Contact ID,Name\r\n1,Siân\r\n".as_bytes());
+        assert_eq!(sniff_encoding(f.path()).unwrap(), TextEncoding::Utf8Bom);
+        let (text, bytes) = read_text(f.path(), TextEncoding::Utf8Bom);
+        assert_eq!(text, "Contact ID,Name\r\n1,Siân\r\n");
+        assert_eq!(bytes, 3 + text.len() as u64);
+    }
+
+    #[test]
+    fn windows_1252_found_late_in_the_file() {
+        let mut bytes = b"Contact ID,Fee\n".to_vec();
+        for i in 0..200_000 {
+            bytes.extend_from_slice(format!("{i},ten pounds\n").as_bytes());
+        }
+        bytes.extend_from_slice(b"9,\xA310\n");
+        let f = file_with(&bytes);
+        assert_eq!(sniff_encoding(f.path()).unwrap(), TextEncoding::Windows1252);
+        let (text, read) = read_text(f.path(), TextEncoding::Windows1252);
+        assert!(text.ends_with("9,£10\n"));
+        assert_eq!(read, bytes.len() as u64);
+    }
+
+    #[test]
+    fn plain_utf8_with_characters_across_chunk_edges() {
+        // 'ł' is two bytes; put one across every 1 MiB boundary we can.
+        let mut text = String::from("Contact ID,Name\n");
+        while text.len() < 3 * CHUNK {
+            text.push_str("1,Łukasz Wójcik\n");
+        }
+        let f = file_with(text.as_bytes());
+        assert_eq!(sniff_encoding(f.path()).unwrap(), TextEncoding::Utf8);
+    }
+
+    #[test]
+    fn utf16_from_excel_unicode_text() {
+        let mut bytes = vec![0xFF, 0xFE];
+        for unit in "Contact ID\tName\r\n1\tFfion\r\n".encode_utf16() {
+            bytes.extend_from_slice(&unit.to_le_bytes());
+        }
+        let f = file_with(&bytes);
+        assert_eq!(sniff_encoding(f.path()).unwrap(), TextEncoding::Utf16Le);
+        let (text, _) = read_text(f.path(), TextEncoding::Utf16Le);
+        assert_eq!(text, "Contact ID\tName\r\n1\tFfion\r\n");
+        assert_eq!(
+            sniff_delimiter(f.path(), TextEncoding::Utf16Le).unwrap(),
+            b'\t'
+        );
+    }
+
+    #[test]
+    fn sha_covers_the_raw_bytes() {
+        let raw = b"\xEF\xBB\xBFa,b\n1,2\n";
+        let f = file_with(raw);
+        let mut r = ExportReader::open(f.path(), TextEncoding::Utf8Bom).unwrap();
+        io::copy(&mut r, &mut io::sink()).unwrap();
+        assert_eq!(r.sha256_hex(), sha256_hex(raw));
+    }
+
+    #[test]
+    fn line_numbers_survive_crlf_blank_lines_and_quoted_breaks() {
+        for text in [
+            "h1,h2\r\n\"a\",\"b\"\r\n\"c\",\"d\r\ne\"\r\nf,g\r\n\r\n\r\nx,y\r\n",
+            "h1,h2\n\"a\",\"b\"\n\"c\",\"d\ne\"\nf,g\n\n\nx,y\n",
+            "h1,h2\r\"a\",\"b\"\r\"c\",\"d\re\"\rf,g\r\r\rx,y\r",
+        ] {
+            let f = file_with(text.as_bytes());
+            let reader = ExportReader::open(f.path(), TextEncoding::Utf8).unwrap();
+            let mut csv = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .from_reader(reader);
+            let mut record = csv::StringRecord::new();
+            let mut lines = Vec::new();
+            while csv.read_record(&mut record).unwrap() {
+                let offset = record.position().unwrap().byte();
+                lines.push(csv.get_mut().line_at(offset));
+            }
+            assert_eq!(lines, [1, 2, 3, 5, 8], "{text:?}");
+        }
+    }
+
+    #[test]
+    fn delimiters() {
+        assert_eq!(delimiter_of_first_line(b"a,b,c\n1;2;3;4;5"), b',');
+        assert_eq!(delimiter_of_first_line(b"a;b;c\r\n"), b';');
+        assert_eq!(delimiter_of_first_line(b"\"a,b\";c\n"), b';');
+        assert_eq!(delimiter_of_first_line(b"a\tb\tc"), b'\t');
+        assert_eq!(delimiter_of_first_line(b"single"), b',');
+    }
+}

@@ -1,0 +1,954 @@
+//! Profiles: which column of an export holds which field.
+//!
+//! A profile is a table of header aliases per field. Headers are compared after normalising
+//! (case, spaces, `_`, `-` and punctuation do not matter), so `Membership Source`,
+//! `membership_source` and `MEMBERSHIP-SOURCE` are the same header. Location-typed CiviCRM
+//! headers (`Home-Email`, `Work-Phone-Mobile`) match the field without their location. When
+//! several columns match one field, the first non-empty value in header order wins (`Email` before
+//! `Home-Email`).
+//!
+//! Built in: `civicrm`, `nationbuilder`, `actionnetwork`. Anything else: a TOML mapping file (see
+//! `assets/mappings/example.toml`).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+
+use super::DateOrder;
+
+/// A field rollcall reads from an export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Field {
+    ContactId,
+    ContactType,
+    DisplayName,
+    SortName,
+    FirstName,
+    LastName,
+    OrganizationName,
+    Email,
+    Phone,
+    StreetAddress,
+    SupplementalAddress1,
+    SupplementalAddress2,
+    SupplementalAddress3,
+    City,
+    Postcode,
+    County,
+    Country,
+    PreferredLanguage,
+    DoNotEmail,
+    DoNotPhone,
+    DoNotMail,
+    DoNotSms,
+    NoBulkEmail,
+    /// The opposite of `NoBulkEmail` (NationBuilder's `email_opt_in`).
+    EmailOptIn,
+    /// Sets all four "do not" flags (NationBuilder's `do_not_contact`).
+    DoNotContact,
+    OnHold,
+    IsDeceased,
+    DeceasedDate,
+    LocalParty,
+    Region,
+    Constituency,
+    MembershipId,
+    MembershipType,
+    JoinDate,
+    StartDate,
+    EndDate,
+    MembershipStatus,
+    MembershipSource,
+    AutoRenew,
+    /// A recurring contribution's id: filled means the membership renews automatically.
+    RecurringContribution,
+}
+
+impl Field {
+    pub const ALL: [Field; 40] = [
+        Field::ContactId,
+        Field::ContactType,
+        Field::DisplayName,
+        Field::SortName,
+        Field::FirstName,
+        Field::LastName,
+        Field::OrganizationName,
+        Field::Email,
+        Field::Phone,
+        Field::StreetAddress,
+        Field::SupplementalAddress1,
+        Field::SupplementalAddress2,
+        Field::SupplementalAddress3,
+        Field::City,
+        Field::Postcode,
+        Field::County,
+        Field::Country,
+        Field::PreferredLanguage,
+        Field::DoNotEmail,
+        Field::DoNotPhone,
+        Field::DoNotMail,
+        Field::DoNotSms,
+        Field::NoBulkEmail,
+        Field::EmailOptIn,
+        Field::DoNotContact,
+        Field::OnHold,
+        Field::IsDeceased,
+        Field::DeceasedDate,
+        Field::LocalParty,
+        Field::Region,
+        Field::Constituency,
+        Field::MembershipId,
+        Field::MembershipType,
+        Field::JoinDate,
+        Field::StartDate,
+        Field::EndDate,
+        Field::MembershipStatus,
+        Field::MembershipSource,
+        Field::AutoRenew,
+        Field::RecurringContribution,
+    ];
+
+    /// The name a mapping file uses.
+    pub fn key(self) -> &'static str {
+        match self {
+            Field::ContactId => "contact_id",
+            Field::ContactType => "contact_type",
+            Field::DisplayName => "display_name",
+            Field::SortName => "sort_name",
+            Field::FirstName => "first_name",
+            Field::LastName => "last_name",
+            Field::OrganizationName => "organization_name",
+            Field::Email => "email",
+            Field::Phone => "phone",
+            Field::StreetAddress => "street_address",
+            Field::SupplementalAddress1 => "supplemental_address_1",
+            Field::SupplementalAddress2 => "supplemental_address_2",
+            Field::SupplementalAddress3 => "supplemental_address_3",
+            Field::City => "city",
+            Field::Postcode => "postcode",
+            Field::County => "county",
+            Field::Country => "country",
+            Field::PreferredLanguage => "preferred_language",
+            Field::DoNotEmail => "do_not_email",
+            Field::DoNotPhone => "do_not_phone",
+            Field::DoNotMail => "do_not_mail",
+            Field::DoNotSms => "do_not_sms",
+            Field::NoBulkEmail => "no_bulk_email",
+            Field::EmailOptIn => "email_opt_in",
+            Field::DoNotContact => "do_not_contact",
+            Field::OnHold => "on_hold",
+            Field::IsDeceased => "is_deceased",
+            Field::DeceasedDate => "deceased_date",
+            Field::LocalParty => "local_party",
+            Field::Region => "region",
+            Field::Constituency => "constituency",
+            Field::MembershipId => "membership_id",
+            Field::MembershipType => "membership_type",
+            Field::JoinDate => "join_date",
+            Field::StartDate => "start_date",
+            Field::EndDate => "end_date",
+            Field::MembershipStatus => "membership_status",
+            Field::MembershipSource => "membership_source",
+            Field::AutoRenew => "auto_renew",
+            Field::RecurringContribution => "recurring_contribution",
+        }
+    }
+
+    /// How messages name the field when the file has no column for it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Field::ContactId => "Contact ID",
+            Field::MembershipId => "Membership ID",
+            Field::MembershipType => "Membership Type",
+            _ => self.key(),
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Field> {
+        Field::ALL.into_iter().find(|f| f.key() == key)
+    }
+
+    /// Fields that describe a membership: an export with none of them is contact-only.
+    pub fn is_membership(self) -> bool {
+        matches!(
+            self,
+            Field::MembershipId
+                | Field::MembershipType
+                | Field::JoinDate
+                | Field::StartDate
+                | Field::EndDate
+                | Field::MembershipStatus
+        )
+    }
+}
+
+/// Custom fields most CRMs carry under these titles.
+const CUSTOM_ALIASES: &[(Field, &[&str])] = &[
+    (
+        Field::LocalParty,
+        &[
+            "Local Party",
+            "Local Party / Branch",
+            "Local Party or Branch",
+            "Branch",
+            "Local Branch",
+            "local_party",
+        ],
+    ),
+    (Field::Region, &["Region", "Regional Party", "region"]),
+    (
+        Field::Constituency,
+        &[
+            "Constituency",
+            "Parliamentary Constituency",
+            "Westminster Constituency",
+        ],
+    ),
+];
+
+/// CiviCRM: field titles as the export writes them, across versions, plus the raw keys older
+/// exports carry.
+const CIVICRM: &[(Field, &[&str])] = &[
+    (
+        Field::ContactId,
+        &[
+            "Contact ID",
+            "Internal Contact ID",
+            "contact_id",
+            "civicrm_contact_id",
+        ],
+    ),
+    (Field::ContactType, &["Contact Type", "contact_type"]),
+    (Field::DisplayName, &["Display Name", "display_name"]),
+    (Field::SortName, &["Sort Name", "sort_name"]),
+    (Field::FirstName, &["First Name", "first_name"]),
+    (Field::LastName, &["Last Name", "last_name"]),
+    (
+        Field::OrganizationName,
+        &[
+            "Organization Name",
+            "Organisation Name",
+            "organization_name",
+        ],
+    ),
+    (Field::Email, &["Email", "email", "Primary Email"]),
+    (Field::Phone, &["Phone", "phone", "Primary Phone"]),
+    (Field::StreetAddress, &["Street Address", "street_address"]),
+    (
+        Field::SupplementalAddress1,
+        &[
+            "Supplemental Address 1",
+            "Additional Address 1",
+            "Addt'l Address 1",
+        ],
+    ),
+    (
+        Field::SupplementalAddress2,
+        &[
+            "Supplemental Address 2",
+            "Additional Address 2",
+            "Addt'l Address 2",
+        ],
+    ),
+    (Field::SupplementalAddress3, &["Supplemental Address 3"]),
+    (Field::City, &["City", "city"]),
+    (
+        Field::Postcode,
+        &[
+            "Postal Code",
+            "postal_code",
+            "Postcode",
+            "Zip / Postal Code",
+        ],
+    ),
+    (
+        Field::County,
+        &[
+            "State",
+            "State/Province",
+            "state_province",
+            "County",
+            "county",
+        ],
+    ),
+    (Field::Country, &["Country", "country"]),
+    (
+        Field::PreferredLanguage,
+        &["Preferred Language", "preferred_language"],
+    ),
+    (Field::DoNotEmail, &["Do Not Email", "do_not_email"]),
+    (Field::DoNotPhone, &["Do Not Phone", "do_not_phone"]),
+    (Field::DoNotMail, &["Do Not Mail", "do_not_mail"]),
+    (Field::DoNotSms, &["Do Not Sms", "do_not_sms"]),
+    (
+        Field::NoBulkEmail,
+        &[
+            "No Bulk Emails (User Opt Out)",
+            "No Bulk Emails",
+            "is_opt_out",
+        ],
+    ),
+    (Field::OnHold, &["On Hold", "on_hold", "Email On Hold"]),
+    (Field::IsDeceased, &["Deceased", "is_deceased"]),
+    (Field::DeceasedDate, &["Deceased Date", "deceased_date"]),
+    (Field::MembershipId, &["Membership ID", "membership_id"]),
+    (
+        Field::MembershipType,
+        &["Membership Type", "membership_type", "membership_type_id"],
+    ),
+    (
+        Field::JoinDate,
+        &[
+            "Member Since",
+            "Join Date",
+            "membership_join_date",
+            "join_date",
+        ],
+    ),
+    (
+        Field::StartDate,
+        &[
+            "Membership Start Date",
+            "Start Date",
+            "membership_start_date",
+        ],
+    ),
+    (
+        Field::EndDate,
+        &[
+            "Membership Expiration Date",
+            "Membership End Date",
+            "End Date",
+            "Expiration Date",
+            "membership_end_date",
+        ],
+    ),
+    (
+        Field::MembershipStatus,
+        &[
+            "Membership Status",
+            "Status",
+            "membership_status",
+            "status_id",
+        ],
+    ),
+    (
+        Field::MembershipSource,
+        &["Membership Source", "Source", "membership_source"],
+    ),
+    (
+        Field::AutoRenew,
+        &["Auto-renew", "Auto Renew", "member_auto_renew"],
+    ),
+    (
+        Field::RecurringContribution,
+        &[
+            "Membership Recurring Contribution",
+            "membership_recur_id",
+            "contribution_recur_id",
+        ],
+    ),
+];
+
+/// NationBuilder people exports.
+const NATIONBUILDER: &[(Field, &[&str])] = &[
+    (Field::ContactId, &["nationbuilder_id", "id"]),
+    (Field::FirstName, &["first_name"]),
+    (Field::LastName, &["last_name"]),
+    (Field::DisplayName, &["full_name"]),
+    (Field::Email, &["email", "email1"]),
+    (
+        Field::Phone,
+        &["phone_number", "mobile_number", "work_phone_number"],
+    ),
+    (
+        Field::StreetAddress,
+        &["primary_address1", "address_address1"],
+    ),
+    (Field::SupplementalAddress1, &["primary_address2"]),
+    (Field::SupplementalAddress2, &["primary_address3"]),
+    (Field::City, &["primary_city"]),
+    (Field::Postcode, &["primary_zip"]),
+    (Field::County, &["primary_county", "primary_state"]),
+    (Field::Country, &["primary_country", "primary_country_code"]),
+    (
+        Field::PreferredLanguage,
+        &["language", "preferred_language"],
+    ),
+    (Field::EmailOptIn, &["email_opt_in"]),
+    (Field::DoNotPhone, &["do_not_call"]),
+    (Field::DoNotContact, &["do_not_contact"]),
+    (Field::IsDeceased, &["is_deceased"]),
+    (Field::MembershipId, &["membership_id"]),
+    (
+        Field::MembershipType,
+        &["membership_name", "membership_names", "membership_type"],
+    ),
+    (Field::MembershipStatus, &["membership_status"]),
+    (
+        Field::JoinDate,
+        &["membership_joined_at", "membership_started_at"],
+    ),
+    (Field::StartDate, &["membership_started_at"]),
+    (Field::EndDate, &["membership_expires_on"]),
+    (Field::MembershipSource, &["membership_source"]),
+    (Field::AutoRenew, &["membership_auto_renew"]),
+];
+
+/// Action Network reports (contacts only).
+const ACTIONNETWORK: &[(Field, &[&str])] = &[
+    (Field::ContactId, &["uuid"]),
+    (Field::FirstName, &["first_name"]),
+    (Field::LastName, &["last_name"]),
+    (Field::Email, &["email"]),
+    (Field::Phone, &["can2_phone", "phone", "phone_number"]),
+    (Field::StreetAddress, &["address", "can2_address"]),
+    (Field::City, &["city", "can2_city"]),
+    (Field::Postcode, &["zip_code", "can2_zip"]),
+    (Field::County, &["state", "can2_state"]),
+    (Field::Country, &["country", "can2_country"]),
+    (Field::PreferredLanguage, &["language"]),
+];
+
+/// The built-in profile names.
+pub const BUILT_IN: [&str; 3] = ["civicrm", "nationbuilder", "actionnetwork"];
+
+/// Which columns feed each field, and what the profile is called.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub name: String,
+    /// The `source` recorded when `--source` is not given.
+    pub default_source: String,
+    /// A mapping file's `date_order`.
+    pub date_order: Option<DateOrder>,
+    aliases: Vec<(Field, Vec<String>)>,
+    /// A mapping file names its columns exactly: every one must be in the file.
+    strict_columns: bool,
+}
+
+impl Profile {
+    pub fn built_in(name: &str) -> Option<Profile> {
+        let table = match name {
+            "civicrm" => CIVICRM,
+            "nationbuilder" => NATIONBUILDER,
+            "actionnetwork" => ACTIONNETWORK,
+            _ => return None,
+        };
+        let aliases = table
+            .iter()
+            .chain(CUSTOM_ALIASES)
+            .map(|(field, names)| (*field, unique_normalised(names.iter().copied())))
+            .collect();
+        Some(Profile {
+            name: name.to_owned(),
+            default_source: name.to_owned(),
+            date_order: None,
+            aliases,
+            strict_columns: false,
+        })
+    }
+
+    /// Reads a TOML mapping file.
+    pub fn from_mapping_file(path: &Path) -> Result<Profile> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("{}: cannot read the mapping file", path.display()))?;
+        Profile::from_mapping_toml(&text, path)
+    }
+
+    fn from_mapping_toml(text: &str, path: &Path) -> Result<Profile> {
+        let file: MappingFile = toml::from_str(text)
+            .with_context(|| format!("{}: not a valid mapping file", path.display()))?;
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "mapping".into());
+        let name = file.name.unwrap_or(stem);
+        let date_order = match file.date_order.as_deref() {
+            None => None,
+            Some("dmy") => Some(DateOrder::Dmy),
+            Some("mdy") => Some(DateOrder::Mdy),
+            Some(other) => bail!(
+                "{}: date_order = \"{other}\" is not one of \"dmy\", \"mdy\"",
+                path.display()
+            ),
+        };
+        let mut aliases = Vec::new();
+        for (key, columns) in file.columns {
+            let field = Field::from_key(&key).with_context(|| {
+                format!(
+                    "{}: [columns] has `{key}`, which is not a field rollcall reads; the fields \
+                     are: {}",
+                    path.display(),
+                    Field::ALL.map(Field::key).join(", ")
+                )
+            })?;
+            let names = columns.into_vec();
+            if names.is_empty() {
+                bail!("{}: [columns] `{key}` names no column", path.display());
+            }
+            aliases.push((field, unique_normalised(names.iter().map(String::as_str))));
+        }
+        if !aliases.iter().any(|(f, _)| *f == Field::ContactId) {
+            bail!(
+                "{}: [columns] must name the `contact_id` column (the CRM's contact id)",
+                path.display()
+            );
+        }
+        Ok(Profile {
+            default_source: file.source.unwrap_or_else(|| name.clone()),
+            name,
+            date_order,
+            aliases,
+            strict_columns: true,
+        })
+    }
+
+    /// Matches the profile to a file's headers.
+    pub fn map(&self, headers: &[String]) -> Result<ColumnMap, LayoutError> {
+        let keys: Vec<HeaderKey> = headers.iter().map(|h| HeaderKey::of(h)).collect();
+        let mut columns: BTreeMap<Field, Vec<usize>> = BTreeMap::new();
+        let mut absent = Vec::new();
+        for (field, names) in &self.aliases {
+            let exact = keys
+                .iter()
+                .enumerate()
+                .filter(|(_, k)| names.contains(&k.full));
+            let located = keys.iter().enumerate().filter(|(_, k)| {
+                k.without_location
+                    .as_ref()
+                    .is_some_and(|w| names.contains(w))
+            });
+            let found: Vec<usize> = exact.chain(located).map(|(i, _)| i).collect();
+            if found.is_empty() {
+                if self.strict_columns {
+                    absent.push((*field, names.clone()));
+                }
+                continue;
+            }
+            let entry = columns.entry(*field).or_default();
+            for i in found {
+                if !entry.contains(&i) {
+                    entry.push(i);
+                }
+            }
+        }
+        let mut missing_required: Vec<String> = Vec::new();
+        if !columns.contains_key(&Field::ContactId) {
+            missing_required.push(self.describe(Field::ContactId));
+        }
+        let has_memberships = columns.keys().any(|f| f.is_membership());
+        if has_memberships
+            && !columns.contains_key(&Field::MembershipId)
+            && !columns.contains_key(&Field::MembershipType)
+        {
+            missing_required.push(format!(
+                "{} or {} (the file has membership columns, but nothing says which membership a \
+                 row is)",
+                self.describe(Field::MembershipId),
+                self.describe(Field::MembershipType)
+            ));
+        }
+        for (field, names) in absent {
+            if field != Field::ContactId {
+                missing_required.push(format!(
+                    "{} (the mapping file names {})",
+                    field.key(),
+                    names.join(" / ")
+                ));
+            }
+        }
+        if !missing_required.is_empty() {
+            return Err(LayoutError {
+                profile: self.name.clone(),
+                headers: headers.to_vec(),
+                unmapped: missing_required,
+            });
+        }
+        Ok(ColumnMap {
+            columns,
+            headers: headers.to_vec(),
+            has_memberships,
+        })
+    }
+
+    fn describe(&self, field: Field) -> String {
+        let names = self
+            .aliases
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, n)| n.join(" / "))
+            .unwrap_or_default();
+        if names.is_empty() {
+            field.label().to_owned()
+        } else {
+            format!("{} (a column named {names})", field.label())
+        }
+    }
+
+    /// The profile `--profile` asks for: `auto`, a built-in name, or a mapping file's path.
+    /// `auto` picks from the headers; the bool says whether it was detected.
+    pub fn choose(requested: &str, headers: &[String]) -> Result<(Profile, ColumnMap, bool)> {
+        if requested != "auto" {
+            let profile = match Profile::built_in(requested) {
+                Some(p) => p,
+                None if requested.ends_with(".toml") || Path::new(requested).exists() => {
+                    Profile::from_mapping_file(Path::new(requested))?
+                }
+                None => bail!(
+                    "--profile {requested}: not a profile; use auto, {}, or the path of a TOML \
+                     mapping file",
+                    BUILT_IN.join(", ")
+                ),
+            };
+            let map = profile.map(headers)?;
+            return Ok((profile, map, false));
+        }
+        let keys: Vec<String> = headers.iter().map(|h| normalise(h)).collect();
+        let first_choice = if keys.iter().any(|k| k == "nationbuilder id") {
+            "nationbuilder"
+        } else if keys.iter().any(|k| k == "uuid") {
+            "actionnetwork"
+        } else {
+            "civicrm"
+        };
+        let order = std::iter::once(first_choice)
+            .chain(BUILT_IN.into_iter().filter(|n| *n != first_choice));
+        let mut first_error = None;
+        for name in order {
+            let profile = Profile::built_in(name).expect("built-in profile");
+            match profile.map(headers) {
+                Ok(map) => return Ok((profile, map, true)),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        let mut err = first_error.expect("at least one profile was tried");
+        err.profile = format!("auto (tried {})", BUILT_IN.join(", "));
+        Err(err.into())
+    }
+}
+
+/// A mapping file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MappingFile {
+    name: Option<String>,
+    source: Option<String>,
+    date_order: Option<String>,
+    columns: BTreeMap<String, OneOrMany>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            OneOrMany::One(s) => vec![s],
+            OneOrMany::Many(v) => v,
+        }
+    }
+}
+
+/// The file's columns matched to fields.
+#[derive(Debug, Clone)]
+pub struct ColumnMap {
+    columns: BTreeMap<Field, Vec<usize>>,
+    headers: Vec<String>,
+    /// Whether the file has membership columns at all (a contact-only export has none).
+    pub has_memberships: bool,
+}
+
+impl ColumnMap {
+    /// The columns feeding `field`, in order of preference.
+    pub fn columns(&self, field: Field) -> &[usize] {
+        self.columns.get(&field).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// The header of a column, as the file writes it (for messages).
+    pub fn header(&self, column: usize) -> &str {
+        self.headers.get(column).map(String::as_str).unwrap_or("?")
+    }
+
+    /// The header naming a field in this file (its first column), for messages.
+    pub fn field_header(&self, field: Field) -> &str {
+        self.columns(field)
+            .first()
+            .map(|&c| self.header(c))
+            .unwrap_or(field.label())
+    }
+
+    pub fn header_count(&self) -> usize {
+        self.headers.len()
+    }
+}
+
+/// The file's layout did not match: says what was found and what was missing.
+#[derive(Debug, Clone)]
+pub struct LayoutError {
+    pub profile: String,
+    pub headers: Vec<String>,
+    pub unmapped: Vec<String>,
+}
+
+impl std::fmt::Display for LayoutError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut found = String::new();
+        for (i, h) in self.headers.iter().enumerate() {
+            if i > 0 {
+                found.push_str(", ");
+            }
+            let _ = write!(found, "\"{}\"", h.trim_start_matches('\u{feff}'));
+        }
+        write!(
+            f,
+            "unknown layout (profile {}): could not find {}. Headers found ({}): {}. Name the \
+             columns in a mapping file and pass it with --profile PATH.toml (see \
+             assets/mappings/example.toml)",
+            self.profile,
+            self.unmapped.join("; "),
+            self.headers.len(),
+            found
+        )
+    }
+}
+
+impl std::error::Error for LayoutError {}
+
+/// A header in comparable form, with and without a CiviCRM location prefix.
+struct HeaderKey {
+    full: String,
+    without_location: Option<String>,
+}
+
+const LOCATION_TYPES: [&str; 6] = ["home", "work", "main", "other", "billing", "primary"];
+const PHONE_TYPES: [&str; 5] = ["phone", "mobile", "fax", "pager", "voicemail"];
+
+impl HeaderKey {
+    fn of(header: &str) -> HeaderKey {
+        let header = header.trim_start_matches('\u{feff}');
+        let without_location = header.split_once('-').and_then(|(location, rest)| {
+            LOCATION_TYPES
+                .contains(&normalise(location).as_str())
+                .then(|| {
+                    // `Phone-Mobile` is a phone of type Mobile.
+                    let rest = normalise(rest);
+                    match rest.split_once(' ') {
+                        Some(("phone", kind)) if PHONE_TYPES.contains(&kind) => "phone".to_owned(),
+                        _ => rest,
+                    }
+                })
+        });
+        HeaderKey {
+            full: normalise(header),
+            without_location,
+        }
+    }
+}
+
+fn unique_normalised<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for name in names.map(normalise) {
+        if !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    out
+}
+
+/// Lowercase, with every run of spaces and punctuation as one space.
+pub fn normalise(header: &str) -> String {
+    let mut out = String::with_capacity(header.len());
+    let mut gap = false;
+    for c in header.trim_start_matches('\u{feff}').chars() {
+        if c.is_alphanumeric() || c == '\'' {
+            if gap && !out.is_empty() {
+                out.push(' ');
+            }
+            gap = false;
+            out.extend(c.to_lowercase());
+        } else {
+            gap = true;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn normalises_headers() {
+        assert_eq!(normalise("\u{feff}Contact ID"), "contact id");
+        assert_eq!(normalise("membership_source"), "membership source");
+        assert_eq!(
+            normalise("No Bulk Emails (User Opt Out)"),
+            "no bulk emails user opt out"
+        );
+        assert_eq!(normalise("  Local Party / Branch "), "local party branch");
+    }
+
+    #[test]
+    fn civicrm_header_variants() {
+        let h = headers(&[
+            "\u{feff}Contact ID",
+            "Home-Email",
+            "Work-Phone-Mobile",
+            "Membership Type",
+            "Membership End Date",
+            "Membership Source",
+            "membership_recur_id",
+            "Branch",
+        ]);
+        let (profile, map, detected) = Profile::choose("auto", &h).unwrap();
+        assert_eq!(profile.name, "civicrm");
+        assert!(detected);
+        assert_eq!(map.columns(Field::ContactId), &[0]);
+        assert_eq!(map.columns(Field::Email), &[1]);
+        assert_eq!(map.columns(Field::Phone), &[2]);
+        assert_eq!(map.columns(Field::EndDate), &[4]);
+        assert_eq!(map.columns(Field::MembershipSource), &[5]);
+        assert_eq!(map.columns(Field::RecurringContribution), &[6]);
+        assert_eq!(map.columns(Field::LocalParty), &[7]);
+        assert!(map.has_memberships);
+    }
+
+    #[test]
+    fn plain_email_is_preferred_to_located_ones() {
+        let h = headers(&["Contact ID", "Work-Email", "Email"]);
+        let (_, map, _) = Profile::choose("civicrm", &h).unwrap();
+        assert_eq!(map.columns(Field::Email), &[2, 1]);
+        assert!(!map.has_memberships);
+    }
+
+    #[test]
+    fn older_source_header() {
+        let h = headers(&[
+            "Contact ID",
+            "Membership Type",
+            "Source",
+            "Membership Expiration Date",
+        ]);
+        let (_, map, _) = Profile::choose("auto", &h).unwrap();
+        assert_eq!(map.columns(Field::MembershipSource), &[2]);
+        assert_eq!(map.columns(Field::EndDate), &[3]);
+    }
+
+    #[test]
+    fn detects_nationbuilder_and_action_network() {
+        let nb = headers(&[
+            "nationbuilder_id",
+            "first_name",
+            "membership_name",
+            "membership_expires_on",
+        ]);
+        let (p, map, _) = Profile::choose("auto", &nb).unwrap();
+        assert_eq!(p.name, "nationbuilder");
+        assert!(map.has_memberships);
+        let an = headers(&[
+            "uuid",
+            "first_name",
+            "last_name",
+            "email",
+            "zip_code",
+            "can2_phone",
+        ]);
+        let (p, map, _) = Profile::choose("auto", &an).unwrap();
+        assert_eq!(p.name, "actionnetwork");
+        assert!(!map.has_memberships);
+    }
+
+    #[test]
+    fn unknown_layout_lists_headers_and_missing_fields() {
+        let h = headers(&["Supporter No", "Forename", "Surname"]);
+        let err = Profile::choose("auto", &h).unwrap_err().to_string();
+        assert!(err.contains("unknown layout"), "{err}");
+        assert!(
+            err.contains("\"Supporter No\", \"Forename\", \"Surname\""),
+            "{err}"
+        );
+        assert!(
+            err.contains("Contact ID (a column named contact id"),
+            "{err}"
+        );
+        assert!(err.contains("--profile PATH.toml"), "{err}");
+    }
+
+    #[test]
+    fn membership_columns_need_an_identity() {
+        let h = headers(&["Contact ID", "Membership Expiration Date"]);
+        let err = Profile::choose("civicrm", &h).unwrap_err().to_string();
+        assert!(err.contains("Membership ID"), "{err}");
+        assert!(err.contains("Membership Type"), "{err}");
+    }
+
+    #[test]
+    fn mapping_file() {
+        let toml = r#"
+            name = "acme"
+            source = "acme-crm"
+            date_order = "mdy"
+            [columns]
+            contact_id = "Supporter No"
+            first_name = "Forename"
+            email = ["E-mail", "Email Address"]
+            membership_type = "Plan"
+        "#;
+        let p = Profile::from_mapping_toml(toml, Path::new("acme.toml")).unwrap();
+        assert_eq!(p.name, "acme");
+        assert_eq!(p.default_source, "acme-crm");
+        assert_eq!(p.date_order, Some(DateOrder::Mdy));
+        let h = headers(&["Supporter No", "Forename", "Email Address", "Plan"]);
+        let map = p.map(&h).unwrap();
+        assert_eq!(map.columns(Field::Email), &[2]);
+        assert!(map.has_memberships);
+        let err = p
+            .map(&headers(&["Supporter No", "Forename", "Email Address"]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("membership_type (the mapping file names plan)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn mapping_file_mistakes_are_named() {
+        let bad_field = "[columns]\ncontact_id = \"Id\"\nshoe_size = \"Shoe\"\n";
+        let err = Profile::from_mapping_toml(bad_field, Path::new("m.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("shoe_size"), "{err}");
+        let no_id = "[columns]\nemail = \"Email\"\n";
+        let err = format!(
+            "{:#}",
+            Profile::from_mapping_toml(no_id, Path::new("m.toml")).unwrap_err()
+        );
+        assert!(err.contains("contact_id"), "{err}");
+        let bad_order = "date_order = \"ymd\"\n[columns]\ncontact_id = \"Id\"\n";
+        let err = Profile::from_mapping_toml(bad_order, Path::new("m.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("date_order"), "{err}");
+    }
+
+    #[test]
+    fn the_example_mapping_in_assets_is_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/mappings/example.toml");
+        let p = Profile::from_mapping_file(&path).unwrap();
+        assert!(!p.aliases.is_empty());
+    }
+}

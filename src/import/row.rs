@@ -1,0 +1,805 @@
+//! One CSV record → one normalised row (a contact and perhaps a membership), or a rejection that
+//! says which column was wrong and how, never what the cell held.
+//!
+//! A parsed row keeps all its text in one buffer (one allocation per row: this runs 550,000 times
+//! per import) and carries the hashes of its CRM-owned fields, so the writer can tell "unchanged"
+//! without reading the database.
+
+use std::hash::Hasher;
+
+use chrono::{Datelike, NaiveDate};
+use csv::StringRecord;
+
+use super::dates::{DateProblem, DateReader};
+use super::hash::StableHasher;
+use super::profile::{ColumnMap, Field};
+use crate::domain::MemberStatus;
+
+/// The text slots of a parsed row, in buffer order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    CrmId,
+    ContactType,
+    DisplayName,
+    SortName,
+    FirstName,
+    LastName,
+    OrganizationName,
+    Email,
+    Phone,
+    StreetAddress,
+    City,
+    Postcode,
+    County,
+    Country,
+    PreferredLanguage,
+    DeceasedDate,
+    LocalParty,
+    Region,
+    Constituency,
+    // Membership slots from here.
+    SyncKey,
+    MembershipId,
+    MembershipType,
+    JoinDate,
+    StartDate,
+    EndDate,
+    Status,
+    MembershipSource,
+}
+
+const SLOTS: usize = Slot::MembershipSource as usize + 1;
+const FIRST_MEMBERSHIP_SLOT: usize = Slot::SyncKey as usize;
+
+/// Contact flags, in `ParsedRow::flags`.
+pub mod flag {
+    pub const DO_NOT_EMAIL: u16 = 1;
+    pub const DO_NOT_PHONE: u16 = 1 << 1;
+    pub const DO_NOT_MAIL: u16 = 1 << 2;
+    pub const DO_NOT_SMS: u16 = 1 << 3;
+    pub const NO_BULK_EMAIL: u16 = 1 << 4;
+    pub const ON_HOLD: u16 = 1 << 5;
+    pub const DECEASED: u16 = 1 << 6;
+    pub const CONTACT_FLAGS: u16 = (1 << 7) - 1;
+    pub const AUTO_RENEW: u16 = 1 << 7;
+    pub const HAS_MEMBERSHIP: u16 = 1 << 8;
+}
+
+/// A row ready to write.
+#[derive(Debug, Clone)]
+pub struct ParsedRow {
+    /// The line where the record starts.
+    pub line: u64,
+    text: String,
+    ends: [u32; SLOTS],
+    pub flags: u16,
+    pub contact_hash: i64,
+    pub membership_hash: i64,
+}
+
+impl ParsedRow {
+    pub fn get(&self, slot: Slot) -> &str {
+        let i = slot as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.text[start..self.ends[i] as usize]
+    }
+
+    /// The slot's text, or None when empty (NULL in the database).
+    pub fn opt(&self, slot: Slot) -> Option<&str> {
+        Some(self.get(slot)).filter(|s| !s.is_empty())
+    }
+
+    pub fn has(&self, flag: u16) -> bool {
+        self.flags & flag != 0
+    }
+
+    pub fn has_membership(&self) -> bool {
+        self.has(flag::HAS_MEMBERSHIP)
+    }
+}
+
+/// A row that cannot be imported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    pub line: u64,
+    pub reason: String,
+    /// The contact and membership the row was about, when they could be read: a rejected row
+    /// still shows that its membership is in the export (so it is not flagged missing).
+    pub crm_id: Option<String>,
+    pub sync_key: Option<String>,
+}
+
+impl Rejection {
+    /// A record that could not be read at all.
+    pub fn unreadable(line: u64, reason: impl Into<String>) -> Rejection {
+        Rejection {
+            line,
+            reason: reason.into(),
+            crm_id: None,
+            sync_key: None,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum RowOutcome {
+    Row(ParsedRow),
+    Rejected(Rejection),
+    /// The header line again, mid-file (files glued together): skipped.
+    RepeatedHeader,
+    /// The file's dates turned out month-first after ambiguous ones were read day-first.
+    RestartMonthFirst,
+}
+
+impl ParsedRow {
+    /// The row's text buffer, for reuse by the next row.
+    pub fn into_buffer(self) -> String {
+        self.text
+    }
+}
+
+/// Turns records into rows for one file.
+pub struct RowParser {
+    map: ColumnMap,
+    /// The columns of each field (indexed by `Field as usize`), looked up once, not per row.
+    columns: Vec<Vec<usize>>,
+    pub dates: DateReader,
+    header: StringRecord,
+}
+
+/// Writes a row's slots, in order, into one buffer.
+struct Builder {
+    text: String,
+    ends: [u32; SLOTS],
+    next: usize,
+}
+
+impl Builder {
+    fn append(&mut self, value: &str) {
+        if value.contains('\r') {
+            // Line breaks inside values (addresses) are stored as \n, whatever the file used.
+            self.text
+                .push_str(&value.replace("\r\n", "\n").replace('\r', "\n"));
+        } else {
+            self.text.push_str(value);
+        }
+    }
+
+    fn close(&mut self, slot: Slot) {
+        debug_assert_eq!(slot as usize, self.next, "slots are pushed in order");
+        self.ends[self.next] = self.text.len() as u32;
+        self.next += 1;
+    }
+
+    fn push(&mut self, slot: Slot, value: &str) {
+        self.append(value);
+        self.close(slot);
+    }
+
+    /// The non-empty parts, joined by `separator`.
+    fn push_joined(&mut self, slot: Slot, parts: &[&str], separator: &str) {
+        let mut first = true;
+        for part in parts.iter().filter(|p| !p.is_empty()) {
+            if !first {
+                self.text.push_str(separator);
+            }
+            self.append(part);
+            first = false;
+        }
+        self.close(slot);
+    }
+
+    fn push_date(&mut self, slot: Slot, date: Option<NaiveDate>) {
+        if let Some(d) = date {
+            push_iso_date(&mut self.text, d);
+        }
+        self.close(slot);
+    }
+
+    fn get(&self, slot: Slot) -> &str {
+        let i = slot as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.text[start..self.ends[i] as usize]
+    }
+}
+
+/// `YYYY-MM-DD` without going through a formatter (this runs millions of times).
+fn push_iso_date(out: &mut String, d: NaiveDate) {
+    let y = d.year();
+    if !(0..=9999).contains(&y) {
+        out.push_str(&d.format("%Y-%m-%d").to_string());
+        return;
+    }
+    let digits = [
+        y / 1000,
+        y / 100 % 10,
+        y / 10 % 10,
+        y % 10,
+        -1,
+        d.month() as i32 / 10,
+        d.month() as i32 % 10,
+        -1,
+        d.day() as i32 / 10,
+        d.day() as i32 % 10,
+    ];
+    for digit in digits {
+        out.push(if digit < 0 {
+            '-'
+        } else {
+            char::from(b'0' + digit as u8)
+        });
+    }
+}
+
+/// What went wrong in a cell: the column's header and the problem.
+struct CellProblem {
+    header: String,
+    problem: String,
+}
+
+enum Built {
+    Problem(CellProblem),
+    Restart,
+}
+
+impl RowParser {
+    pub fn new(map: ColumnMap, dates: DateReader, header: StringRecord) -> RowParser {
+        let columns = Field::ALL
+            .iter()
+            .map(|f| map.columns(*f).to_vec())
+            .collect();
+        RowParser {
+            map,
+            columns,
+            dates,
+            header,
+        }
+    }
+
+    pub fn map(&self) -> &ColumnMap {
+        &self.map
+    }
+
+    /// Parses one record, which starts on `line`. `buffer` (empty, perhaps with capacity from an earlier row) becomes the
+    /// row's text.
+    pub fn parse(&mut self, record: &StringRecord, line: u64, buffer: String) -> RowOutcome {
+        if record.len() != self.map.header_count() {
+            let reason = format!(
+                "{} fields where the header has {} (a stray delimiter, or a quote that is never \
+                 closed?)",
+                record.len(),
+                self.map.header_count()
+            );
+            return RowOutcome::Rejected(Rejection::unreadable(line, reason));
+        }
+        if self.is_header(record) {
+            return RowOutcome::RepeatedHeader;
+        }
+        let crm_id = self.text(record, Field::ContactId);
+        if crm_id.is_empty() {
+            let problem = CellProblem {
+                header: self.map.field_header(Field::ContactId).to_owned(),
+                problem: "empty (every row needs the CRM's contact id)".into(),
+            };
+            return reject(line, problem, None, None);
+        }
+        match self.build(record, line, buffer) {
+            Ok(row) => RowOutcome::Row(row),
+            Err(Built::Restart) => RowOutcome::RestartMonthFirst,
+            Err(Built::Problem(p)) => {
+                let sync_key = self.sync_key(record).map(|parts| parts.concat());
+                reject(line, p, Some(crm_id.to_owned()), sync_key)
+            }
+        }
+    }
+
+    fn is_header(&self, record: &StringRecord) -> bool {
+        record.len() == self.header.len()
+            && record.get(0).map(|f| f.trim_start_matches('\u{feff}'))
+                == self.header.get(0).map(|f| f.trim_start_matches('\u{feff}'))
+            && record
+                .iter()
+                .zip(self.header.iter())
+                .skip(1)
+                .all(|(a, b)| a == b)
+    }
+
+    /// The first non-empty value among the field's columns, trimmed.
+    fn text<'r>(&self, record: &'r StringRecord, field: Field) -> &'r str {
+        for &column in &self.columns[field as usize] {
+            let value = record.get(column).unwrap_or_default().trim();
+            if !value.is_empty() {
+                return value;
+            }
+        }
+        ""
+    }
+
+    /// The membership's key as parts to concatenate: `id:<membership id>`, or
+    /// `ct:<contact id>:<type>`; None when the row names no membership.
+    fn sync_key<'r>(&self, record: &'r StringRecord) -> Option<[&'r str; 4]> {
+        let membership_id = self.text(record, Field::MembershipId);
+        if !membership_id.is_empty() {
+            return Some(["id:", membership_id, "", ""]);
+        }
+        let membership_type = self.text(record, Field::MembershipType);
+        if !membership_type.is_empty() {
+            let crm_id = self.text(record, Field::ContactId);
+            return Some(["ct:", crm_id, ":", membership_type]);
+        }
+        None
+    }
+
+    fn date(&mut self, record: &StringRecord, field: Field) -> Result<Option<NaiveDate>, Built> {
+        let value = self.text(record, field);
+        match self.dates.read(value) {
+            Ok(date) => Ok(date),
+            Err(DateProblem::RestartMonthFirst) => Err(Built::Restart),
+            Err(DateProblem::NotADate) => Err(Built::Problem(CellProblem {
+                header: self.map.field_header(field).to_owned(),
+                problem: format!("not a date ({})", self.dates.expected()),
+            })),
+        }
+    }
+
+    fn build(
+        &mut self,
+        record: &StringRecord,
+        line: u64,
+        mut buffer: String,
+    ) -> Result<ParsedRow, Built> {
+        let deceased_date = self.date(record, Field::DeceasedDate)?;
+        let join = self.date(record, Field::JoinDate)?;
+        let start = self.date(record, Field::StartDate)?;
+        let end = self.date(record, Field::EndDate)?;
+        let t = |field| self.text(record, field);
+        let first = t(Field::FirstName);
+        let last = t(Field::LastName);
+        let organisation = t(Field::OrganizationName);
+        let contact_type = contact_type(t(Field::ContactType), first, last, organisation);
+        let named_by_organisation =
+            contact_type == "Organization" || (first.is_empty() && last.is_empty());
+
+        buffer.clear();
+        let mut b = Builder {
+            text: buffer,
+            ends: [0; SLOTS],
+            next: 0,
+        };
+        b.push(Slot::CrmId, t(Field::ContactId));
+        b.push(Slot::ContactType, contact_type);
+        match t(Field::DisplayName) {
+            "" if named_by_organisation => b.push(Slot::DisplayName, organisation),
+            "" => b.push_joined(Slot::DisplayName, &[first, last], " "),
+            given => b.push(Slot::DisplayName, given),
+        }
+        match t(Field::SortName) {
+            "" if named_by_organisation => b.push(Slot::SortName, organisation),
+            "" => b.push_joined(Slot::SortName, &[last, first], ", "),
+            given => b.push(Slot::SortName, given),
+        }
+        b.push(Slot::FirstName, first);
+        b.push(Slot::LastName, last);
+        b.push(Slot::OrganizationName, organisation);
+        b.push(Slot::Email, t(Field::Email));
+        b.push(Slot::Phone, t(Field::Phone));
+        let address = [
+            t(Field::StreetAddress),
+            t(Field::SupplementalAddress1),
+            t(Field::SupplementalAddress2),
+            t(Field::SupplementalAddress3),
+        ];
+        b.push_joined(Slot::StreetAddress, &address, "\n");
+        b.push(Slot::City, t(Field::City));
+        b.push(Slot::Postcode, t(Field::Postcode));
+        b.push(Slot::County, t(Field::County));
+        b.push(Slot::Country, t(Field::Country));
+        b.push(Slot::PreferredLanguage, t(Field::PreferredLanguage));
+        b.push_date(Slot::DeceasedDate, deceased_date);
+        b.push(Slot::LocalParty, t(Field::LocalParty));
+        b.push(Slot::Region, t(Field::Region));
+        b.push(Slot::Constituency, t(Field::Constituency));
+        let mut flags = self.contact_flags(record);
+        if deceased_date.is_some() {
+            flags |= flag::DECEASED;
+        }
+
+        let status = t(Field::MembershipStatus);
+        match self.sync_key(record) {
+            Some(parts) => {
+                flags |= flag::HAS_MEMBERSHIP;
+                if flag_value(t(Field::AutoRenew)) == Some(true)
+                    || flag_value(t(Field::RecurringContribution)) == Some(true)
+                {
+                    flags |= flag::AUTO_RENEW;
+                }
+                b.push_joined(Slot::SyncKey, &parts, "");
+                b.push(Slot::MembershipId, t(Field::MembershipId));
+                b.push(Slot::MembershipType, t(Field::MembershipType));
+                b.push_date(Slot::JoinDate, join);
+                b.push_date(Slot::StartDate, start);
+                b.push_date(Slot::EndDate, end);
+                let status = match MemberStatus::parse(status) {
+                    Some(known) => known.label(),
+                    None => status,
+                };
+                b.push(Slot::Status, status);
+                b.push(Slot::MembershipSource, t(Field::MembershipSource));
+            }
+            None if join.is_some() || start.is_some() || end.is_some() || !status.is_empty() => {
+                return Err(Built::Problem(CellProblem {
+                    header: self.map.field_header(Field::MembershipType).to_owned(),
+                    problem: format!(
+                        "empty, and no {} either: cannot tell which membership this row is",
+                        self.map.field_header(Field::MembershipId)
+                    ),
+                }));
+            }
+            None => {
+                for slot in [
+                    Slot::SyncKey,
+                    Slot::MembershipId,
+                    Slot::MembershipType,
+                    Slot::JoinDate,
+                    Slot::StartDate,
+                    Slot::EndDate,
+                    Slot::Status,
+                    Slot::MembershipSource,
+                ] {
+                    b.close(slot);
+                }
+            }
+        }
+
+        let contact_hash = contact_hash(&b, flags & flag::CONTACT_FLAGS);
+        let membership_hash = if flags & flag::HAS_MEMBERSHIP != 0 {
+            membership_hash(&b, flags & flag::AUTO_RENEW != 0)
+        } else {
+            0
+        };
+        Ok(ParsedRow {
+            line,
+            text: b.text,
+            ends: b.ends,
+            flags,
+            contact_hash,
+            membership_hash,
+        })
+    }
+
+    fn contact_flags(&self, record: &StringRecord) -> u16 {
+        let mut flags = 0;
+        for (field, bit) in [
+            (Field::DoNotEmail, flag::DO_NOT_EMAIL),
+            (Field::DoNotPhone, flag::DO_NOT_PHONE),
+            (Field::DoNotMail, flag::DO_NOT_MAIL),
+            (Field::DoNotSms, flag::DO_NOT_SMS),
+            (Field::NoBulkEmail, flag::NO_BULK_EMAIL),
+            (Field::OnHold, flag::ON_HOLD),
+            (Field::IsDeceased, flag::DECEASED),
+        ] {
+            if flag_value(self.text(record, field)) == Some(true) {
+                flags |= bit;
+            }
+        }
+        if flag_value(self.text(record, Field::EmailOptIn)) == Some(false) {
+            flags |= flag::NO_BULK_EMAIL;
+        }
+        if flag_value(self.text(record, Field::DoNotContact)) == Some(true) {
+            flags |= flag::DO_NOT_EMAIL | flag::DO_NOT_PHONE | flag::DO_NOT_MAIL | flag::DO_NOT_SMS;
+        }
+        flags
+    }
+}
+
+fn reject(
+    line: u64,
+    p: CellProblem,
+    crm_id: Option<String>,
+    sync_key: Option<String>,
+) -> RowOutcome {
+    RowOutcome::Rejected(Rejection {
+        line,
+        reason: format!("{}: {}", p.header.trim_start_matches('\u{feff}'), p.problem),
+        crm_id,
+        sync_key,
+    })
+}
+
+/// The contact slots' text (their boundaries included) and flags.
+fn contact_hash(b: &Builder, flags: u16) -> i64 {
+    let contact_end = b.ends[FIRST_MEMBERSHIP_SLOT - 1] as usize;
+    let mut h = StableHasher::default();
+    h.field(&b.text.as_bytes()[..contact_end]);
+    for end in &b.ends[..FIRST_MEMBERSHIP_SLOT] {
+        h.write_u64(u64::from(*end));
+    }
+    h.write_u64(u64::from(flags));
+    h.value_i64()
+}
+
+/// The membership slots, the contact it belongs to (a membership moved to another contact has
+/// changed) and auto-renew.
+fn membership_hash(b: &Builder, auto_renew: bool) -> i64 {
+    let mut h = StableHasher::default();
+    h.field(b.get(Slot::CrmId).as_bytes());
+    for slot in [
+        Slot::MembershipId,
+        Slot::MembershipType,
+        Slot::JoinDate,
+        Slot::StartDate,
+        Slot::EndDate,
+        Slot::Status,
+        Slot::MembershipSource,
+    ] {
+        h.field(b.get(slot).as_bytes());
+    }
+    h.write_u64(u64::from(auto_renew));
+    h.value_i64()
+}
+
+/// Yes/no cells: empty is unknown; `0`, `no`, `n`, `false`, `f`, `off` are no; anything else
+/// (`1`, `Yes`, `x`, CiviCRM's `On Hold bounce`) is yes — a preference not to be contacted is
+/// never dropped because of how it was spelled.
+pub fn flag_value(cell: &str) -> Option<bool> {
+    let cell = cell.trim();
+    if cell.is_empty() {
+        return None;
+    }
+    let no = ["0", "no", "n", "false", "f", "off"];
+    Some(!no.iter().any(|n| cell.eq_ignore_ascii_case(n)))
+}
+
+fn contact_type(given: &str, first: &str, last: &str, organisation: &str) -> &'static str {
+    let is = |name: &str| given.eq_ignore_ascii_case(name);
+    if is("organization") || is("organisation") {
+        "Organization"
+    } else if is("household") {
+        "Household"
+    } else if given.is_empty() && first.is_empty() && last.is_empty() && !organisation.is_empty() {
+        "Organization"
+    } else {
+        "Individual"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::profile::Profile;
+
+    fn parser(headers: &[&str]) -> RowParser {
+        let h: Vec<String> = headers.iter().map(|s| s.to_string()).collect();
+        let (_, map, _) = Profile::choose("auto", &h).unwrap();
+        RowParser::new(
+            map,
+            DateReader::new(None),
+            StringRecord::from(headers.to_vec()),
+        )
+    }
+
+    fn parse(p: &mut RowParser, r: &StringRecord) -> RowOutcome {
+        let line = r.position().map_or(0, |p| p.line());
+        p.parse(r, line, String::new())
+    }
+
+    fn record(fields: &[&str], line: u64) -> StringRecord {
+        let mut r = StringRecord::from(fields.to_vec());
+        let mut pos = csv::Position::new();
+        pos.set_line(line);
+        r.set_position(Some(pos));
+        r
+    }
+
+    const HEADERS: [&str; 9] = [
+        "Contact ID",
+        "First Name",
+        "Last Name",
+        "Do Not Phone",
+        "Street Address",
+        "Membership ID",
+        "Membership Type",
+        "Membership Expiration Date",
+        "Membership Status",
+    ];
+
+    #[test]
+    fn a_good_row() {
+        let mut p = parser(&HEADERS);
+        let rec = record(
+            &[
+                "17",
+                " Siân ",
+                "Jones",
+                "1",
+                "Flat 2\r\n1 Heol y Frenhines",
+                "88",
+                "Individual",
+                "15/06/2026",
+                "current",
+            ],
+            5,
+        );
+        let RowOutcome::Row(row) = parse(&mut p, &rec) else {
+            panic!("rejected")
+        };
+        assert_eq!(row.line, 5);
+        assert_eq!(row.get(Slot::CrmId), "17");
+        assert_eq!(row.get(Slot::DisplayName), "Siân Jones");
+        assert_eq!(row.get(Slot::SortName), "Jones, Siân");
+        assert_eq!(row.get(Slot::StreetAddress), "Flat 2\n1 Heol y Frenhines");
+        assert_eq!(row.get(Slot::SyncKey), "id:88");
+        assert_eq!(row.get(Slot::EndDate), "2026-06-15");
+        assert_eq!(row.get(Slot::Status), "Current");
+        assert_eq!(row.opt(Slot::JoinDate), None);
+        assert!(row.has(flag::DO_NOT_PHONE));
+        assert!(!row.has(flag::DO_NOT_EMAIL));
+        assert!(row.has_membership());
+    }
+
+    #[test]
+    fn hashes_follow_the_data_not_its_spelling() {
+        let mut p = parser(&HEADERS);
+        let a = record(
+            &[
+                "17",
+                "Siân",
+                "Jones",
+                "0",
+                "",
+                "88",
+                "Individual",
+                "2026-06-15",
+                "Current",
+            ],
+            2,
+        );
+        let b = record(
+            &[
+                "17",
+                "Siân ",
+                "Jones",
+                "No",
+                "",
+                "88",
+                "Individual",
+                "15/06/2026",
+                "current",
+            ],
+            9,
+        );
+        let c = record(
+            &[
+                "17",
+                "Siân",
+                "Jones",
+                "0",
+                "",
+                "88",
+                "Individual",
+                "2027-06-15",
+                "Current",
+            ],
+            9,
+        );
+        let (RowOutcome::Row(a), RowOutcome::Row(b), RowOutcome::Row(c)) =
+            (parse(&mut p, &a), parse(&mut p, &b), parse(&mut p, &c))
+        else {
+            panic!("rejected")
+        };
+        assert_eq!(a.contact_hash, b.contact_hash);
+        assert_eq!(a.membership_hash, b.membership_hash);
+        assert_eq!(a.contact_hash, c.contact_hash);
+        assert_ne!(a.membership_hash, c.membership_hash);
+    }
+
+    #[test]
+    fn rejections_name_the_column_not_the_value() {
+        let mut p = parser(&HEADERS);
+        let bad_date = record(
+            &[
+                "17",
+                "Siân",
+                "Jones",
+                "",
+                "",
+                "88",
+                "Individual",
+                "31/02/2026",
+                "",
+            ],
+            12,
+        );
+        let RowOutcome::Rejected(r) = parse(&mut p, &bad_date) else {
+            panic!("accepted")
+        };
+        assert_eq!(r.line, 12);
+        assert_eq!(
+            r.reason,
+            "Membership Expiration Date: not a date (expected YYYY-MM-DD or dd/mm/yyyy)"
+        );
+        assert_eq!(r.sync_key.as_deref(), Some("id:88"));
+        let no_id = record(
+            &["", "Siân", "Jones", "", "", "88", "Individual", "", ""],
+            13,
+        );
+        let RowOutcome::Rejected(r) = parse(&mut p, &no_id) else {
+            panic!("accepted")
+        };
+        assert_eq!(
+            r.reason,
+            "Contact ID: empty (every row needs the CRM's contact id)"
+        );
+        assert!(!r.reason.contains("Siân"));
+        let short = record(&["17", "Siân"], 14);
+        let RowOutcome::Rejected(r) = parse(&mut p, &short) else {
+            panic!("accepted")
+        };
+        assert!(
+            r.reason.starts_with("2 fields where the header has 9"),
+            "{}",
+            r.reason
+        );
+    }
+
+    #[test]
+    fn membership_without_identity_is_rejected_but_contact_only_rows_are_fine() {
+        let mut p = parser(&HEADERS);
+        let dated = record(&["17", "A", "B", "", "", "", "", "2026-06-15", ""], 3);
+        let RowOutcome::Rejected(r) = parse(&mut p, &dated) else {
+            panic!("accepted")
+        };
+        assert!(
+            r.reason
+                .starts_with("Membership Type: empty, and no Membership ID"),
+            "{}",
+            r.reason
+        );
+        let bare = record(&["17", "A", "B", "", "", "", "", "", ""], 4);
+        let RowOutcome::Row(row) = parse(&mut p, &bare) else {
+            panic!("rejected")
+        };
+        assert!(!row.has_membership());
+        assert_eq!(row.membership_hash, 0);
+    }
+
+    #[test]
+    fn type_keyed_memberships_and_organisations() {
+        let mut p = parser(&[
+            "Contact ID",
+            "Organization Name",
+            "Membership Type",
+            "Membership Recurring Contribution",
+        ]);
+        let RowOutcome::Row(row) = parse(
+            &mut p,
+            &record(&["5", "Tŷ Gwyrdd Co-op", "Society", "12"], 2),
+        ) else {
+            panic!("rejected")
+        };
+        assert_eq!(row.get(Slot::SyncKey), "ct:5:Society");
+        assert_eq!(row.get(Slot::ContactType), "Organization");
+        assert_eq!(row.get(Slot::DisplayName), "Tŷ Gwyrdd Co-op");
+        assert!(row.has(flag::AUTO_RENEW));
+    }
+
+    #[test]
+    fn repeated_header_is_skipped() {
+        let mut p = parser(&HEADERS);
+        assert!(matches!(
+            parse(&mut p, &record(&HEADERS, 40)),
+            RowOutcome::RepeatedHeader
+        ));
+    }
+
+    #[test]
+    fn flag_spellings() {
+        for yes in ["1", "Yes", "y", "TRUE", "x", "On Hold bounce"] {
+            assert_eq!(flag_value(yes), Some(true), "{yes}");
+        }
+        for no in ["0", "No", "n", "false", "F", "off"] {
+            assert_eq!(flag_value(no), Some(false), "{no}");
+        }
+        assert_eq!(flag_value("  "), None);
+    }
+}

@@ -1,0 +1,103 @@
+//! Past imports, as `import_runs` and `import_rejects` record them.
+
+use rusqlite::{Connection, params};
+use serde::Serialize;
+
+use super::{ContactCounts, RejectedRow};
+
+/// One recorded import.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImportRun {
+    pub id: i64,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub staff: String,
+    pub as_of: String,
+    pub file: String,
+    pub file_size: i64,
+    pub file_sha256: String,
+    pub profile: String,
+    pub source: String,
+    pub encoding: String,
+    pub date_order: String,
+    pub rows_read: i64,
+    pub contacts: ContactCounts,
+    pub memberships: RunMembershipCounts,
+    pub skipped_erased: i64,
+    pub rejected: i64,
+    /// Rejected rows (all of them), in line order.
+    pub rejects: Vec<RejectedRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunMembershipCounts {
+    pub inserted: i64,
+    pub updated: i64,
+    pub unchanged: i64,
+    pub renewed: i64,
+    pub missing_from_export: i64,
+    pub back_in_export: i64,
+}
+
+/// The most recent `limit` runs, newest first; or just run `id`.
+pub fn list(conn: &Connection, limit: usize, id: Option<i64>) -> rusqlite::Result<Vec<ImportRun>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, started_at, finished_at, staff, as_of, file_name, file_size, file_sha256,
+                profile, source, encoding, date_order, rows_read,
+                contacts_inserted, contacts_updated, contacts_unchanged,
+                memberships_inserted, memberships_updated, memberships_unchanged,
+                renewed, missing_from_export, back_in_export, skipped_erased, rejected
+         FROM import_runs WHERE (?1 IS NULL OR id = ?1) ORDER BY id DESC LIMIT ?2",
+    )?;
+    let mut runs = stmt
+        .query_map(params![id, limit as i64], |r| {
+            let count =
+                |i: usize| -> rusqlite::Result<u64> { Ok(r.get::<_, i64>(i)?.max(0) as u64) };
+            Ok(ImportRun {
+                id: r.get(0)?,
+                started_at: r.get(1)?,
+                finished_at: r.get(2)?,
+                staff: r.get(3)?,
+                as_of: r.get(4)?,
+                file: r.get(5)?,
+                file_size: r.get(6)?,
+                file_sha256: r.get(7)?,
+                profile: r.get(8)?,
+                source: r.get(9)?,
+                encoding: r.get(10)?,
+                date_order: r.get(11)?,
+                rows_read: r.get(12)?,
+                contacts: ContactCounts {
+                    inserted: count(13)?,
+                    updated: count(14)?,
+                    unchanged: count(15)?,
+                },
+                memberships: RunMembershipCounts {
+                    inserted: r.get(16)?,
+                    updated: r.get(17)?,
+                    unchanged: r.get(18)?,
+                    renewed: r.get(19)?,
+                    missing_from_export: r.get(20)?,
+                    back_in_export: r.get(21)?,
+                },
+                skipped_erased: r.get(22)?,
+                rejected: r.get(23)?,
+                rejects: Vec::new(),
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut rejects = conn.prepare(
+        "SELECT line, reason FROM import_rejects WHERE import_id = ?1 ORDER BY line, rowid",
+    )?;
+    for run in &mut runs {
+        run.rejects = rejects
+            .query_map([run.id], |r| {
+                Ok(RejectedRow {
+                    line: r.get::<_, i64>(0)?.max(0) as u64,
+                    reason: r.get(1)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+    }
+    Ok(runs)
+}

@@ -1,0 +1,180 @@
+//! The member view: opened from a pane, everything about the member, and back with `Esc`.
+
+mod app_common;
+
+use app_common::*;
+use ratatui::crossterm::event::KeyCode;
+use rollcall::app::pane::PaneId;
+
+fn harness(size: (u16, u16), log: &Log) -> Harness {
+    let mut h = Harness::with(
+        member_store(),
+        Options {
+            panes: fake_panes(log),
+            size,
+            ..Options::default()
+        },
+    );
+    h.code(KeyCode::Char('1'));
+    h
+}
+
+#[test]
+fn member_view_snapshot_100x30() {
+    let log = Log::default();
+    let mut h = harness((100, 30), &log);
+    h.code(KeyCode::Enter);
+    insta::assert_snapshot!("member_100x30", h.screen());
+    h.code(KeyCode::Char('G'));
+    insta::assert_snapshot!("member_100x30_end", h.screen());
+}
+
+#[test]
+fn member_view_snapshot_80x24() {
+    let log = Log::default();
+    let mut h = harness((80, 24), &log);
+    h.code(KeyCode::Enter);
+    insta::assert_snapshot!("member_80x24", h.screen());
+}
+
+#[test]
+fn shows_preferences_memberships_and_the_timeline() {
+    let log = Log::default();
+    let mut h = harness((100, 60), &log);
+    h.code(KeyCode::Enter);
+    let screen = h.screen();
+    let lines: Vec<&str> = screen.lines().collect();
+    // Preferences come first, as words.
+    assert!(lines[2].contains("[DO NOT PHONE]"), "{screen}");
+    assert!(lines[2].contains("[NO BULK EMAIL]"), "{screen}");
+    assert!(lines[2].contains("[WELSH SPEAKER: cy_GB]"), "{screen}");
+    for expected in [
+        "Siân Prydderch",
+        "sian.p@example.org",
+        "12 Heol y Castell, Caerdydd, South Glamorgan, CF10 1AA",
+        "Cardiff Central",
+        "▪ Individual  CRM #9001",
+        "CRM status Current · rollcall status Grace",
+        "! DISAGREE: the dates give Grace as of today; the CRM says Current",
+        "auto-renew yes · source Online",
+        "▪ Youth",
+        "! MISSING from the CRM export since the import of 2026-11-20",
+        "2026-11-22 14:00  cai",
+        "note (renewals)",
+        "Prefers letters.",
+        "email contact: left message",
+        "import by bob",
+        "renewed (Individual): end date 2025-10-31 → 2026-10-31",
+    ] {
+        assert!(screen.contains(expected), "{expected} in\n{screen}");
+    }
+    // Newest first.
+    let note = screen.find("note (renewals)").unwrap();
+    let attempt = screen.find("email contact").unwrap();
+    let renewed = screen.find("renewed (Individual)").unwrap();
+    let joined = screen.find("joined (Individual)").unwrap();
+    assert!(note < attempt && attempt < renewed && renewed < joined);
+}
+
+#[test]
+fn esc_returns_to_the_pane_as_it_was() {
+    let log = Log::default();
+    let mut h = harness((100, 30), &log);
+    h.type_text("jj");
+    h.code(KeyCode::Enter);
+    assert!(h.screen().contains("Siân Prydderch"));
+    h.type_text("jjj"); // scrolls the member view, not the pane
+    h.code(KeyCode::Esc);
+    let screen = h.screen();
+    assert!(!screen.contains("Siân Prydderch"));
+    assert!(screen.contains("Search pane — selected row 2"), "{screen}");
+    assert_eq!(h.app.active_pane(), PaneId::Search);
+}
+
+#[test]
+fn escalate_from_the_member_view_opens_the_escalations_editor() {
+    let log = Log::default();
+    let mut h = harness((100, 30), &log);
+    h.code(KeyCode::Enter);
+    h.code(KeyCode::Char('e'));
+    assert_eq!(h.app.active_pane(), PaneId::Escalations);
+    assert!(
+        !h.screen().contains("Siân Prydderch"),
+        "the member view closed"
+    );
+    assert!(
+        log.borrow()
+            .contains(&"start_escalation Escalations 1 Some(10)".to_owned()),
+        "{:?}",
+        log.borrow()
+    );
+}
+
+#[test]
+fn add_to_onboarding_from_the_member_view_asks_the_onboarding_pane() {
+    let log = Log::default();
+    let mut h = harness((100, 30), &log);
+    h.code(KeyCode::Enter);
+    h.code(KeyCode::Char('o'));
+    assert!(
+        log.borrow()
+            .contains(&"add_to_onboarding Onboarding 1".to_owned())
+    );
+    let screen = h.screen();
+    assert!(screen.contains("Added to onboarding"), "{screen}");
+    assert!(screen.contains("Siân Prydderch"), "still on the member");
+}
+
+#[test]
+fn a_pane_escalating_switches_to_escalations() {
+    let log = Log::default();
+    let mut h = harness((100, 30), &log);
+    h.code(KeyCode::Char('e')); // [search] escalate
+    assert_eq!(h.app.active_pane(), PaneId::Escalations);
+    assert!(
+        log.borrow()
+            .contains(&"start_escalation Escalations 1 Some(10)".to_owned())
+    );
+}
+
+#[test]
+fn data_changed_refreshes_other_panes_when_next_shown() {
+    let log = Log::default();
+    let mut h = harness((100, 30), &log);
+    h.code(KeyCode::Char('2'));
+    let refreshes = |log: &Log, pane: &str| {
+        log.borrow()
+            .iter()
+            .filter(|l| *l == &format!("refresh {pane}"))
+            .count()
+    };
+    assert_eq!(refreshes(&log, "Renewals"), 1, "first shown");
+    h.code(KeyCode::Char('1'));
+    h.code(KeyCode::Char('2'));
+    assert_eq!(refreshes(&log, "Renewals"), 1, "not reloaded for nothing");
+    h.code(KeyCode::Char('1'));
+    h.code(KeyCode::Char('/')); // the fake search pane reports DataChanged
+    assert_eq!(
+        refreshes(&log, "Search"),
+        1,
+        "the pane that changed it is not reloaded"
+    );
+    h.code(KeyCode::Char('2'));
+    assert_eq!(refreshes(&log, "Renewals"), 2);
+}
+
+#[test]
+fn a_contact_that_is_gone_says_so() {
+    let log = Log::default();
+    let mut h = harness((100, 30), &log);
+    h.app.db().request(PaneId::Today, "test:erase", |store, _| {
+        store.conn.execute_batch(
+            "DELETE FROM membership_events; DELETE FROM contact_attempts; DELETE FROM notes;
+             DELETE FROM memberships; DELETE FROM contacts;",
+        )?;
+        Ok(())
+    });
+    h.settle();
+    h.code(KeyCode::Enter);
+    assert!(h.screen().contains("no longer in the database"));
+}

@@ -1,0 +1,213 @@
+//! The Today pane on a TestBackend, against the fixture database (tests/stats_fixture): what it
+//! shows while loading, once loaded, its lists and where Enter leads.
+
+mod stats_fixture;
+
+use std::sync::Arc;
+use std::sync::mpsc::Receiver;
+use std::time::Duration;
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use rollcall::Clock;
+use rollcall::app::db::{DbReply, DbWorker};
+use rollcall::app::pane::{Effect, Pane, PaneId, PaneInput, Shared, Waker};
+use rollcall::app::panes::today::TodayPane;
+use rollcall::app::theme::Theme;
+use rollcall::config::Config;
+use rollcall::storage::Store;
+
+struct Env {
+    db: DbWorker,
+    replies: Receiver<DbReply>,
+    clock: Clock,
+    theme: Theme,
+    config: Config,
+    waker: Waker,
+}
+
+impl Env {
+    fn new() -> Env {
+        Env::with_store(|_| {})
+    }
+
+    /// The fixture store, changed by `alter` before the worker takes it.
+    fn with_store(alter: impl FnOnce(&Store)) -> Env {
+        let store = Store::open_in_memory().unwrap();
+        stats_fixture::fill(&store);
+        alter(&store);
+        let clock = stats_fixture::clock();
+        let (db, replies) = DbWorker::start(store, clock.clone(), || {});
+        Env {
+            db,
+            replies,
+            clock,
+            theme: Theme::default(),
+            config: Config::default(),
+            waker: Arc::new(|| {}),
+        }
+    }
+
+    fn shared(&self) -> Shared<'_> {
+        Shared {
+            clock: &self.clock,
+            theme: &self.theme,
+            db: &self.db,
+            config: &self.config,
+            waker: &self.waker,
+            read_only: false,
+        }
+    }
+
+    /// Hands the next `n` replies to the pane, as the app's event loop does.
+    fn pump(&self, pane: &mut TodayPane, n: usize) -> Vec<Effect> {
+        (0..n)
+            .map(|_| {
+                let reply = self
+                    .replies
+                    .recv_timeout(Duration::from_secs(10))
+                    .expect("a reply from the DB worker");
+                assert_eq!(reply.pane, PaneId::Today);
+                pane.on_reply(reply, &self.shared())
+            })
+            .collect()
+    }
+
+    fn act(&self, pane: &mut TodayPane, action: &'static str) -> Effect {
+        pane.handle(PaneInput::Action(action), &self.shared())
+    }
+
+    fn draw(&self, pane: &mut TodayPane, width: u16, height: u16) -> String {
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+        terminal
+            .draw(|frame| pane.draw(frame, frame.area(), &self.shared()))
+            .unwrap();
+        terminal.backend().to_string()
+    }
+}
+
+fn loaded() -> (Env, TodayPane) {
+    let env = Env::new();
+    let mut pane = TodayPane::new();
+    pane.refresh(&env.shared());
+    env.pump(&mut pane, 3);
+    (env, pane)
+}
+
+#[test]
+fn the_frame_shows_at_once_with_loading_parts() {
+    let env = Env::new();
+    let mut pane = TodayPane::new();
+    // Nothing pumped yet: the pane draws without waiting for the store.
+    insta::assert_snapshot!("today_loading_80x24", env.draw(&mut pane, 80, 24));
+}
+
+#[test]
+fn overview_at_100x30() {
+    let (env, mut pane) = loaded();
+    insta::assert_snapshot!("today_overview_100x30", env.draw(&mut pane, 100, 30));
+}
+
+#[test]
+fn overview_at_80x24_with_the_cursor_on_my_work() {
+    let (env, mut pane) = loaded();
+    for _ in 0..5 {
+        env.act(&mut pane, "down");
+    }
+    insta::assert_snapshot!("today_overview_80x24", env.draw(&mut pane, 80, 24));
+}
+
+#[test]
+fn a_count_opens_its_list_and_enter_opens_the_member() {
+    let (env, mut pane) = loaded();
+    env.act(&mut pane, "down");
+    env.act(&mut pane, "down");
+    assert_eq!(env.act(&mut pane, "open"), Effect::None);
+    env.pump(&mut pane, 1);
+    insta::assert_snapshot!("today_list_lapsed_100x30", env.draw(&mut pane, 100, 30));
+    // Green (c5) first, then Jones (c3).
+    assert_eq!(env.act(&mut pane, "open"), Effect::OpenMember(5));
+    env.act(&mut pane, "down");
+    env.act(&mut pane, "down"); // stays on the last row
+    assert_eq!(env.act(&mut pane, "open"), Effect::OpenMember(3));
+    env.act(&mut pane, "back");
+    let screen = env.draw(&mut pane, 100, 30);
+    assert!(
+        screen.contains("> Lapsed"),
+        "back on the overview:\n{screen}"
+    );
+}
+
+#[test]
+fn escalation_lists_lead_to_the_escalations_pane() {
+    let (env, mut pane) = loaded();
+    env.act(&mut pane, "bottom");
+    env.act(&mut pane, "up"); // my escalations due or overdue
+    env.act(&mut pane, "open");
+    env.pump(&mut pane, 1);
+    let screen = env.draw(&mut pane, 100, 30);
+    assert!(screen.contains("Double charged at renewal"), "{screen}");
+    assert!(screen.contains("Direct debit failed"), "{screen}");
+    assert!(
+        !screen.contains("Branch meeting access"),
+        "due tomorrow: {screen}"
+    );
+    assert_eq!(
+        env.act(&mut pane, "open"),
+        Effect::SwitchPane(PaneId::Escalations)
+    );
+}
+
+#[test]
+fn onboarding_steps_due_list() {
+    let (env, mut pane) = loaded();
+    for _ in 0..6 {
+        env.act(&mut pane, "down");
+    }
+    env.act(&mut pane, "open");
+    env.pump(&mut pane, 1);
+    insta::assert_snapshot!("today_list_onboarding_80x24", env.draw(&mut pane, 80, 24));
+    assert_eq!(env.act(&mut pane, "open"), Effect::OpenMember(11));
+}
+
+#[test]
+fn all_team_figures_scroll() {
+    let (env, mut pane) = loaded();
+    env.act(&mut pane, "figures");
+    insta::assert_snapshot!("today_figures_100x30", env.draw(&mut pane, 100, 30));
+    env.act(&mut pane, "page_down");
+    let screen = env.draw(&mut pane, 100, 30);
+    assert!(screen.contains("Wales / Cardiff"), "{screen}");
+    env.act(&mut pane, "back");
+    assert!(env.draw(&mut pane, 100, 30).contains("My work (ann)"));
+}
+
+#[test]
+fn a_part_that_fails_says_so_and_the_rest_still_shows() {
+    let env = Env::with_store(|store| {
+        store
+            .conn
+            .execute_batch("DROP TABLE escalation_events; DROP TABLE escalations;")
+            .unwrap();
+    });
+    let mut pane = TodayPane::new();
+    pane.refresh(&env.shared());
+    env.pump(&mut pane, 3);
+    let screen = env.draw(&mut pane, 100, 30);
+    assert!(screen.contains("could not load my work"), "{screen}");
+    assert!(screen.contains("Memberships by status"), "{screen}");
+    assert!(screen.contains("Renewed"), "{screen}");
+}
+
+#[test]
+fn reload_asks_again_and_keeps_the_open_list() {
+    let (env, mut pane) = loaded();
+    env.act(&mut pane, "down");
+    env.act(&mut pane, "open");
+    env.pump(&mut pane, 1);
+    env.act(&mut pane, "down");
+    assert!(matches!(env.act(&mut pane, "reload"), Effect::Status(_)));
+    env.pump(&mut pane, 4);
+    // Still on the renewed list, on its second row (King, c18).
+    assert_eq!(env.act(&mut pane, "open"), Effect::OpenMember(18));
+}
