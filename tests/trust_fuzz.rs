@@ -7,7 +7,7 @@
 //! `cargo test` runs a short pass (a few seconds). The long run is
 //!
 //! ```text
-//! FUZZ_SECONDS=1800 cargo test --release --test trust_fuzz -- --ignored --nocapture
+//! FUZZ_SECONDS=1800 cargo test --release --test trust_fuzz fuzz_long -- --ignored --nocapture
 //! ```
 //!
 //! which prints the number of cases, the time, and any findings (inputs saved under
@@ -69,16 +69,16 @@ fn mutated_exports_never_break_the_import() {
 
 // ------------------------------------------------------------------ the hard cases by name
 
-/// Runs one named input with default options and a limit for big inputs.
+/// Runs one named input, with default options and, when it is small, `--strict` too; with a
+/// limit fit for big inputs.
 fn check_named(label: &str, bytes: &[u8]) {
     let mut harness = Harness::new(Duration::from_secs(120));
-    for options in [
-        ImportOptions::default(),
-        ImportOptions {
-            strict: true,
-            ..ImportOptions::default()
-        },
-    ] {
+    let strict = ImportOptions {
+        strict: true,
+        ..ImportOptions::default()
+    };
+    let small = bytes.len() < 100_000;
+    for options in std::iter::once(ImportOptions::default()).chain(small.then_some(strict)) {
         if let Err(finding) = harness.check(label, bytes, &options) {
             panic!("{label}: {finding}");
         }
@@ -94,16 +94,19 @@ fn sample_lines() -> Vec<String> {
 }
 
 #[test]
-fn a_header_with_a_million_columns_errors_cleanly() {
+fn a_header_with_a_million_columns_is_handled_cleanly() {
     let mut header = String::from("Contact ID");
     header.push_str(&",".repeat(1_000_000));
     header.push_str("\r\n");
     check_named("a million empty columns", header.as_bytes());
-    let mut with_row = sample_lines()[0].trim_end().to_owned();
-    with_row.push_str(&",x".repeat(1_000_000));
-    with_row.push_str("\r\n");
-    with_row.push_str(&sample_lines()[1]);
-    check_named("a million named columns and a row", with_row.as_bytes());
+}
+
+/// A header of a million named columns, none of them known, and a row.
+fn a_million_named_columns() -> Vec<u8> {
+    let mut text = String::from("Name");
+    text.push_str(&",x".repeat(1_000_000));
+    text.push_str("\r\n1,2\r\n");
+    text.into_bytes()
 }
 
 #[test]
@@ -172,11 +175,55 @@ fn odd_files_are_refused_or_imported_cleanly() {
     }
 }
 
+// ------------------------------------------------------------------ findings
+
+/// Replays a reproducer from `tests/fixtures/fuzz-found/` without tolerating known findings.
+fn replay_found(name: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/fuzz-found")
+        .join(name);
+    let bytes = std::fs::read(&path).unwrap();
+    let mut harness = Harness::new(Duration::from_secs(60));
+    harness.tolerate_known = false;
+    if let Err(finding) = harness.check(name, &bytes, &ImportOptions::default()) {
+        panic!("{name}: {finding}");
+    }
+}
+
+#[test]
+#[ignore = "importer bug, reported: a UTF-16 file whose last character is incomplete (a \
+            truncated download) panics with 'Must not use a decoder that has finished' \
+            (import/decode.rs read_decoded calls the decoder again after its last=true call)"]
+fn found_utf16_file_with_an_incomplete_last_character() {
+    replay_found("utf16-odd-length.csv");
+}
+
+#[test]
+#[ignore = "importer bug, reported: a file without its header row gets an unknown-layout error \
+            whose 'Headers found' list quotes the first member's name, email, phone and address"]
+fn found_no_header_row_quotes_a_member_in_the_error() {
+    replay_found("no-header-row.csv");
+}
+
+#[test]
+#[ignore = "importer bug, reported: an unknown layout's error lists every header in full: a \
+            million columns make a 5 MB message (9 s and 345 MB in a debug build)"]
+fn found_a_million_unknown_headers_make_a_five_megabyte_error() {
+    let mut harness = Harness::new(Duration::from_secs(120));
+    harness.tolerate_known = false;
+    let bytes = a_million_named_columns();
+    if let Err(finding) =
+        harness.check("a million named columns", &bytes, &ImportOptions::default())
+    {
+        panic!("{finding}");
+    }
+}
+
 // ------------------------------------------------------------------ the long run
 
 /// Runs random and mutated inputs for FUZZ_SECONDS (default 30 minutes), then prints the figures.
 #[test]
-#[ignore = "long run: FUZZ_SECONDS=1800 cargo test --release --test trust_fuzz -- --ignored"]
+#[ignore = "long run: FUZZ_SECONDS=1800 cargo test --release --test trust_fuzz fuzz_long -- --ignored"]
 fn fuzz_long() {
     let seconds: u64 = std::env::var("FUZZ_SECONDS")
         .ok()
@@ -227,6 +274,9 @@ fn fuzz_long() {
         }
     }
     let t = harness.borrow().tally.clone();
+    for (issue, n) in &t.known {
+        println!("known finding hit {n} times: {issue}");
+    }
     println!(
         "done: {} cases in {:.0} s ({:.0}/s): {} refused, {} imported ({} with rejected rows); \
          slowest case {:?}",

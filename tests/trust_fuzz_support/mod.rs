@@ -477,8 +477,44 @@ impl std::fmt::Display for Finding {
     }
 }
 
+/// Findings already reported to the importer's owner, each with a reproducer in
+/// `tests/fixtures/fuzz-found/` and an ignored test in `tests/trust_fuzz.rs`. While they stand,
+/// the fuzz counts them (and still checks the database after them) instead of failing; delete
+/// the entry once the importer is fixed and the ignored test passes.
+const KNOWN_PANICS: &[(&str, &str)] = &[(
+    "Must not use a decoder that has finished.",
+    "utf16-odd-length: a UTF-16 file whose last character is incomplete",
+)];
+
+fn known_panic(message: &str) -> Option<&'static str> {
+    KNOWN_PANICS
+        .iter()
+        .find(|(m, _)| message.contains(m))
+        .map(|(_, issue)| *issue)
+}
+
+/// The unknown-layout error lists the first line's cells as "Headers found": when a file has no
+/// header row, those are the first member's name, email and address.
+fn known_leak(kind: &str, message: &str) -> Option<&'static str> {
+    if !message.contains("Headers found") {
+        return None;
+    }
+    match kind {
+        "personal data in error" => {
+            Some("no-header-row: the unknown-layout error quotes the first row's cells")
+        }
+        // ...and quotes every one of them in full, however many and however long.
+        "error message too long" => {
+            Some("long-headers: the unknown-layout error lists every header in full")
+        }
+        _ => None,
+    }
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct Tally {
+    /// Cases that hit a known finding, by finding.
+    pub known: BTreeMap<&'static str, u64>,
     pub cases: u64,
     pub refused: u64,
     pub imported: u64,
@@ -486,8 +522,17 @@ pub struct Tally {
     pub slowest: Duration,
 }
 
+impl Tally {
+    fn count_known(&mut self, issue: &'static str) {
+        *self.known.entry(issue).or_default() += 1;
+    }
+}
+
 /// One database that inputs are imported into, one after another.
 pub struct Harness {
+    /// Count known findings instead of failing on them (the fuzz runs); the tests that replay
+    /// a known finding's reproducer turn this off, so they fail until it is fixed.
+    pub tolerate_known: bool,
     dir: tempfile::TempDir,
     db: PathBuf,
     store: Option<Store>,
@@ -505,7 +550,9 @@ impl Harness {
     pub fn new(limit: Duration) -> Harness {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("fuzz.db");
+        quiet_panics_in_import_threads();
         let mut h = Harness {
+            tolerate_known: true,
             dir,
             db,
             store: None,
@@ -565,9 +612,12 @@ impl Harness {
                     self.store = Some(store);
                     (result, elapsed)
                 }
-                Err(kind_detail) => {
-                    // The store is gone with the thread: start again for the next case.
-                    let finding = self.finding(kind_detail.0, kind_detail.1, label, bytes, options);
+                Err(("panic", message)) => {
+                    return self.after_panic(message, before, label, bytes, options);
+                }
+                Err((kind, detail)) => {
+                    // The store is stuck in the thread: start again for the next case.
+                    let finding = self.finding(kind, detail, label, bytes, options);
                     self.reset();
                     return Err(finding);
                 }
@@ -581,7 +631,13 @@ impl Harness {
         let problem = match &result {
             Err(message) => {
                 self.tally.refused += 1;
-                check_refusal(message, &before, &after)
+                let problem = check_refusal(message, &before, &after);
+                let known = problem.as_ref().and_then(|p| known_leak(p.0, message));
+                if let Some(issue) = known.filter(|_| self.tolerate_known) {
+                    self.tally.count_known(issue);
+                    return Ok(());
+                }
+                problem
             }
             Ok(report) => {
                 self.tally.imported += 1;
@@ -595,6 +651,43 @@ impl Harness {
             None => Ok(()),
             Some((kind, detail)) => Err(self.finding(kind, detail, label, bytes, options)),
         }
+    }
+
+    /// A panic took the connection down with the thread, which rolls its transaction back: the
+    /// file must hold what it held before. A known panic (already reported) then passes.
+    fn after_panic(
+        &mut self,
+        message: String,
+        before: Dump,
+        label: &str,
+        bytes: &[u8],
+        options: &ImportOptions,
+    ) -> Result<(), Finding> {
+        let store = Store::open(&self.db, OpenMode::ReadWrite).unwrap();
+        let damage = match consistent(&store.conn) {
+            Err(detail) => Some(detail),
+            Ok(()) => {
+                let changed = changed_tables(&before, &dump(&store.conn));
+                (!changed.is_empty()).then(|| format!("changed {changed:?}"))
+            }
+        };
+        self.store = Some(store);
+        if let Some(damage) = damage {
+            let detail = format!("{message}; and the panic left the database changed: {damage}");
+            return Err(self.finding("panic", detail, label, bytes, options));
+        }
+        let messages = take_import_panics().join("; ");
+        if let Some(issue) = known_panic(&messages).filter(|_| self.tolerate_known) {
+            self.tally.count_known(issue);
+            return Ok(());
+        }
+        Err(self.finding(
+            "panic",
+            format!("{message}: {messages}"),
+            label,
+            bytes,
+            options,
+        ))
     }
 
     fn finding(
@@ -629,6 +722,49 @@ impl Harness {
 
 type Outcome = (Store, Result<ImportReport, String>, Duration);
 
+const IMPORT_THREAD: &str = "import-under-fuzz";
+
+/// A panic in an import under test is caught and reported as a finding; printing each one
+/// (with a backtrace) would bury the run's output. The importer's own worker threads are
+/// unnamed, and a panic there reaches the import thread only as "a scoped thread panicked", so
+/// their messages are kept here to tell known panics from new ones. Panics in named threads
+/// (the tests themselves) print as usual.
+static IMPORT_PANICS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+fn quiet_panics_in_import_threads() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let name = std::thread::current().name().map(str::to_owned);
+            if name.is_some() && name.as_deref() != Some(IMPORT_THREAD) {
+                default(info);
+                return;
+            }
+            let message = info
+                .payload()
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| {
+                    info.payload()
+                        .downcast_ref::<&str>()
+                        .map(|s| (*s).to_owned())
+                })
+                .unwrap_or_default();
+            let at = info.location().map(|l| l.to_string()).unwrap_or_default();
+            IMPORT_PANICS
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(format!("{message} (at {at})"));
+        }));
+    });
+}
+
+/// Every panic message from import threads since the last call.
+fn take_import_panics() -> Vec<String> {
+    std::mem::take(&mut *IMPORT_PANICS.lock().unwrap_or_else(|e| e.into_inner()))
+}
+
 /// Runs the import on its own thread; a panic or an import that outlives `limit` is a finding.
 fn run_with_watchdog(
     mut store: Store,
@@ -639,19 +775,23 @@ fn run_with_watchdog(
 ) -> Result<Outcome, (&'static str, String)> {
     let (tx, rx) = mpsc::channel();
     let (input, options) = (input.to_owned(), options.clone());
-    let worker = std::thread::spawn(move || {
-        let started = Instant::now();
-        let result = import_file(
-            &mut store,
-            &clock,
-            &input,
-            &options,
-            &mut |_| {},
-            &AtomicBool::new(false),
-        )
-        .map_err(|e| format!("{e:#}"));
-        let _ = tx.send((store, result, started.elapsed()));
-    });
+    take_import_panics();
+    let worker = std::thread::Builder::new()
+        .name(IMPORT_THREAD.into())
+        .spawn(move || {
+            let started = Instant::now();
+            let result = import_file(
+                &mut store,
+                &clock,
+                &input,
+                &options,
+                &mut |_| {},
+                &AtomicBool::new(false),
+            )
+            .map_err(|e| format!("{e:#}"));
+            let _ = tx.send((store, result, started.elapsed()));
+        })
+        .unwrap();
     match rx.recv_timeout(limit) {
         Ok(outcome) => {
             worker.join().unwrap();
@@ -748,6 +888,10 @@ fn leaked(text: &str) -> Option<&'static str> {
         .map(String::as_str)
 }
 
+/// An error a person can read: longer than this is a wall of text (and usually a sign that
+/// the file's contents are being echoed).
+const MAX_MESSAGE: usize = 16 * 1024;
+
 fn check_refusal(message: &str, before: &Dump, after: &Dump) -> Option<(&'static str, String)> {
     let changed = changed_tables(before, after);
     if !changed.is_empty() {
@@ -758,6 +902,13 @@ fn check_refusal(message: &str, before: &Dump, after: &Dump) -> Option<(&'static
     }
     if message.trim().is_empty() {
         return Some(("silent refusal", "the error message is empty".into()));
+    }
+    if message.len() > MAX_MESSAGE {
+        let start: String = message.chars().take(300).collect();
+        return Some((
+            "error message too long",
+            format!("{} bytes, starting: {start}", message.len()),
+        ));
     }
     if let Some(p) = leaked(message) {
         return Some(("personal data in error", format!("`{p}` in: {message}")));
