@@ -111,3 +111,60 @@ fn a_control_character_in_user_is_never_echoed_raw() {
         "escape sequence reached the terminal: {stderr:?}"
     );
 }
+
+#[test]
+fn read_only_from_the_environment_takes_the_usual_spellings() {
+    let s = seeded();
+    let db = s.db.to_str().unwrap();
+    for on in ["1", "true", "yes", "on"] {
+        let (code, stderr) = run(
+            &["--db", db, "forget", TARGET.crm_id, "--yes"],
+            &[("ROLLCALL_READ_ONLY", on)],
+        );
+        assert_eq!(code, 1, "{on}: {stderr}");
+        assert!(stderr.contains("read-only"), "{on}: {stderr}");
+    }
+    let (code, stderr) = run(&["--db", db, "audit"], &[("ROLLCALL_READ_ONLY", "0")]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stderr) = run(&["--db", db, "audit"], &[("ROLLCALL_READ_ONLY", "banana")]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("--read-only") && stderr.contains("banana"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_wrong_config_file_is_named_with_the_line_and_what_is_accepted() {
+    let s = seeded();
+    let db = s.db.to_str().unwrap();
+    let home = s.dir.path().join("config-home");
+    std::fs::create_dir_all(home.join("rollcall")).unwrap();
+    let config = home.join("rollcall/config.toml");
+    let home = home.to_str().unwrap();
+    for (text, expected) in [
+        (
+            "[renewals]\ndue_days = 45\n",
+            vec!["line 2", "due_days", "due_within_days"],
+        ),
+        (
+            "[renewals]\ndue_within_days = \"soon\"\n",
+            vec!["line 2", "due_within_days"],
+        ),
+        ("[renewals\n", vec!["line 1"]),
+    ] {
+        std::fs::write(&config, text).unwrap();
+        let (code, stderr) = run(&["--db", db, "renewals"], &[("XDG_CONFIG_HOME", home)]);
+        assert_eq!(code, 1, "{text:?}: {stderr}");
+        assert!(
+            stderr.contains(config.to_str().unwrap()),
+            "names the file: {stderr}"
+        );
+        for e in expected {
+            assert!(
+                stderr.contains(e),
+                "{text:?} should mention `{e}`: {stderr}"
+            );
+        }
+    }
+}

@@ -24,6 +24,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
 use rollcall::import::ImportOptions;
 use trust_fuzz_support::*;
+use trust_support::civicrm_sample;
 
 fn config(cases: u32) -> Config {
     Config {

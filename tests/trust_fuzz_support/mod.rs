@@ -17,74 +17,9 @@ use rollcall::storage::{OpenMode, Store};
 use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 
-use crate::trust_support::{BYSTANDER, Person, TARGET, clock, personal_strings};
+use crate::trust_support::{BYSTANDER, TARGET, civicrm_sample, clock, personal_strings};
 
 // ------------------------------------------------------------------ corpus
-
-/// A small CiviCRM membership export as the CRM writes it: BOM, CRLF, every value quoted, an
-/// address with a line break, a contact with two memberships, Welsh and Polish names.
-pub fn civicrm_sample() -> Vec<u8> {
-    let header = "Contact ID,Contact Type,Do Not Email,Do Not Phone,Sort Name,Display Name,\
-First Name,Last Name,Email,Phone,Street Address,City,Postal Code,Preferred Language,\
-Membership Type,Member Since,Membership Start Date,Membership Expiration Date,Source,\
-Membership Status,Membership ID,Membership Recurring Contribution,Local Party,Region";
-    let row = |p: &Person, mtype: &str, mid: &str, end: &str| {
-        [
-            p.crm_id,
-            "Individual",
-            "0",
-            "1",
-            &format!("{}, {}", p.last, p.first),
-            p.display,
-            p.first,
-            p.last,
-            p.email,
-            p.phone,
-            &format!("{}\nFlat 2", p.street),
-            "Harlech",
-            p.postcode,
-            "cy_GB",
-            mtype,
-            "2024-01-10",
-            "2025-01-10",
-            end,
-            "Online",
-            "Current",
-            mid,
-            "",
-            "Dwyfor Meirionnydd",
-            "Wales",
-        ]
-        .iter()
-        .map(|v| {
-            if v.is_empty() {
-                String::new()
-            } else {
-                format!("\"{}\"", v.replace('"', "\"\""))
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(",")
-    };
-    let mut text = String::from("\u{feff}");
-    text.push_str(
-        &header
-            .split(',')
-            .map(|h| format!("\"{h}\""))
-            .collect::<Vec<_>>()
-            .join(","),
-    );
-    for line in [
-        row(&TARGET, "Individual", "9001", "2026-01-09"),
-        row(&TARGET, "Youth", "9002", "2026-06-30"),
-        row(&BYSTANDER, "Individual", "9003", "2026-12-31"),
-    ] {
-        text.push_str("\r\n");
-        text.push_str(&line);
-    }
-    text.push_str("\r\n");
-    text.into_bytes()
-}
 
 pub struct Corpus {
     /// (name, bytes) of every seed file.
