@@ -235,3 +235,13 @@ fn a_panic_in_a_command_reports_where_but_never_what() {
     assert!(!text.contains("did not parse"), "{text}");
     assert_no_personal_data(&text, &TARGET);
 }
+
+#[test]
+fn forget_and_import_agree_on_the_erased_key() {
+    for (source, crm_id) in [("civicrm", "4417"), ("nationbuilder", "a\u{1f}b"), ("", "")] {
+        assert_eq!(
+            rollcall::storage::erase::erased_key_hash(source, crm_id),
+            rollcall::import::erased_key_hash(source, crm_id)
+        );
+    }
+}
