@@ -1,43 +1,53 @@
 //! Matching and ranking: what a query finds and in which order.
 //!
 //! A query is split into tokens at spaces (a phone number or a whole postcode stays one token);
-//! a record matches when every token matches one of its fields:
+//! a record matches when every token matches it:
 //! - as a substring of any field (name, email, postcode, phone, contact id, membership ids);
-//! - as a subsequence of the name or email (`smth` finds Smith);
-//! - from five letters on, as a subsequence once one letter of the token is left out, which
-//!   forgives one swapped, wrong or extra letter (`jnoes` finds Jones).
+//! - for a token of letters, as a subsequence of the name from the start of a word
+//!   (`smth` finds Smith, `wiliams` finds Williams);
+//! - for a token of five letters or more, as a word of the name with one letter swapped, wrong,
+//!   missing or extra (`jnoes` finds Jones): one Damerau edit from the start of a name word.
 //!
 //! Matches are ranked in tiers a member-services officer would agree with:
 //! 1. an exact contact id, membership id, email, postcode or phone;
 //! 2. names with a word starting with each token (surname, first name, or the full name:
-//!    `sian jo` and `jones sian` both find Siân Jones), whole words first;
+//!    `sian jo` and `jones sian` both find Siân Jones), whole words first, then a first or last
+//!    word before a middle one;
 //! 3. an email, postcode, phone or id starting with the query;
-//! 4. anything containing the query;
-//! 5. fuzzy matches, scored by fuzzy-matcher's `SkimMatcherV2`;
-//! 6. matches that needed a letter forgiven, scored the same way.
+//! 4. anything containing the query, names first;
+//! 5. fuzzy and one-letter-off matches, scored by fuzzy-matcher's `SkimMatcherV2` (a match that
+//!    needed a letter forgiven scores a quarter less).
 //!
 //! Ties go to name order (surname first), then rollcall id, so the order never flickers.
 //!
 //! Speed (550,000 records inside a 16 ms frame) comes from doing the expensive work to as few
-//! records as possible: a 64-bit character-set mask rejects most records with one AND; the match
-//! test is a substring search or a single byte loop; tiers 1–4 have cheap integer sort keys, and
-//! `SkimMatcherV2` only scores the fuzzy tiers when the better tiers do not already fill the
-//! results; only the best `limit` are selected (`select_nth_unstable`) and sorted. The records
-//! are split into chunks that all cores take from a shared counter, every chunk checks for
-//! cancellation, and a query that extends the previous one searches only the previous matches.
+//! records as possible: two 64-bit character-set masks per record (all fields; the name with its
+//! word initials) reject most records with a few ANDs; what is left is a substring search or a
+//! short byte loop over a name; tiers 1–4 have cheap integer sort keys and each chunk keeps only
+//! its best `limit`; `SkimMatcherV2` scores only the fuzzy tier, and only when the better tiers do
+//! not fill the results; the best are picked with `select_nth_unstable`. Records are split into
+//! chunks that all cores take from a shared counter; every chunk checks for cancellation; and a
+//! query that extends the previous one searches only the previous matches.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use fuzzy_matcher::FuzzyMatcher;
 use fuzzy_matcher::skim::SkimMatcherV2;
 
-use super::index::{
-    CONTACT_ID, EMAIL, FIELD_SEP, FIRST_MEMBERSHIP, Index, NAME, PHONE, POSTCODE,
+use super::index::{CONTACT_ID, EMAIL, FIELD_SEP, FIRST_MEMBERSHIP, Index, NAME, PHONE, POSTCODE};
+use super::normalize::{
+    char_mask, char_pairs, compact, digit_pairs, is_uk_postcode, looks_like_phone, phone_digits,
 };
-use super::normalize::{char_mask, compact, is_uk_postcode, looks_like_phone, phone_digits};
 
 /// Tokens this long or longer forgive one wrong letter. Shorter ones would match almost anything.
 pub const TYPO_MIN: usize = 5;
+
+/// Every query of one character: few enough to answer all of them when the index loads, and
+/// the most expensive to answer on demand (one letter matches a third of all members).
+pub const FIRST_KEYS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+
+/// Words of a query that count; more would not narrow anything a person can read.
+const MAX_TOKENS: usize = 8;
 
 /// Records per unit of parallel work: small enough to balance two cores and to notice a
 /// cancellation within a fraction of a millisecond, big enough to keep the bookkeeping cheap.
@@ -52,17 +62,15 @@ pub enum Tier {
     FieldPrefix = 2,
     Substring = 3,
     Fuzzy = 4,
-    Typo = 5,
 }
 
 impl Tier {
-    const ALL: [Tier; 6] = [
+    const ALL: [Tier; 5] = [
         Tier::Exact,
         Tier::NamePrefix,
         Tier::FieldPrefix,
         Tier::Substring,
         Tier::Fuzzy,
-        Tier::Typo,
     ];
 
     fn from_bits(bits: u64) -> Tier {
@@ -70,11 +78,47 @@ impl Tier {
     }
 }
 
+/// One query token, folded, with what the prefilters need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Token {
+    text: Vec<u8>,
+    /// Its characters (see [`char_mask`]).
+    mask: u64,
+    /// Its neighbouring digit pairs and (hashed) letter pairs: see [`digit_pairs`] and
+    /// [`char_pairs`].
+    digit_pairs: u128,
+    char_pairs: u128,
+    /// Letters only: the token may match a name fuzzily (ids, phones and postcodes may not).
+    letters: bool,
+    /// Its first letter's bit among a name mask's word initials (0 when it is not a letter).
+    initial: u64,
+}
+
+impl Token {
+    fn new(text: Vec<u8>) -> Token {
+        let initial = match text.first() {
+            Some(&b @ b'a'..=b'z') => 1 << (36 + u32::from(b - b'a')),
+            _ => 0,
+        };
+        Token {
+            initial,
+            mask: char_mask(&text),
+            digit_pairs: digit_pairs(&text),
+            char_pairs: char_pairs(&text),
+            letters: text.iter().all(u8::is_ascii_lowercase),
+            text,
+        }
+    }
+
+    fn forgives_typo(&self) -> bool {
+        self.letters && self.text.len() >= TYPO_MIN
+    }
+}
+
 /// A parsed query: folded tokens, ready to match.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Query {
-    tokens: Vec<Vec<u8>>,
-    masks: Vec<u64>,
+    tokens: Vec<Token>,
     /// All tokens run together: what an exact or prefix match of the whole query compares.
     compact: Vec<u8>,
     /// The query lowercased, when it holds an `@`: only this compares equal to an email, so that
@@ -85,7 +129,7 @@ pub struct Query {
 impl Query {
     pub fn parse(raw: &str) -> Query {
         let raw = raw.trim();
-        let tokens: Vec<Vec<u8>> = if looks_like_phone(raw) {
+        let texts: Vec<Vec<u8>> = if looks_like_phone(raw) {
             vec![phone_digits(raw)]
         } else {
             let whole = compact(raw);
@@ -95,19 +139,27 @@ impl Query {
                 raw.split_whitespace()
                     .map(compact)
                     .filter(|t| !t.is_empty())
+                    .take(MAX_TOKENS)
                     .collect()
             }
         };
         Query {
-            masks: tokens.iter().map(|t| char_mask(t)).collect(),
-            compact: tokens.concat(),
+            compact: texts.concat(),
             email: raw.contains('@').then(|| raw.to_lowercase()),
-            tokens,
+            tokens: texts.into_iter().map(Token::new).collect(),
         }
     }
 
     pub fn is_empty(&self) -> bool {
         self.tokens.is_empty()
+    }
+
+    /// The one character this query is, if so (see [`FIRST_KEYS`]).
+    pub fn single_char(&self) -> Option<u8> {
+        match self.tokens.as_slice() {
+            [token] if token.text.len() == 1 && self.email.is_none() => Some(token.text[0]),
+            _ => None,
+        }
     }
 
     /// Whether every record this query matches also matches `base`, so that searching only
@@ -118,7 +170,7 @@ impl Query {
             return false;
         }
         base.tokens.iter().zip(&self.tokens).all(|(old, new)| {
-            new.starts_with(old) && (old.len() >= TYPO_MIN || new.len() < TYPO_MIN)
+            new.text.starts_with(&old.text) && (old.forgives_typo() || !new.forgives_typo())
         })
     }
 }
@@ -130,7 +182,7 @@ pub struct Hit {
     /// Which of the record's memberships to show: the one whose id was searched for, else 0.
     pub membership: usize,
     pub tier: Tier,
-    /// Higher is better; orders hits across tiers. Within fuzzy tiers it grows with the
+    /// Higher is better; orders hits across tiers. Within the fuzzy tier it grows with the
     /// `SkimMatcherV2` score.
     pub score: i64,
 }
@@ -174,10 +226,10 @@ fn sort_key(tier: Tier, penalty: u64, rank: u32) -> u64 {
 #[derive(Default)]
 struct ChunkOut {
     matches: Vec<u32>,
-    /// Keys of tier 1–4 matches, final.
+    /// Keys of the chunk's best exact, prefix and substring matches (at most the limit).
     ranked: Vec<u64>,
-    /// Keys of fuzzy matches with the penalty still to score.
-    fuzzy: Vec<u64>,
+    /// Ranks of fuzzy matches, still to be scored.
+    fuzzy: Vec<u32>,
 }
 
 impl Searcher {
@@ -203,22 +255,34 @@ impl Searcher {
             return Some(self.everyone(index, limit));
         }
         let n = within.map_or(index.len(), <[u32]>::len);
-        let record_at = |i: usize| within.map_or(i as u32, |w| w[i]);
         let chunks = self.parallel(n.div_ceil(CHUNK), cancelled, |chunk| {
             let mut out = ChunkOut::default();
-            let end = ((chunk + 1) * CHUNK).min(n);
-            for i in chunk * CHUNK..end {
-                let record = record_at(i);
+            let range = chunk * CHUNK..((chunk + 1) * CHUNK).min(n);
+            // Keys above the worst of the best `limit` seen so far can never be shown.
+            let mut cutoff = u64::MAX;
+            let mut visit = |record: u32| {
                 if let Some((tier, penalty)) = evaluate(index, query, record) {
                     out.matches.push(record);
-                    let key = sort_key(tier, penalty, index.rank[record as usize]);
-                    if tier >= Tier::Fuzzy {
-                        out.fuzzy.push(key);
-                    } else {
+                    let rank = index.heads[record as usize].rank;
+                    if tier == Tier::Fuzzy {
+                        out.fuzzy.push(rank);
+                        return;
+                    }
+                    let key = sort_key(tier, penalty, rank);
+                    if key < cutoff {
                         out.ranked.push(key);
+                        if out.ranked.len() >= 2 * limit.max(64) {
+                            keep_best(&mut out.ranked, limit);
+                            cutoff = out.ranked.iter().copied().max().unwrap_or(u64::MAX);
+                        }
                     }
                 }
+            };
+            match within {
+                Some(records) => records[range].iter().for_each(|&r| visit(r)),
+                None => range.for_each(|r| visit(r as u32)),
             }
+            keep_best(&mut out.ranked, limit);
             out
         })?;
         let total = chunks.iter().map(|c| c.matches.len()).sum();
@@ -231,21 +295,14 @@ impl Searcher {
             fuzzy.extend_from_slice(&c.fuzzy);
         }
         if ranked.len() < limit && !fuzzy.is_empty() {
-            // The better tiers leave room: score the fuzzy matches, first tier first.
-            fuzzy.sort_unstable_by_key(|k| k >> TIER_SHIFT);
-            let typo_from = fuzzy.partition_point(|k| k >> TIER_SHIFT == Tier::Fuzzy as u64);
-            let need = limit - ranked.len();
-            let scored = if typo_from >= need {
-                &fuzzy[..typo_from]
-            } else {
-                &fuzzy[..]
-            };
-            ranked.extend(self.score_fuzzy(index, query, scored, cancelled)?);
+            // The better tiers leave room: score the fuzzy matches.
+            let room = limit - ranked.len();
+            let shortlist = shortlist_fuzzy(index, query, fuzzy, FUZZY_SHORTLIST * room);
+            ranked.extend(self.score_fuzzy(index, query, &shortlist, cancelled)?);
         }
-        let hits = best(&mut ranked, limit)
-            .iter()
-            .map(|&key| hit(index, query, key))
-            .collect();
+        keep_best(&mut ranked, limit);
+        ranked.sort_unstable();
+        let hits = ranked.iter().map(|&key| hit(index, query, key)).collect();
         Some(Outcome {
             hits,
             total,
@@ -273,51 +330,59 @@ impl Searcher {
         }
     }
 
-    /// Gives fuzzy-tier keys their `SkimMatcherV2` penalty, in parallel.
+    /// Sort keys for fuzzy matches (given by name rank), with their `SkimMatcherV2` penalty.
     fn score_fuzzy(
         &self,
         index: &Index,
         query: &Query,
-        keys: &[u64],
+        ranks: &[u32],
         cancelled: &(dyn Fn() -> bool + Sync),
     ) -> Option<Vec<u64>> {
-        let chunk = 2048;
-        let scored = self.parallel(keys.len().div_ceil(chunk), cancelled, |c| {
-            keys[c * chunk..((c + 1) * chunk).min(keys.len())]
+        let chunk = 1024;
+        let scored = self.parallel(ranks.len().div_ceil(chunk), cancelled, |c| {
+            let mut spaced = Vec::new();
+            ranks[c * chunk..((c + 1) * chunk).min(ranks.len())]
                 .iter()
-                .map(|&key| {
-                    let rank = key as u32;
+                .map(|&rank| {
                     let record = index.by_rank[rank as usize];
-                    let score = self.skim_score(index.record_text(record), query);
+                    let score = self.skim_score(index, record, query, &mut spaced);
                     let penalty = PENALTY_MAX.saturating_sub(score.max(0) as u64);
-                    sort_key(Tier::from_bits(key >> TIER_SHIFT), penalty, rank)
+                    sort_key(Tier::Fuzzy, penalty, rank)
                 })
                 .collect::<Vec<u64>>()
         })?;
         Some(scored.concat())
     }
 
-    /// The summed `SkimMatcherV2` score of each token against the best of name and email (with
-    /// the letter to forgive taken out of a token that needs it).
-    fn skim_score(&self, text: &[u8], query: &Query) -> i64 {
-        let mut fields = text.split(|&b| b == FIELD_SEP);
-        let name = fields.next().unwrap_or_default();
-        let email = fields.next().unwrap_or_default();
+    /// The summed `SkimMatcherV2` score of each token against the name, written with spaces
+    /// between its words so that word starts earn their bonus. A token that needed a letter
+    /// forgiven is scored as the name text it stands for, less a quarter.
+    fn skim_score(&self, index: &Index, record: u32, query: &Query, spaced: &mut Vec<u8>) -> i64 {
+        let name = record_name(index, record);
+        let word_starts = index.heads[record as usize].word_starts;
+        spaced.clear();
+        for (i, &b) in name.iter().enumerate() {
+            if i > 0 && i < 64 && word_starts & (1 << i) != 0 {
+                spaced.push(b' ');
+            }
+            spaced.push(b);
+        }
         let mut total = 0;
         for token in &query.tokens {
-            let best = [name, email]
-                .iter()
-                .filter_map(|field| {
-                    let pattern = if is_subsequence(token, field) {
-                        token.clone()
-                    } else {
-                        forgiven(token, field)?
-                    };
-                    self.skim.fuzzy_match(ascii(field), ascii(&pattern))
-                })
-                .max();
-            // A token found only in a postcode or id scores as a plain, middling match.
-            total += best.unwrap_or(16 * token.len() as i64);
+            let text = &token.text;
+            let exact = token
+                .letters
+                .then(|| self.skim.fuzzy_match(ascii(spaced), ascii(text)))
+                .flatten();
+            let forgiven = token
+                .forgives_typo()
+                .then(|| near_word(text, name, word_starts))
+                .flatten()
+                .and_then(|meant| self.skim.fuzzy_match(ascii(spaced), ascii(meant)))
+                .map(|s| s - s / 4);
+            let score = exact.max(forgiven);
+            // A token found in the email, postcode or an id scores as a middling match.
+            total += score.unwrap_or(16 * text.len() as i64);
         }
         total
     }
@@ -367,17 +432,94 @@ impl Searcher {
     }
 }
 
-/// The `limit` smallest keys, sorted.
-fn best(keys: &mut Vec<u64>, limit: usize) -> &[u64] {
-    if limit == 0 {
-        return &[];
+/// How many fuzzy matches per place left in the results `SkimMatcherV2` scores. It costs about a
+/// microsecond a match, too much for the tens of thousands a short fuzzy query can match, so a
+/// cheap pre-score picks the most promising first.
+const FUZZY_SHORTLIST: usize = 4;
+
+/// The `keep` fuzzy matches (by name rank) with the best pre-score; all of them if fewer.
+fn shortlist_fuzzy(index: &Index, query: &Query, mut ranks: Vec<u32>, keep: usize) -> Vec<u32> {
+    if ranks.len() <= keep {
+        return ranks;
     }
+    let mut keyed: Vec<u64> = ranks
+        .iter()
+        .map(|&rank| {
+            let record = index.by_rank[rank as usize];
+            let score: u32 = query
+                .tokens
+                .iter()
+                .map(|t| {
+                    pre_score(
+                        t,
+                        record_name(index, record),
+                        index.heads[record as usize].word_starts,
+                    )
+                })
+                .sum();
+            u64::from(u32::MAX - score) << 32 | u64::from(rank)
+        })
+        .collect();
+    keep_best(&mut keyed, keep);
+    ranks.clear();
+    ranks.extend(keyed.iter().map(|&k| k as u32));
+    ranks
+}
+
+/// A cheap stand-in for `SkimMatcherV2`'s judgement, rewarding what it rewards: letters matched
+/// in runs and at word starts, a short span, and staying inside one word.
+fn pre_score(token: &Token, name: &[u8], word_starts: u64) -> u32 {
+    let text = &token.text;
+    let at_word = |i: usize| i < 64 && word_starts & (1 << i) != 0;
+    if token.letters
+        && let Some(first) = first_fuzzy_start(text, name, word_starts)
+    {
+        let (mut runs, mut starts, mut last) = (0u32, 1u32, first);
+        let mut at = first + 1;
+        for &t in &text[1..] {
+            let Some(i) = name[at..].iter().position(|&b| b == t) else {
+                break;
+            };
+            let found = at + i;
+            runs += u32::from(found == last + 1);
+            starts += u32::from(at_word(found));
+            last = found;
+            at = found + 1;
+        }
+        let span = (last + 1 - first) as u32;
+        let one_word = !(first + 1..=last).any(at_word);
+        return 1000 + 16 * runs + 16 * starts + 24 * u32::from(one_word) - span.min(999);
+    }
+    if token.forgives_typo() && near_word(text, name, word_starts).is_some() {
+        // One letter off, in one run from a word start.
+        return 1000 + 16 * (text.len() as u32).saturating_sub(2) + 16 - text.len() as u32;
+    }
+    1000
+}
+
+/// Where a fuzzy match of `token` begins: the first word start from which it is a subsequence.
+fn first_fuzzy_start(token: &[u8], name: &[u8], word_starts: u64) -> Option<usize> {
+    let mut starts = word_starts;
+    while starts != 0 {
+        let p = starts.trailing_zeros() as usize;
+        starts &= starts - 1;
+        if name.get(p) == token.first() && is_subsequence(&token[1..], &name[p + 1..]) {
+            return Some(p);
+        }
+    }
+    None
+}
+
+/// Keeps only the `limit` smallest keys (in no particular order).
+fn keep_best(keys: &mut Vec<u64>, limit: usize) {
     if keys.len() > limit {
+        if limit == 0 {
+            keys.clear();
+            return;
+        }
         keys.select_nth_unstable(limit - 1);
         keys.truncate(limit);
     }
-    keys.sort_unstable();
-    keys
 }
 
 fn hit(index: &Index, query: &Query, key: u64) -> Hit {
@@ -388,18 +530,22 @@ fn hit(index: &Index, query: &Query, key: u64) -> Hit {
         record,
         membership: searched_membership(index.record_text(record), query),
         tier,
-        score: (Tier::Typo as i64 + 1 - tier as i64) * (PENALTY_MAX as i64 + 1) - penalty as i64,
+        score: (Tier::Fuzzy as i64 + 1 - tier as i64) * (PENALTY_MAX as i64 + 1) - penalty as i64,
     }
 }
 
 /// The membership whose CRM id the query is (or starts), else the most relevant one (0).
 fn searched_membership(text: &[u8], query: &Query) -> usize {
     let ids = text.split(|&b| b == FIELD_SEP).skip(FIRST_MEMBERSHIP);
-    let candidates = query.tokens.iter().chain(std::iter::once(&query.compact));
+    let candidates = query
+        .tokens
+        .iter()
+        .map(|t| t.text.as_slice())
+        .chain(std::iter::once(query.compact.as_slice()));
     let mut best = None;
     for (nth, id) in ids.enumerate() {
         for token in candidates.clone() {
-            if id == token.as_slice() {
+            if id == token {
                 return nth;
             }
             if best.is_none() && token.len() >= 2 && id.starts_with(token) {
@@ -415,23 +561,81 @@ fn ascii(bytes: &[u8]) -> &str {
     std::str::from_utf8(bytes).unwrap_or_default()
 }
 
-/// Does `record` match, and if so in which tier and with what penalty (lower is better; fuzzy
-/// tiers are scored later)?
-fn evaluate(index: &Index, query: &Query, record: u32) -> Option<(Tier, u64)> {
-    let mask = index.masks[record as usize];
-    for (token, &token_mask) in query.tokens.iter().zip(&query.masks) {
-        let missing = token_mask & !mask;
-        if missing != 0 && (token.len() < TYPO_MIN || missing.count_ones() > 1) {
-            return None;
+fn record_name(index: &Index, record: u32) -> &[u8] {
+    &index.record_text(record)[..index.heads[record as usize].name_len()]
+}
+
+/// A record's fields, found from the stored name and email lengths.
+struct Fields<'a> {
+    text: &'a [u8],
+    name: &'a [u8],
+    email: &'a [u8],
+    /// Postcode, phone, contact id, membership ids, separated: where an exact match ranks first.
+    ids: &'a [u8],
+    word_starts: u64,
+    name_mask: u64,
+}
+
+impl<'a> Fields<'a> {
+    fn of(index: &'a Index, record: u32) -> Fields<'a> {
+        let r = record as usize;
+        let text = index.record_text(record);
+        let head = &index.heads[r];
+        let (name_len, email_len) = (head.name_len(), head.email_len());
+        let email_end = (name_len + 1 + email_len).min(text.len());
+        debug_assert_eq!((NAME, EMAIL, POSTCODE, PHONE), (0, 1, 2, 3));
+        debug_assert!(CONTACT_ID < FIRST_MEMBERSHIP);
+        Fields {
+            text,
+            name: &text[..name_len],
+            email: &text[(name_len + 1).min(email_end)..email_end],
+            ids: &text[(email_end + 1).min(text.len())..],
+            word_starts: head.word_starts,
+            name_mask: head.name,
         }
     }
-    let text = index.record_text(record);
-    let fields = Fields::split(text);
-    let word_starts = index.word_starts[record as usize];
+
+    /// Whether `token` equals (Some(true)) or starts (Some(false)) the email or an id field.
+    fn id_match(&self, token: &[u8]) -> Option<bool> {
+        let mut prefix = starts_with(self.email, token);
+        for field in self.ids.split(|&b| b == FIELD_SEP) {
+            if starts_with(field, token) {
+                if field.len() == token.len() {
+                    return Some(true);
+                }
+                prefix = true;
+            }
+        }
+        prefix.then_some(false)
+    }
+
+    fn has_initial(&self, letter: u8) -> bool {
+        letter.is_ascii_lowercase() && self.name_mask >> 36 & (1 << (letter - b'a')) != 0
+    }
+}
+
+/// Does `record` match, and if so in which tier and with what penalty (lower is better; the
+/// fuzzy tier is scored later)?
+#[inline(always)]
+fn evaluate(index: &Index, query: &Query, record: u32) -> Option<(Tier, u64)> {
+    // Most records are turned away here, on the masks alone, before their text is read.
+    let ways = prefilter(index, query, record as usize)?;
+    grade(index, query, record, ways)
+}
+
+/// The tier and penalty of a record that passed the prefilter, from its text.
+#[inline(never)]
+fn grade(
+    index: &Index,
+    query: &Query,
+    record: u32,
+    ways: [Ways; MAX_TOKENS],
+) -> Option<(Tier, u64)> {
+    let fields = Fields::of(index, record);
     let mut worst = Tier::Exact;
     let mut penalty = 0;
-    for token in &query.tokens {
-        let (tier, token_penalty) = token_tier(token, text, &fields, word_starts)?;
+    for (token, ways) in query.tokens.iter().zip(ways) {
+        let (tier, token_penalty) = token_tier(token, ways, &fields)?;
         if tier > worst {
             worst = tier;
             penalty = 0;
@@ -440,96 +644,95 @@ fn evaluate(index: &Index, query: &Query, record: u32) -> Option<(Tier, u64)> {
             penalty += token_penalty;
         }
     }
-    if worst > Tier::Exact {
-        // The whole query may do better than its tokens: `cf10 1aa` is exactly a postcode,
+    if worst > Tier::Exact
+        && let Some(whole) = whole_query_tier(query, &fields, index, record)
+        && whole < worst
+    {
+        // The whole query did better than its tokens: `cf10 1aa` is exactly a postcode,
         // `sian jo` starts a full name.
-        if let Some(whole) = whole_query_tier(query, &fields, word_starts, index, record)
-            && whole < worst
+        return Some((whole, 0));
+    }
+    Some((worst, penalty))
+}
+
+/// The ways each token might still match a record, judged on its masks alone; None when some
+/// token cannot. Kept small and inlined: it runs for every record a search looks at.
+#[inline(always)]
+fn prefilter(index: &Index, query: &Query, r: usize) -> Option<[Ways; MAX_TOKENS]> {
+    let head = &index.heads[r];
+    let (all, name) = (head.all, head.name);
+    let mut ways = [Ways::default(); MAX_TOKENS];
+    for (token, ways) in query.tokens.iter().zip(&mut ways) {
+        let substring = token.mask & !all == 0
+            && token.char_pairs & !head.char_pairs == 0
+            && token.digit_pairs & !head.digit_pairs == 0;
+        let fuzzy = token.letters && token.mask & !name == 0 && name & token.initial != 0;
+        let typo = token.forgives_typo() && (token.mask & !name).count_ones() <= 1;
+        if !(substring || fuzzy || typo) {
+            return None;
+        }
+        *ways = Ways {
+            substring,
+            fuzzy,
+            typo,
+        };
+    }
+    Some(ways)
+}
+
+/// The ways a token might still match a record, by its masks.
+#[derive(Debug, Clone, Copy, Default)]
+struct Ways {
+    substring: bool,
+    fuzzy: bool,
+    typo: bool,
+}
+
+/// The best tier one token reaches in a record, with its penalty.
+fn token_tier(token: &Token, ways: Ways, fields: &Fields) -> Option<(Tier, u64)> {
+    let text = token.text.as_slice();
+    if ways.substring {
+        let id = fields.id_match(text);
+        if id == Some(true) {
+            return Some((Tier::Exact, 0));
+        }
+        if fields.has_initial(text[0])
+            && let Some(word) = word_prefix(fields.name, fields.word_starts, text)
         {
-            return Some((whole, 0));
+            return Some((Tier::NamePrefix, word.penalty()));
+        }
+        if id.is_some() {
+            return Some((Tier::FieldPrefix, 0));
+        }
+        // One character: the mask has already said it is there.
+        if text.len() == 1 || contains(fields.text, text) {
+            let in_name = if text.len() == 1 {
+                fields.name_mask & token.mask != 0
+            } else {
+                contains(fields.name, text)
+            };
+            return Some((Tier::Substring, u64::from(!in_name)));
         }
     }
-    Some((worst, if worst >= Tier::Fuzzy { 0 } else { penalty }))
-}
-
-/// A record's fields, found by one pass over its separators.
-struct Fields<'a> {
-    name: &'a [u8],
-    email: &'a [u8],
-    postcode: &'a [u8],
-    phone: &'a [u8],
-    contact_id: &'a [u8],
-    /// The membership ids, still separated.
-    memberships: &'a [u8],
-}
-
-impl<'a> Fields<'a> {
-    fn split(text: &'a [u8]) -> Fields<'a> {
-        let mut parts = text.splitn(FIRST_MEMBERSHIP + 1, |&b| b == FIELD_SEP);
-        let mut next = || parts.next().unwrap_or_default();
-        let fields = Fields {
-            name: next(),
-            email: next(),
-            postcode: next(),
-            phone: next(),
-            contact_id: next(),
-            memberships: next(),
-        };
-        debug_assert_eq!((NAME, EMAIL, POSTCODE, PHONE, CONTACT_ID), (0, 1, 2, 3, 4));
-        fields
-    }
-
-    /// The fields where an exact match ranks first: postcode, phone, contact id, membership ids.
-    fn exact_fields(&self) -> impl Iterator<Item = &'a [u8]> + use<'a> {
-        [self.postcode, self.phone, self.contact_id]
-            .into_iter()
-            .chain(self.memberships.split(|&b| b == FIELD_SEP))
-    }
-}
-
-/// The best tier one token reaches in a record, with its penalty (not a whole word: 1; found in a
-/// field other than the name: 1).
-fn token_tier(
-    token: &[u8],
-    text: &[u8],
-    fields: &Fields,
-    word_starts: u64,
-) -> Option<(Tier, u64)> {
-    if fields.exact_fields().any(|f| f == token) {
-        return Some((Tier::Exact, 0));
-    }
-    if let Some(whole_word) = word_prefix(fields.name, word_starts, token) {
-        return Some((Tier::NamePrefix, u64::from(!whole_word)));
-    }
-    if fields.email.starts_with(token) || fields.exact_fields().any(|f| f.starts_with(token)) {
-        return Some((Tier::FieldPrefix, 0));
-    }
-    if contains(text, token) {
-        return Some((Tier::Substring, u64::from(!contains(fields.name, token))));
-    }
-    if is_subsequence(token, fields.name) || is_subsequence(token, fields.email) {
+    if ways.fuzzy && fuzzy_from_word(text, fields.name, fields.word_starts) {
         return Some((Tier::Fuzzy, 0));
     }
-    if token.len() >= TYPO_MIN
-        && (forgivable(token, fields.name).is_some() || forgivable(token, fields.email).is_some())
-    {
-        return Some((Tier::Typo, 0));
+    if ways.typo && near_word(text, fields.name, fields.word_starts).is_some() {
+        return Some((Tier::Fuzzy, 0));
     }
     None
 }
 
 /// Tiers the whole query (tokens run together) can reach when it has several tokens or names an
 /// email.
-fn whole_query_tier(
-    query: &Query,
-    fields: &Fields,
-    word_starts: u64,
-    index: &Index,
-    record: u32,
-) -> Option<Tier> {
+fn whole_query_tier(query: &Query, fields: &Fields, index: &Index, record: u32) -> Option<Tier> {
     if let Some(email) = &query.email
         && fields.email == query.compact.as_slice()
-        && index.contact(record).email.trim().eq_ignore_ascii_case(email)
+        && index
+            .contact(record)
+            .email
+            .trim()
+            .eq_ignore_ascii_case(email)
     {
         return Some(Tier::Exact);
     }
@@ -537,136 +740,152 @@ fn whole_query_tier(
         return None;
     }
     let whole = query.compact.as_slice();
-    if fields.exact_fields().any(|f| f == whole) {
+    let id = fields.id_match(whole);
+    if id == Some(true) {
         return Some(Tier::Exact);
     }
-    if word_prefix(fields.name, word_starts, whole).is_some() {
+    if word_prefix(fields.name, fields.word_starts, whole).is_some() {
         return Some(Tier::NamePrefix);
     }
-    if fields.email.starts_with(whole) || fields.exact_fields().any(|f| f.starts_with(whole)) {
-        return Some(Tier::FieldPrefix);
+    id.map(|_| Tier::FieldPrefix)
+}
+
+/// How a token sits at the start of a name word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct WordMatch {
+    /// The token is that whole word.
+    whole: bool,
+    /// The word is the name's first or last (a first name or surname, not a middle word).
+    outer: bool,
+}
+
+impl WordMatch {
+    fn penalty(self) -> u64 {
+        2 * u64::from(!self.whole) + u64::from(!self.outer)
+    }
+}
+
+/// The best way `token` starts at a word start of `name`, if it does.
+fn word_prefix(name: &[u8], word_starts: u64, token: &[u8]) -> Option<WordMatch> {
+    let last_word = 63 - word_starts.leading_zeros() as usize;
+    let mut starts = word_starts;
+    let mut best: Option<WordMatch> = None;
+    while starts != 0 {
+        let p = starts.trailing_zeros() as usize;
+        starts &= starts - 1;
+        if starts_with(&name[p.min(name.len())..], token) {
+            let end = p + token.len();
+            let found = WordMatch {
+                whole: end == name.len() || (end < 64 && word_starts & (1 << end) != 0),
+                outer: p == 0 || p == last_word,
+            };
+            if best.is_none_or(|b| found.penalty() < b.penalty()) {
+                best = Some(found);
+            }
+        }
+    }
+    best
+}
+
+/// Whether `token` is a subsequence of `name` starting at the start of a word.
+fn fuzzy_from_word(token: &[u8], name: &[u8], word_starts: u64) -> bool {
+    first_fuzzy_start(token, name, word_starts).is_some()
+}
+
+/// The text of `name` that `token` means if it is one edit (a letter swapped with its neighbour,
+/// wrong, missing or extra) away from the start of a name word: `jnoes` → `jones`.
+fn near_word<'a>(token: &[u8], name: &'a [u8], word_starts: u64) -> Option<&'a [u8]> {
+    let mut starts = word_starts;
+    while starts != 0 {
+        let p = starts.trailing_zeros() as usize;
+        starts &= starts - 1;
+        if let Some(len) = one_edit_prefix(token, &name[p.min(name.len())..]) {
+            return Some(&name[p..p + len]);
+        }
     }
     None
 }
 
-/// Whether `token` starts at a word start of `name`; Some(true) when it is that whole word.
-fn word_prefix(name: &[u8], word_starts: u64, token: &[u8]) -> Option<bool> {
-    let mut starts = word_starts;
-    let mut found = None;
-    while starts != 0 {
-        let p = starts.trailing_zeros() as usize;
-        starts &= starts - 1;
-        if name.len() >= p + token.len() && &name[p..p + token.len()] == token {
-            let end = p + token.len();
-            let whole = end == name.len() || (end < 64 && word_starts & (1 << end) != 0);
-            if whole {
-                return Some(true);
-            }
-            found = Some(false);
-        }
+/// If `token` is at most one edit from a prefix of `text`, that prefix's length.
+fn one_edit_prefix(token: &[u8], text: &[u8]) -> Option<usize> {
+    let same = token.iter().zip(text).take_while(|(a, b)| a == b).count();
+    if same == token.len() {
+        return Some(same);
     }
-    found
+    let (rest, after) = (&token[same..], &text[same.min(text.len())..]);
+    let swapped = rest.len() >= 2
+        && after.len() >= 2
+        && rest[0] == after[1]
+        && rest[1] == after[0]
+        && starts_with(&after[2..], &rest[2..]);
+    if swapped {
+        return Some(token.len());
+    }
+    if after.len() > 1 && starts_with(&after[1..], &rest[1..]) {
+        return Some(token.len()); // a wrong letter
+    }
+    if starts_with(after, &rest[1..]) {
+        return Some(token.len() - 1); // an extra letter
+    }
+    if !after.is_empty() && starts_with(&after[1..], rest) {
+        return Some(token.len() + 1); // a missing letter
+    }
+    None
+}
+
+fn starts_with(haystack: &[u8], needle: &[u8]) -> bool {
+    // A byte loop: for names and ids this short it beats calling memcmp.
+    haystack.len() >= needle.len() && haystack.iter().zip(needle).all(|(a, b)| a == b)
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     let Some((&first, rest)) = needle.split_first() else {
         return true;
     };
-    let mut from = 0;
-    while from + needle.len() <= haystack.len() {
-        match haystack[from..=haystack.len() - needle.len()]
-            .iter()
-            .position(|&b| b == first)
-        {
-            None => return false,
-            Some(i) => {
-                let at = from + i;
-                if &haystack[at + 1..at + needle.len()] == rest {
-                    return true;
-                }
-                from = at + 1;
+    if haystack.len() < needle.len() {
+        return false;
+    }
+    let last_start = haystack.len() - needle.len();
+    (0..=last_start).any(|at| haystack[at] == first && starts_with(&haystack[at + 1..], rest))
+}
+
+fn is_subsequence(needle: &[u8], haystack: &[u8]) -> bool {
+    let Some(&first) = needle.first() else {
+        return true;
+    };
+    let (mut next, mut at) = (first, 0);
+    for &b in haystack {
+        if b == next {
+            at += 1;
+            match needle.get(at) {
+                Some(&n) => next = n,
+                None => return true,
             }
         }
     }
     false
 }
 
-fn is_subsequence(needle: &[u8], haystack: &[u8]) -> bool {
-    let mut want = needle.iter();
-    let mut next = want.next();
-    for &b in haystack {
-        match next {
-            None => return true,
-            Some(&n) if n == b => next = want.next(),
-            _ => {}
-        }
-    }
-    next.is_none()
-}
-
-/// The position of a letter of `token` that, left out, makes the rest a subsequence of `field`.
-/// Two greedy passes: from the back, where the matching of each suffix must start at the latest;
-/// from the front, where the matching of each prefix ends at the earliest.
-fn forgivable(token: &[u8], field: &[u8]) -> Option<usize> {
-    let m = token.len();
-    if m > 64 || field.is_empty() {
-        return None;
-    }
-    let mut latest_start = [0usize; 65];
-    latest_start[m] = field.len();
-    let mut first_valid = m;
-    for i in (0..m).rev() {
-        match field[..latest_start[i + 1]]
-            .iter()
-            .rposition(|&b| b == token[i])
-        {
-            Some(p) => {
-                latest_start[i] = p;
-                first_valid = i;
-            }
-            None => break,
-        }
-    }
-    let mut matched_to = 0;
-    for k in 0..m {
-        if k + 1 >= first_valid && matched_to <= latest_start[k + 1] {
-            return Some(k);
-        }
-        matched_to += field[matched_to..].iter().position(|&b| b == token[k])? + 1;
-    }
-    None
-}
-
-/// `token` with one letter forgiven so that it is a subsequence of `field`, for scoring: undoing
-/// a swap of two neighbours when that works (`jnoes` → `jones`), else leaving a letter out.
-fn forgiven(token: &[u8], field: &[u8]) -> Option<Vec<u8>> {
-    for i in 0..token.len().saturating_sub(1) {
-        if token[i] != token[i + 1] {
-            let mut swapped = token.to_vec();
-            swapped.swap(i, i + 1);
-            if is_subsequence(&swapped, field) {
-                return Some(swapped);
-            }
-        }
-    }
-    forgivable(token, field).map(|k| [&token[..k], &token[k + 1..]].concat())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn texts(q: &Query) -> Vec<&[u8]> {
+        q.tokens.iter().map(|t| t.text.as_slice()).collect()
+    }
+
     #[test]
     fn queries_split_into_folded_tokens() {
         let q = Query::parse("  Siân  O'Neill ");
-        assert_eq!(q.tokens, [b"sian".to_vec(), b"oneill".to_vec()]);
+        assert_eq!(texts(&q), [&b"sian"[..], b"oneill"]);
         assert_eq!(q.compact, b"sianoneill");
-        assert_eq!(Query::parse("CF10 1AA").tokens, [b"cf101aa".to_vec()]);
+        assert_eq!(texts(&Query::parse("CF10 1AA")), [&b"cf101aa"[..]]);
         assert_eq!(
-            Query::parse("+44 7700 900123").tokens,
-            [b"07700900123".to_vec()]
+            texts(&Query::parse("+44 7700 900123")),
+            [&b"07700900123"[..]]
         );
         assert_eq!(Query::parse("jones cf10").tokens.len(), 2);
+        assert!(!Query::parse("cf10").tokens[0].letters);
         assert!(Query::parse(" ' - ").is_empty());
     }
 
@@ -678,34 +897,50 @@ mod tests {
         assert!(q("jones si").narrows(&q("jones s")));
         assert!(q("jonesy").narrows(&q("jones")));
         assert!(!q("jones").narrows(&q("jone")), "typo tolerance starts");
+        assert!(q("cf1011").narrows(&q("cf101")), "ids never forgive typos");
         assert!(!q("jo").narrows(&q("jon")));
         assert!(!q("ja").narrows(&q("jo")));
         assert!(!q("jo").narrows(&q("")));
     }
 
     #[test]
-    fn subsequences_and_forgiven_letters() {
-        assert!(is_subsequence(b"smth", b"smith"));
-        assert!(!is_subsequence(b"jnoes", b"jones"));
-        assert_eq!(forgiven(b"jnoes", b"jones"), Some(b"jones".to_vec()));
-        assert_eq!(forgiven(b"jonxes", b"jones"), Some(b"jones".to_vec()));
-        assert_eq!(forgiven(b"jonez", b"jones"), Some(b"jone".to_vec()));
-        assert_eq!(forgiven(b"xxxxx", b"jones"), None);
-        assert_eq!(forgivable(b"jonesx", b"jones"), Some(5));
-        assert_eq!(forgivable(b"xjones", b"jones"), Some(0));
-        assert_eq!(forgivable(b"joxnes", b"jones"), Some(2));
-        assert_eq!(forgivable(b"jxnxs", b"jones"), None);
+    fn one_edit_from_a_word_start() {
+        assert_eq!(one_edit_prefix(b"jnoes", b"jones"), Some(5));
+        assert_eq!(one_edit_prefix(b"jonez", b"jonesdavies"), Some(5));
+        assert_eq!(one_edit_prefix(b"jonnes", b"jones"), Some(5));
+        assert_eq!(one_edit_prefix(b"wiliams", b"williams"), Some(8));
+        assert_eq!(one_edit_prefix(b"jones", b"jonesy"), Some(5));
+        assert_eq!(one_edit_prefix(b"jnoxs", b"jones"), None);
+        // "aled jones": words at 0 and 4
+        assert_eq!(
+            near_word(b"jnoes", b"aledjones", 1 | 1 << 4),
+            Some(&b"jones"[..])
+        );
+        assert_eq!(near_word(b"leda", b"aledjones", 1 | 1 << 4), None);
     }
 
     #[test]
-    fn word_prefixes_know_whole_words() {
-        // "sian jones": words at 0 and 4
-        let starts = 1 | 1 << 4;
-        assert_eq!(word_prefix(b"sianjones", starts, b"jones"), Some(true));
-        assert_eq!(word_prefix(b"sianjones", starts, b"jon"), Some(false));
-        assert_eq!(word_prefix(b"sianjones", starts, b"sian"), Some(true));
-        assert_eq!(word_prefix(b"sianjones", starts, b"sianjo"), Some(false));
-        assert_eq!(word_prefix(b"sianjones", starts, b"ones"), None);
+    fn fuzzy_matches_start_at_a_word() {
+        let smith = (b"johnsmith", 1 | 1 << 4);
+        assert!(fuzzy_from_word(b"smth", smith.0, smith.1));
+        assert!(fuzzy_from_word(b"jsmth", smith.0, smith.1));
+        assert!(!fuzzy_from_word(b"mth", smith.0, smith.1));
+        assert!(is_subsequence(b"smth", b"smith"));
+        assert!(!is_subsequence(b"jnoes", b"jones"));
+    }
+
+    #[test]
+    fn word_prefixes_know_whole_and_outer_words() {
+        // "sian mair jones": words at 0, 4 and 8
+        let starts = 1 | 1 << 4 | 1 << 8;
+        let name = b"sianmairjones";
+        let m = |t: &[u8]| word_prefix(name, starts, t).map(WordMatch::penalty);
+        assert_eq!(m(b"jones"), Some(0));
+        assert_eq!(m(b"sian"), Some(0));
+        assert_eq!(m(b"mair"), Some(1), "a middle word");
+        assert_eq!(m(b"jon"), Some(2), "part of a word");
+        assert_eq!(m(b"sianma"), Some(2));
+        assert_eq!(m(b"ones"), None);
     }
 
     #[test]

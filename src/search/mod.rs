@@ -16,3 +16,8 @@ pub mod normalize;
 
 pub use index::{ContactInput, Index, LoadError, LoadProgress, MembershipInput};
 pub use matcher::{Hit, Outcome, Query, Searcher, Tier};
+pub mod results;
+pub mod service;
+
+pub use results::{MemberHit, MembershipSummary};
+pub use service::{IndexState, SearchResults, SearchService};

@@ -128,6 +128,41 @@ pub fn char_mask(text: &[u8]) -> u64 {
     text.iter().fold(0, |m, &b| m | char_bit(b))
 }
 
+/// The pairs of neighbouring digits in folded text, as a 100-bit set (`07` is bit 7, `70` bit 70).
+/// Digits are where the character mask is weakest (every phone holds most of them), so a number
+/// can only be a substring of a record holding all of its digit pairs.
+pub fn digit_pairs(text: &[u8]) -> u128 {
+    text.windows(2).fold(0, |set, w| match (w[0], w[1]) {
+        (a @ b'0'..=b'9', b @ b'0'..=b'9') => set | 1 << ((a - b'0') * 10 + (b - b'0')),
+        _ => set,
+    })
+}
+
+/// The pairs of neighbouring characters in folded text (letters, digits or one of each), hashed
+/// into 128 bits. Common letters pass the character mask in most records (`sian`: s, i, a, n),
+/// but their pairs are far rarer, and a pair like `f1` almost only occurs in a postcode: so this
+/// keeps a substring search to the records that can hold it.
+pub fn char_pairs(text: &[u8]) -> u128 {
+    text.windows(2)
+        .fold(0, |set, w| match (char_code(w[0]), char_code(w[1])) {
+            (Some(a), Some(b)) => set | 1 << pair_bit(a, b),
+            _ => set,
+        })
+}
+
+fn char_code(b: u8) -> Option<u32> {
+    match b {
+        b'a'..=b'z' => Some(u32::from(b - b'a')),
+        b'0'..=b'9' => Some(26 + u32::from(b - b'0')),
+        _ => None,
+    }
+}
+
+fn pair_bit(a: u32, b: u32) -> u32 {
+    // Fibonacci hashing spreads the 1,296 pairs evenly over the 128 bits.
+    (a * 36 + b).wrapping_mul(0x9E37_79B9) >> 25
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,12 +212,31 @@ mod tests {
 
     #[test]
     fn recognises_whole_postcodes_only() {
-        for p in ["cf101aa", "sw1a1aa", "m11ae", "b338th", "ll574ea", "ec1a1bb"] {
+        for p in [
+            "cf101aa", "sw1a1aa", "m11ae", "b338th", "ll574ea", "ec1a1bb",
+        ] {
             assert!(is_uk_postcode(p.as_bytes()), "{p}");
         }
         for p in ["cf10", "jones", "1234567", "cf1aaa", "abc1aa", "cf1011a"] {
             assert!(!is_uk_postcode(p.as_bytes()), "{p}");
         }
+    }
+
+    #[test]
+    fn digit_pairs_are_neighbours_only() {
+        assert_eq!(digit_pairs(b"0770"), 1 << 7 | 1 << 77 | 1 << 70);
+        assert_eq!(digit_pairs(b"1a2"), 0);
+        assert_eq!(digit_pairs(b"1\x002"), 0);
+    }
+
+    #[test]
+    fn char_pairs_hold_each_neighbouring_pair() {
+        let sian = char_pairs(b"sian");
+        assert_eq!(sian.count_ones(), 3);
+        assert_eq!(char_pairs(b"xsianx") & sian, sian);
+        assert_ne!(char_pairs(b"snai") & sian, sian);
+        assert_eq!(char_pairs(b"cf10").count_ones(), 3);
+        assert_eq!(char_pairs(b"s\x00a"), 0);
     }
 
     #[test]
