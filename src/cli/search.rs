@@ -14,8 +14,9 @@ use crate::search::{Index, LoadProgress, MemberHit, Query, Searcher};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// What to look for: a name or part of one, an email, a postcode, a phone number, or a
-    /// contact or membership id
-    #[arg(value_name = "QUERY", required = true, num_args = 1.., allow_hyphen_values = true)]
+    /// contact or membership id (several words are all looked for; put `--` before a query that
+    /// starts with `-`)
+    #[arg(value_name = "QUERY", required = true, num_args = 1..)]
     pub query: Vec<String>,
     /// Show at most this many members, best first
     #[arg(long, default_value_t = 20, value_name = "N",
