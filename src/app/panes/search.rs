@@ -302,10 +302,9 @@ impl SearchPane {
                 theme.warning,
             ),
             IndexState::Ready { records, .. } => match &self.results {
-                _ if self.query().trim().is_empty() => Span::styled(
-                    format!("{} members · / to search", thousands(records)),
-                    theme.dim,
-                ),
+                _ if self.query().trim().is_empty() => {
+                    Span::styled(format!("{} members", thousands(records)), theme.dim)
+                }
                 None => Span::styled("searching…", theme.dim),
                 Some(r) => Span::styled(
                     format!(
@@ -376,7 +375,16 @@ impl SearchPane {
             );
             return;
         }
-        let header = Row::new([
+        // Below 90 columns the local party moves to the detail line, so that names stay readable.
+        let wide = area.width >= 90;
+        let hits = self.results.as_ref().map_or(&[][..], |r| &r.hits);
+        let flags_width = hits
+            .iter()
+            .map(|h| h.flags.badges().join(" ").chars().count())
+            .max()
+            .unwrap_or(0)
+            .max("Flags".len()) as u16;
+        let mut header = vec![
             "Name",
             "CRM",
             "rollcall",
@@ -384,22 +392,31 @@ impl SearchPane {
             "Local party",
             "Ends",
             "Flags",
-        ])
-        .style(theme.header);
-        let hits = self.results.as_ref().map_or(&[][..], |r| &r.hits);
-        let rows: Vec<Row> = hits
-            .iter()
-            .map(|hit| result_row(hit, theme, today))
-            .collect();
-        let widths = [
+        ];
+        let mut widths = vec![
             Constraint::Fill(3),
             Constraint::Length(9),
             Constraint::Length(10),
             Constraint::Length(13),
             Constraint::Fill(2),
             Constraint::Length(10),
-            Constraint::Fill(2),
+            Constraint::Length(flags_width.min(area.width / 4)),
         ];
+        if !wide {
+            header.remove(4);
+            widths.remove(4);
+        }
+        let rows: Vec<Row> = hits
+            .iter()
+            .map(|hit| {
+                let mut cells = result_cells(hit, theme, today);
+                if !wide {
+                    cells.remove(4);
+                }
+                Row::new(cells)
+            })
+            .collect();
+        let header = Row::new(header).style(theme.header);
         let table = Table::new(rows, widths)
             .header(header)
             .column_spacing(1)
@@ -421,7 +438,7 @@ impl SearchPane {
             parts.push(format!("{} memberships", hit.memberships));
         }
         parts.extend(
-            [&hit.email, &hit.postcode]
+            [&hit.email, &hit.postcode, &hit.local_party]
                 .into_iter()
                 .filter(|s| !s.is_empty())
                 .cloned(),
@@ -446,9 +463,9 @@ fn duration_text(d: std::time::Duration) -> String {
     }
 }
 
-/// One result row: name, the CRM's status and rollcall's (marked `!` when they differ), type,
-/// local party, end date, badges.
-fn result_row<'a>(hit: &'a MemberHit, theme: &Theme, today: NaiveDate) -> Row<'a> {
+/// One result row's cells: name, the CRM's status and rollcall's (marked `!` when they differ),
+/// type, local party, end date, badges.
+fn result_cells<'a>(hit: &'a MemberHit, theme: &Theme, today: NaiveDate) -> Vec<Cell<'a>> {
     let deceased = hit.flags.deceased;
     let (crm, ours, kind, ends) = match &hit.membership {
         Some(m) => {
@@ -480,7 +497,7 @@ fn result_row<'a>(hit: &'a MemberHit, theme: &Theme, today: NaiveDate) -> Row<'a
     };
     let badges = hit.flags.badges().join(" ");
     let badge_style: Style = if deceased { theme.danger } else { theme.badge };
-    Row::new(vec![
+    vec![
         Cell::from(hit.name.as_str()),
         crm,
         ours,
@@ -488,7 +505,7 @@ fn result_row<'a>(hit: &'a MemberHit, theme: &Theme, today: NaiveDate) -> Row<'a
         Cell::from(hit.local_party.as_str()),
         Cell::from(ends),
         Cell::from(badges).style(badge_style),
-    ])
+    ]
 }
 
 impl Pane for SearchPane {
