@@ -182,7 +182,7 @@ fn run() -> Result<(), String> {
         await_result(&service, &signal, "")?;
     }
     let rss_end = memory();
-    slowest.sort_by(|a, b| b.0.cmp(&a.0));
+    slowest.sort_by_key(|s| std::cmp::Reverse(s.0));
 
     samples.sort_unstable();
     let pct = |p: f64| samples[((samples.len() - 1) as f64 * p).round() as usize];

@@ -51,11 +51,7 @@ impl LoadProgress {
     pub fn percent(&self) -> u8 {
         let total = self.total.load(Ordering::Relaxed);
         let done = self.done.load(Ordering::Relaxed).min(total);
-        if total == 0 {
-            0
-        } else {
-            (done * 100 / total) as u8
-        }
+        (done * 100).checked_div(total).unwrap_or(0) as u8
     }
 }
 

@@ -583,8 +583,11 @@ impl<'a> Fields<'a> {
         let head = &index.heads[r];
         let (name_len, email_len) = (head.name_len(), head.email_len());
         let email_end = (name_len + 1 + email_len).min(text.len());
-        debug_assert_eq!((NAME, EMAIL, POSTCODE, PHONE), (0, 1, 2, 3));
-        debug_assert!(CONTACT_ID < FIRST_MEMBERSHIP);
+        // The text holds name, email, then the id fields: postcode, phone, contact id, memberships.
+        const {
+            assert!(NAME == 0 && EMAIL == 1 && POSTCODE == 2 && PHONE == 3);
+            assert!(CONTACT_ID + 1 == FIRST_MEMBERSHIP);
+        }
         Fields {
             text,
             name: &text[..name_len],

@@ -35,12 +35,10 @@ pub struct Person {
     )],
 }
 
+/// `names`: display name, sort name, first name, last name.
 const fn person(
     crm_id: &'static str,
-    name: &'static str,
-    sort_name: &'static str,
-    first: &'static str,
-    last: &'static str,
+    names: [&'static str; 4],
     email: &'static str,
     postcode: &'static str,
     memberships: &'static [(
@@ -51,6 +49,7 @@ const fn person(
         Option<&'static str>,
     )],
 ) -> Person {
+    let [name, sort_name, first, last] = names;
     Person {
         crm_id,
         name,
@@ -83,10 +82,7 @@ pub fn people() -> Vec<Person> {
             phone: "029 2087 1234",
             ..person(
                 "1001",
-                "Siân Jones",
-                "Jones, Siân",
-                "Siân",
-                "Jones",
+                ["Siân Jones", "Jones, Siân", "Siân", "Jones"],
                 "sian.jones@example.org",
                 "CF10 1AA",
                 &[(
@@ -103,10 +99,7 @@ pub fn people() -> Vec<Person> {
             local_party: "Belfast South",
             ..person(
                 "1002",
-                "Seán O'Neill",
-                "O'Neill, Seán",
-                "Seán",
-                "O'Neill",
+                ["Seán O'Neill", "O'Neill, Seán", "Seán", "O'Neill"],
                 "sean.oneill@example.ie",
                 "BT1 1AA",
                 &[(
@@ -122,10 +115,7 @@ pub fn people() -> Vec<Person> {
             local_party: "Birmingham Edgbaston",
             ..person(
                 "1003",
-                "Łukasz Wróbel",
-                "Wróbel, Łukasz",
-                "Łukasz",
-                "Wróbel",
+                ["Łukasz Wróbel", "Wróbel, Łukasz", "Łukasz", "Wróbel"],
                 "lukasz.wrobel@example.pl",
                 "B17 7BG",
                 // The CRM still says Current, but the end date has passed: rollcall says Grace.
@@ -142,10 +132,7 @@ pub fn people() -> Vec<Person> {
             local_party: "Swansea West",
             ..person(
                 "1004",
-                "Aled Jones",
-                "Jones, Aled",
-                "Aled",
-                "Jones",
+                ["Aled Jones", "Jones, Aled", "Aled", "Jones"],
                 "aled@example.com",
                 "SA1 1AA",
                 &[
@@ -168,10 +155,7 @@ pub fn people() -> Vec<Person> {
         },
         person(
             "1005",
-            "Jonathan Smith",
-            "Smith, Jonathan",
-            "Jonathan",
-            "Smith",
+            ["Jonathan Smith", "Smith, Jonathan", "Jonathan", "Smith"],
             "jsmith@example.com",
             "CF10 1AB",
             &[(
@@ -184,20 +168,14 @@ pub fn people() -> Vec<Person> {
         ),
         person(
             "1006",
-            "Tom Jonesworth",
-            "Jonesworth, Tom",
-            "Tom",
-            "Jonesworth",
+            ["Tom Jonesworth", "Jonesworth, Tom", "Tom", "Jonesworth"],
             "tom@example.com",
             "LL57 2DG",
             &[CURRENT],
         ),
         person(
             "1007",
-            "Joan Nash",
-            "Nash, Joan",
-            "Joan",
-            "Nash",
+            ["Joan Nash", "Nash, Joan", "Joan", "Nash"],
             "joan.nash@example.com",
             "NP20 1AA",
             &[CURRENT],
@@ -206,10 +184,7 @@ pub fn people() -> Vec<Person> {
             welsh: true,
             ..person(
                 "1008",
-                "Gwŷn ap Dafydd",
-                "ap Dafydd, Gwŷn",
-                "Gwŷn",
-                "ap Dafydd",
+                ["Gwŷn ap Dafydd", "ap Dafydd, Gwŷn", "Gwŷn", "ap Dafydd"],
                 "gwyn@example.cymru",
                 "LL55 1AA",
                 &[("M2008", "Lifetime", "Current", "1999-01-01", None)],
@@ -217,10 +192,7 @@ pub fn people() -> Vec<Person> {
         },
         person(
             "1009",
-            "Mair Davies",
-            "Davies, Mair",
-            "Mair",
-            "Davies",
+            ["Mair Davies", "Davies, Mair", "Mair", "Davies"],
             "jones.fan@example.com",
             "SY23 1AA",
             &[CURRENT],
@@ -229,10 +201,7 @@ pub fn people() -> Vec<Person> {
             phone: "07700 912345",
             ..person(
                 "1010",
-                "Dylan Thomas",
-                "Thomas, Dylan",
-                "Dylan",
-                "Thomas",
+                ["Dylan Thomas", "Thomas, Dylan", "Dylan", "Thomas"],
                 "dylan@example.com",
                 "CF10 1AA",
                 &[CURRENT],
@@ -240,10 +209,7 @@ pub fn people() -> Vec<Person> {
         },
         person(
             "12345",
-            "Edith Evans",
-            "Evans, Edith",
-            "Edith",
-            "Evans",
+            ["Edith Evans", "Evans, Edith", "Edith", "Evans"],
             "edith@example.com",
             "SA31 1AA",
             &[CURRENT],
@@ -252,10 +218,7 @@ pub fn people() -> Vec<Person> {
             deceased: true,
             ..person(
                 "1012",
-                "Rhys Morgan",
-                "Morgan, Rhys",
-                "Rhys",
-                "Morgan",
+                ["Rhys Morgan", "Morgan, Rhys", "Rhys", "Morgan"],
                 "",
                 "CF24 4AA",
                 &[CURRENT],
