@@ -260,27 +260,54 @@ impl Searcher {
             let range = chunk * CHUNK..((chunk + 1) * CHUNK).min(n);
             // Keys above the worst of the best `limit` seen so far can never be shown.
             let mut cutoff = u64::MAX;
-            let mut visit = |record: u32| {
-                if let Some((tier, penalty)) = evaluate(index, query, record) {
-                    out.matches.push(record);
-                    let rank = index.heads[record as usize].rank;
-                    if tier == Tier::Fuzzy {
-                        out.fuzzy.push(rank);
-                        return;
+            let mut take = |record: u32, graded: Option<(Tier, u64)>| {
+                let Some((tier, penalty)) = graded else {
+                    return;
+                };
+                out.matches.push(record);
+                let rank = index.heads[record as usize].rank;
+                if tier == Tier::Fuzzy {
+                    out.fuzzy.push(rank);
+                    return;
+                }
+                let key = sort_key(tier, penalty, rank);
+                if key < cutoff {
+                    out.ranked.push(key);
+                    if out.ranked.len() >= 2 * limit.max(64) {
+                        keep_best(&mut out.ranked, limit);
+                        cutoff = out.ranked.iter().copied().max().unwrap_or(u64::MAX);
                     }
-                    let key = sort_key(tier, penalty, rank);
-                    if key < cutoff {
-                        out.ranked.push(key);
-                        if out.ranked.len() >= 2 * limit.max(64) {
-                            keep_best(&mut out.ranked, limit);
-                            cutoff = out.ranked.iter().copied().max().unwrap_or(u64::MAX);
-                        }
+                }
+            };
+            // Records that pass the prefilter wait in a small batch while their text is fetched
+            // from memory, so that the misses overlap instead of following one another: text
+            // reads are what a short query's search spends its time on.
+            let mut batch = Batch::default();
+            let mut visit = |record: u32| {
+                let Some(ways) = prefilter(index, query, record as usize) else {
+                    return;
+                };
+                prefetch(index.record_text(record));
+                if let Some(full) = batch.push(record, ways) {
+                    for &(record, ways) in full {
+                        take(record, grade(index, query, record, ways));
                     }
                 }
             };
             match within {
-                Some(records) => records[range].iter().for_each(|&r| visit(r)),
+                Some(records) => {
+                    for (i, &record) in records[range.clone()].iter().enumerate() {
+                        // Narrowed records are scattered: fetch heads a little ahead too.
+                        if let Some(&ahead) = records[range.clone()].get(i + HEAD_LOOKAHEAD) {
+                            prefetch_head(index, ahead);
+                        }
+                        visit(record);
+                    }
+                }
                 None => range.for_each(|r| visit(r as u32)),
+            }
+            for &(record, ways) in batch.drain() {
+                take(record, grade(index, query, record, ways));
             }
             keep_best(&mut out.ranked, limit);
             out
@@ -510,6 +537,71 @@ fn first_fuzzy_start(token: &[u8], name: &[u8], word_starts: u64) -> Option<usiz
     None
 }
 
+/// Records graded together: enough outstanding memory reads to hide most of their latency.
+const BATCH: usize = 16;
+/// How far ahead a narrowed search fetches record heads.
+const HEAD_LOOKAHEAD: usize = 8;
+
+#[derive(Default)]
+struct Batch {
+    records: [(u32, [Ways; MAX_TOKENS]); BATCH],
+    len: usize,
+}
+
+impl Batch {
+    /// Adds a record; when the batch is full, hands all of it back to be graded.
+    fn push(
+        &mut self,
+        record: u32,
+        ways: [Ways; MAX_TOKENS],
+    ) -> Option<&[(u32, [Ways; MAX_TOKENS])]> {
+        self.records[self.len] = (record, ways);
+        self.len += 1;
+        if self.len < BATCH {
+            return None;
+        }
+        self.len = 0;
+        Some(&self.records)
+    }
+
+    fn drain(&mut self) -> &[(u32, [Ways; MAX_TOKENS])] {
+        let len = std::mem::take(&mut self.len);
+        &self.records[..len]
+    }
+}
+
+/// Asks the CPU to start loading `bytes` into cache (both lines of a typical record).
+#[inline(always)]
+fn prefetch(bytes: &[u8]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        let p = bytes.as_ptr().cast::<i8>();
+        // SAFETY: prefetching is a hint with no effect on memory; the addresses are in bounds.
+        unsafe {
+            _mm_prefetch(p, _MM_HINT_T0);
+            if bytes.len() > 64 {
+                _mm_prefetch(p.add(64), _MM_HINT_T0);
+            }
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = bytes;
+}
+
+#[inline(always)]
+fn prefetch_head(index: &Index, record: u32) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        let head: *const super::index::Head = &index.heads[record as usize];
+        // SAFETY: as above: a hint about an in-bounds address.
+        unsafe { _mm_prefetch(head.cast::<i8>(), _MM_HINT_T0) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (index, record);
+}
+
 /// Keeps only the `limit` smallest keys (in no particular order).
 fn keep_best(keys: &mut Vec<u64>, limit: usize) {
     if keys.len() > limit {
@@ -619,13 +711,6 @@ impl<'a> Fields<'a> {
 
 /// Does `record` match, and if so in which tier and with what penalty (lower is better; the
 /// fuzzy tier is scored later)?
-#[inline(always)]
-fn evaluate(index: &Index, query: &Query, record: u32) -> Option<(Tier, u64)> {
-    // Most records are turned away here, on the masks alone, before their text is read.
-    let ways = prefilter(index, query, record as usize)?;
-    grade(index, query, record, ways)
-}
-
 /// The tier and penalty of a record that passed the prefilter, from its text.
 #[inline(never)]
 fn grade(
