@@ -18,7 +18,7 @@ use chrono::NaiveDate;
 use rusqlite::types::ValueRef;
 
 use super::normalize::{
-    char_mask, char_pairs, digit_pairs, phone_digits, push_compact, push_words,
+    char_bit, char_mask, char_pairs, digit_pairs, phone_digits, push_compact, push_words,
 };
 use crate::domain::membership::{MembershipDates, derive_status, is_welsh};
 use crate::domain::{ContactFlags, MemberStatus};
@@ -93,8 +93,11 @@ struct MembershipRow {
 pub(crate) struct Head {
     /// Neighbouring character pairs anywhere in the record, hashed (see [`char_pairs`]).
     pub char_pairs: u128,
-    /// Neighbouring digit pairs anywhere in the record (see [`digit_pairs`]).
-    pub digit_pairs: u128,
+    /// Neighbouring digit pairs anywhere in the record, hashed (see [`digit_pairs`]).
+    pub digit_pairs: u64,
+    /// The first characters of the email, postcode, phone and ids (as [`char_mask`] bits): a
+    /// token can only be or start one of them if its first character is here.
+    pub field_initials: u64,
     /// Characters anywhere in the record (bits 0–35, see [`char_mask`]); the folded lengths of
     /// the name (bits 40–47) and email (bits 48–55) fields.
     pub all: u64,
@@ -594,6 +597,11 @@ impl IndexBuilder {
         index.heads.push(Head {
             char_pairs: char_pairs(text),
             digit_pairs: digit_pairs(text),
+            field_initials: text
+                .split(|&b| b == FIELD_SEP)
+                .skip(EMAIL)
+                .filter_map(|field| field.first())
+                .fold(0, |set, &b| set | char_bit(b)),
             all: char_mask(text) | (name_len as u64) << 40 | (email_len as u64) << 48,
             name: char_mask(folded_name) | initials(folded_name, word_starts) << 36,
             word_starts,
