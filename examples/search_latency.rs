@@ -32,11 +32,12 @@ struct Args {
     today: NaiveDate,
     pause: Duration,
     show_slowest: usize,
+    wait_warm: bool,
 }
 
 fn usage() -> String {
     "usage: search_latency --db PATH --queries FILE [--synthesize N] [--today YYYY-MM-DD] \
-     [--pause-ms MS] [--slowest N]"
+     [--pause-ms MS] [--slowest N] [--wait-warm]"
         .into()
 }
 
@@ -47,6 +48,7 @@ fn parse_args() -> Result<Args, String> {
     let mut today = NaiveDate::from_ymd_opt(2026, 11, 23).expect("valid date");
     let mut pause = Duration::ZERO;
     let mut show_slowest = 5;
+    let mut wait_warm = false;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let mut value = || {
@@ -81,6 +83,7 @@ fn parse_args() -> Result<Args, String> {
                     .parse()
                     .map_err(|_| format!("--slowest takes a count, not `{v}`"))?;
             }
+            "--wait-warm" => wait_warm = true,
             "-h" | "--help" => return Err(usage()),
             other => return Err(format!("unknown argument `{other}`\n{}", usage())),
         }
@@ -92,6 +95,7 @@ fn parse_args() -> Result<Args, String> {
         today,
         pause,
         show_slowest,
+        wait_warm,
     })
 }
 
@@ -157,6 +161,17 @@ fn run() -> Result<(), String> {
     };
     let ready_after = started.elapsed();
     let rss_loaded = memory();
+    let warm_after = if args.wait_warm {
+        loop {
+            let (done, all) = service.warm_progress();
+            if done == all {
+                break Some(started.elapsed());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    } else {
+        None
+    };
 
     let mut samples = Vec::new();
     let mut slowest: Vec<(Duration, String, usize, usize)> = Vec::new();
@@ -194,6 +209,18 @@ fn run() -> Result<(), String> {
         ms(ready_after),
         ms(load_time)
     );
+    match warm_after {
+        Some(t) => println!(
+            "warm-up:        all two-character queries answered {:.1} s after start",
+            t.as_secs_f64()
+        ),
+        None => println!(
+            "warm-up:        not waited for ({} of {} two-character queries answered when \
+             typing ended)",
+            service.warm_progress().0,
+            service.warm_progress().1
+        ),
+    }
     println!(
         "queries:        {} lines, {} keystrokes ({} full scans, {} narrowed, {} reused)",
         queries.len(),

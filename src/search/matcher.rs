@@ -48,8 +48,10 @@ use super::normalize::{
 /// Tokens this long or longer forgive one wrong letter. Shorter ones would match almost anything.
 pub const TYPO_MIN: usize = 5;
 
-/// Every query of one character: few enough to answer all of them when the index loads, and
-/// the most expensive to answer on demand (one letter matches a third of all members).
+/// The characters a folded query is made of. Queries of one of them are answered when the index
+/// loads, and of two of them while the service is idle: few enough to answer all, and the most
+/// expensive to answer on demand (one letter matches a third of all members, and two letters
+/// pass the prefilters of nearly as many).
 pub const FIRST_KEYS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
 
 /// Words of a query that count; more would not narrow anything a person can read.
@@ -103,7 +105,9 @@ struct Token {
 }
 
 impl Token {
+    /// `text` is folded and never empty.
     fn new(text: Vec<u8>) -> Token {
+        debug_assert!(!text.is_empty());
         let initial = match text.first() {
             Some(&b @ b'a'..=b'z') => 1 << (36 + u32::from(b - b'a')),
             _ => 0,
@@ -140,6 +144,9 @@ impl Query {
         let raw = raw.trim();
         let texts: Vec<Vec<u8>> = if looks_like_phone(raw) {
             vec![phone_digits(raw)]
+                .into_iter()
+                .filter(|t| !t.is_empty())
+                .collect()
         } else {
             let whole = compact(raw);
             if raw.split_whitespace().count() == 2 && is_uk_postcode(&whole) {
@@ -163,10 +170,11 @@ impl Query {
         self.tokens.is_empty()
     }
 
-    /// The one character this query is, if so (see [`FIRST_KEYS`]).
-    pub fn single_char(&self) -> Option<u8> {
+    /// The folded text of a query of one or two characters (what the service answers ahead of
+    /// time, see [`FIRST_KEYS`]).
+    pub fn short_token(&self) -> Option<&[u8]> {
         match self.tokens.as_slice() {
-            [token] if token.text.len() == 1 && self.email.is_none() => Some(token.text[0]),
+            [token] if token.text.len() <= 2 && self.email.is_none() => Some(&token.text),
             _ => None,
         }
     }
@@ -991,6 +999,8 @@ mod tests {
         assert_eq!(Query::parse("jones cf10").tokens.len(), 2);
         assert!(!Query::parse("cf10").tokens[0].letters);
         assert!(Query::parse(" ' - ").is_empty());
+        assert!(Query::parse("+").is_empty());
+        assert_eq!(texts(&Query::parse("00")), [&b"00"[..]]);
     }
 
     #[test]

@@ -69,7 +69,7 @@ pub fn phone_digits(s: &str) -> Vec<u8> {
     let trimmed = s.trim_start();
     let mut digits: Vec<u8> = trimmed.bytes().filter(u8::is_ascii_digit).collect();
     let mut international = trimmed.starts_with('+');
-    if digits.starts_with(b"00") {
+    if digits.starts_with(b"00") && digits.len() > 2 {
         digits.drain(..2);
         international = true;
     }
@@ -208,6 +208,11 @@ mod tests {
         assert_eq!(phone_digits("+44 (0)7700 900123"), b"07700900123");
         assert_eq!(phone_digits("0044 29 2087 1234"), b"02920871234");
         assert_eq!(phone_digits("+353 1 234 5678"), b"35312345678");
+        assert_eq!(
+            phone_digits("00"),
+            b"00",
+            "the start of a number, not an empty one"
+        );
         assert!(looks_like_phone("+44 (0)7700-900123"));
         assert!(!looks_like_phone("cf10 1aa"));
         assert!(!looks_like_phone("+-"));

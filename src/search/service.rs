@@ -8,12 +8,14 @@
 //!   running for an older one stops at its next chunk (a generation counter it checks).
 //! - A query that extends an earlier one (typing on) searches only that one's matches; going back
 //!   to an earlier query (Backspace) reuses its result.
+//! - Queries of one character are answered as the index loads, and of two characters while
+//!   nobody is typing (one core, giving way to every key): those are the ones that match most.
 //! - Results wait in the service until [`SearchService::poll`] takes them; each arrival calls the
 //!   waker so the event loop redraws.
 //! - [`SearchService::reload`] rebuilds the index (after an import); the old index is freed first,
 //!   so two never sit in memory together.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -119,6 +121,8 @@ struct Inner {
     /// Bumped by every load that starts; an older load stops.
     load_generation: AtomicU64,
     progress: LoadProgress,
+    /// Two-character queries answered ahead of time on the current index.
+    warmed: AtomicU64,
     shutdown: AtomicBool,
     state: Mutex<State>,
     work: Condvar,
@@ -157,6 +161,7 @@ impl SearchService {
             generation: AtomicU64::new(0),
             load_generation: AtomicU64::new(0),
             progress: LoadProgress::default(),
+            warmed: AtomicU64::new(0),
             shutdown: AtomicBool::new(false),
             state: Mutex::new(State {
                 query: None,
@@ -171,7 +176,18 @@ impl SearchService {
         let searcher = Arc::clone(&inner);
         std::thread::Builder::new()
             .name("rollcall-search".into())
-            .spawn(move || search_loop(&searcher))
+            .spawn(move || {
+                let served = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    search_loop(&searcher);
+                }));
+                if served.is_err() {
+                    // A bug, not bad input: say so on screen instead of searching forever.
+                    searcher.lock().load = LoadStatus::Failed(
+                        "search stopped on an internal error; restart rollcall".into(),
+                    );
+                    (searcher.waker)();
+                }
+            })
             .expect("spawning the search thread");
         let service = SearchService { inner };
         service.spawn_load(false);
@@ -209,6 +225,12 @@ impl SearchService {
             },
             LoadStatus::Failed(why) => IndexState::Failed(why.clone()),
         }
+    }
+
+    /// How many of the two-character queries are answered ahead of time, of how many.
+    pub fn warm_progress(&self) -> (usize, usize) {
+        let done = self.inner.warmed.load(Ordering::Relaxed) as usize;
+        (done, FIRST_KEYS.len() * FIRST_KEYS.len())
     }
 
     /// Rebuilds the index from the database (after an import or an erasure).
@@ -344,11 +366,75 @@ fn first_keys(
         .collect()
 }
 
+/// Answers to every query of one or two characters, on one index: the one-character ones from
+/// the load, the two-character ones worked out one at a time while nobody is typing.
+#[derive(Default)]
+struct Warm {
+    index_id: Option<u64>,
+    answers: HashMap<Vec<u8>, Arc<Outcome>>,
+    /// The next two-character query to answer, as a position in all pairs of `FIRST_KEYS`.
+    next: usize,
+}
+
+impl Warm {
+    fn for_index(&mut self, inner: &Inner, loaded: &Loaded) {
+        if self.index_id == Some(loaded.id) {
+            return;
+        }
+        inner.warmed.store(0, Ordering::Relaxed);
+        *self = Warm {
+            index_id: Some(loaded.id),
+            answers: loaded
+                .first_keys
+                .iter()
+                .map(|(c, outcome)| (vec![*c], Arc::clone(outcome)))
+                .collect(),
+            next: 0,
+        };
+    }
+
+    fn done(&self, loaded: &Loaded) -> bool {
+        self.index_id == Some(loaded.id) && self.next >= FIRST_KEYS.len() * FIRST_KEYS.len()
+    }
+
+    /// Answers the next two-character query, unless a real query arrives meanwhile.
+    fn step(&mut self, searcher: &Searcher, inner: &Inner, loaded: &Loaded) {
+        let n = FIRST_KEYS.len();
+        let pair = [FIRST_KEYS[self.next / n], FIRST_KEYS[self.next % n]];
+        let generation = inner.generation.load(Ordering::SeqCst);
+        let cancelled = || {
+            inner.generation.load(Ordering::SeqCst) != generation
+                || inner.shutdown.load(Ordering::SeqCst)
+        };
+        let query = Query::parse(std::str::from_utf8(&pair).unwrap_or_default());
+        if let Some(mut outcome) =
+            searcher.search(&loaded.index, &query, inner.limit, None, &cancelled)
+        {
+            outcome.matches = None;
+            self.answers.insert(pair.to_vec(), Arc::new(outcome));
+            self.next += 1;
+            inner.warmed.store(self.next as u64, Ordering::Relaxed);
+        }
+    }
+
+    fn answer(&self, query: &Query) -> Option<Arc<Outcome>> {
+        self.answers.get(query.short_token()?).cloned()
+    }
+}
+
+enum Work {
+    Query(Submitted, Loaded),
+    Warm(Loaded),
+}
+
 fn search_loop(inner: &Inner) {
     let searcher = Searcher::default();
+    // Warming up takes one core at most, and gives way to every key typed.
+    let warmer = Searcher::with_threads(1);
     let mut history = History::default();
+    let mut warm = Warm::default();
     loop {
-        let (job, loaded) = {
+        let work = {
             let mut state = inner.lock();
             loop {
                 if inner.shutdown.load(Ordering::SeqCst) {
@@ -357,12 +443,25 @@ fn search_loop(inner: &Inner) {
                 if state.pending
                     && let (Some(query), Some(loaded)) = (&state.query, &state.index)
                 {
-                    let job = (query.clone(), loaded.clone());
+                    let work = Work::Query(query.clone(), loaded.clone());
                     state.pending = false;
-                    break job;
+                    break work;
+                }
+                if let Some(loaded) = &state.index
+                    && !warm.done(loaded)
+                {
+                    break Work::Warm(loaded.clone());
                 }
                 state = inner.work.wait(state).unwrap_or_else(|p| p.into_inner());
             }
+        };
+        let (job, loaded) = match work {
+            Work::Warm(loaded) => {
+                warm.for_index(inner, &loaded);
+                warm.step(&warmer, inner, &loaded);
+                continue;
+            }
+            Work::Query(job, loaded) => (job, loaded),
         };
         if history.index_id != Some(loaded.id) {
             history = History {
@@ -370,16 +469,14 @@ fn search_loop(inner: &Inner) {
                 ..History::default()
             };
         }
+        warm.for_index(inner, &loaded);
         let index = &loaded.index;
         let cancelled = || {
             inner.generation.load(Ordering::SeqCst) != job.generation
                 || inner.shutdown.load(Ordering::SeqCst)
         };
         let query = Query::parse(&job.text);
-        let cached = query.single_char().and_then(|c| {
-            let (_, outcome) = loaded.first_keys.iter().find(|(k, _)| *k == c)?;
-            Some((Arc::clone(outcome), 0))
-        });
+        let cached = warm.answer(&query).map(|outcome| (outcome, 0));
         let Some((outcome, searched)) =
             cached.or_else(|| history.search(&searcher, index, &query, inner.limit, &cancelled))
         else {
