@@ -424,6 +424,9 @@ impl Warm {
 
 enum Work {
     Query(Submitted, Loaded),
+    /// Work out the match set of a query answered from the warm-up, so that the next key can
+    /// narrow it: done between keys, given up as soon as one arrives.
+    Prime(Query, Loaded),
     Warm(Loaded),
 }
 
@@ -433,6 +436,7 @@ fn search_loop(inner: &Inner) {
     let warmer = Searcher::with_threads(1);
     let mut history = History::default();
     let mut warm = Warm::default();
+    let mut prime: Option<Query> = None;
     loop {
         let work = {
             let mut state = inner.lock();
@@ -447,10 +451,13 @@ fn search_loop(inner: &Inner) {
                     state.pending = false;
                     break work;
                 }
-                if let Some(loaded) = &state.index
-                    && !warm.done(loaded)
-                {
-                    break Work::Warm(loaded.clone());
+                if let Some(loaded) = &state.index {
+                    if let Some(query) = prime.take() {
+                        break Work::Prime(query, loaded.clone());
+                    }
+                    if !warm.done(loaded) {
+                        break Work::Warm(loaded.clone());
+                    }
                 }
                 state = inner.work.wait(state).unwrap_or_else(|p| p.into_inner());
             }
@@ -459,6 +466,17 @@ fn search_loop(inner: &Inner) {
             Work::Warm(loaded) => {
                 warm.for_index(inner, &loaded);
                 warm.step(&warmer, inner, &loaded);
+                continue;
+            }
+            Work::Prime(query, loaded) => {
+                if history.index_id == Some(loaded.id) {
+                    let generation = inner.generation.load(Ordering::SeqCst);
+                    let cancelled = || {
+                        inner.generation.load(Ordering::SeqCst) != generation
+                            || inner.shutdown.load(Ordering::SeqCst)
+                    };
+                    history.search(&searcher, &loaded.index, &query, inner.limit, &cancelled);
+                }
                 continue;
             }
             Work::Query(job, loaded) => (job, loaded),
@@ -477,6 +495,9 @@ fn search_loop(inner: &Inner) {
         };
         let query = Query::parse(&job.text);
         let cached = warm.answer(&query).map(|outcome| (outcome, 0));
+        if cached.is_some() && query.short_token().is_some_and(|t| t.len() == 2) {
+            prime = Some(query.clone());
+        }
         let Some((outcome, searched)) =
             cached.or_else(|| history.search(&searcher, index, &query, inner.limit, &cancelled))
         else {
