@@ -93,27 +93,30 @@ fn never() -> bool {
     false
 }
 
-/// Types `text` one character at a time, narrowing whenever the engine says it may, and checks
-/// every step against a fresh search of the whole index.
+/// Types `text` one character at a time, narrowing whenever the engine says it may (from the
+/// previous query, or from its relaxed form when the next letter starts forgiving typos, as the
+/// service does), and checks every step against a fresh search of the whole index.
 fn assert_narrowing_matches_fresh(index: &Index, searcher: &Searcher, text: &str) {
-    let mut previous: Option<(Query, Vec<u32>)> = None;
+    let mut bases: Vec<(Query, Vec<u32>)> = Vec::new();
     for end in text.char_indices().map(|(i, c)| i + c.len_utf8()) {
         let query = Query::parse(&text[..end]);
-        let base = previous
-            .as_ref()
-            .filter(|(q, _)| query.narrows(q))
-            .map(|(_, m)| m.as_slice());
-        let narrowed = searcher.search(index, &query, 40, base, &never).unwrap();
         let fresh = searcher.search(index, &query, 40, None, &never).unwrap();
-        assert_eq!(narrowed.total, fresh.total, "total for `{}`", &text[..end]);
-        assert_eq!(narrowed.hits, fresh.hits, "hits for `{}`", &text[..end]);
-        assert_eq!(
-            narrowed.matches,
-            fresh.matches,
-            "matches for `{}`",
-            &text[..end]
-        );
-        previous = fresh.matches.map(|m| (query, m));
+        for (base_query, base) in bases.iter().filter(|(q, _)| query.narrows(q)) {
+            let narrowed = searcher
+                .search(index, &query, 40, Some(base), &never)
+                .unwrap();
+            let how = format!("`{}` from {base_query:?}", &text[..end]);
+            assert_eq!(narrowed.total, fresh.total, "total for {how}");
+            assert_eq!(narrowed.hits, fresh.hits, "hits for {how}");
+            assert_eq!(narrowed.matches, fresh.matches, "matches for {how}");
+        }
+        bases.clear();
+        if query.before_typos() {
+            let relaxed = query.relaxed();
+            let outcome = searcher.search(index, &relaxed, 40, None, &never).unwrap();
+            bases.extend(outcome.matches.map(|m| (relaxed, m)));
+        }
+        bases.extend(fresh.matches.map(|m| (query, m)));
     }
 }
 
@@ -133,6 +136,9 @@ fn narrowed_searches_equal_fresh_ones() {
         "jonathan nash",
         "wrobel lukasz",
         "@example.org",
+        "wiliams",
+        "jnoes",
+        "davise",
     ] {
         assert_narrowing_matches_fresh(&index, &searcher, text);
     }

@@ -102,6 +102,9 @@ struct Token {
     letters: bool,
     /// Its first letter's bit among a name mask's word initials (0 when it is not a letter).
     initial: u64,
+    /// It may match a name word one letter off: letters only, at least [`TYPO_MIN`] of them
+    /// (one fewer in a [`Query::relaxed`] query).
+    forgives: bool,
 }
 
 impl Token {
@@ -113,6 +116,7 @@ impl Token {
             _ => 0,
         };
         Token {
+            forgives: text.iter().all(u8::is_ascii_lowercase) && text.len() >= TYPO_MIN,
             initial,
             mask: char_mask(&text),
             digit_pairs: digit_pairs(&text),
@@ -124,7 +128,7 @@ impl Token {
     }
 
     fn forgives_typo(&self) -> bool {
-        self.letters && self.text.len() >= TYPO_MIN
+        self.forgives
     }
 }
 
@@ -177,6 +181,26 @@ impl Query {
             [token] if token.text.len() <= 2 && self.email.is_none() => Some(&token.text),
             _ => None,
         }
+    }
+
+    /// This query with typos forgiven from one letter earlier. It matches everything that any
+    /// query extending it by one letter matches, typos included, so that the service can work it
+    /// out between keys and the next key narrows it instead of scanning every record (the one
+    /// place where extending a query matches more).
+    pub fn relaxed(&self) -> Query {
+        let mut relaxed = self.clone();
+        for token in &mut relaxed.tokens {
+            token.forgives |= token.letters && token.text.len() + 1 >= TYPO_MIN;
+        }
+        relaxed
+    }
+
+    /// Whether some token is one letter short of forgiving typos, so that the next key would
+    /// start matching more (see [`Query::relaxed`]).
+    pub fn before_typos(&self) -> bool {
+        self.tokens
+            .iter()
+            .any(|t| t.letters && t.text.len() + 1 == TYPO_MIN)
     }
 
     /// Whether every record this query matches also matches `base`, so that searching only
@@ -1015,6 +1039,21 @@ mod tests {
         assert!(!q("jo").narrows(&q("jon")));
         assert!(!q("ja").narrows(&q("jo")));
         assert!(!q("jo").narrows(&q("")));
+    }
+
+    #[test]
+    fn a_relaxed_query_is_a_base_for_the_next_letter() {
+        let q = Query::parse;
+        assert!(!q("jones").narrows(&q("jone")));
+        assert!(q("jone").before_typos());
+        assert!(q("jones").narrows(&q("jone").relaxed()));
+        assert!(q("jonesy").narrows(&q("jones").relaxed()));
+        assert_ne!(
+            q("jone"),
+            q("jone").relaxed(),
+            "never mistaken for the query itself"
+        );
+        assert!(!q("1234").before_typos(), "numbers are never forgiven");
     }
 
     #[test]

@@ -424,8 +424,9 @@ impl Warm {
 
 enum Work {
     Query(Submitted, Loaded),
-    /// Work out the match set of a query answered from the warm-up, so that the next key can
-    /// narrow it: done between keys, given up as soon as one arrives.
+    /// Work out a match set the next key can narrow, between keys (given up as soon as one
+    /// arrives): that of a query answered from the warm-up, or of one letter short of forgiving
+    /// typos, relaxed (see [`Query::relaxed`]).
     Prime(Query, Loaded),
     Warm(Loaded),
 }
@@ -497,6 +498,8 @@ fn search_loop(inner: &Inner) {
         let cached = warm.answer(&query).map(|outcome| (outcome, 0));
         if cached.is_some() && query.short_token().is_some_and(|t| t.len() == 2) {
             prime = Some(query.clone());
+        } else if query.before_typos() {
+            prime = Some(query.relaxed());
         }
         let Some((outcome, searched)) =
             cached.or_else(|| history.search(&searcher, index, &query, inner.limit, &cancelled))
