@@ -310,10 +310,21 @@ fn load(inner: &Inner, only_if_changed: bool) {
         inner.load_generation.load(Ordering::SeqCst) != generation
             || inner.shutdown.load(Ordering::SeqCst)
     };
-    let loaded = Index::load(&store, inner.today, &inner.progress, &stale).and_then(|index| {
-        let first_keys = first_keys(&index, inner.limit, &stale).ok_or(LoadError::Cancelled)?;
-        Ok((index, first_keys))
-    });
+    // The load polls this every few thousand rows: it also wakes the app each time another
+    // percent has loaded, so that "loading index… N%" moves.
+    let shown = AtomicU64::new(0);
+    let stale_or_progress = || {
+        let percent = u64::from(inner.progress.percent());
+        if shown.swap(percent, Ordering::Relaxed) != percent {
+            (inner.waker)();
+        }
+        stale()
+    };
+    let loaded =
+        Index::load(&store, inner.today, &inner.progress, &stale_or_progress).and_then(|index| {
+            let first_keys = first_keys(&index, inner.limit, &stale).ok_or(LoadError::Cancelled)?;
+            Ok((index, first_keys))
+        });
     match loaded {
         Ok((index, first_keys)) => {
             let mut state = inner.lock();
