@@ -2,8 +2,8 @@
 //! Excel's "Unicode text", Windows-1252 from Excel's "CSV") and the delimiter (`,` `;` or tab).
 //!
 //! [`ExportReader`] streams the file as UTF-8, decoding on the fly, so a 300 MB export never sits
-//! in memory whole. It also hashes and counts the raw bytes as they pass, for the import record
-//! and the progress bar.
+//! in memory whole. It counts the raw bytes (for the progress bar) and the lines (for rejected
+//! rows) as they pass.
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -150,7 +150,6 @@ pub struct ExportReader {
     raw_end: usize,
     eof: bool,
     skip_utf8_bom: bool,
-    sha: Sha256,
     bytes_read: u64,
     lines: LineTracker,
 }
@@ -166,7 +165,6 @@ impl ExportReader {
             raw_end: 0,
             eof: false,
             skip_utf8_bom: encoding == TextEncoding::Utf8Bom,
-            sha: Sha256::new(),
             bytes_read: 0,
             lines: LineTracker::default(),
         })
@@ -177,14 +175,8 @@ impl ExportReader {
         self.bytes_read
     }
 
-    /// The SHA-256 of every byte read, as lowercase hex. Read to the end first.
-    pub fn sha256_hex(self) -> String {
-        hex(&self.sha.finalize())
-    }
-
     fn read_raw(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.file.read(buf)?;
-        self.sha.update(&buf[..n]);
         self.bytes_read += n as u64;
         Ok(n)
     }
@@ -269,6 +261,27 @@ pub fn hex(bytes: &[u8]) -> String {
             let _ = write!(s, "{b:02x}");
             s
         })
+}
+
+/// The SHA-256 of a file as lowercase hex, read on its own (the import runs it on a thread of
+/// its own, beside the parsing); None if `stop` was raised first.
+pub fn file_sha256(
+    path: &Path,
+    stop: &std::sync::atomic::AtomicBool,
+) -> io::Result<Option<String>> {
+    let mut file = File::open(path)?;
+    let mut sha = Sha256::new();
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        if stop.load(std::sync::atomic::Ordering::Relaxed) {
+            return Ok(None);
+        }
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            return Ok(Some(hex(&sha.finalize())));
+        }
+        sha.update(&buf[..n]);
+    }
 }
 
 /// The SHA-256 of a text as lowercase hex.
@@ -396,9 +409,10 @@ mod tests {
     fn sha_covers_the_raw_bytes() {
         let raw = b"\xEF\xBB\xBFa,b\n1,2\n";
         let f = file_with(raw);
-        let mut r = ExportReader::open(f.path(), TextEncoding::Utf8Bom).unwrap();
-        io::copy(&mut r, &mut io::sink()).unwrap();
-        assert_eq!(r.sha256_hex(), sha256_hex(raw));
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        assert_eq!(file_sha256(f.path(), &stop).unwrap(), Some(sha256_hex(raw)));
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(file_sha256(f.path(), &stop).unwrap(), None);
     }
 
     #[test]

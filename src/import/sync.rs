@@ -28,7 +28,7 @@ use rusqlite::{Connection, OptionalExtension, Statement, TransactionBehavior, pa
 use sha2::{Digest, Sha256};
 
 use super::decode::{self, TextEncoding};
-use super::hash::FastMap;
+use super::keys::KeyIndex;
 use super::reader::{self, Message, OpenExport};
 use super::row::{ParsedRow, Rejection, RowOutcome, Slot, flag};
 use super::{
@@ -184,6 +184,10 @@ fn attempt(
     let _: i64 = store
         .conn
         .query_row("PRAGMA threads = 1", [], |r| r.get(0))?;
+    // Every row the import writes points at a row it has just written or found, so the
+    // per-row foreign key lookups are switched off on this connection while it runs (tests
+    // check `PRAGMA foreign_key_check` afterwards).
+    store.conn.pragma_update(None, "foreign_keys", false)?;
     let journal_switched = !options.dry_run
         && tables_are_empty(&store.conn)?
         && switch_journal(&store.conn, "delete")?;
@@ -220,6 +224,7 @@ fn attempt(
         Ok(())
     })();
     store.conn.pragma_update(None, "cache_size", cache_before)?;
+    store.conn.pragma_update(None, "foreign_keys", true)?;
     if journal_switched {
         switch_journal(&store.conn, "wal")?;
     }
@@ -228,7 +233,8 @@ fn attempt(
     Ok(report)
 }
 
-/// Runs the reading thread and writes what it sends. Returns the file's SHA-256.
+/// Runs the reading threads (and the file's SHA-256 beside them) and writes what they send.
+/// Returns the SHA-256.
 fn stream_into(
     writer: &mut Writer<'_>,
     export: OpenExport,
@@ -237,45 +243,74 @@ fn stream_into(
     progress: &mut dyn FnMut(Progress),
     cancel: &AtomicBool,
 ) -> Result<String> {
-    let (to_writer, from_reader) = sync_channel(4);
+    let OpenExport { parser, csv, .. } = export;
+    let (to_builder, from_reader) = sync_channel(4);
+    let (spent_records, recycled_records) = channel();
+    let (to_writer, from_builder) = sync_channel(4);
     let (recycle, recycled) = channel();
+    let stop_hashing = AtomicBool::new(false);
+    let path = file.path;
     std::thread::scope(|scope| {
-        let path = file.path;
-        scope.spawn(move || reader::stream_rows(export, path, to_writer, recycled));
-        // Returning from this closure drops `from_reader`, which stops the reading thread.
-        for message in from_reader {
-            if cancel.load(Ordering::SeqCst) {
-                bail!(CANCELLED);
-            }
-            match message {
-                Message::Batch(batch) => {
-                    let mut buffers = Vec::with_capacity(batch.rows.len());
-                    for outcome in batch.rows {
-                        report.rows_read += 1;
-                        if let Some(buffer) = writer.apply(outcome, report)? {
-                            buffers.push(buffer);
-                        }
-                    }
-                    let _ = recycle.send(buffers);
-                    progress(Progress {
-                        bytes_done: batch.bytes_done,
-                        bytes_total: file.size,
-                        rows: report.rows_read,
-                    });
-                }
-                Message::Done { sha256, date_order } => {
-                    report.date_order = date_order;
-                    return Ok(sha256);
-                }
-                Message::RestartMonthFirst => return Err(RestartMonthFirst.into()),
-                Message::Failed(e) => return Err(e),
-            }
+        let sha = scope.spawn(|| decode::file_sha256(path, &stop_hashing));
+        scope.spawn(move || reader::read_records(csv, path, to_builder, recycled_records));
+        scope.spawn(move || {
+            reader::build_rows(parser, from_reader, spent_records, to_writer, recycled)
+        });
+        // Returning drops `from_builder`, which stops the reading threads.
+        let result = write_all(
+            writer,
+            from_builder,
+            recycle,
+            file,
+            report,
+            progress,
+            cancel,
+        );
+        if result.is_err() {
+            stop_hashing.store(true, Ordering::Relaxed);
         }
-        Err(anyhow!(
-            "{}: reading stopped unexpectedly",
-            file.path.display()
-        ))
+        let date_order = result?;
+        report.date_order = date_order;
+        let sha = sha
+            .join()
+            .map_err(|_| anyhow!("{}: hashing the file failed", path.display()))?
+            .with_context(|| format!("{}: cannot read the file", path.display()))?;
+        sha.ok_or_else(|| anyhow!(CANCELLED))
     })
+}
+
+fn write_all(
+    writer: &mut Writer<'_>,
+    from_builder: std::sync::mpsc::Receiver<Message>,
+    recycle: std::sync::mpsc::Sender<Vec<String>>,
+    file: &FileFacts<'_>,
+    report: &mut ImportReport,
+    progress: &mut dyn FnMut(Progress),
+    cancel: &AtomicBool,
+) -> Result<DateOrder> {
+    for message in from_builder {
+        if cancel.load(Ordering::SeqCst) {
+            bail!(CANCELLED);
+        }
+        match message {
+            Message::Batch(batch) => {
+                let buffers = writer.apply_batch(batch.rows, report)?;
+                let _ = recycle.send(buffers);
+                progress(Progress {
+                    bytes_done: batch.bytes_done,
+                    bytes_total: file.size,
+                    rows: report.rows_read,
+                });
+            }
+            Message::Done { date_order } => return Ok(date_order),
+            Message::RestartMonthFirst => return Err(RestartMonthFirst.into()),
+            Message::Failed(e) => return Err(e),
+        }
+    }
+    Err(anyhow!(
+        "{}: reading stopped unexpectedly",
+        file.path.display()
+    ))
 }
 
 fn tables_are_empty(conn: &Connection) -> Result<bool> {
@@ -449,69 +484,111 @@ struct MembershipEntry {
     seen_line: u64,
 }
 
-/// CRM-owned contact columns, bound as ?1..?26 in this order.
-const CONTACT_COLUMNS: [&str; 26] = [
-    "contact_type",
-    "display_name",
-    "sort_name",
-    "first_name",
-    "last_name",
-    "organization_name",
-    "email",
-    "phone",
-    "street_address",
-    "city",
-    "postcode",
-    "county",
-    "country",
-    "preferred_language",
-    "do_not_email",
-    "do_not_phone",
-    "do_not_mail",
-    "do_not_sms",
-    "no_bulk_email",
-    "on_hold",
-    "is_deceased",
-    "deceased_date",
-    "local_party",
-    "region",
-    "constituency",
-    "crm_hash",
-];
+/// Rows per multi-row INSERT: one statement per 32 rows instead of 32 statements.
+const INSERT_CHUNK: usize = 32;
 
-/// CRM-owned membership columns, bound as ?1..?10 in this order.
-const MEMBERSHIP_COLUMNS: [&str; 10] = [
-    "contact_id",
-    "crm_membership_id",
-    "membership_type",
-    "join_date",
-    "start_date",
-    "end_date",
-    "crm_status",
-    "membership_source",
-    "auto_renew",
-    "crm_hash",
-];
-
-fn assignments(columns: &[&str]) -> String {
-    columns
-        .iter()
-        .enumerate()
-        .map(|(i, c)| format!("{c} = ?{}", i + 1))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// A contact's CRM fields as bound: `?base` onwards, one parameter per entry. New rows take
+/// SQLite's next row ids (largest + 1, in order), which the writer predicts and checks.
+const CONTACT_VALUES: usize = 21;
+/// The contact columns for those values, with SQL that reads the parameter at `p`; the seven
+/// flags travel packed in one parameter.
+fn contact_columns(p: usize) -> Vec<(&'static str, String)> {
+    let at = |i: usize| format!("?{}", p + i);
+    let flag = |bit: u32| format!("((?{} >> {bit}) & 1)", p + 15);
+    vec![
+        ("crm_id", at(0)),
+        ("contact_type", at(1)),
+        ("display_name", at(2)),
+        ("sort_name", at(3)),
+        ("first_name", at(4)),
+        ("last_name", at(5)),
+        ("organization_name", at(6)),
+        ("email", at(7)),
+        ("phone", at(8)),
+        ("street_address", at(9)),
+        ("city", at(10)),
+        ("postcode", at(11)),
+        ("county", at(12)),
+        ("country", at(13)),
+        ("preferred_language", at(14)),
+        ("do_not_email", flag(0)),
+        ("do_not_phone", flag(1)),
+        ("do_not_mail", flag(2)),
+        ("do_not_sms", flag(3)),
+        ("no_bulk_email", flag(4)),
+        ("on_hold", flag(5)),
+        ("is_deceased", flag(6)),
+        ("deceased_date", at(16)),
+        ("local_party", at(17)),
+        ("region", at(18)),
+        ("constituency", at(19)),
+        ("crm_hash", at(20)),
+    ]
 }
 
-fn placeholders(n: usize) -> String {
-    (1..=n)
-        .map(|i| format!("?{i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+const MEMBERSHIP_VALUES: usize = 11;
+fn membership_columns(p: usize) -> Vec<(&'static str, String)> {
+    let at = |i: usize| format!("?{}", p + i);
+    vec![
+        ("contact_id", at(0)),
+        ("sync_key", at(1)),
+        ("crm_membership_id", at(2)),
+        ("membership_type", at(3)),
+        ("join_date", at(4)),
+        ("start_date", at(5)),
+        ("end_date", at(6)),
+        ("crm_status", at(7)),
+        ("membership_source", at(8)),
+        ("auto_renew", at(9)),
+        ("crm_hash", at(10)),
+    ]
+}
+
+/// `INSERT INTO table (...) VALUES (...), ...` for `rows` rows; ?1 is the source, ?2 the import.
+fn insert_sql(
+    table: &str,
+    rows: usize,
+    per_row: usize,
+    columns: fn(usize) -> Vec<(&'static str, String)>,
+) -> String {
+    let names: Vec<&str> = columns(0).iter().map(|(n, _)| *n).collect();
+    let tuples: Vec<String> = (0..rows)
+        .map(|r| {
+            let values: Vec<String> = columns(3 + r * per_row)
+                .into_iter()
+                .map(|(_, v)| v)
+                .collect();
+            format!("({}, ?1, ?2, ?2)", values.join(", "))
+        })
+        .collect();
+    format!(
+        "INSERT INTO {table} ({}, source, first_import_id, last_import_id) VALUES {}",
+        names.join(", "),
+        tuples.join(", ")
+    )
+}
+
+/// `UPDATE table SET ... WHERE id = ?3`, the values bound from ?4 as for an inserted row.
+fn update_sql(
+    table: &str,
+    columns: fn(usize) -> Vec<(&'static str, String)>,
+    extra: &str,
+) -> String {
+    let sets: Vec<String> = columns(4)
+        .into_iter()
+        .map(|(n, v)| format!("{n} = {v}"))
+        .collect();
+    format!(
+        "UPDATE {table} SET {}, {extra}last_import_id = ?2 WHERE id = ?3",
+        sets.join(", ")
+    )
 }
 
 struct Statements<'c> {
+    insert_contacts: Statement<'c>,
     insert_contact: Statement<'c>,
     update_contact: Statement<'c>,
+    insert_memberships: Statement<'c>,
     insert_membership: Statement<'c>,
     update_membership: Statement<'c>,
     unflag_membership: Statement<'c>,
@@ -522,31 +599,36 @@ struct Statements<'c> {
 
 impl<'c> Statements<'c> {
     fn prepare(conn: &'c Connection) -> rusqlite::Result<Statements<'c>> {
-        let contact_cols = CONTACT_COLUMNS.join(", ");
-        let membership_cols = MEMBERSHIP_COLUMNS.join(", ");
         Ok(Statements {
-            // ?27 source, ?28 crm_id, ?29 import id.
-            insert_contact: conn.prepare(&format!(
-                "INSERT INTO contacts ({contact_cols}, source, crm_id, first_import_id, last_import_id)
-                 VALUES ({}, ?27, ?28, ?29, ?29)",
-                placeholders(26)
+            insert_contacts: conn.prepare(&insert_sql(
+                "contacts",
+                INSERT_CHUNK,
+                CONTACT_VALUES,
+                contact_columns,
             ))?,
-            // ?29 import id, ?30 row id.
-            update_contact: conn.prepare(&format!(
-                "UPDATE contacts SET {}, last_import_id = ?29 WHERE id = ?30",
-                assignments(&CONTACT_COLUMNS)
+            insert_contact: conn.prepare(&insert_sql(
+                "contacts",
+                1,
+                CONTACT_VALUES,
+                contact_columns,
             ))?,
-            // ?11 source, ?12 sync key, ?13 import id.
-            insert_membership: conn.prepare(&format!(
-                "INSERT INTO memberships ({membership_cols}, source, sync_key, first_import_id,
-                                          last_import_id)
-                 VALUES ({}, ?11, ?12, ?13, ?13)",
-                placeholders(10)
+            update_contact: conn.prepare(&update_sql("contacts", contact_columns, ""))?,
+            insert_memberships: conn.prepare(&insert_sql(
+                "memberships",
+                INSERT_CHUNK,
+                MEMBERSHIP_VALUES,
+                membership_columns,
             ))?,
-            // ?13 import id, ?14 row id.
-            update_membership: conn.prepare(&format!(
-                "UPDATE memberships SET {}, missing_since = NULL, last_import_id = ?13 WHERE id = ?14",
-                assignments(&MEMBERSHIP_COLUMNS)
+            insert_membership: conn.prepare(&insert_sql(
+                "memberships",
+                1,
+                MEMBERSHIP_VALUES,
+                membership_columns,
+            ))?,
+            update_membership: conn.prepare(&update_sql(
+                "memberships",
+                membership_columns,
+                "missing_since = NULL, ",
             ))?,
             unflag_membership: conn
                 .prepare("UPDATE memberships SET missing_since = NULL WHERE id = ?1")?,
@@ -567,6 +649,15 @@ impl<'c> Statements<'c> {
     }
 }
 
+/// A new row waiting for the batch's multi-row INSERT.
+struct Pending {
+    /// Its position in the batch.
+    row: usize,
+    id: i64,
+    /// Memberships: the contact's row id.
+    contact_id: i64,
+}
+
 struct Writer<'c> {
     conn: &'c Connection,
     sql: Statements<'c>,
@@ -576,8 +667,13 @@ struct Writer<'c> {
     now: String,
     /// The source had no memberships before: its memberships are the baseline, not joiners.
     baseline: bool,
-    contacts: FastMap<Box<str>, ContactEntry>,
-    memberships: FastMap<Box<str>, MembershipEntry>,
+    contacts: KeyIndex<ContactEntry>,
+    memberships: KeyIndex<MembershipEntry>,
+    /// Row ids for new rows: the import holds the write lock, so nobody else takes them.
+    next_contact_id: i64,
+    next_membership_id: i64,
+    new_contacts: Vec<Pending>,
+    new_memberships: Vec<Pending>,
     erased: HashSet<String>,
     allow_erased: bool,
     membership_rows: u64,
@@ -592,34 +688,34 @@ impl<'c> Writer<'c> {
         run_id: i64,
         allow_erased: bool,
     ) -> Result<Writer<'c>> {
-        let mut contacts = FastMap::default();
-        let mut stmt =
-            conn.prepare("SELECT crm_id, id, crm_hash FROM contacts WHERE source = ?1")?;
+        // In row id order, which is the order earlier exports came in: see `KeyIndex`.
+        let mut contacts = KeyIndex::default();
+        let mut stmt = conn.prepare(
+            "SELECT crm_id, id, crm_hash FROM contacts NOT INDEXED WHERE source = ?1 ORDER BY id",
+        )?;
         let mut rows = stmt.query([source])?;
         while let Some(r) = rows.next()? {
-            let key: String = r.get(0)?;
             let entry = ContactEntry {
                 id: r.get(1)?,
                 hash: r.get(2)?,
                 seen: false,
             };
-            contacts.insert(key.into_boxed_str(), entry);
+            contacts.push(r.get_ref(0)?.as_str()?, entry);
         }
-        let mut memberships = FastMap::default();
+        let mut memberships = KeyIndex::default();
         let mut stmt = conn.prepare(
-            "SELECT sync_key, id, crm_hash, missing_since IS NOT NULL FROM memberships
-             WHERE source = ?1",
+            "SELECT sync_key, id, crm_hash, missing_since IS NOT NULL FROM memberships NOT INDEXED
+             WHERE source = ?1 ORDER BY id",
         )?;
         let mut rows = stmt.query([source])?;
         while let Some(r) = rows.next()? {
-            let key: String = r.get(0)?;
             let entry = MembershipEntry {
                 id: r.get(1)?,
                 hash: r.get(2)?,
                 missing: r.get(3)?,
                 seen_line: 0,
             };
-            memberships.insert(key.into_boxed_str(), entry);
+            memberships.push(r.get_ref(0)?.as_str()?, entry);
         }
         let erased = if allow_erased {
             HashSet::new()
@@ -628,6 +724,13 @@ impl<'c> Writer<'c> {
             stmt.query_map([], |r| r.get(0))?
                 .collect::<rusqlite::Result<HashSet<String>>>()?
         };
+        let next_id = |table: &str| -> rusqlite::Result<i64> {
+            conn.query_row(
+                &format!("SELECT COALESCE(MAX(id), 0) + 1 FROM {table}"),
+                [],
+                |r| r.get(0),
+            )
+        };
         Ok(Writer {
             conn,
             sql: Statements::prepare(conn)?,
@@ -635,9 +738,13 @@ impl<'c> Writer<'c> {
             run_id,
             today: clock.today.format("%Y-%m-%d").to_string(),
             now: clock.now_rfc3339(),
-            baseline: memberships.is_empty(),
+            baseline: memberships.len() == 0,
             contacts,
             memberships,
+            next_contact_id: next_id("contacts")?,
+            next_membership_id: next_id("memberships")?,
+            new_contacts: Vec::new(),
+            new_memberships: Vec::new(),
             erased,
             allow_erased,
             membership_rows: 0,
@@ -645,39 +752,46 @@ impl<'c> Writer<'c> {
         })
     }
 
-    /// Applies one row; gives back its text buffer for reuse.
-    /// Sizes the maps for a file of `bytes` (about 600 bytes a row in a full CiviCRM export), so they do not
-    /// grow and rehash half a million entries mid-import.
+    /// Sizes the key indexes for a file of `bytes` (about 600 bytes a row in a full CiviCRM
+    /// export), so they do not grow mid-import.
     fn reserve_for(&mut self, bytes: u64) {
         let rows = usize::try_from(bytes / 600).unwrap_or(0).min(4_000_000);
-        self.contacts
-            .reserve(rows.saturating_sub(self.contacts.len()));
-        self.memberships
-            .reserve(rows.saturating_sub(self.memberships.len()));
+        self.contacts.reserve(rows, rows * 8);
+        self.memberships.reserve(rows, rows * 12);
     }
 
-    fn apply(&mut self, outcome: RowOutcome, report: &mut ImportReport) -> Result<Option<String>> {
-        match outcome {
-            RowOutcome::Row(row) => {
-                self.apply_row(&row, report)?;
-                Ok(Some(row.into_buffer()))
+    /// Applies a batch of rows; gives back their text buffers for reuse.
+    fn apply_batch(
+        &mut self,
+        outcomes: Vec<RowOutcome>,
+        report: &mut ImportReport,
+    ) -> Result<Vec<String>> {
+        let mut rows: Vec<ParsedRow> = Vec::with_capacity(outcomes.len());
+        for outcome in outcomes {
+            report.rows_read += 1;
+            match outcome {
+                RowOutcome::Row(row) => {
+                    rows.push(row);
+                    self.apply_row(&rows, rows.len() - 1, report)?;
+                }
+                RowOutcome::Rejected(rejection) => self.note_rejected(rejection, report),
+                RowOutcome::RepeatedHeader | RowOutcome::RestartMonthFirst => {}
             }
-            RowOutcome::Rejected(rejection) => {
-                self.note_rejected(rejection, report);
-                Ok(None)
-            }
-            RowOutcome::RepeatedHeader | RowOutcome::RestartMonthFirst => Ok(None),
         }
+        self.insert_new_contacts(&rows)?;
+        self.insert_new_memberships(&rows)?;
+        Ok(rows.into_iter().map(ParsedRow::into_buffer).collect())
     }
 
     fn note_rejected(&mut self, rejection: Rejection, report: &mut ImportReport) {
         report.rejected += 1;
         if let Some(key) = &rejection.sync_key {
             // The membership is in the export, even though this row of it could not be read.
-            if let Some(entry) = self.memberships.get_mut(key.as_str())
-                && entry.seen_line == 0
-            {
-                entry.seen_line = rejection.line.max(1);
+            if let Some(i) = self.memberships.find(key) {
+                let entry = self.memberships.value_mut(i);
+                if entry.seen_line == 0 {
+                    entry.seen_line = rejection.line.max(1);
+                }
             }
         } else if rejection.crm_id.is_none() {
             // Unreadable: it may have been any membership, so "absent" becomes unknowable.
@@ -695,80 +809,89 @@ impl<'c> Writer<'c> {
             && self.erased.contains(&erased_key_hash(&self.source, crm_id))
     }
 
-    fn apply_row(&mut self, row: &ParsedRow, report: &mut ImportReport) -> Result<()> {
+    /// Row `at` of the batch: updates what changed now, queues what is new.
+    fn apply_row(
+        &mut self,
+        rows: &[ParsedRow],
+        at: usize,
+        report: &mut ImportReport,
+    ) -> Result<()> {
+        let row = &rows[at];
         let crm_id = row.get(Slot::CrmId);
-        let contact_id = match self.contacts.get_mut(crm_id) {
+        let found = self.contacts.find(crm_id);
+        let contact_id = match found.map(|i| self.contacts.value_mut(i)) {
             Some(entry) if entry.seen => entry.id,
             Some(entry) => {
                 entry.seen = true;
+                let id = entry.id;
                 if entry.hash == row.contact_hash {
                     report.contacts.unchanged += 1;
                 } else {
-                    bind_contact(&mut self.sql.update_contact, row, self.run_id)?;
-                    self.sql.update_contact.raw_bind_parameter(30, entry.id)?;
-                    self.sql.update_contact.raw_execute()?;
                     entry.hash = row.contact_hash;
+                    let stmt = &mut self.sql.update_contact;
+                    bind_shared(stmt, &self.source, self.run_id)?;
+                    stmt.raw_bind_parameter(3, id)?;
+                    bind_contact(stmt, 4, row)?;
+                    stmt.raw_execute()?;
                     report.contacts.updated += 1;
                 }
-                entry.id
+                id
             }
             None => {
                 if self.is_erased(crm_id) {
                     report.skipped_erased += 1;
                     return Ok(());
                 }
-                let stmt = &mut self.sql.insert_contact;
-                bind_contact(stmt, row, self.run_id)?;
-                stmt.raw_bind_parameter(27, self.source.as_str())?;
-                stmt.raw_bind_parameter(28, crm_id)?;
-                stmt.raw_execute()?;
-                let id = self.conn.last_insert_rowid();
-                self.contacts.insert(
-                    crm_id.into(),
-                    ContactEntry {
-                        id,
-                        hash: row.contact_hash,
-                        seen: true,
-                    },
-                );
+                let id = self.next_contact_id;
+                self.next_contact_id += 1;
+                let entry = ContactEntry {
+                    id,
+                    hash: row.contact_hash,
+                    seen: true,
+                };
+                self.contacts.push(crm_id, entry);
+                self.new_contacts.push(Pending {
+                    row: at,
+                    id,
+                    contact_id: id,
+                });
                 report.contacts.inserted += 1;
                 id
             }
         };
         if row.has_membership() {
             self.membership_rows += 1;
-            self.apply_membership(row, contact_id, report)?;
+            self.apply_membership(rows, at, contact_id, report)?;
         }
         Ok(())
     }
 
     fn apply_membership(
         &mut self,
-        row: &ParsedRow,
+        rows: &[ParsedRow],
+        at: usize,
         contact_id: i64,
         report: &mut ImportReport,
     ) -> Result<()> {
+        let row = &rows[at];
         let key = row.get(Slot::SyncKey);
-        let Some(entry) = self.memberships.get_mut(key) else {
-            let stmt = &mut self.sql.insert_membership;
-            bind_membership(stmt, row, contact_id, self.run_id)?;
-            stmt.raw_bind_parameter(11, self.source.as_str())?;
-            stmt.raw_bind_parameter(12, key)?;
-            stmt.raw_execute()?;
-            let id = self.conn.last_insert_rowid();
-            self.memberships.insert(
-                key.into(),
-                MembershipEntry {
-                    id,
-                    hash: row.membership_hash,
-                    missing: false,
-                    seen_line: row.line.max(1),
-                },
-            );
+        let found = self.memberships.find(key);
+        let Some(entry) = found.map(|i| self.memberships.value_mut(i)) else {
+            let id = self.next_membership_id;
+            self.next_membership_id += 1;
+            let entry = MembershipEntry {
+                id,
+                hash: row.membership_hash,
+                missing: false,
+                seen_line: row.line.max(1),
+            };
+            self.memberships.push(key, entry);
+            self.new_memberships.push(Pending {
+                row: at,
+                id,
+                contact_id,
+            });
             report.memberships.inserted += 1;
-            if !self.baseline {
-                self.event(id, "joined", None, None, None)?;
-            }
             return Ok(());
         };
         if entry.seen_line != 0 {
@@ -797,18 +920,17 @@ impl<'c> Writer<'c> {
             }
         } else {
             entry.hash = row.membership_hash;
+            // It may now belong to a contact that is new in this batch: insert those first.
+            self.insert_new_contacts(rows)?;
             let (old_end, old_status): (Option<String>, String) = self
                 .sql
                 .old_membership
                 .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            bind_membership(
-                &mut self.sql.update_membership,
-                row,
-                contact_id,
-                self.run_id,
-            )?;
-            self.sql.update_membership.raw_bind_parameter(14, id)?;
-            self.sql.update_membership.raw_execute()?;
+            let stmt = &mut self.sql.update_membership;
+            bind_shared(stmt, &self.source, self.run_id)?;
+            stmt.raw_bind_parameter(3, id)?;
+            bind_membership(stmt, 4, row, contact_id)?;
+            stmt.raw_execute()?;
             report.memberships.updated += 1;
             let new_end = row.opt(Slot::EndDate);
             if let (Some(old), Some(new)) = (old_end.as_deref(), new_end)
@@ -833,6 +955,53 @@ impl<'c> Writer<'c> {
         if was_missing {
             self.event(id, "returned", None, None, None)?;
             report.memberships.back_in_export += 1;
+        }
+        Ok(())
+    }
+
+    /// Inserts the contacts queued so far, many rows per statement.
+    fn insert_new_contacts(&mut self, rows: &[ParsedRow]) -> Result<()> {
+        let pending = std::mem::take(&mut self.new_contacts);
+        let mut rest = &pending[..];
+        while !rest.is_empty() {
+            let (stmt, take) = if rest.len() >= INSERT_CHUNK {
+                (&mut self.sql.insert_contacts, INSERT_CHUNK)
+            } else {
+                (&mut self.sql.insert_contact, 1)
+            };
+            bind_shared(stmt, &self.source, self.run_id)?;
+            for (k, p) in rest[..take].iter().enumerate() {
+                bind_contact(stmt, 3 + k * CONTACT_VALUES, &rows[p.row])?;
+            }
+            stmt.raw_execute()?;
+            check_row_id(self.conn, rest[take - 1].id)?;
+            rest = &rest[take..];
+        }
+        Ok(())
+    }
+
+    /// Inserts the memberships queued in this batch (their contacts are in by now).
+    fn insert_new_memberships(&mut self, rows: &[ParsedRow]) -> Result<()> {
+        let pending = std::mem::take(&mut self.new_memberships);
+        let mut rest = &pending[..];
+        while !rest.is_empty() {
+            let (stmt, take) = if rest.len() >= INSERT_CHUNK {
+                (&mut self.sql.insert_memberships, INSERT_CHUNK)
+            } else {
+                (&mut self.sql.insert_membership, 1)
+            };
+            bind_shared(stmt, &self.source, self.run_id)?;
+            for (k, p) in rest[..take].iter().enumerate() {
+                bind_membership(stmt, 3 + k * MEMBERSHIP_VALUES, &rows[p.row], p.contact_id)?;
+            }
+            stmt.raw_execute()?;
+            check_row_id(self.conn, rest[take - 1].id)?;
+            rest = &rest[take..];
+        }
+        if !self.baseline {
+            for p in &pending {
+                self.event(p.id, "joined", None, None, None)?;
+            }
         }
         Ok(())
     }
@@ -912,8 +1081,26 @@ impl<'c> Writer<'c> {
     }
 }
 
-fn bind_contact(stmt: &mut Statement<'_>, row: &ParsedRow, run_id: i64) -> rusqlite::Result<()> {
+/// New rows take SQLite's next row ids (largest + 1, in order), which the writer assigned in
+/// advance to link memberships and events: this checks that they matched.
+fn check_row_id(conn: &Connection, expected_last: i64) -> Result<()> {
+    let last = conn.last_insert_rowid();
+    if last != expected_last {
+        bail!("internal error: a new row took id {last}, not {expected_last}; nothing was changed");
+    }
+    Ok(())
+}
+
+/// ?1 the source, ?2 this import.
+fn bind_shared(stmt: &mut Statement<'_>, source: &str, run_id: i64) -> rusqlite::Result<()> {
+    stmt.raw_bind_parameter(1, source)?;
+    stmt.raw_bind_parameter(2, run_id)
+}
+
+/// A contact's values at `?base..`, in `contact_columns` order.
+fn bind_contact(stmt: &mut Statement<'_>, base: usize, row: &ParsedRow) -> rusqlite::Result<()> {
     let text_slots = [
+        Slot::CrmId,
         Slot::ContactType,
         Slot::DisplayName,
         Slot::SortName,
@@ -930,47 +1117,34 @@ fn bind_contact(stmt: &mut Statement<'_>, row: &ParsedRow, run_id: i64) -> rusql
         Slot::PreferredLanguage,
     ];
     for (i, slot) in text_slots.into_iter().enumerate() {
-        stmt.raw_bind_parameter(i + 1, row.get(slot))?;
+        stmt.raw_bind_parameter(base + i, row.get(slot))?;
     }
-    let flags = [
-        flag::DO_NOT_EMAIL,
-        flag::DO_NOT_PHONE,
-        flag::DO_NOT_MAIL,
-        flag::DO_NOT_SMS,
-        flag::NO_BULK_EMAIL,
-        flag::ON_HOLD,
-        flag::DECEASED,
-    ];
-    for (i, f) in flags.into_iter().enumerate() {
-        stmt.raw_bind_parameter(15 + i, row.has(f))?;
-    }
-    stmt.raw_bind_parameter(22, row.opt(Slot::DeceasedDate))?;
-    stmt.raw_bind_parameter(23, row.get(Slot::LocalParty))?;
-    stmt.raw_bind_parameter(24, row.get(Slot::Region))?;
-    stmt.raw_bind_parameter(25, row.get(Slot::Constituency))?;
-    stmt.raw_bind_parameter(26, row.contact_hash)?;
-    stmt.raw_bind_parameter(29, run_id)?;
-    Ok(())
+    stmt.raw_bind_parameter(base + 15, i64::from(row.flags & flag::CONTACT_FLAGS))?;
+    stmt.raw_bind_parameter(base + 16, row.opt(Slot::DeceasedDate))?;
+    stmt.raw_bind_parameter(base + 17, row.get(Slot::LocalParty))?;
+    stmt.raw_bind_parameter(base + 18, row.get(Slot::Region))?;
+    stmt.raw_bind_parameter(base + 19, row.get(Slot::Constituency))?;
+    stmt.raw_bind_parameter(base + 20, row.contact_hash)
 }
 
+/// A membership's values at `?base..`, in `membership_columns` order.
 fn bind_membership(
     stmt: &mut Statement<'_>,
+    base: usize,
     row: &ParsedRow,
     contact_id: i64,
-    run_id: i64,
 ) -> rusqlite::Result<()> {
-    stmt.raw_bind_parameter(1, contact_id)?;
-    stmt.raw_bind_parameter(2, row.opt(Slot::MembershipId))?;
-    stmt.raw_bind_parameter(3, row.get(Slot::MembershipType))?;
-    stmt.raw_bind_parameter(4, row.opt(Slot::JoinDate))?;
-    stmt.raw_bind_parameter(5, row.opt(Slot::StartDate))?;
-    stmt.raw_bind_parameter(6, row.opt(Slot::EndDate))?;
-    stmt.raw_bind_parameter(7, row.get(Slot::Status))?;
-    stmt.raw_bind_parameter(8, row.get(Slot::MembershipSource))?;
-    stmt.raw_bind_parameter(9, row.has(flag::AUTO_RENEW))?;
-    stmt.raw_bind_parameter(10, row.membership_hash)?;
-    stmt.raw_bind_parameter(13, run_id)?;
-    Ok(())
+    stmt.raw_bind_parameter(base, contact_id)?;
+    stmt.raw_bind_parameter(base + 1, row.get(Slot::SyncKey))?;
+    stmt.raw_bind_parameter(base + 2, row.opt(Slot::MembershipId))?;
+    stmt.raw_bind_parameter(base + 3, row.get(Slot::MembershipType))?;
+    stmt.raw_bind_parameter(base + 4, row.opt(Slot::JoinDate))?;
+    stmt.raw_bind_parameter(base + 5, row.opt(Slot::StartDate))?;
+    stmt.raw_bind_parameter(base + 6, row.opt(Slot::EndDate))?;
+    stmt.raw_bind_parameter(base + 7, row.get(Slot::Status))?;
+    stmt.raw_bind_parameter(base + 8, row.get(Slot::MembershipSource))?;
+    stmt.raw_bind_parameter(base + 9, row.has(flag::AUTO_RENEW))?;
+    stmt.raw_bind_parameter(base + 10, row.membership_hash)
 }
 
 #[cfg(test)]
