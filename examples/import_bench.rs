@@ -133,6 +133,14 @@ fn sample(pid: u32) -> Option<(u64, Duration)> {
     Some((hwm, Duration::from_millis(ticks * 10)))
 }
 
+/// The 1-minute load average: other work on the machine slows every figure.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".into())
+}
+
 fn remove_db(path: &Path) {
     for suffix in ["", "-wal", "-shm", "-journal"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
@@ -236,7 +244,7 @@ fn bench() -> Result<(), String> {
             return Err(format!("the re-import changed something: {report}"));
         }
         println!(
-            "round {round}: sqlite3 .import {:.2} s | first import {:.2} s ({:.2}x) | re-import {:.2} s ({:.2}x of first) | peak {} MB / {} MB",
+            "round {round}: sqlite3 .import {:.2} s | first import {:.2} s ({:.2}x) | re-import {:.2} s ({:.2}x of first) | peak {} MB / {} MB | load {}",
             s.wall.as_secs_f64(),
             f.wall.as_secs_f64(),
             f.wall.as_secs_f64() / s.wall.as_secs_f64(),
@@ -244,6 +252,7 @@ fn bench() -> Result<(), String> {
             a.wall.as_secs_f64() / f.wall.as_secs_f64(),
             f.peak_kb / 1024,
             a.peak_kb / 1024,
+            load_average(),
         );
         sqlite.push(s);
         first.push(f);

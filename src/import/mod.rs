@@ -12,7 +12,9 @@ mod profile;
 mod reader;
 mod row;
 pub mod runs;
+mod stage;
 mod sync;
+mod writer;
 
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
