@@ -52,6 +52,13 @@ impl Ctx {
     }
 
     fn open(&self, path: &Path, mode: OpenMode) -> Result<Store> {
+        if path.is_dir() {
+            anyhow::bail!(
+                "--db {}: is a directory; give the path of a database file, e.g. {}",
+                path.display(),
+                path.join("rollcall.db").display()
+            );
+        }
         if self.fix_permissions && path.exists() {
             fix_permissions(path)?;
         }

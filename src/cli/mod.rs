@@ -14,6 +14,7 @@ mod generate;
 mod import_cmd;
 mod imports;
 mod onboarding;
+pub mod quiet_panic;
 mod renewals;
 mod search;
 mod stats;
@@ -49,7 +50,10 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "ROLLCALL_USER", value_name = "NAME", value_parser = parse_user)]
     pub user: Option<String>,
     /// Look, don't touch: every write is refused
-    #[arg(long, global = true, env = "ROLLCALL_READ_ONLY")]
+    // Boolish, so that ROLLCALL_READ_ONLY=1 (or yes/on) works as people write it.
+    #[arg(long, global = true, env = "ROLLCALL_READ_ONLY",
+          action = clap::ArgAction::SetTrue,
+          value_parser = clap::builder::BoolishValueParser::new())]
     pub read_only: bool,
     /// Make the database files owner-only (0600) if other users can read them
     #[arg(long, global = true)]
@@ -88,6 +92,7 @@ pub enum Command {
 
 /// Parses the arguments and runs the command; the binary's whole `main`.
 pub fn main() -> ExitCode {
+    quiet_panic::install();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,

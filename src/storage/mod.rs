@@ -6,6 +6,7 @@
 //! refused rather than touched.
 
 pub mod audit;
+pub mod erase;
 pub mod escalations;
 pub mod member;
 pub mod onboarding;
@@ -113,8 +114,10 @@ impl Store {
             path: path.to_owned(),
             mode,
         };
-        store.configure()?;
-        store.migrate()?;
+        store
+            .configure()
+            .and_then(|()| store.migrate())
+            .map_err(|e| damaged(path, e))?;
         Ok(store)
     }
 
@@ -155,13 +158,19 @@ impl Store {
             .conn
             .query_row("PRAGMA schema_version", [], |r| r.get(0))
             .map_err(|e| not_a_db(&path, e))?;
-        if self.mode == OpenMode::ReadWrite && path.as_os_str() != ":memory:" {
+        self.conn.pragma_update(None, "foreign_keys", "ON")?;
+        Ok(())
+    }
+
+    /// WAL, so the app reads while an import writes. Only once the file is known to be ours:
+    /// switching the journal mode rewrites the file header.
+    fn use_wal(&mut self) -> Result<()> {
+        if self.mode == OpenMode::ReadWrite && self.path.as_os_str() != ":memory:" {
             let _: String = self
                 .conn
                 .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
             self.conn.pragma_update(None, "synchronous", "NORMAL")?;
         }
-        self.conn.pragma_update(None, "foreign_keys", "ON")?;
         Ok(())
     }
 
@@ -169,24 +178,10 @@ impl Store {
         let version: i64 = self
             .conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        if version > SCHEMA_VERSION {
-            return Err(StoreError::TooNew {
-                path: self.path.clone(),
-                found: version,
-                known: SCHEMA_VERSION,
-            });
-        }
+        self.check_ours(version)?;
+        self.use_wal()?;
         if version == SCHEMA_VERSION {
             return Ok(());
-        }
-        if version > 0 || !self.is_empty_database()? {
-            // An existing rollcall database that needs upgrading, or a foreign SQLite file.
-            if version == 0 {
-                return Err(StoreError::NotADatabase {
-                    path: self.path.clone(),
-                    detail: "it is an SQLite database, but not one rollcall made".into(),
-                });
-            }
         }
         if self.mode == OpenMode::ReadOnly {
             return Err(StoreError::ReadOnly(format!(
@@ -200,6 +195,40 @@ impl Store {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    /// Refuses, before anything is written, a file rollcall did not make or made in a newer
+    /// version. Other programs' SQLite files often set `user_version` too, so a version alone
+    /// does not make a file ours: its core tables must be there.
+    fn check_ours(&self, version: i64) -> Result<()> {
+        let ours = if version == 0 {
+            self.is_empty_database()?
+        } else {
+            self.has_table("contacts")? && self.has_table("audit_log")?
+        };
+        if !ours {
+            return Err(StoreError::NotADatabase {
+                path: self.path.clone(),
+                detail: "it is an SQLite database, but not one rollcall made".into(),
+            });
+        }
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                path: self.path.clone(),
+                found: version,
+                known: SCHEMA_VERSION,
+            });
+        }
+        Ok(())
+    }
+
+    fn has_table(&self, name: &str) -> Result<bool> {
+        let n: i64 = self.conn.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            [name],
+            |r| r.get(0),
+        )?;
+        Ok(n > 0)
     }
 
     fn is_empty_database(&self) -> Result<bool> {
@@ -221,6 +250,19 @@ impl Store {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?)
+    }
+}
+
+/// A damaged file often opens fine and fails on a later statement: say so, with the path.
+fn damaged(path: &Path, e: StoreError) -> StoreError {
+    use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
+    match e {
+        StoreError::Sqlite(e)
+            if matches!(e.sqlite_error_code(), Some(DatabaseCorrupt | NotADatabase)) =>
+        {
+            not_a_db(path, e)
+        }
+        other => other,
     }
 }
 

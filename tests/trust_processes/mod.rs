@@ -1,0 +1,187 @@
+//! Real rollcall processes for the crash and concurrency tests: generated exports big enough for
+//! an import to take a while, spawned imports, and dumps that ignore times of day.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::trust_support::{STAFF, TODAY};
+
+/// rollcall as a plain process (spawnable, killable), with no ROLLCALL_* settings leaking in.
+pub fn command(db: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rollcall"));
+    for var in [
+        "ROLLCALL_DB",
+        "ROLLCALL_TODAY",
+        "ROLLCALL_USER",
+        "ROLLCALL_READ_ONLY",
+    ] {
+        cmd.env_remove(var);
+    }
+    // The user's own config.toml must not change what the tests see.
+    let config = db.parent().unwrap_or(Path::new(".")).join("config-home");
+    cmd.env("NO_COLOR", "1")
+        .env("XDG_CONFIG_HOME", config)
+        .arg("--db")
+        .arg(db)
+        .args(["--today", TODAY, "--user", STAFF])
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// Writes `rollcall generate --members N --seed S` to a file in `dir`.
+pub fn generate(dir: &Path, members: u32, seed: u32) -> PathBuf {
+    let path = dir.join(format!("export-{members}-{seed}.csv"));
+    let out = command(&dir.join("unused.db"))
+        .args(["generate", "--members", &members.to_string()])
+        .args(["--seed", &seed.to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "generate failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(&path, &out.stdout).unwrap();
+    path
+}
+
+/// Runs `rollcall import FILE` to completion and insists it succeeded.
+pub fn import(db: &Path, file: &Path) -> Output {
+    let out = command(db).arg("import").arg(file).output().unwrap();
+    assert!(
+        out.status.success(),
+        "import of {} failed: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+pub fn spawn_import(db: &Path, file: &Path) -> Child {
+    command(db)
+        .arg("import")
+        .arg(file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Copies a closed database (its main file; a closed database has no WAL) to `to`.
+pub fn copy_db(from: &Path, to: &Path) {
+    std::fs::copy(from, to).unwrap();
+}
+
+/// A generated export whose import into a copy of `base` takes at least `at_least` (growing
+/// the export until it does), and how long that import took. The copy it was imported into is
+/// `reference`: what a completed import of this file onto `base` looks like.
+pub fn slow_export(dir: &Path, base: &Path, at_least: Duration) -> (PathBuf, Duration, PathBuf) {
+    let mut members = 20_000;
+    loop {
+        let file = generate(dir, members, 2);
+        let reference = dir.join(format!("reference-{members}.db"));
+        copy_db(base, &reference);
+        let started = Instant::now();
+        import(&reference, &file);
+        let took = started.elapsed();
+        if took >= at_least || members >= 320_000 {
+            return (file, took, reference);
+        }
+        members *= 2;
+    }
+}
+
+pub type Dump = BTreeMap<String, Vec<Vec<String>>>;
+
+/// Every table's rows, leaving out times of day (`at`, `*_at` columns), which differ between two
+/// runs of the same import; everything else must be identical.
+pub fn dump_without_times(db: &Path) -> Dump {
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut out = Dump::new();
+    for table in tables {
+        let columns: Vec<String> = conn
+            .prepare("SELECT name FROM pragma_table_info(?1) ORDER BY cid")
+            .unwrap()
+            .query_map([&table], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<Vec<String>, _>>()
+            .unwrap()
+            .into_iter()
+            .filter(|c| c != "at" && !c.ends_with("_at"))
+            .map(|c| format!("\"{c}\""))
+            .collect();
+        let mut stmt = conn
+            .prepare(&format!("SELECT {} FROM \"{table}\"", columns.join(", ")))
+            .unwrap();
+        let n = stmt.column_count();
+        let mut rows: Vec<Vec<String>> = stmt
+            .query_map([], |r| (0..n).map(|i| Ok(show(r.get_ref(i)?))).collect())
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        rows.sort();
+        out.insert(table, rows);
+    }
+    out
+}
+
+fn show(value: rusqlite::types::ValueRef<'_>) -> String {
+    use rusqlite::types::ValueRef;
+    match value {
+        ValueRef::Null => "NULL".to_owned(),
+        ValueRef::Integer(n) => n.to_string(),
+        ValueRef::Real(f) => f.to_string(),
+        ValueRef::Text(t) => format!("{:?}", String::from_utf8_lossy(t)),
+        ValueRef::Blob(b) => format!("blob {b:?}"),
+    }
+}
+
+/// Which tables differ between two dumps, with their row counts: a readable failure message.
+pub fn differences(a: &Dump, b: &Dump) -> String {
+    let tables: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+    tables
+        .into_iter()
+        .filter(|t| a.get(*t) != b.get(*t))
+        .map(|t| {
+            let count = |d: &Dump| d.get(t).map_or(0, Vec::len);
+            format!("{t}: {} rows vs {} rows", count(a), count(b))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+pub fn integrity(db: &Path) -> String {
+    rusqlite::Connection::open(db)
+        .unwrap()
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap()
+}
+
+/// The values of the `Contact ID` column of a generated export.
+pub fn contact_ids(file: &Path) -> Vec<String> {
+    let mut reader = csv::Reader::from_path(file).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let column = headers
+        .iter()
+        .position(|h| h.trim_start_matches('\u{feff}') == "Contact ID")
+        .expect("a Contact ID column");
+    let mut ids: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap()[column].to_owned())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
