@@ -169,6 +169,9 @@ pub struct ExportReader {
     raw_start: usize,
     raw_end: usize,
     eof: bool,
+    /// The decoder has had its final (`last = true`) call and consumed everything: encoding_rs
+    /// panics if it is called again.
+    decoder_finished: bool,
     skip_utf8_bom: bool,
     bytes_read: u64,
     lines: LineTracker,
@@ -184,6 +187,7 @@ impl ExportReader {
             raw_start: 0,
             raw_end: 0,
             eof: false,
+            decoder_finished: false,
             skip_utf8_bom: encoding == TextEncoding::Utf8Bom,
             bytes_read: 0,
             lines: LineTracker::default(),
@@ -203,6 +207,9 @@ impl ExportReader {
 
     fn read_decoded(&mut self, out: &mut [u8]) -> io::Result<usize> {
         loop {
+            if self.decoder_finished {
+                return Ok(0);
+            }
             if self.raw_start == self.raw_end && !self.eof {
                 let mut raw = std::mem::take(&mut self.raw);
                 let n = self.read_raw(&mut raw);
@@ -214,8 +221,10 @@ impl ExportReader {
             }
             let decoder = self.decoder.as_mut().expect("decoding reader");
             let input = &self.raw[self.raw_start..self.raw_end];
-            let (_, read, written, _) = decoder.decode_to_utf8(input, out, self.eof);
+            let (result, read, written, _) = decoder.decode_to_utf8(input, out, self.eof);
             self.raw_start += read;
+            // A truncated last character has been written as U+FFFD by now.
+            self.decoder_finished = self.eof && result == encoding_rs::CoderResult::InputEmpty;
             if written > 0 || self.eof {
                 return Ok(written);
             }
@@ -423,6 +432,24 @@ mod tests {
             sniff_delimiter(f.path(), TextEncoding::Utf16Le).unwrap(),
             b'\t'
         );
+    }
+
+    #[test]
+    fn utf16_with_half_a_last_character_ends_in_a_replacement_not_a_panic() {
+        let mut bytes = vec![0xFF, 0xFE];
+        for unit in "Contact ID\tName\r\n1\tFfion".encode_utf16() {
+            bytes.extend_from_slice(&unit.to_le_bytes());
+        }
+        bytes.push(b'x');
+        let f = file_with(&bytes);
+        let (text, read) = read_text(f.path(), TextEncoding::Utf16Le);
+        assert_eq!(text, "Contact ID\tName\r\n1\tFfion\u{FFFD}");
+        assert_eq!(read, bytes.len() as u64);
+        // Reading on after the end keeps saying "end of file".
+        let mut reader = ExportReader::open(f.path(), TextEncoding::Utf16Le).unwrap();
+        let mut sink = Vec::new();
+        reader.read_to_end(&mut sink).unwrap();
+        assert_eq!(reader.read(&mut [0u8; 16]).unwrap(), 0);
     }
 
     #[test]
