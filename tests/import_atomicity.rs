@@ -31,6 +31,11 @@ fn generated_export(path: &Path, members: u64) {
     write_export(&mut BufWriter::new(file), &options).unwrap();
 }
 
+fn no_staging_file_left(db: &Path) {
+    let staging = format!("{}-import-stage", db.display());
+    assert!(!Path::new(&staging).exists(), "{staging} was left behind");
+}
+
 fn journal_mode(store: &Store) -> String {
     store
         .conn
@@ -72,6 +77,7 @@ fn cancelling_midway_leaves_the_database_as_it_was() {
     .unwrap_err();
     assert_eq!(err.to_string(), CANCELLED);
     assert!(calls >= 2, "progress was reported as it went");
+    no_staging_file_left(&s.db);
     assert_eq!(snapshot(&store.conn), before);
     assert_eq!(journal_mode(&store), "wal");
 }
@@ -233,5 +239,85 @@ fn ctrl_c_and_a_killed_process_change_nothing() {
             .unwrap();
         assert_eq!(ok, "ok");
         assert_eq!(journal_mode(&store), "wal");
+        drop(store);
+        if signal == "-INT" {
+            no_staging_file_left(&s.db);
+        }
     }
+    // Whatever the killed process left behind goes with the next import, which succeeds.
+    s.import("civicrm_small.csv", &[]);
+    no_staging_file_left(&s.db);
+}
+
+#[test]
+fn a_first_import_cancelled_while_staging_cleans_up() {
+    let s = Scratch::new();
+    let export = s.path("big.csv");
+    generated_export(&export, 5000);
+    let mut store = Store::open(&s.db, OpenMode::ReadWrite).unwrap();
+    let before = snapshot(&store.conn);
+    let clock = Clock::fixed(today(), "alice");
+    let cancel = AtomicBool::new(false);
+    let err = import_file(
+        &mut store,
+        &clock,
+        &export,
+        &ImportOptions::default(),
+        &mut |p| {
+            if p.rows >= 3000 {
+                cancel.store(true, Ordering::SeqCst);
+            }
+        },
+        &cancel,
+    )
+    .unwrap_err();
+    assert_eq!(err.to_string(), CANCELLED);
+    assert_eq!(snapshot(&store.conn), before);
+    no_staging_file_left(&s.db);
+    let report = import_file(
+        &mut store,
+        &clock,
+        &export,
+        &ImportOptions::default(),
+        &mut |_| {},
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+    assert_eq!(report.contacts.inserted, 5000);
+    let memberships: i64 = store
+        .conn
+        .query_row("SELECT COUNT(*) FROM memberships", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(memberships as u64, report.memberships.inserted);
+    no_staging_file_left(&s.db);
+}
+
+#[test]
+fn a_first_import_works_while_another_connection_has_the_database_open() {
+    // The app keeps a connection open while `:import` runs: the import cannot leave WAL mode
+    // then, and must simply import in WAL mode.
+    let s = Scratch::new();
+    let reader = Store::open(&s.db, OpenMode::ReadWrite).unwrap();
+    let _: i64 = reader
+        .conn
+        .query_row("SELECT COUNT(*) FROM contacts", [], |r| r.get(0))
+        .unwrap();
+    let mut store = Store::open(&s.db, OpenMode::ReadWrite).unwrap();
+    let report = import_file(
+        &mut store,
+        &Clock::fixed(today(), "alice"),
+        &import_support::fixture("civicrm_small.csv"),
+        &ImportOptions::default(),
+        &mut |_| {},
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+    assert_eq!(report.contacts.inserted, 9);
+    assert_eq!(journal_mode(&store), "wal");
+    let seen: i64 = reader
+        .conn
+        .query_row("SELECT COUNT(*) FROM contacts", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(seen, 9, "the other connection sees the import");
+    no_staging_file_left(&s.db);
 }

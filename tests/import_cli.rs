@@ -953,3 +953,51 @@ fn read_only_refuses_to_import() {
     );
     assert_eq!(s.count("SELECT COUNT(*) FROM import_runs"), 1);
 }
+
+#[test]
+fn a_membership_moved_to_a_new_contact_follows_it() {
+    let s = Scratch::new();
+    let header = "Contact ID,First Name,Last Name,Membership ID,Membership Type,Membership Expiration Date\n";
+    let before = s.path("before.csv");
+    std::fs::write(
+        &before,
+        format!(
+            "{header}1,Nia,Rees,77,Individual,2026-12-31\n3,Huw,Bowen,78,Individual,2026-12-31\n"
+        ),
+    )
+    .unwrap();
+    let after = s.path("after.csv");
+    // The CRM merged records: membership 77 now belongs to contact 2, new in this file.
+    std::fs::write(&after, format!("{header}2,Nia,Rees-Bowen,77,Individual,2026-12-31\n3,Huw,Bowen,78,Individual,2026-12-31\n")).unwrap();
+    s.cmd().arg("import").arg(&before).assert().success();
+    let out = stdout_of(&s.cmd().arg("import").arg(&after).assert().success());
+    assert!(
+        out.contains("contacts     1 inserted, 0 updated, 1 unchanged"),
+        "{out}"
+    );
+    assert!(
+        out.contains("memberships  0 inserted, 1 updated, 1 unchanged"),
+        "{out}"
+    );
+    assert_eq!(
+        s.text("SELECT c.crm_id FROM memberships m JOIN contacts c ON c.id = m.contact_id WHERE m.crm_membership_id = '77'"),
+        Some("2".into())
+    );
+    assert_eq!(s.count("SELECT COUNT(*) FROM pragma_foreign_key_check"), 0);
+}
+
+#[test]
+fn imports_leave_every_foreign_key_intact() {
+    let s = Scratch::new();
+    s.import("civicrm_small.csv", &[]);
+    s.import_on("2026-12-23", "civicrm_later.csv", &[]);
+    s.import_on("2026-12-24", "civicrm_small.csv", &[]);
+    s.import("nationbuilder.csv", &[]);
+    assert_eq!(s.count("SELECT COUNT(*) FROM pragma_foreign_key_check"), 0);
+    assert_eq!(s.text("PRAGMA integrity_check"), Some("ok".into()));
+    assert_eq!(
+        s.count("PRAGMA foreign_keys"),
+        1,
+        "a new connection has them on"
+    );
+}

@@ -30,6 +30,10 @@ fn the_same_seed_gives_the_same_file() {
     let text = String::from_utf8(a).unwrap();
     assert!(text.contains("\"Membership Expiration Date\""));
     assert!(text.contains("\"Local Party\",\"Region\",\"Constituency\"\r\n"));
+    assert!(
+        text.contains(",,"),
+        "empty values are bare, as CiviCRM writes them"
+    );
     for name in ["ap ", "Ní ", "O'", "ł", "Siân", "Flat "] {
         assert!(
             text.contains(name),

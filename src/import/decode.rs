@@ -2,8 +2,8 @@
 //! Excel's "Unicode text", Windows-1252 from Excel's "CSV") and the delimiter (`,` `;` or tab).
 //!
 //! [`ExportReader`] streams the file as UTF-8, decoding on the fly, so a 300 MB export never sits
-//! in memory whole. It also hashes and counts the raw bytes as they pass, for the import record
-//! and the progress bar.
+//! in memory whole. It counts the raw bytes (for the progress bar) and the lines (for rejected
+//! rows) as they pass.
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -97,12 +97,32 @@ struct LineTracker {
 
 impl LineTracker {
     fn saw(&mut self, text: &[u8]) {
-        for (i, &b) in text.iter().enumerate() {
+        // Eight bytes at a time: most words hold no line break and are skipped whole.
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGHS: u64 = 0x8080_8080_8080_8080;
+        let has_byte = |word: u64, b: u8| {
+            let x = word ^ (ONES * u64::from(b));
+            x.wrapping_sub(ONES) & !x & HIGHS != 0
+        };
+        let mut chunks = text.chunks_exact(8);
+        let mut at = 0;
+        for chunk in &mut chunks {
+            let word = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+            if has_byte(word, b'\n') || has_byte(word, b'\r') {
+                self.note_breaks(chunk, at);
+            }
+            at += 8;
+        }
+        self.note_breaks(chunks.remainder(), at);
+        self.seen += text.len() as u64;
+    }
+
+    fn note_breaks(&mut self, bytes: &[u8], at: usize) {
+        for (i, &b) in bytes.iter().enumerate() {
             if b == b'\n' || b == b'\r' {
-                self.breaks.push_back((self.seen + i as u64, b));
+                self.breaks.push_back((self.seen + (at + i) as u64, b));
             }
         }
-        self.seen += text.len() as u64;
     }
 
     /// Counts one break: `\n`, or a `\r` not followed by `\n` (a CR-only file).
@@ -149,8 +169,10 @@ pub struct ExportReader {
     raw_start: usize,
     raw_end: usize,
     eof: bool,
+    /// The decoder has had its final (`last = true`) call and consumed everything: encoding_rs
+    /// panics if it is called again.
+    decoder_finished: bool,
     skip_utf8_bom: bool,
-    sha: Sha256,
     bytes_read: u64,
     lines: LineTracker,
 }
@@ -165,8 +187,8 @@ impl ExportReader {
             raw_start: 0,
             raw_end: 0,
             eof: false,
+            decoder_finished: false,
             skip_utf8_bom: encoding == TextEncoding::Utf8Bom,
-            sha: Sha256::new(),
             bytes_read: 0,
             lines: LineTracker::default(),
         })
@@ -177,20 +199,17 @@ impl ExportReader {
         self.bytes_read
     }
 
-    /// The SHA-256 of every byte read, as lowercase hex. Read to the end first.
-    pub fn sha256_hex(self) -> String {
-        hex(&self.sha.finalize())
-    }
-
     fn read_raw(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.file.read(buf)?;
-        self.sha.update(&buf[..n]);
         self.bytes_read += n as u64;
         Ok(n)
     }
 
     fn read_decoded(&mut self, out: &mut [u8]) -> io::Result<usize> {
         loop {
+            if self.decoder_finished {
+                return Ok(0);
+            }
             if self.raw_start == self.raw_end && !self.eof {
                 let mut raw = std::mem::take(&mut self.raw);
                 let n = self.read_raw(&mut raw);
@@ -202,8 +221,10 @@ impl ExportReader {
             }
             let decoder = self.decoder.as_mut().expect("decoding reader");
             let input = &self.raw[self.raw_start..self.raw_end];
-            let (_, read, written, _) = decoder.decode_to_utf8(input, out, self.eof);
+            let (result, read, written, _) = decoder.decode_to_utf8(input, out, self.eof);
             self.raw_start += read;
+            // A truncated last character has been written as U+FFFD by now.
+            self.decoder_finished = self.eof && result == encoding_rs::CoderResult::InputEmpty;
             if written > 0 || self.eof {
                 return Ok(written);
             }
@@ -269,6 +290,27 @@ pub fn hex(bytes: &[u8]) -> String {
             let _ = write!(s, "{b:02x}");
             s
         })
+}
+
+/// The SHA-256 of a file as lowercase hex, read on its own (the import runs it on a thread of
+/// its own, beside the parsing); None if `stop` was raised first.
+pub fn file_sha256(
+    path: &Path,
+    stop: &std::sync::atomic::AtomicBool,
+) -> io::Result<Option<String>> {
+    let mut file = File::open(path)?;
+    let mut sha = Sha256::new();
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        if stop.load(std::sync::atomic::Ordering::Relaxed) {
+            return Ok(None);
+        }
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            return Ok(Some(hex(&sha.finalize())));
+        }
+        sha.update(&buf[..n]);
+    }
 }
 
 /// The SHA-256 of a text as lowercase hex.
@@ -393,12 +435,31 @@ mod tests {
     }
 
     #[test]
+    fn utf16_with_half_a_last_character_ends_in_a_replacement_not_a_panic() {
+        let mut bytes = vec![0xFF, 0xFE];
+        for unit in "Contact ID\tName\r\n1\tFfion".encode_utf16() {
+            bytes.extend_from_slice(&unit.to_le_bytes());
+        }
+        bytes.push(b'x');
+        let f = file_with(&bytes);
+        let (text, read) = read_text(f.path(), TextEncoding::Utf16Le);
+        assert_eq!(text, "Contact ID\tName\r\n1\tFfion\u{FFFD}");
+        assert_eq!(read, bytes.len() as u64);
+        // Reading on after the end keeps saying "end of file".
+        let mut reader = ExportReader::open(f.path(), TextEncoding::Utf16Le).unwrap();
+        let mut sink = Vec::new();
+        reader.read_to_end(&mut sink).unwrap();
+        assert_eq!(reader.read(&mut [0u8; 16]).unwrap(), 0);
+    }
+
+    #[test]
     fn sha_covers_the_raw_bytes() {
         let raw = b"\xEF\xBB\xBFa,b\n1,2\n";
         let f = file_with(raw);
-        let mut r = ExportReader::open(f.path(), TextEncoding::Utf8Bom).unwrap();
-        io::copy(&mut r, &mut io::sink()).unwrap();
-        assert_eq!(r.sha256_hex(), sha256_hex(raw));
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        assert_eq!(file_sha256(f.path(), &stop).unwrap(), Some(sha256_hex(raw)));
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(file_sha256(f.path(), &stop).unwrap(), None);
     }
 
     #[test]
@@ -421,6 +482,34 @@ mod tests {
             }
             assert_eq!(lines, [1, 2, 3, 5, 8], "{text:?}");
         }
+    }
+
+    #[test]
+    fn line_numbers_in_a_long_file_with_multibyte_text() {
+        let mut text = String::from("Name,Place\r\n");
+        for i in 0..500 {
+            if i % 7 == 0 {
+                text.push_str("\"Siân\r\nap Gwilym\",Łódź\r\n");
+            } else {
+                text.push_str(&format!("Ffion {i},Caerdydd\r\n"));
+            }
+        }
+        let f = file_with(text.as_bytes());
+        let reader = ExportReader::open(f.path(), TextEncoding::Utf8).unwrap();
+        let mut csv = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(reader);
+        let mut record = csv::StringRecord::new();
+        let mut expected_line = 1;
+        while csv.read_record(&mut record).unwrap() {
+            let offset = record.position().unwrap().byte();
+            assert_eq!(csv.get_mut().line_at(offset), expected_line, "{record:?}");
+            expected_line += 1 + record
+                .iter()
+                .map(|f| f.matches('\n').count() as u64)
+                .sum::<u64>();
+        }
+        assert_eq!(expected_line, 1 + 1 + 500 + 72);
     }
 
     #[test]

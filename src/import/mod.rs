@@ -7,11 +7,14 @@ mod dates;
 mod decode;
 pub mod generate;
 mod hash;
+mod keys;
 mod profile;
 mod reader;
 mod row;
 pub mod runs;
+mod stage;
 mod sync;
+mod writer;
 
 use std::path::Path;
 use std::sync::atomic::AtomicBool;

@@ -10,8 +10,7 @@
 //! Built in: `civicrm`, `nationbuilder`, `actionnetwork`. Anything else: a TOML mapping file (see
 //! `assets/mappings/example.toml`).
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
@@ -509,19 +508,52 @@ impl Profile {
     /// Matches the profile to a file's headers.
     pub fn map(&self, headers: &[String]) -> Result<ColumnMap, LayoutError> {
         let keys: Vec<HeaderKey> = headers.iter().map(|h| HeaderKey::of(h)).collect();
+        self.map_keys(headers, &keys)
+    }
+
+    /// [`Profile::map`] with the headers' keys worked out once (auto-detection tries every
+    /// profile). One pass over the headers, so a file with a million columns is still quick.
+    fn map_keys(&self, headers: &[String], keys: &[HeaderKey]) -> Result<ColumnMap, LayoutError> {
+        let mut entries_by_alias: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (entry, (_, names)) in self.aliases.iter().enumerate() {
+            for name in names {
+                entries_by_alias
+                    .entry(name.as_str())
+                    .or_default()
+                    .push(entry);
+            }
+        }
+        // Per alias entry: the columns matching it exactly, then those matching without their
+        // location (`Email` before `Home-Email`), each in header order.
+        let mut exact: Vec<Vec<usize>> = vec![Vec::new(); self.aliases.len()];
+        let mut located: Vec<Vec<usize>> = vec![Vec::new(); self.aliases.len()];
+        for (column, key) in keys.iter().enumerate() {
+            for &entry in entries_by_alias
+                .get(key.full.as_str())
+                .into_iter()
+                .flatten()
+            {
+                exact[entry].push(column);
+            }
+            if let Some(without_location) = &key.without_location {
+                for &entry in entries_by_alias
+                    .get(without_location.as_str())
+                    .into_iter()
+                    .flatten()
+                {
+                    located[entry].push(column);
+                }
+            }
+        }
         let mut columns: BTreeMap<Field, Vec<usize>> = BTreeMap::new();
+        let mut placed: HashSet<(Field, usize)> = HashSet::new();
         let mut absent = Vec::new();
-        for (field, names) in &self.aliases {
-            let exact = keys
+        for (entry, (field, names)) in self.aliases.iter().enumerate() {
+            let found: Vec<usize> = exact[entry]
                 .iter()
-                .enumerate()
-                .filter(|(_, k)| names.contains(&k.full));
-            let located = keys.iter().enumerate().filter(|(_, k)| {
-                k.without_location
-                    .as_ref()
-                    .is_some_and(|w| names.contains(w))
-            });
-            let found: Vec<usize> = exact.chain(located).map(|(i, _)| i).collect();
+                .chain(&located[entry])
+                .copied()
+                .collect();
             if found.is_empty() {
                 if self.strict_columns {
                     absent.push((*field, names.clone()));
@@ -529,11 +561,7 @@ impl Profile {
                 continue;
             }
             let entry = columns.entry(*field).or_default();
-            for i in found {
-                if !entry.contains(&i) {
-                    entry.push(i);
-                }
-            }
+            entry.extend(found.into_iter().filter(|&i| placed.insert((*field, i))));
         }
         let mut missing_required: Vec<String> = Vec::new();
         if !columns.contains_key(&Field::ContactId) {
@@ -563,13 +591,25 @@ impl Profile {
         if !missing_required.is_empty() {
             return Err(LayoutError {
                 profile: self.name.clone(),
-                headers: headers.to_vec(),
+                found: FoundHeaders::of(headers),
                 unmapped: missing_required,
             });
         }
+        let header_names = keys
+            .iter()
+            .map(|k| k.full.clone())
+            .chain(
+                self.aliases
+                    .iter()
+                    .filter(|(field, _)| columns.contains_key(field))
+                    .flat_map(|(_, names)| names.iter().cloned()),
+            )
+            .filter(|name| !name.is_empty())
+            .collect();
         Ok(ColumnMap {
             columns,
             headers: headers.to_vec(),
+            header_names,
             has_memberships,
         })
     }
@@ -606,10 +646,10 @@ impl Profile {
             let map = profile.map(headers)?;
             return Ok((profile, map, false));
         }
-        let keys: Vec<String> = headers.iter().map(|h| normalise(h)).collect();
-        let first_choice = if keys.iter().any(|k| k == "nationbuilder id") {
+        let keys: Vec<HeaderKey> = headers.iter().map(|h| HeaderKey::of(h)).collect();
+        let first_choice = if keys.iter().any(|k| k.full == "nationbuilder id") {
             "nationbuilder"
-        } else if keys.iter().any(|k| k == "uuid") {
+        } else if keys.iter().any(|k| k.full == "uuid") {
             "actionnetwork"
         } else {
             "civicrm"
@@ -619,7 +659,7 @@ impl Profile {
         let mut first_error = None;
         for name in order {
             let profile = Profile::built_in(name).expect("built-in profile");
-            match profile.map(headers) {
+            match profile.map_keys(headers, &keys) {
                 Ok(map) => return Ok((profile, map, true)),
                 Err(e) => {
                     first_error.get_or_insert(e);
@@ -663,6 +703,9 @@ impl OneOrMany {
 pub struct ColumnMap {
     columns: BTreeMap<Field, Vec<usize>>,
     headers: Vec<String>,
+    /// The file's headers and the aliases of its mapped fields, normalised: a row made of these
+    /// is a header line, not a member.
+    header_names: HashSet<String>,
     /// Whether the file has membership columns at all (a contact-only export has none).
     pub has_memberships: bool,
 }
@@ -689,34 +732,138 @@ impl ColumnMap {
     pub fn header_count(&self) -> usize {
         self.headers.len()
     }
+
+    /// Whether `normalised` (see [`normalise`]) is one of the file's headers or an alias of a
+    /// field the file has.
+    pub fn is_header_name(&self, normalised: &str) -> bool {
+        self.header_names.contains(normalised)
+    }
 }
 
 /// The file's layout did not match: says what was found and what was missing.
 #[derive(Debug, Clone)]
 pub struct LayoutError {
     pub profile: String,
-    pub headers: Vec<String>,
+    found: FoundHeaders,
     pub unmapped: Vec<String>,
+}
+
+/// At most this many headers are quoted in an unknown-layout error...
+const HEADERS_SHOWN: usize = 30;
+/// ...each cut to this many characters.
+const HEADER_CHARS_SHOWN: usize = 40;
+
+/// What an unknown-layout error says about the file's first line. It quotes the headers to help
+/// write a mapping file, but never a line of member data (a file without its header row), and
+/// never more than a screenful.
+#[derive(Debug, Clone)]
+enum FoundHeaders {
+    Listed {
+        first: Vec<String>,
+        total: usize,
+    },
+    /// Some cells hold values, not column names: each kind of value seen.
+    NotAHeaderRow {
+        kinds: Vec<&'static str>,
+    },
+}
+
+impl FoundHeaders {
+    fn of(headers: &[String]) -> FoundHeaders {
+        let mut kinds: Vec<&'static str> = Vec::new();
+        for kind in headers.iter().filter_map(|h| data_kind(h)) {
+            if !kinds.contains(&kind) {
+                kinds.push(kind);
+            }
+        }
+        if !kinds.is_empty() {
+            return FoundHeaders::NotAHeaderRow { kinds };
+        }
+        let first = headers
+            .iter()
+            .take(HEADERS_SHOWN)
+            .map(|h| shorten(h.trim_start_matches('\u{feff}'), HEADER_CHARS_SHOWN))
+            .collect();
+        FoundHeaders::Listed {
+            first,
+            total: headers.len(),
+        }
+    }
+}
+
+/// The kind of value a cell holds when it looks like member data rather than a column name: an
+/// email address, a number (phone, id, house number, date) or a UK postcode.
+fn data_kind(cell: &str) -> Option<&'static str> {
+    if cell.contains('@') {
+        Some("an email address")
+    } else if cell.bytes().filter(u8::is_ascii_digit).count() >= 3 {
+        Some("a number")
+    } else if is_uk_postcode(cell) {
+        Some("a postcode")
+    } else {
+        None
+    }
+}
+
+/// `SW1A 1AA`, `M1 1AE`, `LL45 2PL`: an outward code (a letter, then letters and digits) and an
+/// inward code (a digit and two letters), with or without the space.
+fn is_uk_postcode(cell: &str) -> bool {
+    let compact: Vec<u8> = cell
+        .trim()
+        .bytes()
+        .filter(|b| *b != b' ')
+        .map(|b| b.to_ascii_uppercase())
+        .collect();
+    if !(5..=7).contains(&compact.len()) {
+        return false;
+    }
+    let (outward, inward) = compact.split_at(compact.len() - 3);
+    outward[0].is_ascii_uppercase()
+        && outward.iter().all(u8::is_ascii_alphanumeric)
+        && outward.iter().any(u8::is_ascii_digit)
+        && inward[0].is_ascii_digit()
+        && inward[1..].iter().all(u8::is_ascii_uppercase)
+}
+
+/// `text` cut to `max` characters, with `…` where it was cut.
+fn shorten(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_owned(),
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+    }
 }
 
 impl std::fmt::Display for LayoutError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut found = String::new();
-        for (i, h) in self.headers.iter().enumerate() {
-            if i > 0 {
-                found.push_str(", ");
+        write!(
+            f,
+            "unknown layout (profile {}): could not find {}. ",
+            self.profile,
+            self.unmapped.join("; ")
+        )?;
+        match &self.found {
+            FoundHeaders::NotAHeaderRow { kinds } => write!(
+                f,
+                "The first line does not look like a header row (it holds values like {}); an \
+                 export must start with its header row. ",
+                kinds.join(", ")
+            )?,
+            FoundHeaders::Listed { first, total } => {
+                write!(f, "Headers found ({total}): ")?;
+                for (i, h) in first.iter().enumerate() {
+                    let comma = if i > 0 { ", " } else { "" };
+                    write!(f, "{comma}\"{h}\"")?;
+                }
+                if *total > first.len() {
+                    write!(f, " … and {} more", total - first.len())?;
+                }
+                write!(f, ". ")?;
             }
-            let _ = write!(found, "\"{}\"", h.trim_start_matches('\u{feff}'));
         }
         write!(
             f,
-            "unknown layout (profile {}): could not find {}. Headers found ({}): {}. Name the \
-             columns in a mapping file and pass it with --profile PATH.toml (see \
-             assets/mappings/example.toml)",
-            self.profile,
-            self.unmapped.join("; "),
-            self.headers.len(),
-            found
+            "Name the columns in a mapping file and pass it with --profile PATH.toml (see \
+             assets/mappings/example.toml)"
         )
     }
 }
@@ -767,6 +914,13 @@ fn unique_normalised<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
 /// Lowercase, with every run of spaces and punctuation as one space.
 pub fn normalise(header: &str) -> String {
     let mut out = String::with_capacity(header.len());
+    normalise_into(header, &mut out);
+    out
+}
+
+/// [`normalise`] into a buffer that is reused (cleared first), for checks run on every row.
+pub fn normalise_into(header: &str, out: &mut String) {
+    out.clear();
     let mut gap = false;
     for c in header.trim_start_matches('\u{feff}').chars() {
         if c.is_alphanumeric() || c == '\'' {
@@ -779,7 +933,6 @@ pub fn normalise(header: &str) -> String {
             gap = true;
         }
     }
-    out
 }
 
 #[cfg(test)]
@@ -885,6 +1038,51 @@ mod tests {
             "{err}"
         );
         assert!(err.contains("--profile PATH.toml"), "{err}");
+    }
+
+    #[test]
+    fn a_first_line_of_member_data_is_not_quoted() {
+        let h = headers(&["4417", "Siân", "Prydderch", "sian@example.cymru", "M1 1AE"]);
+        let err = Profile::choose("auto", &h).unwrap_err().to_string();
+        assert!(
+            err.contains("does not look like a header row (it holds values like a number, an email address, a postcode)"),
+            "{err}"
+        );
+        assert!(
+            err.contains("Contact ID (a column named contact id"),
+            "{err}"
+        );
+        for cell in ["4417", "Siân", "Prydderch", "sian@", "M1 1AE"] {
+            assert!(!err.contains(cell), "{cell} in {err}");
+        }
+    }
+
+    #[test]
+    fn many_or_long_headers_are_listed_in_short() {
+        let mut h: Vec<String> = (0..100_000).map(|i| format!("Column {}", i % 10)).collect();
+        h[0] = "Q".repeat(500);
+        let err = Profile::choose("auto", &h).unwrap_err().to_string();
+        assert!(err.len() < 2_000, "{} bytes: {err}", err.len());
+        assert!(err.contains(&format!("\"{}…\"", "Q".repeat(40))), "{err}");
+        assert!(err.contains("Headers found (100000)"), "{err}");
+        assert!(err.contains("\"Column 9\" … and 99970 more."), "{err}");
+    }
+
+    #[test]
+    fn uk_postcodes() {
+        for yes in ["SW1A 1AA", "M1 1AE", "ll45 2pl", "B129QQ", "CF24 3AA"] {
+            assert!(is_uk_postcode(yes), "{yes}");
+        }
+        for no in [
+            "Postcode",
+            "Email 2",
+            "ID",
+            "Address Line 1",
+            "1AA",
+            "SW1A 1A",
+        ] {
+            assert!(!is_uk_postcode(no), "{no}");
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! its own thread, turns records into parsed rows in batches for the writer.
 
 use std::path::Path;
-use std::sync::mpsc::{Receiver, SyncSender};
+use std::sync::mpsc::{Receiver, Sender, SyncSender};
 
 use anyhow::{Context, Result, bail};
 use csv::{ByteRecord, StringRecord};
@@ -74,12 +74,27 @@ impl OpenExport {
     }
 }
 
-/// What the reading thread sends the writer.
+/// A record read from the file, or a line that could not be read as text.
+pub enum Record {
+    Read { record: StringRecord, line: u64 },
+    Unreadable { line: u64 },
+}
+
+/// What the reading thread sends the building thread.
+pub enum Records {
+    Batch {
+        records: Vec<Record>,
+        bytes_done: u64,
+    },
+    Done,
+    Failed(anyhow::Error),
+}
+
+/// What the building thread sends the writer.
 pub enum Message {
     Batch(Batch),
     /// The whole file was read.
     Done {
-        sha256: String,
         date_order: DateOrder,
     },
     /// The file's dates are month-first after all: start again with that order.
@@ -92,33 +107,36 @@ pub struct Batch {
     pub bytes_done: u64,
 }
 
-/// Reads every record and sends parsed rows until the file ends or the writer hangs up. The
-/// writer sends the rows' text buffers back on `recycled`, so steady state allocates nothing.
-pub fn stream_rows(
-    mut export: OpenExport,
+/// Stage 1: splits the file into records and notes the line each starts on. Spent records come
+/// back on `recycled`, so their buffers are reused.
+pub fn read_records(
+    mut csv: csv::Reader<ExportReader>,
     path: &Path,
-    to_writer: SyncSender<Message>,
-    recycled: Receiver<Vec<String>>,
+    to_builder: SyncSender<Records>,
+    recycled: Receiver<Vec<Record>>,
 ) {
-    let mut record = StringRecord::new();
-    let mut rows = Vec::with_capacity(BATCH_ROWS);
-    let mut spare: Vec<String> = Vec::new();
+    let mut batch = Vec::with_capacity(BATCH_ROWS);
+    let mut spare: Vec<StringRecord> = Vec::new();
     loop {
-        let more = match export.csv.read_record(&mut record) {
+        if spare.is_empty() {
+            spare.extend(recycled.try_iter().flatten().filter_map(|r| match r {
+                Record::Read { record, .. } => Some(record),
+                Record::Unreadable { .. } => None,
+            }));
+        }
+        let mut record = spare.pop().unwrap_or_default();
+        let more = match csv.read_record(&mut record) {
             Ok(more) => more,
             Err(e) if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) => {
                 let offset = e.position().map_or(0, |p| p.byte());
-                let line = export.csv.get_mut().line_at(offset);
-                rows.push(RowOutcome::Rejected(Rejection::unreadable(
-                    line,
-                    "not valid UTF-8 text (is the file really UTF-8?)",
-                )));
+                let line = csv.get_mut().line_at(offset);
+                batch.push(Record::Unreadable { line });
                 true
             }
             Err(e) => {
                 let offset = e.position().map_or(0, |p| p.byte());
-                let line = export.csv.get_mut().line_at(offset);
-                let _ = to_writer.send(Message::Failed(anyhow::anyhow!(
+                let line = csv.get_mut().line_at(offset);
+                let _ = to_builder.send(Records::Failed(anyhow::anyhow!(
                     "{}: cannot read the file near line {line}: {}",
                     path.display(),
                     io_kind(&e)
@@ -127,35 +145,86 @@ pub fn stream_rows(
             }
         };
         if more && !record.is_empty() {
-            if spare.is_empty() {
-                spare.extend(recycled.try_iter().flatten());
-            }
-            let buffer = spare.pop().unwrap_or_else(|| String::with_capacity(512));
             let offset = record.position().map_or(0, |p| p.byte());
-            let line = export.csv.get_mut().line_at(offset);
-            match export.parser.parse(&record, line, buffer) {
-                RowOutcome::RestartMonthFirst => {
-                    let _ = to_writer.send(Message::RestartMonthFirst);
-                    return;
-                }
-                RowOutcome::RepeatedHeader => {}
-                outcome => rows.push(outcome),
-            }
-            record.clear();
+            let line = csv.get_mut().line_at(offset);
+            batch.push(Record::Read { record, line });
         }
-        if rows.len() >= BATCH_ROWS || (!more && !rows.is_empty()) {
-            let batch = Batch {
-                rows: std::mem::replace(&mut rows, Vec::with_capacity(BATCH_ROWS)),
-                bytes_done: export.csv.get_ref().bytes_read(),
-            };
-            if to_writer.send(Message::Batch(batch)).is_err() {
-                return; // The writer stopped (cancelled or failed).
+        if batch.len() >= BATCH_ROWS || (!more && !batch.is_empty()) {
+            let records = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS));
+            let bytes_done = csv.get_ref().bytes_read();
+            if to_builder
+                .send(Records::Batch {
+                    records,
+                    bytes_done,
+                })
+                .is_err()
+            {
+                return; // Stopped downstream (cancelled or failed).
             }
         }
         if !more {
-            let date_order = export.parser.dates.order_used();
-            let sha256 = export.csv.into_inner().sha256_hex();
-            let _ = to_writer.send(Message::Done { sha256, date_order });
+            let _ = to_builder.send(Records::Done);
+            return;
+        }
+    }
+}
+
+/// Stage 2: turns records into rows for the writer. The writer sends the rows' text buffers
+/// back on `recycled`, so steady state allocates nothing.
+pub fn build_rows(
+    mut parser: RowParser,
+    from_reader: Receiver<Records>,
+    spent_records: Sender<Vec<Record>>,
+    to_writer: SyncSender<Message>,
+    recycled: Receiver<Vec<String>>,
+) {
+    let mut spare: Vec<String> = Vec::new();
+    for message in from_reader {
+        let (records, bytes_done) = match message {
+            Records::Batch {
+                records,
+                bytes_done,
+            } => (records, bytes_done),
+            Records::Done => {
+                let date_order = parser.dates.order_used();
+                let _ = to_writer.send(Message::Done { date_order });
+                return;
+            }
+            Records::Failed(e) => {
+                let _ = to_writer.send(Message::Failed(e));
+                return;
+            }
+        };
+        let mut rows = Vec::with_capacity(records.len());
+        for item in &records {
+            match item {
+                Record::Read { record, line } => {
+                    if spare.is_empty() {
+                        spare.extend(recycled.try_iter().flatten());
+                    }
+                    let buffer = spare.pop().unwrap_or_else(|| String::with_capacity(512));
+                    match parser.parse(record, *line, buffer) {
+                        RowOutcome::RestartMonthFirst => {
+                            let _ = to_writer.send(Message::RestartMonthFirst);
+                            return;
+                        }
+                        RowOutcome::RepeatedHeader => {}
+                        outcome => rows.push(outcome),
+                    }
+                }
+                Record::Unreadable { line } => {
+                    rows.push(RowOutcome::Rejected(Rejection::unreadable(
+                        *line,
+                        "not valid UTF-8 text (is the file really UTF-8?)",
+                    )))
+                }
+            }
+        }
+        let _ = spent_records.send(records);
+        if to_writer
+            .send(Message::Batch(Batch { rows, bytes_done }))
+            .is_err()
+        {
             return;
         }
     }

@@ -12,7 +12,7 @@ use csv::StringRecord;
 
 use super::dates::{DateProblem, DateReader};
 use super::hash::StableHasher;
-use super::profile::{ColumnMap, Field};
+use super::profile::{ColumnMap, Field, normalise_into};
 use crate::domain::MemberStatus;
 
 /// The text slots of a parsed row, in buffer order.
@@ -145,6 +145,8 @@ pub struct RowParser {
     columns: Vec<Vec<usize>>,
     pub dates: DateReader,
     header: StringRecord,
+    /// A cell normalised for comparing with header names, reused from row to row.
+    scratch: String,
 }
 
 /// Writes a row's slots, in order, into one buffer.
@@ -253,6 +255,7 @@ impl RowParser {
             columns,
             dates,
             header,
+            scratch: String::new(),
         }
     }
 
@@ -274,6 +277,11 @@ impl RowParser {
         }
         if self.is_header(record) {
             return RowOutcome::RepeatedHeader;
+        }
+        if self.is_header_variant(record) {
+            let reason = "a header line repeated mid-file, but not the same as the first line (a \
+                          renamed column or a stray quote: were two exports pasted together?)";
+            return RowOutcome::Rejected(Rejection::unreadable(line, reason));
         }
         let crm_id = self.text(record, Field::ContactId);
         if crm_id.is_empty() {
@@ -302,6 +310,38 @@ impl RowParser {
                 .zip(self.header.iter())
                 .skip(1)
                 .all(|(a, b)| a == b)
+    }
+
+    /// A header line that differs from the file's own (another export's version pasted in):
+    /// at least 60% of its non-empty cells, and at least two, are header names of the file or
+    /// aliases of its fields. One cell that happens to be a column name (a member called
+    /// `Email`) does not make a header.
+    fn is_header_variant(&mut self, record: &StringRecord) -> bool {
+        let cells = || record.iter().map(str::trim).filter(|c| !c.is_empty());
+        let non_empty = cells().count();
+        let needed = (non_empty * 3).div_ceil(5).max(2);
+        if non_empty < needed {
+            return false;
+        }
+        let allowed_misses = non_empty - needed;
+        let (mut matches, mut misses) = (0, 0);
+        for cell in cells() {
+            normalise_into(cell, &mut self.scratch);
+            if self.map.is_header_name(&self.scratch) {
+                matches += 1;
+                if matches == needed {
+                    return true;
+                }
+            } else {
+                misses += 1;
+                // Stop as soon as the row cannot reach the share: a member's row does so
+                // within its first few cells.
+                if misses > allowed_misses {
+                    return false;
+                }
+            }
+        }
+        false
     }
 
     /// The first non-empty value among the field's columns, trimmed.
@@ -789,6 +829,58 @@ mod tests {
         assert!(matches!(
             parse(&mut p, &record(&HEADERS, 40)),
             RowOutcome::RepeatedHeader
+        ));
+    }
+
+    #[test]
+    fn a_differing_repeated_header_is_rejected_with_its_line() {
+        let mut p = parser(&HEADERS);
+        let mut variant = HEADERS;
+        variant[3] = "Do not phone?";
+        variant[7] = "Membership End Date";
+        match parse(&mut p, &record(&variant, 40)) {
+            RowOutcome::Rejected(r) => {
+                assert_eq!(r.line, 40);
+                assert!(
+                    r.reason.contains("a header line repeated mid-file"),
+                    "{r:?}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        // An alias of a mapped field counts as a header name too (`Surname` for `Last Name`).
+        let mut alias = HEADERS;
+        alias[0] = "id";
+        alias[2] = "Surname";
+        assert!(matches!(
+            parse(&mut p, &record(&alias, 41)),
+            RowOutcome::Rejected(_)
+        ));
+    }
+
+    #[test]
+    fn a_member_whose_cells_happen_to_be_column_names_is_imported() {
+        let mut p = parser(&HEADERS);
+        let row = [
+            "7",
+            "Email",
+            "Membership",
+            "0",
+            "1 High St",
+            "9",
+            "Individual",
+            "2026-01-01",
+            "Current",
+        ];
+        assert!(matches!(
+            parse(&mut p, &record(&row, 2)),
+            RowOutcome::Row(_)
+        ));
+        // A sparse row: an id and one cell that is a column name.
+        let sparse = ["7", "", "Email", "", "", "", "", "", ""];
+        assert!(matches!(
+            parse(&mut p, &record(&sparse, 3)),
+            RowOutcome::Row(_)
         ));
     }
 

@@ -17,23 +17,20 @@
 //!   `--partial` files, files without membership columns or membership rows, or files with
 //!   rejected rows that could not be matched to a membership.
 
-use std::collections::HashSet;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, sync_channel};
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
-use rusqlite::{Connection, OptionalExtension, Statement, TransactionBehavior, params};
+use rusqlite::{Connection, TransactionBehavior, params};
 use sha2::{Digest, Sha256};
 
 use super::decode::{self, TextEncoding};
-use super::hash::FastMap;
 use super::reader::{self, Message, OpenExport};
-use super::row::{ParsedRow, Rejection, RowOutcome, Slot, flag};
-use super::{
-    ContactCounts, DateOrder, ImportOptions, ImportReport, MembershipCounts, Progress, RejectedRow,
-};
+use super::stage;
+use super::writer::{self, Writer};
+use super::{ContactCounts, DateOrder, ImportOptions, ImportReport, MembershipCounts, Progress};
 use crate::Clock;
 use crate::storage::Store;
 use crate::storage::audit::{self, Change};
@@ -91,6 +88,10 @@ pub fn import(
 ) -> Result<ImportReport> {
     store.ensure_writable("importing an export")?;
     let started = Instant::now();
+    if store.path().is_file() {
+        // Left behind by a killed import: it holds member data, so it goes now.
+        stage::remove(&stage::path_for(store.path()))?;
+    }
     let meta = std::fs::metadata(path)
         .with_context(|| format!("{}: cannot read the file", path.display()))?;
     if meta.is_dir() {
@@ -184,21 +185,60 @@ fn attempt(
     let _: i64 = store
         .conn
         .query_row("PRAGMA threads = 1", [], |r| r.get(0))?;
+    // Every row the import writes points at a row it has just written or found, so the
+    // per-row foreign key lookups are switched off on this connection while it runs (tests
+    // check `PRAGMA foreign_key_check` afterwards).
+    store.conn.pragma_update(None, "foreign_keys", false)?;
     let journal_switched = !options.dry_run
         && tables_are_empty(&store.conn)?
         && switch_journal(&store.conn, "delete")?;
+    // A first import into a database file loads memberships on a second connection: see stage.
+    let stage_path =
+        (journal_switched && store.path().is_file()).then(|| stage::path_for(store.path()));
     let result = (|| {
-        let tx = store
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let stage = match &stage_path {
+            Some(path) => Some((path.as_path(), stage::attach(&store.conn, path)?)),
+            None => None,
+        };
+        // Deferred when staging: IMMEDIATE would also lock the attached staging file, which the
+        // staging connection must write. The first statement is a write either way.
+        let behaviour = if stage_path.is_some() {
+            TransactionBehavior::Deferred
+        } else {
+            TransactionBehavior::Immediate
+        };
+        let tx = store.conn.transaction_with_behavior(behaviour)?;
         let run_id = insert_run(&tx, clock, file, &profile_name, &source)?;
-        let suspended = suspend_indexes(&tx)?;
+        // Staged memberships keep their indexes: the final copy fills them in order.
+        let tables: &[&str] = if stage_path.is_some() {
+            &["contacts"]
+        } else {
+            &["contacts", "memberships"]
+        };
+        let suspended = suspend_indexes(&tx, tables)?;
         let sha256 = {
             let mut writer = Writer::new(&tx, clock, &source, run_id, options.allow_erased)?;
             writer.reserve_for(file.size);
-            let sha256 = stream_into(&mut writer, export, file, &mut report, progress, cancel)?;
+            let streamed = stream_into(
+                &mut writer,
+                export,
+                file,
+                stage.as_ref().map(|(p, i)| (*p, i.as_slice())),
+                &mut report,
+                progress,
+                cancel,
+            )?;
+            if let Some(staged) = streamed.staged {
+                let moved = tx.execute(
+                    "INSERT INTO memberships SELECT * FROM import_stage.memberships",
+                    [],
+                )?;
+                if moved as u64 != staged {
+                    bail!("internal error: {staged} memberships staged, {moved} moved");
+                }
+            }
             writer.finish(&mut report, options.partial, has_membership_columns)?;
-            sha256
+            streamed.sha256
         };
         restore_indexes(&tx, &suspended)?;
         report.elapsed_ms = started.elapsed().as_millis() as u64;
@@ -219,7 +259,11 @@ fn attempt(
         }
         Ok(())
     })();
+    if let Some(path) = &stage_path {
+        stage::detach(&store.conn, path)?;
+    }
     store.conn.pragma_update(None, "cache_size", cache_before)?;
+    store.conn.pragma_update(None, "foreign_keys", true)?;
     if journal_switched {
         switch_journal(&store.conn, "wal")?;
     }
@@ -228,54 +272,115 @@ fn attempt(
     Ok(report)
 }
 
-/// Runs the reading thread and writes what it sends. Returns the file's SHA-256.
+/// What streaming the file produced.
+struct Streamed {
+    sha256: String,
+    /// Memberships loaded into the staging database, when there was one.
+    staged: Option<u64>,
+}
+
+/// Runs the reading threads (and the file's SHA-256, and the staging load, beside them) and
+/// writes what they send.
 fn stream_into(
     writer: &mut Writer<'_>,
     export: OpenExport,
     file: &FileFacts<'_>,
+    stage: Option<(&Path, &[String])>,
     report: &mut ImportReport,
     progress: &mut dyn FnMut(Progress),
     cancel: &AtomicBool,
-) -> Result<String> {
-    let (to_writer, from_reader) = sync_channel(4);
+) -> Result<Streamed> {
+    let OpenExport { parser, csv, .. } = export;
+    let (to_builder, from_reader) = sync_channel(4);
+    let (spent_records, recycled_records) = channel();
+    let (to_writer, from_builder) = sync_channel(4);
     let (recycle, recycled) = channel();
+    let stop_hashing = AtomicBool::new(false);
+    let path = file.path;
+    let (source, run_id) = (writer.source.clone(), writer.run_id);
     std::thread::scope(|scope| {
-        let path = file.path;
-        scope.spawn(move || reader::stream_rows(export, path, to_writer, recycled));
-        // Returning from this closure drops `from_reader`, which stops the reading thread.
-        for message in from_reader {
-            if cancel.load(Ordering::SeqCst) {
-                bail!(CANCELLED);
-            }
-            match message {
-                Message::Batch(batch) => {
-                    let mut buffers = Vec::with_capacity(batch.rows.len());
-                    for outcome in batch.rows {
-                        report.rows_read += 1;
-                        if let Some(buffer) = writer.apply(outcome, report)? {
-                            buffers.push(buffer);
-                        }
-                    }
-                    let _ = recycle.send(buffers);
-                    progress(Progress {
-                        bytes_done: batch.bytes_done,
-                        bytes_total: file.size,
-                        rows: report.rows_read,
-                    });
-                }
-                Message::Done { sha256, date_order } => {
-                    report.date_order = date_order;
-                    return Ok(sha256);
-                }
-                Message::RestartMonthFirst => return Err(RestartMonthFirst.into()),
-                Message::Failed(e) => return Err(e),
-            }
+        let sha = scope.spawn(|| decode::file_sha256(path, &stop_hashing));
+        scope.spawn(move || reader::read_records(csv, path, to_builder, recycled_records));
+        let stage = stage.map(|(stage_path, indexes)| {
+            let (to_stage, from_writer) = sync_channel(4);
+            writer.stage = Some(to_stage);
+            let recycle = recycle.clone();
+            scope.spawn(move || {
+                writer::load_stage(stage_path, indexes, from_writer, recycle, &source, run_id)
+            })
+        });
+        scope.spawn(move || {
+            reader::build_rows(parser, from_reader, spent_records, to_writer, recycled)
+        });
+        // Returning drops `from_builder`, which stops the reading threads.
+        let result = write_all(
+            writer,
+            from_builder,
+            recycle,
+            file,
+            report,
+            progress,
+            cancel,
+        );
+        // No more memberships: the staging thread commits and ends.
+        writer.stage = None;
+        let staged = stage.map(|handle| {
+            handle
+                .join()
+                .unwrap_or_else(|_| Err(anyhow!("the staging thread failed")))
+        });
+        if result.is_err() || staged.as_ref().is_some_and(Result::is_err) {
+            stop_hashing.store(true, Ordering::Relaxed);
         }
-        Err(anyhow!(
-            "{}: reading stopped unexpectedly",
-            file.path.display()
-        ))
+        let cancelled = matches!(&result, Err(e) if e.to_string() == CANCELLED);
+        let staged = match staged.transpose() {
+            Ok(staged) => staged,
+            // A staging failure explains a writer that could not hand it rows: report it first.
+            Err(e) if !cancelled => return Err(e),
+            Err(_) => None,
+        };
+        report.date_order = result?;
+        let sha = sha
+            .join()
+            .map_err(|_| anyhow!("{}: hashing the file failed", path.display()))?
+            .with_context(|| format!("{}: cannot read the file", path.display()))?;
+        let sha256 = sha.ok_or_else(|| anyhow!(CANCELLED))?;
+        Ok(Streamed { sha256, staged })
     })
+}
+
+fn write_all(
+    writer: &mut Writer<'_>,
+    from_builder: std::sync::mpsc::Receiver<Message>,
+    recycle: std::sync::mpsc::Sender<Vec<String>>,
+    file: &FileFacts<'_>,
+    report: &mut ImportReport,
+    progress: &mut dyn FnMut(Progress),
+    cancel: &AtomicBool,
+) -> Result<DateOrder> {
+    for message in from_builder {
+        if cancel.load(Ordering::SeqCst) {
+            bail!(CANCELLED);
+        }
+        match message {
+            Message::Batch(batch) => {
+                let buffers = writer.apply_batch(batch.rows, report)?;
+                let _ = recycle.send(buffers);
+                progress(Progress {
+                    bytes_done: batch.bytes_done,
+                    bytes_total: file.size,
+                    rows: report.rows_read,
+                });
+            }
+            Message::Done { date_order } => return Ok(date_order),
+            Message::RestartMonthFirst => return Err(RestartMonthFirst.into()),
+            Message::Failed(e) => return Err(e),
+        }
+    }
+    Err(anyhow!(
+        "{}: reading stopped unexpectedly",
+        file.path.display()
+    ))
 }
 
 fn tables_are_empty(conn: &Connection) -> Result<bool> {
@@ -295,17 +400,29 @@ fn tables_are_empty(conn: &Connection) -> Result<bool> {
 /// still one transaction: a killed process leaves a hot journal that SQLite rolls back on the
 /// next open. WAL mode is restored afterwards.
 fn switch_journal(conn: &Connection, mode: &str) -> Result<bool> {
-    let now: String = conn.query_row(&format!("PRAGMA journal_mode = {mode}"), [], |r| r.get(0))?;
-    Ok(now.eq_ignore_ascii_case(mode))
+    let sql = format!("PRAGMA journal_mode = {mode}");
+    match conn.query_row(&sql, [], |r| r.get::<_, String>(0)) {
+        Ok(now) => Ok(now.eq_ignore_ascii_case(mode)),
+        // Another connection (the app, another rollcall) has the database open.
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if matches!(
+                e.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            ) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
-/// Drops the secondary indexes of `contacts` and `memberships` when the table is empty, for
+/// Drops the secondary indexes of `tables` (`contacts`, `memberships`) when empty, for
 /// [`restore_indexes`] to rebuild after loading: building an index from the loaded rows in one
 /// sorted pass is several times faster than inserting 500,000 keys one at a time in random order.
 /// Both happen inside the import's transaction, so a failed import leaves the indexes as they were.
-fn suspend_indexes(conn: &Connection) -> Result<Vec<String>> {
+fn suspend_indexes(conn: &Connection, tables: &[&str]) -> Result<Vec<String>> {
     let mut suspended = Vec::new();
-    for table in ["contacts", "memberships"] {
+    for table in tables {
         let empty: bool = conn.query_row(
             &format!("SELECT NOT EXISTS (SELECT 1 FROM {table})"),
             [],
@@ -433,544 +550,6 @@ pub fn date_order_key(order: DateOrder) -> &'static str {
         DateOrder::Dmy => "dmy",
         DateOrder::Mdy => "mdy",
     }
-}
-
-struct ContactEntry {
-    id: i64,
-    hash: i64,
-    seen: bool,
-}
-
-struct MembershipEntry {
-    id: i64,
-    hash: i64,
-    missing: bool,
-    /// The line it was first seen on in this file; 0 = not (yet) seen.
-    seen_line: u64,
-}
-
-/// CRM-owned contact columns, bound as ?1..?26 in this order.
-const CONTACT_COLUMNS: [&str; 26] = [
-    "contact_type",
-    "display_name",
-    "sort_name",
-    "first_name",
-    "last_name",
-    "organization_name",
-    "email",
-    "phone",
-    "street_address",
-    "city",
-    "postcode",
-    "county",
-    "country",
-    "preferred_language",
-    "do_not_email",
-    "do_not_phone",
-    "do_not_mail",
-    "do_not_sms",
-    "no_bulk_email",
-    "on_hold",
-    "is_deceased",
-    "deceased_date",
-    "local_party",
-    "region",
-    "constituency",
-    "crm_hash",
-];
-
-/// CRM-owned membership columns, bound as ?1..?10 in this order.
-const MEMBERSHIP_COLUMNS: [&str; 10] = [
-    "contact_id",
-    "crm_membership_id",
-    "membership_type",
-    "join_date",
-    "start_date",
-    "end_date",
-    "crm_status",
-    "membership_source",
-    "auto_renew",
-    "crm_hash",
-];
-
-fn assignments(columns: &[&str]) -> String {
-    columns
-        .iter()
-        .enumerate()
-        .map(|(i, c)| format!("{c} = ?{}", i + 1))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn placeholders(n: usize) -> String {
-    (1..=n)
-        .map(|i| format!("?{i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-struct Statements<'c> {
-    insert_contact: Statement<'c>,
-    update_contact: Statement<'c>,
-    insert_membership: Statement<'c>,
-    update_membership: Statement<'c>,
-    unflag_membership: Statement<'c>,
-    old_membership: Statement<'c>,
-    insert_event: Statement<'c>,
-    credited_attempt: Statement<'c>,
-}
-
-impl<'c> Statements<'c> {
-    fn prepare(conn: &'c Connection) -> rusqlite::Result<Statements<'c>> {
-        let contact_cols = CONTACT_COLUMNS.join(", ");
-        let membership_cols = MEMBERSHIP_COLUMNS.join(", ");
-        Ok(Statements {
-            // ?27 source, ?28 crm_id, ?29 import id.
-            insert_contact: conn.prepare(&format!(
-                "INSERT INTO contacts ({contact_cols}, source, crm_id, first_import_id, last_import_id)
-                 VALUES ({}, ?27, ?28, ?29, ?29)",
-                placeholders(26)
-            ))?,
-            // ?29 import id, ?30 row id.
-            update_contact: conn.prepare(&format!(
-                "UPDATE contacts SET {}, last_import_id = ?29 WHERE id = ?30",
-                assignments(&CONTACT_COLUMNS)
-            ))?,
-            // ?11 source, ?12 sync key, ?13 import id.
-            insert_membership: conn.prepare(&format!(
-                "INSERT INTO memberships ({membership_cols}, source, sync_key, first_import_id,
-                                          last_import_id)
-                 VALUES ({}, ?11, ?12, ?13, ?13)",
-                placeholders(10)
-            ))?,
-            // ?13 import id, ?14 row id.
-            update_membership: conn.prepare(&format!(
-                "UPDATE memberships SET {}, missing_since = NULL, last_import_id = ?13 WHERE id = ?14",
-                assignments(&MEMBERSHIP_COLUMNS)
-            ))?,
-            unflag_membership: conn
-                .prepare("UPDATE memberships SET missing_since = NULL WHERE id = ?1")?,
-            old_membership: conn
-                .prepare("SELECT end_date, crm_status FROM memberships WHERE id = ?1")?,
-            insert_event: conn.prepare(
-                "INSERT INTO membership_events (membership_id, import_id, kind, old_value,
-                                                new_value, occurred_on, credited_attempt_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?,
-            credited_attempt: conn.prepare(
-                "SELECT id FROM contact_attempts
-                 WHERE attempted_at <= ?3
-                   AND (membership_id = ?1 OR (membership_id IS NULL AND contact_id = ?2))
-                 ORDER BY attempted_at DESC, id DESC LIMIT 1",
-            )?,
-        })
-    }
-}
-
-struct Writer<'c> {
-    conn: &'c Connection,
-    sql: Statements<'c>,
-    source: String,
-    run_id: i64,
-    today: String,
-    now: String,
-    /// The source had no memberships before: its memberships are the baseline, not joiners.
-    baseline: bool,
-    contacts: FastMap<Box<str>, ContactEntry>,
-    memberships: FastMap<Box<str>, MembershipEntry>,
-    erased: HashSet<String>,
-    allow_erased: bool,
-    membership_rows: u64,
-    unmatched_rejects: u64,
-}
-
-impl<'c> Writer<'c> {
-    fn new(
-        conn: &'c Connection,
-        clock: &Clock,
-        source: &str,
-        run_id: i64,
-        allow_erased: bool,
-    ) -> Result<Writer<'c>> {
-        let mut contacts = FastMap::default();
-        let mut stmt =
-            conn.prepare("SELECT crm_id, id, crm_hash FROM contacts WHERE source = ?1")?;
-        let mut rows = stmt.query([source])?;
-        while let Some(r) = rows.next()? {
-            let key: String = r.get(0)?;
-            let entry = ContactEntry {
-                id: r.get(1)?,
-                hash: r.get(2)?,
-                seen: false,
-            };
-            contacts.insert(key.into_boxed_str(), entry);
-        }
-        let mut memberships = FastMap::default();
-        let mut stmt = conn.prepare(
-            "SELECT sync_key, id, crm_hash, missing_since IS NOT NULL FROM memberships
-             WHERE source = ?1",
-        )?;
-        let mut rows = stmt.query([source])?;
-        while let Some(r) = rows.next()? {
-            let key: String = r.get(0)?;
-            let entry = MembershipEntry {
-                id: r.get(1)?,
-                hash: r.get(2)?,
-                missing: r.get(3)?,
-                seen_line: 0,
-            };
-            memberships.insert(key.into_boxed_str(), entry);
-        }
-        let erased = if allow_erased {
-            HashSet::new()
-        } else {
-            let mut stmt = conn.prepare("SELECT key_hash FROM erased_contacts")?;
-            stmt.query_map([], |r| r.get(0))?
-                .collect::<rusqlite::Result<HashSet<String>>>()?
-        };
-        Ok(Writer {
-            conn,
-            sql: Statements::prepare(conn)?,
-            source: source.to_owned(),
-            run_id,
-            today: clock.today.format("%Y-%m-%d").to_string(),
-            now: clock.now_rfc3339(),
-            baseline: memberships.is_empty(),
-            contacts,
-            memberships,
-            erased,
-            allow_erased,
-            membership_rows: 0,
-            unmatched_rejects: 0,
-        })
-    }
-
-    /// Applies one row; gives back its text buffer for reuse.
-    /// Sizes the maps for a file of `bytes` (about 600 bytes a row in a full CiviCRM export), so they do not
-    /// grow and rehash half a million entries mid-import.
-    fn reserve_for(&mut self, bytes: u64) {
-        let rows = usize::try_from(bytes / 600).unwrap_or(0).min(4_000_000);
-        self.contacts
-            .reserve(rows.saturating_sub(self.contacts.len()));
-        self.memberships
-            .reserve(rows.saturating_sub(self.memberships.len()));
-    }
-
-    fn apply(&mut self, outcome: RowOutcome, report: &mut ImportReport) -> Result<Option<String>> {
-        match outcome {
-            RowOutcome::Row(row) => {
-                self.apply_row(&row, report)?;
-                Ok(Some(row.into_buffer()))
-            }
-            RowOutcome::Rejected(rejection) => {
-                self.note_rejected(rejection, report);
-                Ok(None)
-            }
-            RowOutcome::RepeatedHeader | RowOutcome::RestartMonthFirst => Ok(None),
-        }
-    }
-
-    fn note_rejected(&mut self, rejection: Rejection, report: &mut ImportReport) {
-        report.rejected += 1;
-        if let Some(key) = &rejection.sync_key {
-            // The membership is in the export, even though this row of it could not be read.
-            if let Some(entry) = self.memberships.get_mut(key.as_str())
-                && entry.seen_line == 0
-            {
-                entry.seen_line = rejection.line.max(1);
-            }
-        } else if rejection.crm_id.is_none() {
-            // Unreadable: it may have been any membership, so "absent" becomes unknowable.
-            self.unmatched_rejects += 1;
-        }
-        report.errors.push(RejectedRow {
-            line: rejection.line,
-            reason: rejection.reason,
-        });
-    }
-
-    fn is_erased(&self, crm_id: &str) -> bool {
-        !self.allow_erased
-            && !self.erased.is_empty()
-            && self.erased.contains(&erased_key_hash(&self.source, crm_id))
-    }
-
-    fn apply_row(&mut self, row: &ParsedRow, report: &mut ImportReport) -> Result<()> {
-        let crm_id = row.get(Slot::CrmId);
-        let contact_id = match self.contacts.get_mut(crm_id) {
-            Some(entry) if entry.seen => entry.id,
-            Some(entry) => {
-                entry.seen = true;
-                if entry.hash == row.contact_hash {
-                    report.contacts.unchanged += 1;
-                } else {
-                    bind_contact(&mut self.sql.update_contact, row, self.run_id)?;
-                    self.sql.update_contact.raw_bind_parameter(30, entry.id)?;
-                    self.sql.update_contact.raw_execute()?;
-                    entry.hash = row.contact_hash;
-                    report.contacts.updated += 1;
-                }
-                entry.id
-            }
-            None => {
-                if self.is_erased(crm_id) {
-                    report.skipped_erased += 1;
-                    return Ok(());
-                }
-                let stmt = &mut self.sql.insert_contact;
-                bind_contact(stmt, row, self.run_id)?;
-                stmt.raw_bind_parameter(27, self.source.as_str())?;
-                stmt.raw_bind_parameter(28, crm_id)?;
-                stmt.raw_execute()?;
-                let id = self.conn.last_insert_rowid();
-                self.contacts.insert(
-                    crm_id.into(),
-                    ContactEntry {
-                        id,
-                        hash: row.contact_hash,
-                        seen: true,
-                    },
-                );
-                report.contacts.inserted += 1;
-                id
-            }
-        };
-        if row.has_membership() {
-            self.membership_rows += 1;
-            self.apply_membership(row, contact_id, report)?;
-        }
-        Ok(())
-    }
-
-    fn apply_membership(
-        &mut self,
-        row: &ParsedRow,
-        contact_id: i64,
-        report: &mut ImportReport,
-    ) -> Result<()> {
-        let key = row.get(Slot::SyncKey);
-        let Some(entry) = self.memberships.get_mut(key) else {
-            let stmt = &mut self.sql.insert_membership;
-            bind_membership(stmt, row, contact_id, self.run_id)?;
-            stmt.raw_bind_parameter(11, self.source.as_str())?;
-            stmt.raw_bind_parameter(12, key)?;
-            stmt.raw_execute()?;
-            let id = self.conn.last_insert_rowid();
-            self.memberships.insert(
-                key.into(),
-                MembershipEntry {
-                    id,
-                    hash: row.membership_hash,
-                    missing: false,
-                    seen_line: row.line.max(1),
-                },
-            );
-            report.memberships.inserted += 1;
-            if !self.baseline {
-                self.event(id, "joined", None, None, None)?;
-            }
-            return Ok(());
-        };
-        if entry.seen_line != 0 {
-            // The same membership twice in one file: harmless if identical, else the first wins.
-            report.duplicate_rows += 1;
-            if entry.hash != row.membership_hash {
-                report.rejected += 1;
-                report.errors.push(RejectedRow {
-                    line: row.line,
-                    reason: format!(
-                        "the membership on line {} appears again with different details; the \
-                         first was kept",
-                        entry.seen_line
-                    ),
-                });
-            }
-            return Ok(());
-        }
-        entry.seen_line = row.line.max(1);
-        let (id, was_missing) = (entry.id, entry.missing);
-        entry.missing = false;
-        if entry.hash == row.membership_hash {
-            report.memberships.unchanged += 1;
-            if was_missing {
-                self.sql.unflag_membership.execute([id])?;
-            }
-        } else {
-            entry.hash = row.membership_hash;
-            let (old_end, old_status): (Option<String>, String) = self
-                .sql
-                .old_membership
-                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            bind_membership(
-                &mut self.sql.update_membership,
-                row,
-                contact_id,
-                self.run_id,
-            )?;
-            self.sql.update_membership.raw_bind_parameter(14, id)?;
-            self.sql.update_membership.raw_execute()?;
-            report.memberships.updated += 1;
-            let new_end = row.opt(Slot::EndDate);
-            if let (Some(old), Some(new)) = (old_end.as_deref(), new_end)
-                && new > old
-            {
-                // ISO dates compare as text.
-                let credit = self.credited_attempt(id, contact_id)?;
-                self.event(id, "renewed", Some(old), Some(new), credit)?;
-                report.memberships.renewed += 1;
-            }
-            let new_status = row.get(Slot::Status);
-            if old_status != new_status {
-                self.event(
-                    id,
-                    "status_changed",
-                    Some(&old_status),
-                    Some(new_status),
-                    None,
-                )?;
-            }
-        }
-        if was_missing {
-            self.event(id, "returned", None, None, None)?;
-            report.memberships.back_in_export += 1;
-        }
-        Ok(())
-    }
-
-    fn credited_attempt(&mut self, membership_id: i64, contact_id: i64) -> Result<Option<i64>> {
-        Ok(self
-            .sql
-            .credited_attempt
-            .query_row(params![membership_id, contact_id, self.now], |r| r.get(0))
-            .optional()?)
-    }
-
-    fn event(
-        &mut self,
-        membership_id: i64,
-        kind: &str,
-        old: Option<&str>,
-        new: Option<&str>,
-        credited_attempt: Option<i64>,
-    ) -> Result<()> {
-        self.sql.insert_event.execute(params![
-            membership_id,
-            self.run_id,
-            kind,
-            old,
-            new,
-            self.today,
-            credited_attempt
-        ])?;
-        Ok(())
-    }
-
-    /// Flags memberships absent from a full export.
-    fn finish(
-        &mut self,
-        report: &mut ImportReport,
-        partial: bool,
-        has_membership_columns: bool,
-    ) -> Result<()> {
-        let skip = if partial {
-            Some("a partial export (--partial)".to_owned())
-        } else if !has_membership_columns {
-            Some("the file has no membership columns".to_owned())
-        } else if self.membership_rows == 0 {
-            Some("the file has no membership rows".to_owned())
-        } else if self.unmatched_rejects > 0 {
-            Some(format!(
-                "{} rejected row(s) could not be matched to a membership",
-                self.unmatched_rejects
-            ))
-        } else {
-            None
-        };
-        if let Some(reason) = skip {
-            report.missing_check_skipped = Some(reason);
-            return Ok(());
-        }
-        let absent: Vec<(i64, bool)> = self
-            .memberships
-            .values()
-            .filter(|e| e.seen_line == 0)
-            .map(|e| (e.id, e.missing))
-            .collect();
-        let mut flag = self
-            .conn
-            .prepare("UPDATE memberships SET missing_since = ?2 WHERE id = ?1")?;
-        for (id, already_missing) in absent {
-            if already_missing {
-                report.memberships.still_missing += 1;
-                continue;
-            }
-            flag.execute(params![id, self.run_id])?;
-            self.event(id, "missing", None, None, None)?;
-            report.memberships.missing_from_export += 1;
-        }
-        Ok(())
-    }
-}
-
-fn bind_contact(stmt: &mut Statement<'_>, row: &ParsedRow, run_id: i64) -> rusqlite::Result<()> {
-    let text_slots = [
-        Slot::ContactType,
-        Slot::DisplayName,
-        Slot::SortName,
-        Slot::FirstName,
-        Slot::LastName,
-        Slot::OrganizationName,
-        Slot::Email,
-        Slot::Phone,
-        Slot::StreetAddress,
-        Slot::City,
-        Slot::Postcode,
-        Slot::County,
-        Slot::Country,
-        Slot::PreferredLanguage,
-    ];
-    for (i, slot) in text_slots.into_iter().enumerate() {
-        stmt.raw_bind_parameter(i + 1, row.get(slot))?;
-    }
-    let flags = [
-        flag::DO_NOT_EMAIL,
-        flag::DO_NOT_PHONE,
-        flag::DO_NOT_MAIL,
-        flag::DO_NOT_SMS,
-        flag::NO_BULK_EMAIL,
-        flag::ON_HOLD,
-        flag::DECEASED,
-    ];
-    for (i, f) in flags.into_iter().enumerate() {
-        stmt.raw_bind_parameter(15 + i, row.has(f))?;
-    }
-    stmt.raw_bind_parameter(22, row.opt(Slot::DeceasedDate))?;
-    stmt.raw_bind_parameter(23, row.get(Slot::LocalParty))?;
-    stmt.raw_bind_parameter(24, row.get(Slot::Region))?;
-    stmt.raw_bind_parameter(25, row.get(Slot::Constituency))?;
-    stmt.raw_bind_parameter(26, row.contact_hash)?;
-    stmt.raw_bind_parameter(29, run_id)?;
-    Ok(())
-}
-
-fn bind_membership(
-    stmt: &mut Statement<'_>,
-    row: &ParsedRow,
-    contact_id: i64,
-    run_id: i64,
-) -> rusqlite::Result<()> {
-    stmt.raw_bind_parameter(1, contact_id)?;
-    stmt.raw_bind_parameter(2, row.opt(Slot::MembershipId))?;
-    stmt.raw_bind_parameter(3, row.get(Slot::MembershipType))?;
-    stmt.raw_bind_parameter(4, row.opt(Slot::JoinDate))?;
-    stmt.raw_bind_parameter(5, row.opt(Slot::StartDate))?;
-    stmt.raw_bind_parameter(6, row.opt(Slot::EndDate))?;
-    stmt.raw_bind_parameter(7, row.get(Slot::Status))?;
-    stmt.raw_bind_parameter(8, row.get(Slot::MembershipSource))?;
-    stmt.raw_bind_parameter(9, row.has(flag::AUTO_RENEW))?;
-    stmt.raw_bind_parameter(10, row.membership_hash)?;
-    stmt.raw_bind_parameter(13, run_id)?;
-    Ok(())
 }
 
 #[cfg(test)]

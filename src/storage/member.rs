@@ -214,6 +214,24 @@ const SOURCES: &[(&str, Build)] = &[
          WHERE m.contact_id = ?1 ORDER BY e.id DESC",
         membership_event,
     ),
+    // The CRM's "Member Since" date, for memberships whose joining no import saw (everything in
+    // a source's first import): without it the history of a long-standing member starts with
+    // whatever happened in rollcall.
+    (
+        "SELECT m.join_date, m.membership_type FROM memberships m
+         WHERE m.contact_id = ?1 AND m.join_date IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM membership_events e
+                           WHERE e.membership_id = m.id AND e.kind = 'joined')
+         ORDER BY m.id DESC",
+        |r| {
+            Ok(TimelineEntry {
+                at: r.get(0)?,
+                who: "CRM".into(),
+                what: format!("joined ({})", r.get::<_, String>(1)?),
+                detail: "Member Since, as the CRM records it".into(),
+            })
+        },
+    ),
     (
         "SELECT attempted_at, staff, channel, outcome, note FROM contact_attempts
          WHERE contact_id = ?1 ORDER BY id DESC",
@@ -499,6 +517,9 @@ mod tests {
                     "import by bob",
                     "renewed (Individual): end date 2025-10-31 → 2026-10-31"
                 ),
+                // No import saw these join, so the CRM's Member Since dates stand in.
+                ("2019-05-01", "CRM", "joined (Individual)"),
+                ("2018-01-01", "CRM", "joined (Youth)"),
             ]
         );
         assert_eq!(t[3].detail, "sent the renewal link");

@@ -1,0 +1,736 @@
+//! The writer: applies parsed rows to `contacts` and `memberships` on the import's connection.
+//!
+//! It keeps what the database already holds for the source in two [`KeyIndex`]es (key → row
+//! id and hash), so a row costs a lookup, and a write only when something changed. Updates
+//! happen as rows arrive; new rows are queued and inserted per batch, 32 rows a statement, with
+//! row ids predicted in advance so memberships can point at contacts not yet written.
+
+use std::collections::HashSet;
+
+use anyhow::{Result, anyhow, bail};
+use rusqlite::{Connection, OptionalExtension, Statement, params};
+
+use super::keys::KeyIndex;
+use super::row::{ParsedRow, Rejection, RowOutcome, Slot, flag};
+use super::stage::StageBatch;
+use super::sync::erased_key_hash;
+use super::{ImportReport, RejectedRow};
+use crate::Clock;
+use std::sync::mpsc::SyncSender;
+
+struct ContactEntry {
+    id: i64,
+    hash: i64,
+    seen: bool,
+}
+
+struct MembershipEntry {
+    id: i64,
+    hash: i64,
+    missing: bool,
+    /// The line it was first seen on in this file; 0 = not (yet) seen.
+    seen_line: u64,
+}
+
+/// Rows per multi-row INSERT: one statement per 32 rows instead of 32 statements.
+const INSERT_CHUNK: usize = 32;
+
+/// A contact's CRM fields as bound: `?base` onwards, one parameter per entry. New rows take
+/// SQLite's next row ids (largest + 1, in order), which the writer predicts and checks.
+const CONTACT_VALUES: usize = 21;
+/// The contact columns for those values, with SQL that reads the parameter at `p`; the seven
+/// flags travel packed in one parameter.
+fn contact_columns(p: usize) -> Vec<(&'static str, String)> {
+    let at = |i: usize| format!("?{}", p + i);
+    let flag = |bit: u32| format!("((?{} >> {bit}) & 1)", p + 15);
+    vec![
+        ("crm_id", at(0)),
+        ("contact_type", at(1)),
+        ("display_name", at(2)),
+        ("sort_name", at(3)),
+        ("first_name", at(4)),
+        ("last_name", at(5)),
+        ("organization_name", at(6)),
+        ("email", at(7)),
+        ("phone", at(8)),
+        ("street_address", at(9)),
+        ("city", at(10)),
+        ("postcode", at(11)),
+        ("county", at(12)),
+        ("country", at(13)),
+        ("preferred_language", at(14)),
+        ("do_not_email", flag(0)),
+        ("do_not_phone", flag(1)),
+        ("do_not_mail", flag(2)),
+        ("do_not_sms", flag(3)),
+        ("no_bulk_email", flag(4)),
+        ("on_hold", flag(5)),
+        ("is_deceased", flag(6)),
+        ("deceased_date", at(16)),
+        ("local_party", at(17)),
+        ("region", at(18)),
+        ("constituency", at(19)),
+        ("crm_hash", at(20)),
+    ]
+}
+
+const MEMBERSHIP_VALUES: usize = 11;
+fn membership_columns(p: usize) -> Vec<(&'static str, String)> {
+    let at = |i: usize| format!("?{}", p + i);
+    vec![
+        ("contact_id", at(0)),
+        ("sync_key", at(1)),
+        ("crm_membership_id", at(2)),
+        ("membership_type", at(3)),
+        ("join_date", at(4)),
+        ("start_date", at(5)),
+        ("end_date", at(6)),
+        ("crm_status", at(7)),
+        ("membership_source", at(8)),
+        ("auto_renew", at(9)),
+        ("crm_hash", at(10)),
+    ]
+}
+
+/// `INSERT INTO table (...) VALUES (...), ...` for `rows` rows; ?1 is the source, ?2 the import.
+fn insert_sql(
+    table: &str,
+    rows: usize,
+    per_row: usize,
+    columns: fn(usize) -> Vec<(&'static str, String)>,
+) -> String {
+    let names: Vec<&str> = columns(0).iter().map(|(n, _)| *n).collect();
+    let tuples: Vec<String> = (0..rows)
+        .map(|r| {
+            let values: Vec<String> = columns(3 + r * per_row)
+                .into_iter()
+                .map(|(_, v)| v)
+                .collect();
+            format!("({}, ?1, ?2, ?2)", values.join(", "))
+        })
+        .collect();
+    format!(
+        "INSERT INTO {table} ({}, source, first_import_id, last_import_id) VALUES {}",
+        names.join(", "),
+        tuples.join(", ")
+    )
+}
+
+/// `UPDATE table SET ... WHERE id = ?3`, the values bound from ?4 as for an inserted row.
+fn update_sql(
+    table: &str,
+    columns: fn(usize) -> Vec<(&'static str, String)>,
+    extra: &str,
+) -> String {
+    let sets: Vec<String> = columns(4)
+        .into_iter()
+        .map(|(n, v)| format!("{n} = {v}"))
+        .collect();
+    format!(
+        "UPDATE {table} SET {}, {extra}last_import_id = ?2 WHERE id = ?3",
+        sets.join(", ")
+    )
+}
+
+struct Statements<'c> {
+    insert_contacts: Statement<'c>,
+    insert_contact: Statement<'c>,
+    update_contact: Statement<'c>,
+    insert_memberships: Statement<'c>,
+    insert_membership: Statement<'c>,
+    update_membership: Statement<'c>,
+    unflag_membership: Statement<'c>,
+    old_membership: Statement<'c>,
+    insert_event: Statement<'c>,
+    credited_attempt: Statement<'c>,
+}
+
+impl<'c> Statements<'c> {
+    fn prepare(conn: &'c Connection) -> rusqlite::Result<Statements<'c>> {
+        Ok(Statements {
+            insert_contacts: conn.prepare(&insert_sql(
+                "contacts",
+                INSERT_CHUNK,
+                CONTACT_VALUES,
+                contact_columns,
+            ))?,
+            insert_contact: conn.prepare(&insert_sql(
+                "contacts",
+                1,
+                CONTACT_VALUES,
+                contact_columns,
+            ))?,
+            update_contact: conn.prepare(&update_sql("contacts", contact_columns, ""))?,
+            insert_memberships: conn.prepare(&insert_sql(
+                "memberships",
+                INSERT_CHUNK,
+                MEMBERSHIP_VALUES,
+                membership_columns,
+            ))?,
+            insert_membership: conn.prepare(&insert_sql(
+                "memberships",
+                1,
+                MEMBERSHIP_VALUES,
+                membership_columns,
+            ))?,
+            update_membership: conn.prepare(&update_sql(
+                "memberships",
+                membership_columns,
+                "missing_since = NULL, ",
+            ))?,
+            unflag_membership: conn
+                .prepare("UPDATE memberships SET missing_since = NULL WHERE id = ?1")?,
+            old_membership: conn
+                .prepare("SELECT end_date, crm_status FROM memberships WHERE id = ?1")?,
+            insert_event: conn.prepare(
+                "INSERT INTO membership_events (membership_id, import_id, kind, old_value,
+                                                new_value, occurred_on, credited_attempt_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?,
+            credited_attempt: conn.prepare(
+                "SELECT id FROM contact_attempts
+                 WHERE attempted_at <= ?3
+                   AND (membership_id = ?1 OR (membership_id IS NULL AND contact_id = ?2))
+                 ORDER BY attempted_at DESC, id DESC LIMIT 1",
+            )?,
+        })
+    }
+}
+
+/// A new row waiting for the batch's multi-row INSERT.
+struct Pending {
+    /// Its position in the batch.
+    row: usize,
+    id: i64,
+    /// Memberships: the contact's row id.
+    contact_id: i64,
+}
+
+pub struct Writer<'c> {
+    conn: &'c Connection,
+    sql: Statements<'c>,
+    pub source: String,
+    pub run_id: i64,
+    today: String,
+    now: String,
+    /// The source had no memberships before: its memberships are the baseline, not joiners.
+    baseline: bool,
+    contacts: KeyIndex<ContactEntry>,
+    memberships: KeyIndex<MembershipEntry>,
+    /// Row ids for new rows: the import holds the write lock, so nobody else takes them.
+    next_contact_id: i64,
+    next_membership_id: i64,
+    new_contacts: Vec<Pending>,
+    new_memberships: Vec<Pending>,
+    /// A first import's new memberships go to the staging thread (see `stage`).
+    pub stage: Option<SyncSender<StageBatch>>,
+    erased: HashSet<String>,
+    allow_erased: bool,
+    membership_rows: u64,
+    unmatched_rejects: u64,
+}
+
+impl<'c> Writer<'c> {
+    pub fn new(
+        conn: &'c Connection,
+        clock: &Clock,
+        source: &str,
+        run_id: i64,
+        allow_erased: bool,
+    ) -> Result<Writer<'c>> {
+        // In row id order, which is the order earlier exports came in: see `KeyIndex`.
+        let mut contacts = KeyIndex::default();
+        let mut stmt = conn.prepare(
+            "SELECT crm_id, id, crm_hash FROM contacts NOT INDEXED WHERE source = ?1 ORDER BY id",
+        )?;
+        let mut rows = stmt.query([source])?;
+        while let Some(r) = rows.next()? {
+            let entry = ContactEntry {
+                id: r.get(1)?,
+                hash: r.get(2)?,
+                seen: false,
+            };
+            contacts.push(r.get_ref(0)?.as_str()?, entry);
+        }
+        let mut memberships = KeyIndex::default();
+        let mut stmt = conn.prepare(
+            "SELECT sync_key, id, crm_hash, missing_since IS NOT NULL FROM memberships NOT INDEXED
+             WHERE source = ?1 ORDER BY id",
+        )?;
+        let mut rows = stmt.query([source])?;
+        while let Some(r) = rows.next()? {
+            let entry = MembershipEntry {
+                id: r.get(1)?,
+                hash: r.get(2)?,
+                missing: r.get(3)?,
+                seen_line: 0,
+            };
+            memberships.push(r.get_ref(0)?.as_str()?, entry);
+        }
+        let erased = if allow_erased {
+            HashSet::new()
+        } else {
+            let mut stmt = conn.prepare("SELECT key_hash FROM erased_contacts")?;
+            stmt.query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<HashSet<String>>>()?
+        };
+        let next_id = |table: &str| -> rusqlite::Result<i64> {
+            conn.query_row(
+                &format!("SELECT COALESCE(MAX(id), 0) + 1 FROM {table}"),
+                [],
+                |r| r.get(0),
+            )
+        };
+        Ok(Writer {
+            conn,
+            sql: Statements::prepare(conn)?,
+            source: source.to_owned(),
+            run_id,
+            today: clock.today.format("%Y-%m-%d").to_string(),
+            now: clock.now_rfc3339(),
+            baseline: memberships.len() == 0,
+            contacts,
+            memberships,
+            next_contact_id: next_id("contacts")?,
+            next_membership_id: next_id("memberships")?,
+            new_contacts: Vec::new(),
+            new_memberships: Vec::new(),
+            stage: None,
+            erased,
+            allow_erased,
+            membership_rows: 0,
+            unmatched_rejects: 0,
+        })
+    }
+
+    /// Sizes the key indexes for a file of `bytes` (about 600 bytes a row in a full CiviCRM
+    /// export), so they do not grow mid-import.
+    pub fn reserve_for(&mut self, bytes: u64) {
+        let rows = usize::try_from(bytes / 600).unwrap_or(0).min(4_000_000);
+        self.contacts.reserve(rows, rows * 8);
+        self.memberships.reserve(rows, rows * 12);
+    }
+
+    /// Applies a batch of rows; gives back their text buffers for reuse.
+    pub fn apply_batch(
+        &mut self,
+        outcomes: Vec<RowOutcome>,
+        report: &mut ImportReport,
+    ) -> Result<Vec<String>> {
+        let mut rows: Vec<ParsedRow> = Vec::with_capacity(outcomes.len());
+        for outcome in outcomes {
+            report.rows_read += 1;
+            match outcome {
+                RowOutcome::Row(row) => {
+                    rows.push(row);
+                    self.apply_row(&rows, rows.len() - 1, report)?;
+                }
+                RowOutcome::Rejected(rejection) => self.note_rejected(rejection, report),
+                RowOutcome::RepeatedHeader | RowOutcome::RestartMonthFirst => {}
+            }
+        }
+        self.insert_new_contacts(&rows)?;
+        if let Some(stage) = &self.stage {
+            let memberships = std::mem::take(&mut self.new_memberships)
+                .into_iter()
+                .map(|p| (p.row, p.id, p.contact_id))
+                .collect();
+            // The staging thread hands the buffers back when it is done with the rows.
+            stage
+                .send(StageBatch { rows, memberships })
+                .map_err(|_| anyhow!("the staging thread stopped"))?;
+            return Ok(Vec::new());
+        }
+        self.insert_new_memberships(&rows)?;
+        Ok(rows.into_iter().map(ParsedRow::into_buffer).collect())
+    }
+
+    fn note_rejected(&mut self, rejection: Rejection, report: &mut ImportReport) {
+        report.rejected += 1;
+        if let Some(key) = &rejection.sync_key {
+            // The membership is in the export, even though this row of it could not be read.
+            if let Some(i) = self.memberships.find(key) {
+                let entry = self.memberships.value_mut(i);
+                if entry.seen_line == 0 {
+                    entry.seen_line = rejection.line.max(1);
+                }
+            }
+        } else if rejection.crm_id.is_none() {
+            // Unreadable: it may have been any membership, so "absent" becomes unknowable.
+            self.unmatched_rejects += 1;
+        }
+        report.errors.push(RejectedRow {
+            line: rejection.line,
+            reason: rejection.reason,
+        });
+    }
+
+    fn is_erased(&self, crm_id: &str) -> bool {
+        !self.allow_erased
+            && !self.erased.is_empty()
+            && self.erased.contains(&erased_key_hash(&self.source, crm_id))
+    }
+
+    /// Row `at` of the batch: updates what changed now, queues what is new.
+    fn apply_row(
+        &mut self,
+        rows: &[ParsedRow],
+        at: usize,
+        report: &mut ImportReport,
+    ) -> Result<()> {
+        let row = &rows[at];
+        let crm_id = row.get(Slot::CrmId);
+        let found = self.contacts.find(crm_id);
+        let contact_id = match found.map(|i| self.contacts.value_mut(i)) {
+            Some(entry) if entry.seen => entry.id,
+            Some(entry) => {
+                entry.seen = true;
+                let id = entry.id;
+                if entry.hash == row.contact_hash {
+                    report.contacts.unchanged += 1;
+                } else {
+                    entry.hash = row.contact_hash;
+                    let stmt = &mut self.sql.update_contact;
+                    bind_shared(stmt, &self.source, self.run_id)?;
+                    stmt.raw_bind_parameter(3, id)?;
+                    bind_contact(stmt, 4, row)?;
+                    stmt.raw_execute()?;
+                    report.contacts.updated += 1;
+                }
+                id
+            }
+            None => {
+                if self.is_erased(crm_id) {
+                    report.skipped_erased += 1;
+                    return Ok(());
+                }
+                let id = self.next_contact_id;
+                self.next_contact_id += 1;
+                let entry = ContactEntry {
+                    id,
+                    hash: row.contact_hash,
+                    seen: true,
+                };
+                self.contacts.push(crm_id, entry);
+                self.new_contacts.push(Pending {
+                    row: at,
+                    id,
+                    contact_id: id,
+                });
+                report.contacts.inserted += 1;
+                id
+            }
+        };
+        if row.has_membership() {
+            self.membership_rows += 1;
+            self.apply_membership(rows, at, contact_id, report)?;
+        }
+        Ok(())
+    }
+
+    fn apply_membership(
+        &mut self,
+        rows: &[ParsedRow],
+        at: usize,
+        contact_id: i64,
+        report: &mut ImportReport,
+    ) -> Result<()> {
+        let row = &rows[at];
+        let key = row.get(Slot::SyncKey);
+        let found = self.memberships.find(key);
+        let Some(entry) = found.map(|i| self.memberships.value_mut(i)) else {
+            let id = self.next_membership_id;
+            self.next_membership_id += 1;
+            let entry = MembershipEntry {
+                id,
+                hash: row.membership_hash,
+                missing: false,
+                seen_line: row.line.max(1),
+            };
+            self.memberships.push(key, entry);
+            self.new_memberships.push(Pending {
+                row: at,
+                id,
+                contact_id,
+            });
+            report.memberships.inserted += 1;
+            return Ok(());
+        };
+        if entry.seen_line != 0 {
+            // The same membership twice in one file: harmless if identical, else the first wins.
+            report.duplicate_rows += 1;
+            if entry.hash != row.membership_hash {
+                report.rejected += 1;
+                report.errors.push(RejectedRow {
+                    line: row.line,
+                    reason: format!(
+                        "the membership on line {} appears again with different details; the \
+                         first was kept",
+                        entry.seen_line
+                    ),
+                });
+            }
+            return Ok(());
+        }
+        entry.seen_line = row.line.max(1);
+        let (id, was_missing) = (entry.id, entry.missing);
+        entry.missing = false;
+        if entry.hash == row.membership_hash {
+            report.memberships.unchanged += 1;
+            if was_missing {
+                self.sql.unflag_membership.execute([id])?;
+            }
+        } else {
+            entry.hash = row.membership_hash;
+            // It may now belong to a contact that is new in this batch: insert those first.
+            self.insert_new_contacts(rows)?;
+            let (old_end, old_status): (Option<String>, String) = self
+                .sql
+                .old_membership
+                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let stmt = &mut self.sql.update_membership;
+            bind_shared(stmt, &self.source, self.run_id)?;
+            stmt.raw_bind_parameter(3, id)?;
+            bind_membership(stmt, 4, row, contact_id)?;
+            stmt.raw_execute()?;
+            report.memberships.updated += 1;
+            let new_end = row.opt(Slot::EndDate);
+            if let (Some(old), Some(new)) = (old_end.as_deref(), new_end)
+                && new > old
+            {
+                // ISO dates compare as text.
+                let credit = self.credited_attempt(id, contact_id)?;
+                self.event(id, "renewed", Some(old), Some(new), credit)?;
+                report.memberships.renewed += 1;
+            }
+            let new_status = row.get(Slot::Status);
+            if old_status != new_status {
+                self.event(
+                    id,
+                    "status_changed",
+                    Some(&old_status),
+                    Some(new_status),
+                    None,
+                )?;
+            }
+        }
+        if was_missing {
+            self.event(id, "returned", None, None, None)?;
+            report.memberships.back_in_export += 1;
+        }
+        Ok(())
+    }
+
+    /// Inserts the contacts queued so far, many rows per statement.
+    fn insert_new_contacts(&mut self, rows: &[ParsedRow]) -> Result<()> {
+        let pending = std::mem::take(&mut self.new_contacts);
+        let mut rest = &pending[..];
+        while !rest.is_empty() {
+            let (stmt, take) = if rest.len() >= INSERT_CHUNK {
+                (&mut self.sql.insert_contacts, INSERT_CHUNK)
+            } else {
+                (&mut self.sql.insert_contact, 1)
+            };
+            bind_shared(stmt, &self.source, self.run_id)?;
+            for (k, p) in rest[..take].iter().enumerate() {
+                bind_contact(stmt, 3 + k * CONTACT_VALUES, &rows[p.row])?;
+            }
+            stmt.raw_execute()?;
+            check_row_id(self.conn, rest[take - 1].id)?;
+            rest = &rest[take..];
+        }
+        Ok(())
+    }
+
+    /// Inserts the memberships queued in this batch (their contacts are in by now).
+    fn insert_new_memberships(&mut self, rows: &[ParsedRow]) -> Result<()> {
+        let pending = std::mem::take(&mut self.new_memberships);
+        let mut rest = &pending[..];
+        while !rest.is_empty() {
+            let (stmt, take) = if rest.len() >= INSERT_CHUNK {
+                (&mut self.sql.insert_memberships, INSERT_CHUNK)
+            } else {
+                (&mut self.sql.insert_membership, 1)
+            };
+            bind_shared(stmt, &self.source, self.run_id)?;
+            for (k, p) in rest[..take].iter().enumerate() {
+                bind_membership(stmt, 3 + k * MEMBERSHIP_VALUES, &rows[p.row], p.contact_id)?;
+            }
+            stmt.raw_execute()?;
+            check_row_id(self.conn, rest[take - 1].id)?;
+            rest = &rest[take..];
+        }
+        if !self.baseline {
+            for p in &pending {
+                self.event(p.id, "joined", None, None, None)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn credited_attempt(&mut self, membership_id: i64, contact_id: i64) -> Result<Option<i64>> {
+        Ok(self
+            .sql
+            .credited_attempt
+            .query_row(params![membership_id, contact_id, self.now], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn event(
+        &mut self,
+        membership_id: i64,
+        kind: &str,
+        old: Option<&str>,
+        new: Option<&str>,
+        credited_attempt: Option<i64>,
+    ) -> Result<()> {
+        self.sql.insert_event.execute(params![
+            membership_id,
+            self.run_id,
+            kind,
+            old,
+            new,
+            self.today,
+            credited_attempt
+        ])?;
+        Ok(())
+    }
+
+    /// Flags memberships absent from a full export.
+    pub fn finish(
+        &mut self,
+        report: &mut ImportReport,
+        partial: bool,
+        has_membership_columns: bool,
+    ) -> Result<()> {
+        let skip = if partial {
+            Some("a partial export (--partial)".to_owned())
+        } else if !has_membership_columns {
+            Some("the file has no membership columns".to_owned())
+        } else if self.membership_rows == 0 {
+            Some("the file has no membership rows".to_owned())
+        } else if self.unmatched_rejects > 0 {
+            Some(format!(
+                "{} rejected row(s) could not be matched to a membership",
+                self.unmatched_rejects
+            ))
+        } else {
+            None
+        };
+        if let Some(reason) = skip {
+            report.missing_check_skipped = Some(reason);
+            return Ok(());
+        }
+        let absent: Vec<(i64, bool)> = self
+            .memberships
+            .values()
+            .filter(|e| e.seen_line == 0)
+            .map(|e| (e.id, e.missing))
+            .collect();
+        let mut flag = self
+            .conn
+            .prepare("UPDATE memberships SET missing_since = ?2 WHERE id = ?1")?;
+        for (id, already_missing) in absent {
+            if already_missing {
+                report.memberships.still_missing += 1;
+                continue;
+            }
+            flag.execute(params![id, self.run_id])?;
+            self.event(id, "missing", None, None, None)?;
+            report.memberships.missing_from_export += 1;
+        }
+        Ok(())
+    }
+}
+
+/// The staging thread's work (see `stage`): memberships into the staging file, as
+/// [`Writer`] would insert them into the database.
+pub fn load_stage(
+    path: &std::path::Path,
+    indexes: &[String],
+    batches: std::sync::mpsc::Receiver<StageBatch>,
+    recycle: std::sync::mpsc::Sender<Vec<String>>,
+    source: &str,
+    run_id: i64,
+) -> Result<u64> {
+    super::stage::load(
+        path,
+        indexes,
+        batches,
+        recycle,
+        |rows| insert_sql("memberships", rows, MEMBERSHIP_VALUES, membership_columns),
+        |stmt, k, row, contact_id| {
+            if k == 0 {
+                bind_shared(stmt, source, run_id)?;
+            }
+            bind_membership(stmt, 3 + k * MEMBERSHIP_VALUES, row, contact_id)
+        },
+        INSERT_CHUNK,
+    )
+}
+
+/// New rows take SQLite's next row ids (largest + 1, in order), which the writer assigned in
+/// advance to link memberships and events: this checks that they matched.
+fn check_row_id(conn: &Connection, expected_last: i64) -> Result<()> {
+    let last = conn.last_insert_rowid();
+    if last != expected_last {
+        bail!("internal error: a new row took id {last}, not {expected_last}; nothing was changed");
+    }
+    Ok(())
+}
+
+/// ?1 the source, ?2 this import.
+fn bind_shared(stmt: &mut Statement<'_>, source: &str, run_id: i64) -> rusqlite::Result<()> {
+    stmt.raw_bind_parameter(1, source)?;
+    stmt.raw_bind_parameter(2, run_id)
+}
+
+/// A contact's values at `?base..`, in `contact_columns` order.
+fn bind_contact(stmt: &mut Statement<'_>, base: usize, row: &ParsedRow) -> rusqlite::Result<()> {
+    let text_slots = [
+        Slot::CrmId,
+        Slot::ContactType,
+        Slot::DisplayName,
+        Slot::SortName,
+        Slot::FirstName,
+        Slot::LastName,
+        Slot::OrganizationName,
+        Slot::Email,
+        Slot::Phone,
+        Slot::StreetAddress,
+        Slot::City,
+        Slot::Postcode,
+        Slot::County,
+        Slot::Country,
+        Slot::PreferredLanguage,
+    ];
+    for (i, slot) in text_slots.into_iter().enumerate() {
+        stmt.raw_bind_parameter(base + i, row.get(slot))?;
+    }
+    stmt.raw_bind_parameter(base + 15, i64::from(row.flags & flag::CONTACT_FLAGS))?;
+    stmt.raw_bind_parameter(base + 16, row.opt(Slot::DeceasedDate))?;
+    stmt.raw_bind_parameter(base + 17, row.get(Slot::LocalParty))?;
+    stmt.raw_bind_parameter(base + 18, row.get(Slot::Region))?;
+    stmt.raw_bind_parameter(base + 19, row.get(Slot::Constituency))?;
+    stmt.raw_bind_parameter(base + 20, row.contact_hash)
+}
+
+/// A membership's values at `?base..`, in `membership_columns` order.
+fn bind_membership(
+    stmt: &mut Statement<'_>,
+    base: usize,
+    row: &ParsedRow,
+    contact_id: i64,
+) -> rusqlite::Result<()> {
+    stmt.raw_bind_parameter(base, contact_id)?;
+    stmt.raw_bind_parameter(base + 1, row.get(Slot::SyncKey))?;
+    stmt.raw_bind_parameter(base + 2, row.opt(Slot::MembershipId))?;
+    stmt.raw_bind_parameter(base + 3, row.get(Slot::MembershipType))?;
+    stmt.raw_bind_parameter(base + 4, row.opt(Slot::JoinDate))?;
+    stmt.raw_bind_parameter(base + 5, row.opt(Slot::StartDate))?;
+    stmt.raw_bind_parameter(base + 6, row.opt(Slot::EndDate))?;
+    stmt.raw_bind_parameter(base + 7, row.get(Slot::Status))?;
+    stmt.raw_bind_parameter(base + 8, row.get(Slot::MembershipSource))?;
+    stmt.raw_bind_parameter(base + 9, row.has(flag::AUTO_RENEW))?;
+    stmt.raw_bind_parameter(base + 10, row.membership_hash)
+}

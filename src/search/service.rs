@@ -1,0 +1,584 @@
+//! The app's search service: loads the index on its own thread and answers queries on another,
+//! so the first frame never waits for 550,000 members to load and a keystroke never waits for
+//! the previous search.
+//!
+//! - Loading runs in the background with its own read-only connection; [`SearchService::state`]
+//!   says how far it has got. Queries submitted meanwhile run as soon as the index is ready.
+//! - [`SearchService::submit`] replaces the query: the newest always wins, and a search still
+//!   running for an older one stops at its next chunk (a generation counter it checks).
+//! - A query that extends an earlier one (typing on) searches only that one's matches; going back
+//!   to an earlier query (Backspace) reuses its result.
+//! - Queries of one character are answered as the index loads, and of two characters while
+//!   nobody is typing (one core, giving way to every key): those are the ones that match most.
+//! - Results wait in the service until [`SearchService::poll`] takes them; each arrival calls the
+//!   waker so the event loop redraws.
+//! - [`SearchService::reload`] rebuilds the index (after an import); the old index is freed first,
+//!   so two never sit in memory together.
+
+use std::collections::{HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+
+use super::index::{Index, LoadError, LoadProgress};
+use super::matcher::{FIRST_KEYS, Outcome, Query, Searcher};
+use super::results::MemberHit;
+use crate::app::pane::Waker;
+use crate::storage::{OpenMode, Store};
+
+/// How many results a search hands back: more than a screen, so paging down works.
+pub const DEFAULT_LIMIT: usize = 200;
+
+/// Match sets kept for narrowing and for going back, in record ids (4 bytes each).
+const HISTORY_BUDGET: usize = 2_000_000;
+const HISTORY_ENTRIES: usize = 32;
+
+/// A finished search.
+#[derive(Debug, Clone)]
+pub struct SearchResults {
+    /// The query as typed.
+    pub query: String,
+    /// The best matches, best first.
+    pub hits: Vec<MemberHit>,
+    /// How many members matched in all.
+    pub total: usize,
+    /// From `submit` to the result being ready: what the person typing waits.
+    pub elapsed: Duration,
+    /// How many records were examined (fewer when the previous matches were narrowed, none when
+    /// an earlier result was reused).
+    pub searched: usize,
+}
+
+/// Where the index is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IndexState {
+    /// Loading (or reloading after an import), with how far it has got.
+    Loading {
+        percent: u8,
+        reloading: bool,
+    },
+    Ready {
+        records: usize,
+        load_time: Duration,
+    },
+    /// Loading failed; the message names the database, never a member.
+    Failed(String),
+}
+
+enum LoadStatus {
+    Loading { reloading: bool },
+    Ready { records: usize, load_time: Duration },
+    Failed(String),
+}
+
+#[derive(Clone)]
+struct Submitted {
+    text: String,
+    generation: u64,
+    at: Instant,
+}
+
+/// What identifies a version of the data: a reload is needed only when it changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Fingerprint {
+    last_import: Option<i64>,
+    contacts: i64,
+    memberships: i64,
+    max_contact: Option<i64>,
+}
+
+/// A loaded index and the answers to every one-character query, worked out as it loaded.
+#[derive(Clone)]
+struct Loaded {
+    id: u64,
+    index: Arc<Index>,
+    first_keys: Arc<Vec<(u8, Arc<Outcome>)>>,
+}
+
+struct State {
+    /// The newest query, kept so that a new index can run it again.
+    query: Option<Submitted>,
+    /// `query` has not been run on the current index yet.
+    pending: bool,
+    /// The index, with a number that changes with every load (history belongs to one index).
+    index: Option<Loaded>,
+    load: LoadStatus,
+    /// The data the index holds or is being loaded from.
+    target: Option<Fingerprint>,
+    result: Option<SearchResults>,
+}
+
+struct Inner {
+    db_path: PathBuf,
+    today: NaiveDate,
+    limit: usize,
+    waker: Waker,
+    /// Bumped by every submit and every new index; a search whose number is stale stops.
+    generation: AtomicU64,
+    /// Bumped by every load that starts; an older load stops.
+    load_generation: AtomicU64,
+    progress: LoadProgress,
+    /// Two-character queries answered ahead of time on the current index.
+    warmed: AtomicU64,
+    shutdown: AtomicBool,
+    state: Mutex<State>,
+    work: Condvar,
+}
+
+impl Inner {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The app's background search. Dropping it stops its threads.
+pub struct SearchService {
+    inner: Arc<Inner>,
+}
+
+impl SearchService {
+    /// Starts loading the index of the database at `db_path` (opened read-only) and the search
+    /// thread. `today` picks which membership a contact with several shows. Returns at once.
+    pub fn start(db_path: &Path, today: NaiveDate, waker: Waker) -> SearchService {
+        SearchService::with_limit(db_path, today, waker, DEFAULT_LIMIT)
+    }
+
+    /// As [`SearchService::start`], handing back at most `limit` hits per search.
+    pub fn with_limit(
+        db_path: &Path,
+        today: NaiveDate,
+        waker: Waker,
+        limit: usize,
+    ) -> SearchService {
+        let inner = Arc::new(Inner {
+            db_path: db_path.to_owned(),
+            today,
+            limit,
+            waker,
+            generation: AtomicU64::new(0),
+            load_generation: AtomicU64::new(0),
+            progress: LoadProgress::default(),
+            warmed: AtomicU64::new(0),
+            shutdown: AtomicBool::new(false),
+            state: Mutex::new(State {
+                query: None,
+                pending: false,
+                index: None,
+                load: LoadStatus::Loading { reloading: false },
+                target: None,
+                result: None,
+            }),
+            work: Condvar::new(),
+        });
+        let searcher = Arc::clone(&inner);
+        std::thread::Builder::new()
+            .name("rollcall-search".into())
+            .spawn(move || {
+                let served = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    search_loop(&searcher);
+                }));
+                if served.is_err() {
+                    // A bug, not bad input: say so on screen instead of searching forever.
+                    searcher.lock().load = LoadStatus::Failed(
+                        "search stopped on an internal error; restart rollcall".into(),
+                    );
+                    (searcher.waker)();
+                }
+            })
+            .expect("spawning the search thread");
+        let service = SearchService { inner };
+        service.spawn_load(false);
+        service
+    }
+
+    /// Searches for `query`, replacing any query not finished yet.
+    pub fn submit(&self, query: &str) {
+        let generation = self.inner.generation.fetch_add(1, Ordering::SeqCst) + 1;
+        let mut state = self.inner.lock();
+        state.query = Some(Submitted {
+            text: query.to_owned(),
+            generation,
+            at: Instant::now(),
+        });
+        state.pending = true;
+        drop(state);
+        self.inner.work.notify_all();
+    }
+
+    /// The newest finished result not taken yet.
+    pub fn poll(&self) -> Option<SearchResults> {
+        self.inner.lock().result.take()
+    }
+
+    pub fn state(&self) -> IndexState {
+        match &self.inner.lock().load {
+            LoadStatus::Loading { reloading } => IndexState::Loading {
+                percent: self.inner.progress.percent(),
+                reloading: *reloading,
+            },
+            LoadStatus::Ready { records, load_time } => IndexState::Ready {
+                records: *records,
+                load_time: *load_time,
+            },
+            LoadStatus::Failed(why) => IndexState::Failed(why.clone()),
+        }
+    }
+
+    /// How many of the two-character queries are answered ahead of time, of how many.
+    pub fn warm_progress(&self) -> (usize, usize) {
+        let done = self.inner.warmed.load(Ordering::Relaxed) as usize;
+        (done, FIRST_KEYS.len() * FIRST_KEYS.len())
+    }
+
+    /// Rebuilds the index from the database (after an import or an erasure).
+    pub fn reload(&self) {
+        self.spawn_load(false);
+    }
+
+    /// Rebuilds the index only if the members in the database changed since it was loaded (a
+    /// new import, an erasure). Cheap to call on every refresh.
+    pub fn reload_if_changed(&self) {
+        self.spawn_load(true);
+    }
+
+    fn spawn_load(&self, only_if_changed: bool) {
+        let inner = Arc::clone(&self.inner);
+        std::thread::Builder::new()
+            .name("rollcall-search-load".into())
+            .spawn(move || load(&inner, only_if_changed))
+            .expect("spawning the search index loader");
+    }
+}
+
+impl Drop for SearchService {
+    fn drop(&mut self) {
+        self.inner.shutdown.store(true, Ordering::SeqCst);
+        self.inner.work.notify_all();
+    }
+}
+
+fn fingerprint(store: &Store) -> rusqlite::Result<Fingerprint> {
+    store.conn.query_row(
+        "SELECT (SELECT max(id) FROM import_runs), (SELECT count(*) FROM contacts),
+                (SELECT count(*) FROM memberships), (SELECT max(id) FROM contacts)",
+        [],
+        |r| {
+            Ok(Fingerprint {
+                last_import: r.get(0)?,
+                contacts: r.get(1)?,
+                memberships: r.get(2)?,
+                max_contact: r.get(3)?,
+            })
+        },
+    )
+}
+
+fn load(inner: &Inner, only_if_changed: bool) {
+    let started = Instant::now();
+    let fail = |why: String| {
+        let mut state = inner.lock();
+        state.load = LoadStatus::Failed(why);
+        state.target = None;
+        drop(state);
+        (inner.waker)();
+    };
+    let store = match Store::open(&inner.db_path, OpenMode::ReadOnly) {
+        Ok(store) => store,
+        Err(e) => return fail(format!("cannot open the database for search: {e}")),
+    };
+    let print = match fingerprint(&store) {
+        Ok(print) => print,
+        Err(e) => return fail(format!("cannot read the database for search: {e}")),
+    };
+    let generation = {
+        let mut state = inner.lock();
+        if only_if_changed && state.target == Some(print) {
+            return; // loaded, or being loaded, already
+        }
+        state.target = Some(print);
+        // Free the old index before building the next, so that memory stays at one index.
+        let reloading =
+            state.index.take().is_some() || !matches!(state.load, LoadStatus::Loading { .. });
+        state.load = LoadStatus::Loading { reloading };
+        inner.load_generation.fetch_add(1, Ordering::SeqCst) + 1
+    };
+    (inner.waker)();
+    let stale = || {
+        inner.load_generation.load(Ordering::SeqCst) != generation
+            || inner.shutdown.load(Ordering::SeqCst)
+    };
+    // The load polls this every few thousand rows: it also wakes the app each time another
+    // percent has loaded, so that "loading index… N%" moves.
+    let shown = AtomicU64::new(0);
+    let stale_or_progress = || {
+        let percent = u64::from(inner.progress.percent());
+        if shown.swap(percent, Ordering::Relaxed) != percent {
+            (inner.waker)();
+        }
+        stale()
+    };
+    let loaded =
+        Index::load(&store, inner.today, &inner.progress, &stale_or_progress).and_then(|index| {
+            let first_keys = first_keys(&index, inner.limit, &stale).ok_or(LoadError::Cancelled)?;
+            Ok((index, first_keys))
+        });
+    match loaded {
+        Ok((index, first_keys)) => {
+            let mut state = inner.lock();
+            if stale() {
+                return;
+            }
+            state.load = LoadStatus::Ready {
+                records: index.len(),
+                load_time: started.elapsed(),
+            };
+            state.index = Some(Loaded {
+                id: generation,
+                index: Arc::new(index),
+                first_keys: Arc::new(first_keys),
+            });
+            if let Some(query) = &mut state.query {
+                // Run the current query again on the new data.
+                query.generation = inner.generation.fetch_add(1, Ordering::SeqCst) + 1;
+                query.at = Instant::now();
+                state.pending = true;
+            }
+            drop(state);
+            inner.work.notify_all();
+            (inner.waker)();
+        }
+        Err(LoadError::Cancelled) => {}
+        Err(e) => {
+            if !stale() {
+                fail(e.to_string());
+            }
+        }
+    }
+}
+
+/// The outcome of every one-character query (without match sets, which would be large).
+fn first_keys(
+    index: &Index,
+    limit: usize,
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Option<Vec<(u8, Arc<Outcome>)>> {
+    let searcher = Searcher::default();
+    FIRST_KEYS
+        .iter()
+        .map(|&c| {
+            let query = Query::parse(std::str::from_utf8(&[c]).unwrap_or_default());
+            let mut outcome = searcher.search(index, &query, limit, None, cancelled)?;
+            outcome.matches = None;
+            Some((c, Arc::new(outcome)))
+        })
+        .collect()
+}
+
+/// Answers to every query of one or two characters, on one index: the one-character ones from
+/// the load, the two-character ones worked out one at a time while nobody is typing.
+#[derive(Default)]
+struct Warm {
+    index_id: Option<u64>,
+    answers: HashMap<Vec<u8>, Arc<Outcome>>,
+    /// The next two-character query to answer, as a position in all pairs of `FIRST_KEYS`.
+    next: usize,
+}
+
+impl Warm {
+    fn for_index(&mut self, inner: &Inner, loaded: &Loaded) {
+        if self.index_id == Some(loaded.id) {
+            return;
+        }
+        inner.warmed.store(0, Ordering::Relaxed);
+        *self = Warm {
+            index_id: Some(loaded.id),
+            answers: loaded
+                .first_keys
+                .iter()
+                .map(|(c, outcome)| (vec![*c], Arc::clone(outcome)))
+                .collect(),
+            next: 0,
+        };
+    }
+
+    fn done(&self, loaded: &Loaded) -> bool {
+        self.index_id == Some(loaded.id) && self.next >= FIRST_KEYS.len() * FIRST_KEYS.len()
+    }
+
+    /// Answers the next two-character query, unless a real query arrives meanwhile.
+    fn step(&mut self, searcher: &Searcher, inner: &Inner, loaded: &Loaded) {
+        let n = FIRST_KEYS.len();
+        let pair = [FIRST_KEYS[self.next / n], FIRST_KEYS[self.next % n]];
+        let generation = inner.generation.load(Ordering::SeqCst);
+        let cancelled = || {
+            inner.generation.load(Ordering::SeqCst) != generation
+                || inner.shutdown.load(Ordering::SeqCst)
+        };
+        let query = Query::parse(std::str::from_utf8(&pair).unwrap_or_default());
+        if let Some(mut outcome) =
+            searcher.search(&loaded.index, &query, inner.limit, None, &cancelled)
+        {
+            outcome.matches = None;
+            self.answers.insert(pair.to_vec(), Arc::new(outcome));
+            self.next += 1;
+            inner.warmed.store(self.next as u64, Ordering::Relaxed);
+        }
+    }
+
+    fn answer(&self, query: &Query) -> Option<Arc<Outcome>> {
+        self.answers.get(query.short_token()?).cloned()
+    }
+}
+
+enum Work {
+    Query(Submitted, Loaded),
+    /// Work out a match set the next key can narrow, between keys (given up as soon as one
+    /// arrives): that of a query answered from the warm-up, or of one letter short of forgiving
+    /// typos, relaxed (see [`Query::relaxed`]).
+    Prime(Query, Loaded),
+    Warm(Loaded),
+}
+
+fn search_loop(inner: &Inner) {
+    let searcher = Searcher::default();
+    // Warming up takes one core at most, and gives way to every key typed.
+    let warmer = Searcher::with_threads(1);
+    let mut history = History::default();
+    let mut warm = Warm::default();
+    let mut prime: Option<Query> = None;
+    loop {
+        let work = {
+            let mut state = inner.lock();
+            loop {
+                if inner.shutdown.load(Ordering::SeqCst) {
+                    return;
+                }
+                if state.pending
+                    && let (Some(query), Some(loaded)) = (&state.query, &state.index)
+                {
+                    let work = Work::Query(query.clone(), loaded.clone());
+                    state.pending = false;
+                    break work;
+                }
+                if let Some(loaded) = &state.index {
+                    if let Some(query) = prime.take() {
+                        break Work::Prime(query, loaded.clone());
+                    }
+                    if !warm.done(loaded) {
+                        break Work::Warm(loaded.clone());
+                    }
+                }
+                state = inner.work.wait(state).unwrap_or_else(|p| p.into_inner());
+            }
+        };
+        let (job, loaded) = match work {
+            Work::Warm(loaded) => {
+                warm.for_index(inner, &loaded);
+                warm.step(&warmer, inner, &loaded);
+                continue;
+            }
+            Work::Prime(query, loaded) => {
+                if history.index_id == Some(loaded.id) {
+                    let generation = inner.generation.load(Ordering::SeqCst);
+                    let cancelled = || {
+                        inner.generation.load(Ordering::SeqCst) != generation
+                            || inner.shutdown.load(Ordering::SeqCst)
+                    };
+                    history.search(&searcher, &loaded.index, &query, inner.limit, &cancelled);
+                }
+                continue;
+            }
+            Work::Query(job, loaded) => (job, loaded),
+        };
+        if history.index_id != Some(loaded.id) {
+            history = History {
+                index_id: Some(loaded.id),
+                ..History::default()
+            };
+        }
+        warm.for_index(inner, &loaded);
+        let index = &loaded.index;
+        let cancelled = || {
+            inner.generation.load(Ordering::SeqCst) != job.generation
+                || inner.shutdown.load(Ordering::SeqCst)
+        };
+        let query = Query::parse(&job.text);
+        let cached = warm.answer(&query).map(|outcome| (outcome, 0));
+        if cached.is_some() && query.short_token().is_some_and(|t| t.len() == 2) {
+            prime = Some(query.clone());
+        } else if query.before_typos() {
+            prime = Some(query.relaxed());
+        }
+        let Some((outcome, searched)) =
+            cached.or_else(|| history.search(&searcher, index, &query, inner.limit, &cancelled))
+        else {
+            continue;
+        };
+        let results = SearchResults {
+            hits: outcome
+                .hits
+                .iter()
+                .map(|h| MemberHit::new(index, h))
+                .collect(),
+            total: outcome.total,
+            elapsed: job.at.elapsed(),
+            searched,
+            query: job.text,
+        };
+        drop(loaded);
+        let mut state = inner.lock();
+        if cancelled() {
+            continue;
+        }
+        state.result = Some(results);
+        drop(state);
+        (inner.waker)();
+    }
+}
+
+/// Earlier queries' outcomes on one index: bases for narrowing, and answers for going back.
+#[derive(Default)]
+struct History {
+    index_id: Option<u64>,
+    entries: VecDeque<(Query, Arc<Outcome>)>,
+    held: usize,
+}
+
+impl History {
+    /// Runs `query`, from the smallest earlier match set it narrows when there is one. Returns the
+    /// outcome and how many records were examined; None if cancelled.
+    fn search(
+        &mut self,
+        searcher: &Searcher,
+        index: &Index,
+        query: &Query,
+        limit: usize,
+        cancelled: &(dyn Fn() -> bool + Sync),
+    ) -> Option<(Arc<Outcome>, usize)> {
+        if let Some((_, outcome)) = self.entries.iter().find(|(q, _)| q == query) {
+            return Some((Arc::clone(outcome), 0));
+        }
+        let base = self
+            .entries
+            .iter()
+            .filter(|(q, _)| query.narrows(q))
+            .filter_map(|(_, o)| o.matches.as_deref())
+            .min_by_key(|m| m.len());
+        let searched = base.map_or(index.len(), <[u32]>::len);
+        let outcome = Arc::new(searcher.search(index, query, limit, base, cancelled)?);
+        self.held += outcome.matches.as_ref().map_or(0, Vec::len);
+        self.entries
+            .push_back((query.clone(), Arc::clone(&outcome)));
+        while self.entries.len() > HISTORY_ENTRIES
+            || self.held > HISTORY_BUDGET && self.entries.len() > 1
+        {
+            if let Some((_, old)) = self.entries.pop_front() {
+                self.held -= old.matches.as_ref().map_or(0, Vec::len);
+            }
+        }
+        Some((outcome, searched))
+    }
+}
