@@ -169,3 +169,33 @@ fn two_writers_and_a_reader_while_an_import_runs() {
     );
     assert_eq!(integrity(&db), "ok");
 }
+
+/// A first import into an empty database runs with a rollback journal (faster, and nobody else
+/// is reading yet); a window opened after it started waits for it rather than failing.
+#[test]
+fn a_window_opened_during_a_first_import_waits_and_then_sees_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.db");
+    drop(rollcall::storage::Store::open(&empty, rollcall::storage::OpenMode::ReadWrite).unwrap());
+    let (big, full, _reference) = slow_export(dir.path(), &empty, Duration::from_millis(1000));
+    let db = dir.path().join("rollcall.db");
+    std::fs::copy(&empty, &db).unwrap();
+
+    let mut import = spawn_import(&db, &big);
+    std::thread::sleep(full.mul_f64(0.3));
+    let started = Instant::now();
+    let out = command(&db).args(["audit", "--json"]).output().unwrap();
+    let waited = started.elapsed();
+    assert_not_locked("audit during a first import", &out);
+    assert!(import.wait().unwrap().success());
+    // It saw the database before or after the import, never half of it.
+    let lines: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(lines.len() <= 1, "{lines:?}");
+    let contacts = count(&db, "SELECT count(*) FROM contacts");
+    let out = command(&db).args(["audit", "--json"]).output().unwrap();
+    assert_not_locked("audit after the first import", &out);
+    let lines: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(lines.iter().filter(|l| l["action"] == "import").count(), 1);
+    assert!(contacts > 0);
+    eprintln!("first import {full:?}; a reader opened 30% in waited {waited:?}");
+}

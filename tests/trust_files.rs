@@ -148,11 +148,31 @@ fn fix_permissions_makes_the_files_owner_only_and_proceeds() {
 /// no panic, and the file byte-for-byte as it was with nothing written beside it.
 fn assert_refused_untouched(db: &Path, expected: &str) {
     let before = std::fs::read(db).unwrap();
+    let export = db.with_extension("export.csv");
+    std::fs::write(&export, civicrm_sample()).unwrap();
+    let export = export.to_str().unwrap();
     for args in [
         vec!["audit"],
         vec!["audit", "--json", "--contact", "1"],
         vec!["forget", "1", "--yes"],
         vec!["--read-only", "forget", "1", "--yes"],
+        vec!["import", export],
+        vec!["imports"],
+        vec!["search", "jones"],
+        vec!["renewals"],
+        vec!["escalations"],
+        vec![
+            "escalate",
+            "--contact",
+            "1",
+            "--category",
+            "complaint",
+            "--priority",
+            "low",
+            "--title",
+            "x",
+        ],
+        vec!["export", "activities"],
     ] {
         let out = rollcall(db)
             .args(&args)

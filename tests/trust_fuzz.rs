@@ -278,14 +278,15 @@ fn fuzz_long() {
     }
     println!(
         "done: {} cases in {:.0} s ({:.0}/s): {} refused, {} imported ({} with rejected rows); \
-         slowest case {:?}",
+         slowest case {:?} ({} bytes)",
         t.cases,
         started.elapsed().as_secs_f64(),
         t.cases as f64 / started.elapsed().as_secs_f64(),
         t.refused,
         t.imported,
         t.with_rejected_rows,
-        t.slowest
+        t.slowest,
+        t.slowest_bytes
     );
     for (kind, examples) in &findings {
         println!("FINDING {kind}:");

@@ -466,6 +466,8 @@ pub struct Tally {
     pub imported: u64,
     pub with_rejected_rows: u64,
     pub slowest: Duration,
+    /// The size of the slowest case's input, to tell a big input from a slow path.
+    pub slowest_bytes: usize,
 }
 
 impl Tally {
@@ -568,7 +570,10 @@ impl Harness {
                     return Err(finding);
                 }
             };
-        self.tally.slowest = self.tally.slowest.max(elapsed);
+        if elapsed > self.tally.slowest {
+            self.tally.slowest = elapsed;
+            self.tally.slowest_bytes = bytes.len();
+        }
         let conn = &self.store.as_ref().unwrap().conn;
         if let Err(detail) = consistent(conn) {
             if let Some(issue) = known_inconsistency(&detail).filter(|_| self.tolerate_known) {
