@@ -473,6 +473,10 @@ fn json_reports_every_rejected_line() {
     }
     assert_eq!(report["rows_read"], 9);
     assert_eq!(report["rejected"], 6);
+    assert_eq!(
+        report["date_order"], "iso",
+        "an impossible slash date decides nothing"
+    );
     let errors: Vec<(u64, String)> = report["errors"]
         .as_array()
         .unwrap()
@@ -1000,4 +1004,35 @@ fn imports_leave_every_foreign_key_intact() {
         1,
         "a new connection has them on"
     );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    use std::io::Read;
+    let s = Scratch::new();
+    // Thousands of rejected rows: more output than a pipe holds, so the writer meets the closed
+    // pipe rather than finishing first.
+    let file = s.path("all-bad.csv");
+    let mut text = String::from("Contact ID,First Name\n");
+    for _ in 0..5000 {
+        text.push_str(",Nobody\n");
+    }
+    std::fs::write(&file, text).unwrap();
+    s.cmd().arg("import").arg(&file).assert().success();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("rollcall"))
+        .arg("--db")
+        .arg(&s.db)
+        .args(["imports", "--id", "1"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 1];
+    // Read one byte, then close the pipe.
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.status.success(), "{stderr}");
 }

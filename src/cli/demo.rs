@@ -13,7 +13,7 @@ use anyhow::{Context, bail};
 use rusqlite::{Connection, OpenFlags};
 
 use super::generate::owner_only_file;
-use super::import_cmd::summary_text;
+use super::import_cmd::{summary_text, write_stdout};
 use super::{Ctx, data_dir};
 use crate::import::generate::{DEFAULT_SEED, ExportFormat, GenerateOptions, write_export};
 use crate::import::{ImportOptions, import_file};
@@ -58,10 +58,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     let built = build(&mut store, ctx, &export, args.members, args.seed);
     let _ = std::fs::remove_file(&export);
     let report = built?;
-    print!(
-        "{}",
-        summary_text(&report, &demo_path.display().to_string())
-    );
+    write_stdout(&summary_text(&report, &demo_path.display().to_string()))?;
     if args.build_only {
         return Ok(ExitCode::SUCCESS);
     }

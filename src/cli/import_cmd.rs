@@ -104,10 +104,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
             },
         };
         if !args.json {
-            print!(
-                "{}",
-                summary_text(&report, &ctx.db_path.display().to_string())
-            );
+            write_stdout(&summary_text(&report, &ctx.db_path.display().to_string()))?;
         }
         reports.push(report);
         if failed {
@@ -133,8 +130,18 @@ fn print_json(reports: &[ImportReport]) -> anyhow::Result<()> {
         [one] => serde_json::to_string_pretty(one)?,
         many => serde_json::to_string_pretty(many)?,
     };
-    println!("{json}");
-    Ok(())
+    write_stdout(&format!("{json}\n"))
+}
+
+/// Writes to stdout. A closed pipe (`rollcall imports | head`) ends the output quietly: the
+/// work is done, only the reader left.
+pub fn write_stdout(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
 }
 
 /// A progress bar on a terminal; nothing at all otherwise.

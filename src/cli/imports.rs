@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use super::Ctx;
+use super::import_cmd::write_stdout;
 use crate::import::runs::{self, ImportRun};
 
 #[derive(Debug, clap::Args)]
@@ -26,7 +27,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     let store = ctx.open_store_for_reading()?;
     let runs = runs::list(&store.conn, args.limit, args.id)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&runs)?);
+        write_stdout(&format!("{}\n", serde_json::to_string_pretty(&runs)?))?;
         return Ok(ExitCode::SUCCESS);
     }
     if let Some(id) = args.id
@@ -35,7 +36,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         anyhow::bail!("--id {id}: no import with that id; `rollcall imports` lists them");
     }
     if runs.is_empty() {
-        println!("No imports yet. Bring in a CRM export with `rollcall import FILE`.");
+        write_stdout("No imports yet. Bring in a CRM export with `rollcall import FILE`.\n")?;
         return Ok(ExitCode::SUCCESS);
     }
     let shown = if args.id.is_some() {
@@ -43,9 +44,8 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     } else {
         REJECTS_SHOWN
     };
-    for run in &runs {
-        print!("{}", run_text(run, shown));
-    }
+    let text: String = runs.iter().map(|run| run_text(run, shown)).collect();
+    write_stdout(&text)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -132,9 +132,7 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
 }
 
 fn parse_user(s: &str) -> Result<String, String> {
-    let s = s.trim();
-    if s.is_empty() || s.len() > 64 || s.chars().any(char::is_control) {
-        return Err("a staff name is 1 to 64 printable characters".into());
-    }
-    Ok(s.to_owned())
+    crate::domain::check_staff_name(s)
+        .map(str::to_owned)
+        .map_err(str::to_owned)
 }

@@ -8,3 +8,13 @@ pub use membership::{ContactFlags, MemberStatus};
 pub mod escalation;
 pub mod onboarding;
 pub mod renewal;
+
+/// A staff member's name as recorded on changes and assignments: 1 to 64 printable characters,
+/// trimmed. The one rule for `--user`, assignees and anything else that names staff.
+pub fn check_staff_name(name: &str) -> Result<&str, &'static str> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
+        return Err("a staff name is 1 to 64 printable characters");
+    }
+    Ok(name)
+}

@@ -77,8 +77,10 @@ impl DateReader {
                 second,
                 year,
             } => {
+                // Only a date actually read in some order counts towards "the file's order".
+                let date = self.read_slashed(first, second, year)?;
                 self.saw_slash_dates = true;
-                self.read_slashed(first, second, year).map(Some)
+                Ok(Some(date))
             }
         }
     }
@@ -361,6 +363,14 @@ mod tests {
         assert_eq!(r.order_used(), DateOrder::Dmy);
         // Once decided, a month-first date is not a date in this file.
         assert_eq!(r.read("06/15/2026"), Err(DateProblem::NotADate));
+    }
+
+    #[test]
+    fn a_slash_date_that_is_no_date_does_not_make_the_file_slash_dated() {
+        let mut r = DateReader::new(None);
+        assert_eq!(r.read("31/02/2026"), Err(DateProblem::NotADate));
+        assert_eq!(r.read("2026-02-28"), Ok(Some(d("2026-02-28"))));
+        assert_eq!(r.order_used(), DateOrder::Iso);
     }
 
     #[test]

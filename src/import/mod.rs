@@ -12,7 +12,6 @@ mod profile;
 mod reader;
 mod row;
 pub mod runs;
-mod stage;
 mod sync;
 mod writer;
 

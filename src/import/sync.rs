@@ -28,8 +28,7 @@ use sha2::{Digest, Sha256};
 
 use super::decode::{self, TextEncoding};
 use super::reader::{self, Message, OpenExport};
-use super::stage;
-use super::writer::{self, Writer};
+use super::writer::Writer;
 use super::{ContactCounts, DateOrder, ImportOptions, ImportReport, MembershipCounts, Progress};
 use crate::Clock;
 use crate::storage::Store;
@@ -88,10 +87,6 @@ pub fn import(
 ) -> Result<ImportReport> {
     store.ensure_writable("importing an export")?;
     let started = Instant::now();
-    if store.path().is_file() {
-        // Left behind by a killed import: it holds member data, so it goes now.
-        stage::remove(&stage::path_for(store.path()))?;
-    }
     let meta = std::fs::metadata(path)
         .with_context(|| format!("{}: cannot read the file", path.display()))?;
     if meta.is_dir() {
@@ -179,8 +174,8 @@ fn attempt(
     let cache_before: i64 = store
         .conn
         .query_row("PRAGMA cache_size", [], |r| r.get(0))?;
-    // A bigger page cache keeps the indexes being written in memory; a helper thread halves the
-    // time to rebuild suspended indexes.
+    // A bigger page cache keeps the indexes being written in memory; a helper thread sorts for
+    // the indexes rebuilt at the end (see `restore_indexes`).
     store.conn.pragma_update(None, "cache_size", -65_536)?;
     let _: i64 = store
         .conn
@@ -192,53 +187,18 @@ fn attempt(
     let journal_switched = !options.dry_run
         && tables_are_empty(&store.conn)?
         && switch_journal(&store.conn, "delete")?;
-    // A first import into a database file loads memberships on a second connection: see stage.
-    let stage_path =
-        (journal_switched && store.path().is_file()).then(|| stage::path_for(store.path()));
     let result = (|| {
-        let stage = match &stage_path {
-            Some(path) => Some((path.as_path(), stage::attach(&store.conn, path)?)),
-            None => None,
-        };
-        // Deferred when staging: IMMEDIATE would also lock the attached staging file, which the
-        // staging connection must write. The first statement is a write either way.
-        let behaviour = if stage_path.is_some() {
-            TransactionBehavior::Deferred
-        } else {
-            TransactionBehavior::Immediate
-        };
-        let tx = store.conn.transaction_with_behavior(behaviour)?;
+        let tx = store
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let run_id = insert_run(&tx, clock, file, &profile_name, &source)?;
-        // Staged memberships keep their indexes: the final copy fills them in order.
-        let tables: &[&str] = if stage_path.is_some() {
-            &["contacts"]
-        } else {
-            &["contacts", "memberships"]
-        };
-        let suspended = suspend_indexes(&tx, tables)?;
+        let suspended = suspend_indexes(&tx)?;
         let sha256 = {
             let mut writer = Writer::new(&tx, clock, &source, run_id, options.allow_erased)?;
             writer.reserve_for(file.size);
-            let streamed = stream_into(
-                &mut writer,
-                export,
-                file,
-                stage.as_ref().map(|(p, i)| (*p, i.as_slice())),
-                &mut report,
-                progress,
-                cancel,
-            )?;
-            if let Some(staged) = streamed.staged {
-                let moved = tx.execute(
-                    "INSERT INTO memberships SELECT * FROM import_stage.memberships",
-                    [],
-                )?;
-                if moved as u64 != staged {
-                    bail!("internal error: {staged} memberships staged, {moved} moved");
-                }
-            }
+            let sha256 = stream_into(&mut writer, export, file, &mut report, progress, cancel)?;
             writer.finish(&mut report, options.partial, has_membership_columns)?;
-            streamed.sha256
+            sha256
         };
         restore_indexes(&tx, &suspended)?;
         report.elapsed_ms = started.elapsed().as_millis() as u64;
@@ -259,9 +219,6 @@ fn attempt(
         }
         Ok(())
     })();
-    if let Some(path) = &stage_path {
-        stage::detach(&store.conn, path)?;
-    }
     store.conn.pragma_update(None, "cache_size", cache_before)?;
     store.conn.pragma_update(None, "foreign_keys", true)?;
     if journal_switched {
@@ -272,24 +229,16 @@ fn attempt(
     Ok(report)
 }
 
-/// What streaming the file produced.
-struct Streamed {
-    sha256: String,
-    /// Memberships loaded into the staging database, when there was one.
-    staged: Option<u64>,
-}
-
-/// Runs the reading threads (and the file's SHA-256, and the staging load, beside them) and
-/// writes what they send.
+/// Runs the reading threads (and the file's SHA-256 beside them) and writes what they send.
+/// Returns the SHA-256.
 fn stream_into(
     writer: &mut Writer<'_>,
     export: OpenExport,
     file: &FileFacts<'_>,
-    stage: Option<(&Path, &[String])>,
     report: &mut ImportReport,
     progress: &mut dyn FnMut(Progress),
     cancel: &AtomicBool,
-) -> Result<Streamed> {
+) -> Result<String> {
     let OpenExport { parser, csv, .. } = export;
     let (to_builder, from_reader) = sync_channel(4);
     let (spent_records, recycled_records) = channel();
@@ -297,18 +246,9 @@ fn stream_into(
     let (recycle, recycled) = channel();
     let stop_hashing = AtomicBool::new(false);
     let path = file.path;
-    let (source, run_id) = (writer.source.clone(), writer.run_id);
     std::thread::scope(|scope| {
         let sha = scope.spawn(|| decode::file_sha256(path, &stop_hashing));
         scope.spawn(move || reader::read_records(csv, path, to_builder, recycled_records));
-        let stage = stage.map(|(stage_path, indexes)| {
-            let (to_stage, from_writer) = sync_channel(4);
-            writer.stage = Some(to_stage);
-            let recycle = recycle.clone();
-            scope.spawn(move || {
-                writer::load_stage(stage_path, indexes, from_writer, recycle, &source, run_id)
-            })
-        });
         scope.spawn(move || {
             reader::build_rows(parser, from_reader, spent_records, to_writer, recycled)
         });
@@ -322,30 +262,15 @@ fn stream_into(
             progress,
             cancel,
         );
-        // No more memberships: the staging thread commits and ends.
-        writer.stage = None;
-        let staged = stage.map(|handle| {
-            handle
-                .join()
-                .unwrap_or_else(|_| Err(anyhow!("the staging thread failed")))
-        });
-        if result.is_err() || staged.as_ref().is_some_and(Result::is_err) {
+        if result.is_err() {
             stop_hashing.store(true, Ordering::Relaxed);
         }
-        let cancelled = matches!(&result, Err(e) if e.to_string() == CANCELLED);
-        let staged = match staged.transpose() {
-            Ok(staged) => staged,
-            // A staging failure explains a writer that could not hand it rows: report it first.
-            Err(e) if !cancelled => return Err(e),
-            Err(_) => None,
-        };
         report.date_order = result?;
         let sha = sha
             .join()
             .map_err(|_| anyhow!("{}: hashing the file failed", path.display()))?
             .with_context(|| format!("{}: cannot read the file", path.display()))?;
-        let sha256 = sha.ok_or_else(|| anyhow!(CANCELLED))?;
-        Ok(Streamed { sha256, staged })
+        sha.ok_or_else(|| anyhow!(CANCELLED))
     })
 }
 
@@ -416,13 +341,13 @@ fn switch_journal(conn: &Connection, mode: &str) -> Result<bool> {
     }
 }
 
-/// Drops the secondary indexes of `tables` (`contacts`, `memberships`) when empty, for
+/// Drops the secondary indexes of `contacts` and `memberships` when the table is empty, for
 /// [`restore_indexes`] to rebuild after loading: building an index from the loaded rows in one
 /// sorted pass is several times faster than inserting 500,000 keys one at a time in random order.
 /// Both happen inside the import's transaction, so a failed import leaves the indexes as they were.
-fn suspend_indexes(conn: &Connection, tables: &[&str]) -> Result<Vec<String>> {
+fn suspend_indexes(conn: &Connection) -> Result<Vec<String>> {
     let mut suspended = Vec::new();
-    for table in tables {
+    for table in ["contacts", "memberships"] {
         let empty: bool = conn.query_row(
             &format!("SELECT NOT EXISTS (SELECT 1 FROM {table})"),
             [],
@@ -449,9 +374,18 @@ fn suspend_indexes(conn: &Connection, tables: &[&str]) -> Result<Vec<String>> {
 }
 
 fn restore_indexes(conn: &Connection, suspended: &[String]) -> Result<()> {
+    if suspended.is_empty() {
+        return Ok(());
+    }
+    // SQLite sorts an index's keys in one pass on one thread when they fit in the page cache.
+    // With a smaller cache it sorts them in parts, each handed to its helper thread (`PRAGMA
+    // threads`) while the table is still being read, and merges them: by now the reading threads
+    // are done, so that uses the core they leave idle.
+    conn.pragma_update(None, "cache_size", -8192)?;
     for sql in suspended {
         conn.execute_batch(sql)?;
     }
+    conn.pragma_update(None, "cache_size", -65_536)?;
     Ok(())
 }
 

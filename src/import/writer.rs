@@ -7,16 +7,14 @@
 
 use std::collections::HashSet;
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Result, bail};
 use rusqlite::{Connection, OptionalExtension, Statement, params};
 
 use super::keys::KeyIndex;
 use super::row::{ParsedRow, Rejection, RowOutcome, Slot, flag};
-use super::stage::StageBatch;
 use super::sync::erased_key_hash;
 use super::{ImportReport, RejectedRow};
 use crate::Clock;
-use std::sync::mpsc::SyncSender;
 
 struct ContactEntry {
     id: i64,
@@ -209,8 +207,8 @@ struct Pending {
 pub struct Writer<'c> {
     conn: &'c Connection,
     sql: Statements<'c>,
-    pub source: String,
-    pub run_id: i64,
+    source: String,
+    run_id: i64,
     today: String,
     now: String,
     /// The source had no memberships before: its memberships are the baseline, not joiners.
@@ -222,8 +220,6 @@ pub struct Writer<'c> {
     next_membership_id: i64,
     new_contacts: Vec<Pending>,
     new_memberships: Vec<Pending>,
-    /// A first import's new memberships go to the staging thread (see `stage`).
-    pub stage: Option<SyncSender<StageBatch>>,
     erased: HashSet<String>,
     allow_erased: bool,
     membership_rows: u64,
@@ -295,7 +291,6 @@ impl<'c> Writer<'c> {
             next_membership_id: next_id("memberships")?,
             new_contacts: Vec::new(),
             new_memberships: Vec::new(),
-            stage: None,
             erased,
             allow_erased,
             membership_rows: 0,
@@ -330,17 +325,6 @@ impl<'c> Writer<'c> {
             }
         }
         self.insert_new_contacts(&rows)?;
-        if let Some(stage) = &self.stage {
-            let memberships = std::mem::take(&mut self.new_memberships)
-                .into_iter()
-                .map(|p| (p.row, p.id, p.contact_id))
-                .collect();
-            // The staging thread hands the buffers back when it is done with the rows.
-            stage
-                .send(StageBatch { rows, memberships })
-                .map_err(|_| anyhow!("the staging thread stopped"))?;
-            return Ok(Vec::new());
-        }
         self.insert_new_memberships(&rows)?;
         Ok(rows.into_iter().map(ParsedRow::into_buffer).collect())
     }
@@ -641,32 +625,6 @@ impl<'c> Writer<'c> {
         }
         Ok(())
     }
-}
-
-/// The staging thread's work (see `stage`): memberships into the staging file, as
-/// [`Writer`] would insert them into the database.
-pub fn load_stage(
-    path: &std::path::Path,
-    indexes: &[String],
-    batches: std::sync::mpsc::Receiver<StageBatch>,
-    recycle: std::sync::mpsc::Sender<Vec<String>>,
-    source: &str,
-    run_id: i64,
-) -> Result<u64> {
-    super::stage::load(
-        path,
-        indexes,
-        batches,
-        recycle,
-        |rows| insert_sql("memberships", rows, MEMBERSHIP_VALUES, membership_columns),
-        |stmt, k, row, contact_id| {
-            if k == 0 {
-                bind_shared(stmt, source, run_id)?;
-            }
-            bind_membership(stmt, 3 + k * MEMBERSHIP_VALUES, row, contact_id)
-        },
-        INSERT_CHUNK,
-    )
 }
 
 /// New rows take SQLite's next row ids (largest + 1, in order), which the writer assigned in

@@ -5,6 +5,7 @@
 //! creates the file owner-only and applies migrations. A database written by a newer rollcall is
 //! refused rather than touched.
 
+pub mod assignments;
 pub mod audit;
 pub mod erase;
 pub mod escalations;

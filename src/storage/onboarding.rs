@@ -446,12 +446,7 @@ pub struct PathRow {
     pub closed_at: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Assignment {
-    pub assignee: String,
-    pub staff: String,
-    pub assigned_at: String,
-}
+pub use super::assignments::Assignment;
 
 /// How to reverse one change made in the queue. Undo is careful not to clobber what someone did
 /// since: it only removes the rows this change wrote, if they are still as it left them.
@@ -743,26 +738,11 @@ pub fn untick(store: &mut Store, clock: &Clock, contact_id: i64, step_key: &str)
 
 /// Checks a staff name as `--user` does: 1 to 64 printable characters.
 pub fn check_staff_name(name: &str) -> Result<&str> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
-        bail!("a staff name is 1 to 64 printable characters");
-    }
-    Ok(name)
+    crate::domain::check_staff_name(name).map_err(|e| anyhow::anyhow!(e))
 }
 
 fn assignment(conn: &Connection, contact_id: i64) -> rusqlite::Result<Option<Assignment>> {
-    conn.query_row(
-        "SELECT assignee, staff, assigned_at FROM assignments WHERE contact_id = ?1 AND queue = ?2",
-        params![contact_id, QUEUE],
-        |r| {
-            Ok(Assignment {
-                assignee: r.get(0)?,
-                staff: r.get(1)?,
-                assigned_at: r.get(2)?,
-            })
-        },
-    )
-    .optional()
+    super::assignments::current(conn, contact_id, QUEUE)
 }
 
 /// Assigns a member's onboarding to `assignee`, or unassigns it (None).

@@ -198,13 +198,7 @@ pub struct Snooze {
     pub created_at: String,
 }
 
-/// An assignment in the renewals queue as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Assignment {
-    pub assignee: String,
-    pub staff: String,
-    pub assigned_at: String,
-}
+pub use super::assignments::Assignment;
 
 /// One row's before and after, for undo.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -435,18 +429,7 @@ pub fn add_note(
 }
 
 fn current_assignment(conn: &Connection, contact_id: i64) -> rusqlite::Result<Option<Assignment>> {
-    conn.query_row(
-        "SELECT assignee, staff, assigned_at FROM assignments WHERE contact_id = ?1 AND queue = ?2",
-        params![contact_id, QUEUE],
-        |r| {
-            Ok(Assignment {
-                assignee: r.get(0)?,
-                staff: r.get(1)?,
-                assigned_at: r.get(2)?,
-            })
-        },
-    )
-    .optional()
+    super::assignments::current(conn, contact_id, QUEUE)
 }
 
 fn put_assignment(
