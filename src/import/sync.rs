@@ -24,7 +24,6 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
 use rusqlite::{Connection, TransactionBehavior, params};
-use sha2::{Digest, Sha256};
 
 use super::decode::{self, TextEncoding};
 use super::reader::{self, Message, OpenExport};
@@ -37,13 +36,7 @@ use crate::storage::audit::{self, Change};
 /// The key under which `rollcall forget` records an erased contact: lowercase hex SHA-256 of
 /// `source + "\u{1f}" + crm_id`. The database keeps no trace of who it was, yet a later import
 /// can still recognise and skip them.
-pub fn erased_key_hash(source: &str, crm_id: &str) -> String {
-    let mut sha = Sha256::new();
-    sha.update(source.as_bytes());
-    sha.update([0x1f]);
-    sha.update(crm_id.as_bytes());
-    decode::hex(&sha.finalize())
-}
+pub use crate::storage::erase::erased_key_hash;
 
 /// Returned (as the error) when `--strict` refused a file with rejected rows. Carries the report
 /// so the caller can show every rejected line.
