@@ -234,7 +234,16 @@ fn a_truncated_database_is_refused_unchanged() {
         "seeded database is {} bytes",
         whole.len()
     );
-    for len in [50, 100, 1000, 4096, whole.len() / 2, whole.len() - 4096] {
+    // Cut at page boundaries (pages of 16 KiB) and part-way through a page.
+    for len in [
+        50,
+        100,
+        1000,
+        4096,
+        whole.len() / 2,
+        whole.len() - 16_384,
+        whole.len() - 4096,
+    ] {
         let db = owner_only_file(s.dir.path(), &format!("cut-{len}.db"), &whole[..len]);
         assert_refused_untouched(&db, "not a rollcall database (or it is damaged)");
     }
