@@ -5,9 +5,18 @@
 //! file order, so the key after the last one found is almost always the next one asked for.
 //! [`KeyIndex`] keeps the keys in that order in one text arena and checks that guess first: a
 //! re-import walks the index sequentially instead of hashing 1.1 million strings into random
-//! places. Only when a guess misses is a hash index built (once) and used.
+//! places.
+//!
+//! When a guess misses, a first import is usually adding keys that only grow (contact ids
+//! `1041`, `1042`, …): while every key added is greater than the one before (shorter first, then
+//! byte order, which is numeric order for ids), a miss is one comparison with the last key, and a
+//! lookup a binary search. Only once a key arrives out of order is a hash index built (once) and
+//! used: hashing a million keys into a table too big for the cache costs more than the rest of
+//! the lookup.
 
 use super::hash::{FastMap, StableHasher};
+use std::cmp::Ordering;
+use std::collections::hash_map::Entry;
 use std::hash::Hasher;
 
 pub struct KeyIndex<V> {
@@ -20,6 +29,13 @@ pub struct KeyIndex<V> {
     collided: FastMap<Box<str>, u32>,
     /// Where the next key is expected.
     next: usize,
+    /// Every key so far is greater than the one before, in [`key_order`].
+    ascending: bool,
+}
+
+/// Shorter keys first, then byte order: numeric order for ids without leading zeros.
+fn key_order(a: &str, b: &str) -> Ordering {
+    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
 }
 
 impl<V> Default for KeyIndex<V> {
@@ -31,6 +47,7 @@ impl<V> Default for KeyIndex<V> {
             by_hash: None,
             collided: FastMap::default(),
             next: 0,
+            ascending: true,
         }
     }
 }
@@ -62,6 +79,9 @@ impl<V> KeyIndex<V> {
     /// Adds a key that is not in the index.
     pub fn push(&mut self, key: &str, value: V) -> usize {
         let i = self.values.len();
+        if self.ascending && i > 0 && key_order(key, self.key(i - 1)) != Ordering::Greater {
+            self.ascending = false;
+        }
         self.arena.push_str(key);
         self.ends.push(self.arena.len() as u32);
         self.values.push(value);
@@ -75,14 +95,12 @@ impl<V> KeyIndex<V> {
     fn index(&mut self, i: usize) {
         let h = key_hash(self.key(i));
         let by_hash = self.by_hash.as_mut().expect("hash index");
-        match by_hash.get(&h) {
-            None => {
-                by_hash.insert(h, i as u32);
-            }
-            Some(_) => {
-                let key: Box<str> = self.key(i).into();
-                self.collided.insert(key, i as u32);
-            }
+        // One probe of a table too big for the cache, not two.
+        if let Entry::Vacant(slot) = by_hash.entry(h) {
+            slot.insert(i as u32);
+        } else {
+            let key: Box<str> = self.key(i).into();
+            self.collided.insert(key, i as u32);
         }
     }
 
@@ -96,6 +114,37 @@ impl<V> KeyIndex<V> {
                 return Some(guess);
             }
         }
+        let found = if self.ascending {
+            self.search_sorted(key)
+        } else {
+            self.search_hashed(key)
+        };
+        if let Some(i) = found {
+            self.next = i + 1;
+        }
+        found
+    }
+
+    fn search_sorted(&self, key: &str) -> Option<usize> {
+        let n = self.values.len();
+        // A key past the last one: a new member, the usual miss of a first import.
+        if n == 0 || key_order(key, self.key(n - 1)) == Ordering::Greater {
+            return None;
+        }
+        let (mut low, mut high) = (0, n);
+        while low < high {
+            let mid = low + (high - low) / 2;
+            match key_order(self.key(mid), key) {
+                Ordering::Less => low = mid + 1,
+                Ordering::Greater => high = mid,
+                Ordering::Equal => return Some(mid),
+            }
+        }
+        None
+    }
+
+    fn search_hashed(&mut self, key: &str) -> Option<usize> {
+        let n = self.values.len();
         if self.by_hash.is_none() {
             let mut by_hash = FastMap::default();
             by_hash.reserve(n);
@@ -105,15 +154,11 @@ impl<V> KeyIndex<V> {
             }
         }
         let h = key_hash(key);
-        let found = match self.by_hash.as_ref().expect("hash index").get(&h) {
+        match self.by_hash.as_ref().expect("hash index").get(&h) {
             Some(&i) if self.key(i as usize) == key => Some(i as usize),
             Some(_) => self.collided.get(key).map(|&i| i as usize),
             None => None,
-        };
-        if let Some(i) = found {
-            self.next = i + 1;
         }
-        found
     }
 
     pub fn value_mut(&mut self, i: usize) -> &mut V {
@@ -152,6 +197,33 @@ mod tests {
             [0, 10, 21, 30, 90]
         );
         assert_eq!(index.len(), 5);
+    }
+
+    #[test]
+    fn ascending_ids_are_found_by_search_until_one_comes_out_of_order() {
+        let mut index = KeyIndex::default();
+        for i in (1..=3000).step_by(2) {
+            let key = i.to_string();
+            assert_eq!(index.find(&key), None, "new key {key}");
+            index.push(&key, i);
+        }
+        assert!(index.ascending, "1, 3, …, 2999 only grow");
+        for probe in [1, 9, 11, 101, 999, 2999] {
+            let at = index.find(&probe.to_string()).expect("present");
+            assert_eq!(*index.value_mut(at), probe);
+        }
+        for absent in ["2", "10", "1000", "3001", "", "01"] {
+            assert_eq!(index.find(absent), None, "{absent}");
+        }
+        // A contact id that goes back: the index switches to hashing and still finds them all.
+        let i = index.push("2", 2);
+        assert!(!index.ascending);
+        assert_eq!(index.find("2"), Some(i));
+        assert_eq!(
+            index.find("1001").map(|at| *index.value_mut(at)),
+            Some(1001)
+        );
+        assert_eq!(index.find("1000"), None);
     }
 
     #[test]

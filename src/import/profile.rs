@@ -738,6 +738,11 @@ impl ColumnMap {
     pub fn is_header_name(&self, normalised: &str) -> bool {
         self.header_names.contains(normalised)
     }
+
+    /// The normalised header names and aliases [`ColumnMap::is_header_name`] accepts.
+    pub fn header_names(&self) -> impl Iterator<Item = &str> {
+        self.header_names.iter().map(String::as_str)
+    }
 }
 
 /// The file's layout did not match: says what was found and what was missing.
@@ -921,8 +926,25 @@ pub fn normalise(header: &str) -> String {
 /// [`normalise`] into a buffer that is reused (cleared first), for checks run on every row.
 pub fn normalise_into(header: &str, out: &mut String) {
     out.clear();
+    let header = header.trim_start_matches('\u{feff}');
+    if header.is_ascii() {
+        // The same rules byte by byte: most cells are ASCII, and this runs on every row.
+        let mut gap = false;
+        for b in header.bytes() {
+            if b.is_ascii_alphanumeric() || b == b'\'' {
+                if gap && !out.is_empty() {
+                    out.push(' ');
+                }
+                gap = false;
+                out.push(char::from(b.to_ascii_lowercase()));
+            } else {
+                gap = true;
+            }
+        }
+        return;
+    }
     let mut gap = false;
-    for c in header.trim_start_matches('\u{feff}').chars() {
+    for c in header.chars() {
         if c.is_alphanumeric() || c == '\'' {
             if gap && !out.is_empty() {
                 out.push(' ');

@@ -147,6 +147,25 @@ pub struct RowParser {
     header: StringRecord,
     /// A cell normalised for comparing with header names, reused from row to row.
     scratch: String,
+    /// The [`letter_mask`] of every header name, sorted: a cell whose mask is not here is not a
+    /// header name, known without normalising it.
+    header_masks: Vec<u64>,
+}
+
+/// Which characters (ASCII letters and digits, lowercased, and `'`) a text holds: the same for
+/// an ASCII cell and its [`normalise`](super::profile::normalise)d form. None for other text.
+fn letter_mask(text: &str) -> Option<u64> {
+    let mut mask = 0u64;
+    for b in text.bytes() {
+        match b.to_ascii_lowercase() {
+            c @ b'a'..=b'z' => mask |= 1 << (c - b'a'),
+            c @ b'0'..=b'9' => mask |= 1 << (26 + c - b'0'),
+            b'\'' => mask |= 1 << 36,
+            c if !c.is_ascii() => return None,
+            _ => {}
+        }
+    }
+    Some(mask)
 }
 
 /// Writes a row's slots, in order, into one buffer.
@@ -250,12 +269,16 @@ impl RowParser {
             .iter()
             .map(|f| map.columns(*f).to_vec())
             .collect();
+        let mut header_masks: Vec<u64> = map.header_names().filter_map(letter_mask).collect();
+        header_masks.sort_unstable();
+        header_masks.dedup();
         RowParser {
             map,
             columns,
             dates,
             header,
             scratch: String::new(),
+            header_masks,
         }
     }
 
@@ -326,8 +349,7 @@ impl RowParser {
         let allowed_misses = non_empty - needed;
         let (mut matches, mut misses) = (0, 0);
         for cell in cells() {
-            normalise_into(cell, &mut self.scratch);
-            if self.map.is_header_name(&self.scratch) {
+            if self.is_header_cell(cell) {
                 matches += 1;
                 if matches == needed {
                     return true;
@@ -342,6 +364,17 @@ impl RowParser {
             }
         }
         false
+    }
+
+    fn is_header_cell(&mut self, cell: &str) -> bool {
+        // This runs on the cells of every row, and almost every cell's characters rule it out.
+        if let Some(mask) = letter_mask(cell)
+            && self.header_masks.binary_search(&mask).is_err()
+        {
+            return false;
+        }
+        normalise_into(cell, &mut self.scratch);
+        self.map.is_header_name(&self.scratch)
     }
 
     /// The first non-empty value among the field's columns, trimmed.
@@ -606,7 +639,28 @@ fn contact_type(given: &str, first: &str, last: &str, organisation: &str) -> &'s
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::profile::Profile;
+    use crate::import::profile::{Profile, normalise};
+
+    #[test]
+    fn a_cell_and_its_normalised_form_hold_the_same_letters() {
+        for cell in [
+            "Contact ID",
+            "  membership_source ",
+            "No Bulk Emails (User Opt Out)",
+            "O'Neill",
+            "do-not-email",
+            "2024-01-05",
+            "",
+        ] {
+            assert_eq!(letter_mask(cell), letter_mask(&normalise(cell)), "{cell:?}");
+        }
+        assert_ne!(letter_mask("Email"), letter_mask("Emails"));
+        assert_eq!(
+            letter_mask("Siân"),
+            None,
+            "not ASCII: normalised to be sure"
+        );
+    }
 
     fn parser(headers: &[&str]) -> RowParser {
         let h: Vec<String> = headers.iter().map(|s| s.to_string()).collect();
