@@ -15,6 +15,10 @@
 //! the service's waker, as the app is) is one sample. Between lines the query is cleared, as an
 //! officer does with Ctrl-U. `--pause-ms` waits between keys like a typist; the default (none) is
 //! the harder case, with every search starting the moment the last one finished.
+//!
+//! A key whose query matches tens of thousands gets its list first and its total a moment later
+//! (`SearchResults::counting`): a sample is the time to the list. `--wait-count` also waits for
+//! each such total before the next key and reports those times apart.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -33,11 +37,12 @@ struct Args {
     pause: Duration,
     show_slowest: usize,
     wait_warm: bool,
+    wait_count: bool,
 }
 
 fn usage() -> String {
     "usage: search_latency --db PATH --queries FILE [--synthesize N] [--today YYYY-MM-DD] \
-     [--pause-ms MS] [--slowest N] [--wait-warm]"
+     [--pause-ms MS] [--slowest N] [--wait-warm] [--wait-count]"
         .into()
 }
 
@@ -49,6 +54,7 @@ fn parse_args() -> Result<Args, String> {
     let mut pause = Duration::ZERO;
     let mut show_slowest = 5;
     let mut wait_warm = false;
+    let mut wait_count = false;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let mut value = || {
@@ -84,6 +90,7 @@ fn parse_args() -> Result<Args, String> {
                     .map_err(|_| format!("--slowest takes a count, not `{v}`"))?;
             }
             "--wait-warm" => wait_warm = true,
+            "--wait-count" => wait_count = true,
             "-h" | "--help" => return Err(usage()),
             other => return Err(format!("unknown argument `{other}`\n{}", usage())),
         }
@@ -96,6 +103,7 @@ fn parse_args() -> Result<Args, String> {
         pause,
         show_slowest,
         wait_warm,
+        wait_count,
     })
 }
 
@@ -176,15 +184,23 @@ fn run() -> Result<(), String> {
     let mut samples = Vec::new();
     let mut slowest: Vec<(Duration, String, usize, usize)> = Vec::new();
     let mut kinds = [0usize; 3]; // full scans, narrowed, reused
+    let (mut counted_later, mut count_samples) = (0, Vec::new());
     for query in &queries {
         let mut typed = String::new();
         for c in query.chars() {
             typed.push(c);
             let submitted = Instant::now();
             service.submit(&typed);
-            let result = await_result(&service, &signal, &typed)?;
+            let result = await_result(&service, &signal, &typed, false)?;
             let took = submitted.elapsed();
             samples.push(took);
+            if result.counting {
+                counted_later += 1;
+                if args.wait_count {
+                    await_result(&service, &signal, &typed, true)?;
+                    count_samples.push(submitted.elapsed());
+                }
+            }
             slowest.push((took, typed.clone(), result.searched, result.total));
             kinds[match result.searched {
                 0 => 2,
@@ -194,7 +210,7 @@ fn run() -> Result<(), String> {
             std::thread::sleep(args.pause);
         }
         service.submit("");
-        await_result(&service, &signal, "")?;
+        await_result(&service, &signal, "", false)?;
     }
     let rss_end = memory();
     slowest.sort_by_key(|s| std::cmp::Reverse(s.0));
@@ -237,6 +253,16 @@ fn run() -> Result<(), String> {
         ms(samples[samples.len() - 1]),
         ms(mean)
     );
+    count_samples.sort_unstable();
+    match count_samples.len() {
+        0 => println!("totals:         {counted_later} keys showed their list before their total"),
+        n => println!(
+            "key to total:   {n} keys counted after the list: p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
+            ms(count_samples[n / 2]),
+            ms(count_samples[((n - 1) as f64 * 0.99).round() as usize]),
+            ms(count_samples[n - 1])
+        ),
+    }
     println!("slowest keys:");
     for (took, typed, searched, total) in slowest.iter().take(args.show_slowest) {
         println!(
@@ -267,11 +293,13 @@ fn await_result(
     service: &SearchService,
     signal: &(Mutex<bool>, Condvar),
     query: &str,
+    counted: bool,
 ) -> Result<SearchResults, String> {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if let Some(result) = service.poll()
             && result.query == query
+            && (!counted || !result.counting)
         {
             return Ok(result);
         }

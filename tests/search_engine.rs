@@ -12,7 +12,8 @@ use proptest::prelude::*;
 use rollcall::domain::ContactFlags;
 use rollcall::domain::membership::MembershipDates;
 use rollcall::search::{
-    ContactInput, Index, IndexState, MembershipInput, Query, SearchResults, SearchService, Searcher,
+    ContactInput, Index, IndexState, MembershipInput, Query, SearchResults, SearchService,
+    Searcher, Tier,
 };
 use rollcall::storage::{OpenMode, Store};
 
@@ -144,6 +145,51 @@ fn narrowed_searches_equal_fresh_ones() {
     }
 }
 
+/// Leaving ungraded the records that could not be shown changes no hit, and completing the
+/// count gives the same total and match set as grading everything.
+#[test]
+fn records_left_unverified_change_no_hit_and_no_count() {
+    let index = synthetic(20_000);
+    let searcher = Searcher::with_threads(2);
+    let mut skipped = 0;
+    for text in [
+        "j", "jo", "da", "dav", "s", "sm", "smth", "jones", "jones d", "cf1", "07700", "@example",
+        "davi", "o", "m50", "sian jo", "10",
+    ] {
+        let query = Query::parse(text);
+        // A limit as large as the index: nothing can be ruled out, everything is graded.
+        let everything = searcher
+            .search(&index, &query, index.len(), None, &never)
+            .unwrap();
+        let visible = searcher
+            .search_visible(&index, &query, 40, None, &never)
+            .unwrap();
+        let best = &everything.hits[..everything.hits.len().min(40)];
+        if best.iter().all(|h| h.tier != Tier::Fuzzy) {
+            assert_eq!(visible.hits, best, "hits for `{text}`");
+        } else {
+            // Fuzzy hits are scored from a shortlist sized by the limit; when the results need
+            // them nothing could have been ruled out.
+            assert_eq!(visible.unverified, 0, "`{text}`");
+        }
+        assert_eq!(
+            visible.total + visible.unverified,
+            visible.matches.as_ref().map_or(index.len(), Vec::len),
+            "`{text}`: the match set holds the unverified records"
+        );
+        skipped += visible.unverified;
+        let complete = searcher.complete(&index, &query, &visible, &never).unwrap();
+        assert_eq!(complete.unverified, 0);
+        assert_eq!(complete.total, everything.total, "total for `{text}`");
+        assert_eq!(complete.matches, everything.matches, "matches for `{text}`");
+        assert_eq!(complete.hits, visible.hits, "completing keeps the hits");
+    }
+    assert!(
+        skipped > 10_000,
+        "common prefixes leave most records ungraded: {skipped}"
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
     #[test]
@@ -239,6 +285,85 @@ fn the_service_loads_in_the_background_and_answers_the_newest_query() {
     let again = result_for(&s.service, "jones");
     assert_eq!(again.searched, 0);
     assert_eq!(again.total, 4);
+}
+
+#[test]
+fn the_list_comes_first_and_the_exact_total_follows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rollcall.db");
+    support::create_db(&path);
+    {
+        // Forty Pryces: more than a search grades before it knows its best.
+        let mut store = Store::open(&path, OpenMode::ReadWrite).unwrap();
+        let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+        let pryces: Vec<_> = (0..40)
+            .map(|i| {
+                let mut p = support::people().remove(1);
+                p.crm_id = leak(format!("{}", 5000 + i));
+                p.first = FIRST[i % FIRST.len()];
+                p.last = "Pryce";
+                p.name = leak(format!("{} Pryce", p.first));
+                p.sort_name = leak(format!("Pryce, {} {i}", p.first));
+                p.email = leak(format!("member{i}@example.org"));
+                p.memberships = &[];
+                p
+            })
+            .collect();
+        support::insert(&mut store, &pryces, 500);
+    }
+    {
+        let store = Store::open(&path, OpenMode::ReadOnly).unwrap();
+        let progress = rollcall::search::LoadProgress::default();
+        let index = Index::load(&store, support::today(), &progress, &never).unwrap();
+        let visible = Searcher::with_threads(1)
+            .search_visible(&index, &Query::parse("pryce"), 1, None, &never)
+            .unwrap();
+        assert!(
+            visible.unverified > 0,
+            "once the best Pryce is known, others wait"
+        );
+        assert_eq!(visible.total + visible.unverified, 40);
+    }
+    // One hit a screen, so the service shows the list and then counts.
+    let wakes = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&wakes);
+    let waker: rollcall::app::pane::Waker = Arc::new(move || {
+        counter.fetch_add(1, Ordering::SeqCst);
+    });
+    let service = SearchService::with_limit(&path, support::today(), waker, 1);
+    // Wakes arrive just after results; count them once they have stopped coming.
+    let settled = || {
+        let mut seen = wakes.load(Ordering::SeqCst);
+        loop {
+            std::thread::sleep(Duration::from_millis(50));
+            let now = wakes.load(Ordering::SeqCst);
+            if now == seen {
+                return now;
+            }
+            seen = now;
+        }
+    };
+    service.submit("nobody");
+    result_for(&service, "nobody");
+    let before = settled();
+    service.submit("pryce");
+    let counted = wait_for("the counted total", || {
+        service.poll().filter(|r| r.query == "pryce" && !r.counting)
+    });
+    assert_eq!(counted.total, 40);
+    assert_eq!(counted.hits.len(), 1);
+    assert_eq!(
+        settled() - before,
+        2,
+        "the app was woken for the list, then for the total"
+    );
+    // Going back to it later reuses the counted answer.
+    service.submit("pryc");
+    result_for(&service, "pryc");
+    service.submit("pryce");
+    let again = result_for(&service, "pryce");
+    assert!(!again.counting);
+    assert_eq!((again.searched, again.total), (0, 40));
 }
 
 #[test]

@@ -7,7 +7,7 @@
 //! Layout, for speed and memory at 550,000 members: the searchable text of every record sits in
 //! one contiguous byte buffer, pre-normalised (see [`super::normalize`]), with `u32` offsets; next
 //! to it a 64-bit character-set mask and a word-start bitmask per record for the prefilters, and
-//! each record's rank in name order for a stable tie-break. What a result row displays lives in
+//! records stored in name order, so a record's number is its rank (the tie-break). What a result row displays lives in
 //! fixed-size rows pointing into one string arena, with the few distinct membership types, statuses
 //! and local parties interned.
 
@@ -108,8 +108,6 @@ pub(crate) struct Head {
     pub word_starts: u64,
     /// Where the record's text starts in `Index::text`.
     pub start: u32,
-    /// The record's position in name order (sort name, then id).
-    pub rank: u32,
 }
 
 impl Head {
@@ -153,8 +151,6 @@ pub struct Index {
     /// What a search reads of every record, in one cache line per record: a full scan streams
     /// these, and a narrowed search touching scattered records pays one miss each, not six.
     pub(crate) heads: Vec<Head>,
-    /// Position in name order → record.
-    pub(crate) by_rank: Vec<u32>,
     contacts: Vec<ContactRow>,
     memberships: Vec<MembershipRow>,
     strings: String,
@@ -240,7 +236,6 @@ impl Index {
         use std::mem::size_of;
         self.text.capacity()
             + self.heads.capacity() * size_of::<Head>()
-            + self.by_rank.capacity() * 4
             + self.contacts.capacity() * size_of::<ContactRow>()
             + self.memberships.capacity() * size_of::<MembershipRow>()
             + self.strings.capacity()
@@ -534,7 +529,6 @@ impl IndexBuilder {
                 // text per contact.
                 text: Vec::with_capacity(contacts * 72),
                 heads: Vec::with_capacity(contacts),
-                by_rank: Vec::new(),
                 contacts: Vec::with_capacity(contacts),
                 memberships: Vec::with_capacity(memberships),
                 strings: String::with_capacity(contacts * 60),
@@ -606,7 +600,6 @@ impl IndexBuilder {
             name: char_mask(folded_name) | initials(folded_name, word_starts) << 36,
             word_starts,
             start: record_start as u32,
-            rank: 0,
         });
 
         // Display row.
@@ -666,11 +659,23 @@ impl IndexBuilder {
                     .cmp(&index.contacts[b as usize].id),
             )
         });
-        for (position, &record) in by_rank.iter().enumerate() {
-            index.heads[record as usize].rank = position as u32;
-        }
-        index.by_rank = by_rank;
         self.sort_keys = Vec::new();
+        // Records are stored in name order: a record's number is its rank. A search then meets
+        // the members it would list first before the rest, and can stop grading records that
+        // could only come after the ones it already has (see the matcher).
+        // Heads and rows are moved in place; only the text needs a second buffer for a moment.
+        let mut text = Vec::with_capacity(index.text.len());
+        let mut starts = Vec::with_capacity(n);
+        for &record in &by_rank {
+            starts.push(text.len() as u32);
+            text.extend_from_slice(index.record_text(record));
+        }
+        index.text = text;
+        permute(&mut index.heads, &by_rank);
+        permute(&mut index.contacts, &by_rank);
+        for (head, start) in index.heads.iter_mut().zip(starts) {
+            head.start = start;
+        }
         index.parties = self.parties.values;
         index.types = self.types.values;
         index.statuses = self.statuses.values;
@@ -678,6 +683,29 @@ impl IndexBuilder {
         index.strings.shrink_to_fit();
         index.memberships.shrink_to_fit();
         index
+    }
+}
+
+/// Reorders `items` in place so that `items[i]` becomes what was at `order[i]` (`order` is a
+/// permutation), following each cycle once.
+fn permute<T: Copy>(items: &mut [T], order: &[u32]) {
+    let mut placed = vec![false; items.len()];
+    for first in 0..items.len() {
+        if placed[first] {
+            continue;
+        }
+        let held = items[first];
+        let mut at = first;
+        loop {
+            placed[at] = true;
+            let from = order[at] as usize;
+            if from == first {
+                items[at] = held;
+                break;
+            }
+            items[at] = items[from];
+            at = from;
+        }
     }
 }
 
@@ -812,6 +840,13 @@ mod tests {
     }
 
     #[test]
+    fn permuting_in_place_follows_every_cycle() {
+        let mut items = ['a', 'b', 'c', 'd', 'e', 'f'];
+        permute(&mut items, &[2, 0, 1, 5, 4, 3]);
+        assert_eq!(items, ['c', 'a', 'b', 'f', 'e', 'd']);
+    }
+
+    #[test]
     fn ranks_follow_sort_names_then_ids() {
         let person = |id: i64, sort: &str| ContactInput {
             id,
@@ -827,8 +862,8 @@ mod tests {
             ],
             d("2026-11-23"),
         );
-        assert_eq!(index.by_rank, [1, 2, 0]);
-        let ranks: Vec<u32> = index.heads.iter().map(|h| h.rank).collect();
-        assert_eq!(ranks, [2, 0, 1]);
+        // Stored in name order, so that a record's number is its rank.
+        let ids: Vec<i64> = (0..3).map(|r| index.contact(r).id).collect();
+        assert_eq!(ids, [1, 2, 3]);
     }
 }

@@ -34,12 +34,14 @@
 //! - a query that extends the previous one searches only the previous matches (see
 //!   [`Query::narrows`]), and the service answers every one-character query when it loads.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use fuzzy_matcher::FuzzyMatcher;
 use fuzzy_matcher::skim::SkimMatcherV2;
 
-use super::index::{CONTACT_ID, EMAIL, FIELD_SEP, FIRST_MEMBERSHIP, Index, NAME, PHONE, POSTCODE};
+use super::index::{
+    CONTACT_ID, EMAIL, FIELD_SEP, FIRST_MEMBERSHIP, Head, Index, NAME, PHONE, POSTCODE,
+};
 use super::normalize::{
     char_bit, char_mask, char_pairs, compact, digit_pairs, is_uk_postcode, looks_like_phone,
     phone_digits,
@@ -233,9 +235,14 @@ pub struct Hit {
 pub struct Outcome {
     /// The best hits, best first, at most the limit asked for.
     pub hits: Vec<Hit>,
-    /// How many records matched in all.
+    /// How many records matched in all (of those graded, while `unverified` is not 0).
     pub total: usize,
+    /// Records that passed the prefilters but were not graded, because they could not be among
+    /// the hits (see [`Searcher::search_visible`]): the full count is between `total` and
+    /// `total + unverified`, and [`Searcher::complete`] finds it.
+    pub unverified: usize,
     /// Every matching record, in index order: the search space for a query that narrows this one.
+    /// While `unverified` is not 0 it holds those records too (a narrowing search grades them).
     /// None when every record matched (the empty query).
     pub matches: Option<Vec<u32>>,
 }
@@ -266,11 +273,152 @@ fn sort_key(tier: Tier, penalty: u64, rank: u32) -> u64 {
 /// What one chunk of records produced.
 #[derive(Default)]
 struct ChunkOut {
+    /// Matches and unverified records, in record order.
     matches: Vec<u32>,
+    /// How many of `matches` were not graded.
+    unverified: usize,
     /// Keys of the chunk's best exact, prefix and substring matches (at most the limit).
     ranked: Vec<u64>,
-    /// Ranks of fuzzy matches, still to be scored.
+    /// Fuzzy matches (records, which are name ranks), still to be scored.
     fuzzy: Vec<u32>,
+}
+
+/// One chunk's pass over its records.
+struct ChunkSearch<'a> {
+    index: &'a Index,
+    query: &'a Query,
+    limit: usize,
+    /// Whether records that cannot be shown are left ungraded.
+    skip_unshown: bool,
+    /// The lowest `cutoff` of any chunk: the best `limit` of that chunk alone beat every key
+    /// above it, so no record above it can be shown.
+    shown_cutoff: &'a AtomicU64,
+    /// Keys above the worst of this chunk's best `limit` can never be shown.
+    cutoff: u64,
+    out: ChunkOut,
+    unverified: Vec<u32>,
+    batch: Batch,
+}
+
+impl ChunkSearch<'_> {
+    fn visit(&mut self, record: u32) {
+        let Some(ways) = prefilter(self.index, self.query, record as usize) else {
+            return;
+        };
+        if self.skip_unshown {
+            let best = best_possible_tier(self.query, &self.index.heads[record as usize], &ways);
+            let cutoff = self.cutoff.min(self.shown_cutoff.load(Ordering::Relaxed));
+            if sort_key(best, 0, record) > cutoff {
+                self.unverified.push(record);
+                return;
+            }
+        }
+        // Records that pass wait in a small batch while their text is fetched from memory, so
+        // that the misses overlap instead of following one another: text reads are what a short
+        // query's search spends its time on.
+        prefetch(self.index.record_text(record));
+        if let Some((ready, ways)) = self.batch.push(record, ways) {
+            self.take(ready, ways);
+        }
+    }
+
+    fn take(&mut self, record: u32, ways: [Ways; MAX_TOKENS]) {
+        let Some((tier, penalty)) = grade(self.index, self.query, record, ways) else {
+            return;
+        };
+        self.out.matches.push(record);
+        if self.limit == 0 {
+            return; // only counting
+        }
+        if tier == Tier::Fuzzy {
+            self.out.fuzzy.push(record);
+            return;
+        }
+        let key = sort_key(tier, penalty, record);
+        if key < self.cutoff {
+            self.out.ranked.push(key);
+            let held = self.out.ranked.len();
+            // The first cutoff as soon as there are `limit` keys, then every `limit` or so more
+            // (each costs a selection over the keys held).
+            if held == self.limit && self.cutoff == u64::MAX || held >= 2 * self.limit.max(64) {
+                self.tighten();
+            }
+        }
+    }
+
+    fn tighten(&mut self) {
+        keep_best(&mut self.out.ranked, self.limit);
+        self.cutoff = self.out.ranked.iter().copied().max().unwrap_or(u64::MAX);
+        self.shown_cutoff.fetch_min(self.cutoff, Ordering::Relaxed);
+    }
+
+    fn finish(mut self) -> ChunkOut {
+        let pending: Vec<_> = self.batch.drain().collect();
+        for (record, ways) in pending {
+            self.take(record, ways);
+        }
+        if self.limit > 0 && self.out.ranked.len() >= self.limit {
+            self.tighten();
+        }
+        if !self.unverified.is_empty() {
+            self.out.unverified = self.unverified.len();
+            self.out.matches = merge_sorted(&self.out.matches, &self.unverified);
+        }
+        self.out
+    }
+}
+
+/// Two ascending lists as one.
+fn merge_sorted(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let mut merged = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if a[i] <= b[j] {
+            merged.push(a[i]);
+            i += 1;
+        } else {
+            merged.push(b[j]);
+            j += 1;
+        }
+    }
+    merged.extend_from_slice(&a[i..]);
+    merged.extend_from_slice(&b[j..]);
+    merged
+}
+
+/// The best tier a record that passed the prefilters could reach, judged on its head alone
+/// (never better than [`grade`] would find): exact only if a token's first character starts
+/// one of its id fields or email, a name prefix only if it starts a word of its name.
+fn best_possible_tier(query: &Query, head: &Head, ways: &[Ways; MAX_TOKENS]) -> Tier {
+    let mut worst = Tier::Exact;
+    for (token, ways) in query.tokens.iter().zip(ways) {
+        let best = if !ways.substring {
+            Tier::Fuzzy
+        } else if token.first & head.field_initials != 0 {
+            Tier::Exact
+        } else if head.name & token.initial != 0 {
+            Tier::NamePrefix
+        } else {
+            Tier::Substring
+        };
+        worst = worst.max(best);
+    }
+    // The whole query can do better than its tokens (see `whole_query_tier`).
+    if worst > Tier::Exact
+        && (query.tokens.len() >= 2 || query.email.is_some())
+        && let Some(&first) = query.compact.first()
+    {
+        let initial = match first {
+            b'a'..=b'z' => head.name & 1 << (36 + u32::from(first - b'a')) != 0,
+            _ => true,
+        };
+        if char_bit(first) & head.field_initials != 0 {
+            worst = Tier::Exact;
+        } else if initial {
+            worst = worst.min(Tier::NamePrefix);
+        }
+    }
+    worst
 }
 
 impl Searcher {
@@ -281,9 +429,9 @@ impl Searcher {
         }
     }
 
-    /// The best `limit` matches of `query` in `index`. With `within`, only those records (the
-    /// matches of a query this one narrows) are searched. Returns None as soon as `cancelled`
-    /// says so.
+    /// The best `limit` matches of `query` in `index`, and how many there are. With `within`,
+    /// only those records (the matches of a query this one narrows) are searched. Returns None
+    /// as soon as `cancelled` says so.
     pub fn search(
         &self,
         index: &Index,
@@ -292,67 +440,96 @@ impl Searcher {
         within: Option<&[u32]>,
         cancelled: &(dyn Fn() -> bool + Sync),
     ) -> Option<Outcome> {
+        let visible = self.search_visible(index, query, limit, within, cancelled)?;
+        if visible.unverified == 0 {
+            return Some(visible);
+        }
+        self.complete(index, query, &visible, cancelled)
+    }
+
+    /// The same hits as [`Searcher::search`], sooner: records are met in name order, and once
+    /// the best `limit` are known, a record whose head shows it could only rank below them is
+    /// not graded but left `unverified` (it is all a list of 100,000 matches needs, and what
+    /// keeps the time to the first screen of results short). [`Searcher::complete`] counts them.
+    pub fn search_visible(
+        &self,
+        index: &Index,
+        query: &Query,
+        limit: usize,
+        within: Option<&[u32]>,
+        cancelled: &(dyn Fn() -> bool + Sync),
+    ) -> Option<Outcome> {
+        self.run(index, query, limit, within, true, cancelled)
+    }
+
+    /// Grades what [`Searcher::search_visible`] left unverified: the exact total and match set.
+    /// The hits stay as they were.
+    pub fn complete(
+        &self,
+        index: &Index,
+        query: &Query,
+        outcome: &Outcome,
+        cancelled: &(dyn Fn() -> bool + Sync),
+    ) -> Option<Outcome> {
+        let counted = self.run(
+            index,
+            query,
+            0,
+            outcome.matches.as_deref(),
+            false,
+            cancelled,
+        )?;
+        Some(Outcome {
+            hits: outcome.hits.clone(),
+            ..counted
+        })
+    }
+
+    fn run(
+        &self,
+        index: &Index,
+        query: &Query,
+        limit: usize,
+        within: Option<&[u32]>,
+        skip_unshown: bool,
+        cancelled: &(dyn Fn() -> bool + Sync),
+    ) -> Option<Outcome> {
         if query.is_empty() {
             return Some(self.everyone(index, limit));
         }
         let n = within.map_or(index.len(), <[u32]>::len);
+        let shown_cutoff = AtomicU64::new(u64::MAX);
         let chunks = self.parallel(n.div_ceil(CHUNK), cancelled, |chunk| {
-            let mut out = ChunkOut::default();
+            let mut search = ChunkSearch {
+                index,
+                query,
+                limit,
+                skip_unshown,
+                shown_cutoff: &shown_cutoff,
+                cutoff: u64::MAX,
+                out: ChunkOut::default(),
+                unverified: Vec::new(),
+                batch: Batch::default(),
+            };
             let range = chunk * CHUNK..((chunk + 1) * CHUNK).min(n);
-            // Keys above the worst of the best `limit` seen so far can never be shown.
-            let mut cutoff = u64::MAX;
-            let mut take = |record: u32, graded: Option<(Tier, u64)>| {
-                let Some((tier, penalty)) = graded else {
-                    return;
-                };
-                out.matches.push(record);
-                let rank = index.heads[record as usize].rank;
-                if tier == Tier::Fuzzy {
-                    out.fuzzy.push(rank);
-                    return;
-                }
-                let key = sort_key(tier, penalty, rank);
-                if key < cutoff {
-                    out.ranked.push(key);
-                    if out.ranked.len() >= 2 * limit.max(64) {
-                        keep_best(&mut out.ranked, limit);
-                        cutoff = out.ranked.iter().copied().max().unwrap_or(u64::MAX);
-                    }
-                }
-            };
-            // Records that pass the prefilter wait in a small batch while their text is fetched
-            // from memory, so that the misses overlap instead of following one another: text
-            // reads are what a short query's search spends its time on.
-            let mut batch = Batch::default();
-            let mut visit = |record: u32| {
-                let Some(ways) = prefilter(index, query, record as usize) else {
-                    return;
-                };
-                prefetch(index.record_text(record));
-                if let Some((ready, ways)) = batch.push(record, ways) {
-                    take(ready, grade(index, query, ready, ways));
-                }
-            };
             match within {
                 Some(records) => {
-                    for (i, &record) in records[range.clone()].iter().enumerate() {
+                    let records = &records[range];
+                    for (i, &record) in records.iter().enumerate() {
                         // Narrowed records are scattered: fetch heads a little ahead too.
-                        if let Some(&ahead) = records[range.clone()].get(i + HEAD_LOOKAHEAD) {
+                        if let Some(&ahead) = records.get(i + HEAD_LOOKAHEAD) {
                             prefetch_head(index, ahead);
                         }
-                        visit(record);
+                        search.visit(record);
                     }
                 }
-                None => range.for_each(|r| visit(r as u32)),
+                None => range.for_each(|r| search.visit(r as u32)),
             }
-            for (record, ways) in batch.drain() {
-                take(record, grade(index, query, record, ways));
-            }
-            keep_best(&mut out.ranked, limit);
-            out
+            search.finish()
         })?;
-        let total = chunks.iter().map(|c| c.matches.len()).sum();
-        let mut matches = Vec::with_capacity(total);
+        let total = chunks.iter().map(|c| c.matches.len() - c.unverified).sum();
+        let unverified = chunks.iter().map(|c| c.unverified).sum();
+        let mut matches = Vec::with_capacity(total + unverified);
         let mut ranked = Vec::new();
         let mut fuzzy = Vec::new();
         for c in chunks {
@@ -372,17 +549,15 @@ impl Searcher {
         Some(Outcome {
             hits,
             total,
+            unverified,
             matches: Some(matches),
         })
     }
 
     /// The empty query: everyone, in name order.
     fn everyone(&self, index: &Index, limit: usize) -> Outcome {
-        let hits = index
-            .by_rank
-            .iter()
-            .take(limit)
-            .map(|&record| Hit {
+        let hits = (0..index.len().min(limit) as u32)
+            .map(|record| Hit {
                 record,
                 membership: 0,
                 tier: Tier::Substring,
@@ -392,11 +567,13 @@ impl Searcher {
         Outcome {
             hits,
             total: index.len(),
+            unverified: 0,
             matches: None,
         }
     }
 
-    /// Sort keys for fuzzy matches (given by name rank), with their `SkimMatcherV2` penalty.
+    /// Sort keys for fuzzy matches (records, which are name ranks), with their `SkimMatcherV2`
+    /// penalty.
     fn score_fuzzy(
         &self,
         index: &Index,
@@ -409,11 +586,10 @@ impl Searcher {
             let mut spaced = Vec::new();
             ranks[c * chunk..((c + 1) * chunk).min(ranks.len())]
                 .iter()
-                .map(|&rank| {
-                    let record = index.by_rank[rank as usize];
+                .map(|&record| {
                     let score = self.skim_score(index, record, query, &mut spaced);
                     let penalty = PENALTY_MAX.saturating_sub(score.max(0) as u64);
-                    sort_key(Tier::Fuzzy, penalty, rank)
+                    sort_key(Tier::Fuzzy, penalty, record)
                 })
                 .collect::<Vec<u64>>()
         })?;
@@ -510,8 +686,7 @@ fn shortlist_fuzzy(index: &Index, query: &Query, mut ranks: Vec<u32>, keep: usiz
     }
     let mut keyed: Vec<u64> = ranks
         .iter()
-        .map(|&rank| {
-            let record = index.by_rank[rank as usize];
+        .map(|&record| {
             let score: u32 = query
                 .tokens
                 .iter()
@@ -523,7 +698,7 @@ fn shortlist_fuzzy(index: &Index, query: &Query, mut ranks: Vec<u32>, keep: usiz
                     )
                 })
                 .sum();
-            u64::from(u32::MAX - score) << 32 | u64::from(rank)
+            u64::from(u32::MAX - score) << 32 | u64::from(record)
         })
         .collect();
     keep_best(&mut keyed, keep);
@@ -657,7 +832,7 @@ fn keep_best(keys: &mut Vec<u64>, limit: usize) {
 }
 
 fn hit(index: &Index, query: &Query, key: u64) -> Hit {
-    let record = index.by_rank[(key as u32) as usize];
+    let record = key as u32;
     let tier = Tier::from_bits(key >> TIER_SHIFT);
     let penalty = (key >> PENALTY_SHIFT) & PENALTY_MAX;
     Hit {

@@ -43,8 +43,12 @@ pub struct SearchResults {
     pub query: String,
     /// The best matches, best first.
     pub hits: Vec<MemberHit>,
-    /// How many members matched in all.
+    /// How many members matched in all; while `counting`, at most this many.
     pub total: usize,
+    /// The hits are final but the total is still being counted: the first screen of results
+    /// does not wait for the 90,000th match to be checked. The same query's results come again
+    /// with the exact total (unless a newer query came first).
+    pub counting: bool,
     /// From `submit` to the result being ready: what the person typing waits.
     pub elapsed: Duration,
     /// How many records were examined (fewer when the previous matches were narrowed, none when
@@ -517,26 +521,47 @@ fn search_loop(inner: &Inner) {
         else {
             continue;
         };
-        let results = SearchResults {
-            hits: outcome
-                .hits
-                .iter()
-                .map(|h| MemberHit::new(index, h))
-                .collect(),
-            total: outcome.total,
-            elapsed: job.at.elapsed(),
-            searched,
-            query: job.text,
-        };
-        drop(loaded);
-        let mut state = inner.lock();
-        if cancelled() {
+        if !publish(inner, index, &job, &outcome, searched, &cancelled) || outcome.unverified == 0 {
             continue;
         }
-        state.result = Some(results);
-        drop(state);
-        (inner.waker)();
+        // The list is on screen; now the count (given up when the next key comes).
+        if let Some(counted) = searcher.complete(index, &query, &outcome, &cancelled) {
+            let counted = Arc::new(counted);
+            history.replace(&query, Arc::clone(&counted));
+            publish(inner, index, &job, &counted, searched, &cancelled);
+        }
     }
+}
+
+/// Hands a query's outcome to the app; false when a newer query made it stale.
+fn publish(
+    inner: &Inner,
+    index: &Index,
+    job: &Submitted,
+    outcome: &Outcome,
+    searched: usize,
+    cancelled: &dyn Fn() -> bool,
+) -> bool {
+    let results = SearchResults {
+        hits: outcome
+            .hits
+            .iter()
+            .map(|h| MemberHit::new(index, h))
+            .collect(),
+        total: outcome.total + outcome.unverified,
+        counting: outcome.unverified > 0,
+        elapsed: job.at.elapsed(),
+        searched,
+        query: job.text.clone(),
+    };
+    let mut state = inner.lock();
+    if cancelled() {
+        return false;
+    }
+    state.result = Some(results);
+    drop(state);
+    (inner.waker)();
+    true
 }
 
 /// Earlier queries' outcomes on one index: bases for narrowing, and answers for going back.
@@ -548,8 +573,18 @@ struct History {
 }
 
 impl History {
-    /// Runs `query`, from the smallest earlier match set it narrows when there is one. Returns the
-    /// outcome and how many records were examined; None if cancelled.
+    /// Puts the counted outcome of a query in place of the one that was still counting.
+    fn replace(&mut self, query: &Query, counted: Arc<Outcome>) {
+        let size = |o: &Outcome| o.matches.as_ref().map_or(0, Vec::len);
+        if let Some((_, outcome)) = self.entries.iter_mut().find(|(q, _)| q == query) {
+            self.held = self.held - size(outcome) + size(&counted);
+            *outcome = counted;
+        }
+    }
+
+    /// Runs `query`, from the smallest earlier match set it narrows when there is one, grading
+    /// only what can be shown (see [`Searcher::search_visible`]). Returns the outcome and how
+    /// many records were examined; None if cancelled.
     fn search(
         &mut self,
         searcher: &Searcher,
@@ -568,7 +603,7 @@ impl History {
             .filter_map(|(_, o)| o.matches.as_deref())
             .min_by_key(|m| m.len());
         let searched = base.map_or(index.len(), <[u32]>::len);
-        let outcome = Arc::new(searcher.search(index, query, limit, base, cancelled)?);
+        let outcome = Arc::new(searcher.search_visible(index, query, limit, base, cancelled)?);
         self.held += outcome.matches.as_ref().map_or(0, Vec::len);
         self.entries
             .push_back((query.clone(), Arc::clone(&outcome)));

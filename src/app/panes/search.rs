@@ -308,7 +308,8 @@ impl SearchPane {
                 None => Span::styled("searching…", theme.dim),
                 Some(r) => Span::styled(
                     format!(
-                        "{} {} · {}",
+                        "{}{} {} · {}",
+                        if r.counting { "up to " } else { "" },
                         thousands(r.total),
                         if r.total == 1 { "match" } else { "matches" },
                         duration_text(r.elapsed)
