@@ -154,7 +154,7 @@ fn records_left_unverified_change_no_hit_and_no_count() {
     let mut skipped = 0;
     for text in [
         "j", "jo", "da", "dav", "s", "sm", "smth", "jones", "jones d", "cf1", "07700", "@example",
-        "davi", "o", "m50", "sian jo", "10",
+        "davi", "o", "m50", "sian jo", "10", "10007", "m503", "cf12 3ac",
     ] {
         let query = Query::parse(text);
         // A limit as large as the index: nothing can be ruled out, everything is graded.

@@ -108,6 +108,17 @@ pub(crate) struct Head {
     pub word_starts: u64,
     /// Where the record's text starts in `Index::text`.
     pub start: u32,
+    /// Bit `n` set: the postcode, phone or one of the ids is `n` characters long (bit 31: 31 or
+    /// more). A token can only be exactly one of them if one is as long.
+    pub id_lengths: u32,
+}
+
+// One cache line a record: a full scan streams these.
+const _: () = assert!(std::mem::size_of::<Head>() == 64);
+
+/// The bit of [`Head::id_lengths`] for a length.
+pub(crate) fn length_bit(len: usize) -> u32 {
+    1 << len.min(31)
 }
 
 impl Head {
@@ -600,6 +611,10 @@ impl IndexBuilder {
             name: char_mask(folded_name) | initials(folded_name, word_starts) << 36,
             word_starts,
             start: record_start as u32,
+            id_lengths: text
+                .split(|&b| b == FIELD_SEP)
+                .skip(POSTCODE)
+                .fold(0, |set, field| set | length_bit(field.len())),
         });
 
         // Display row.

@@ -29,6 +29,8 @@
 //! - the exact, prefix and substring tiers have integer sort keys (tier, penalty, name rank) and
 //!   each chunk keeps only its best `limit`; `SkimMatcherV2` scores only the fuzzy tier, only
 //!   when the better tiers do not fill the results, and only a shortlist of it;
+//! - records are stored in name order; once the best `limit` are known, a record whose head
+//!   shows it could only rank below them is left ungraded (see [`Searcher::search_visible`]);
 //! - records are split into chunks that all cores take from a shared counter, and every chunk
 //!   checks for cancellation;
 //! - a query that extends the previous one searches only the previous matches (see
@@ -40,7 +42,7 @@ use fuzzy_matcher::FuzzyMatcher;
 use fuzzy_matcher::skim::SkimMatcherV2;
 
 use super::index::{
-    CONTACT_ID, EMAIL, FIELD_SEP, FIRST_MEMBERSHIP, Head, Index, NAME, PHONE, POSTCODE,
+    CONTACT_ID, EMAIL, FIELD_SEP, FIRST_MEMBERSHIP, Head, Index, NAME, PHONE, POSTCODE, length_bit,
 };
 use super::normalize::{
     char_bit, char_mask, char_pairs, compact, digit_pairs, is_uk_postcode, looks_like_phone,
@@ -388,16 +390,20 @@ fn merge_sorted(a: &[u32], b: &[u32]) -> Vec<u32> {
 
 /// The best tier a record that passed the prefilters could reach, judged on its head alone
 /// (never better than [`grade`] would find): exact only if a token's first character starts
-/// one of its id fields or email, a name prefix only if it starts a word of its name.
+/// an id field or the email and an id field is as long as the token, a name prefix only if it
+/// starts a word of the name, a field prefix only if it starts an id field or the email.
 fn best_possible_tier(query: &Query, head: &Head, ways: &[Ways; MAX_TOKENS]) -> Tier {
     let mut worst = Tier::Exact;
     for (token, ways) in query.tokens.iter().zip(ways) {
+        let starts_field = token.first & head.field_initials != 0;
         let best = if !ways.substring {
             Tier::Fuzzy
-        } else if token.first & head.field_initials != 0 {
+        } else if starts_field && head.id_lengths & length_bit(token.text.len()) != 0 {
             Tier::Exact
         } else if head.name & token.initial != 0 {
             Tier::NamePrefix
+        } else if starts_field {
+            Tier::FieldPrefix
         } else {
             Tier::Substring
         };

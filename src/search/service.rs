@@ -491,7 +491,16 @@ fn search_loop(inner: &Inner) {
                         inner.generation.load(Ordering::SeqCst) != generation
                             || inner.shutdown.load(Ordering::SeqCst)
                     };
-                    history.search(&searcher, &loaded.index, &query, inner.limit, &cancelled);
+                    // Counted in full: the next key narrows the exact match set.
+                    let index = &loaded.index;
+                    if let Some((outcome, _)) =
+                        history.search(&searcher, index, &query, inner.limit, &cancelled)
+                        && outcome.unverified > 0
+                        && let Some(counted) =
+                            searcher.complete(index, &query, &outcome, &cancelled)
+                    {
+                        history.replace(&query, Arc::new(counted));
+                    }
                 }
                 continue;
             }
