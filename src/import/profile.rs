@@ -591,8 +591,9 @@ impl Profile {
         if !missing_required.is_empty() {
             return Err(LayoutError {
                 profile: self.name.clone(),
-                found: FoundHeaders::of(headers),
+                found: FoundHeaders::of(headers, keys, self),
                 unmapped: missing_required,
+                fits: None,
             });
         }
         let header_names = keys
@@ -628,6 +629,33 @@ impl Profile {
         }
     }
 
+    /// A built-in profile other than `requested` that these headers fit, for the hint in a
+    /// forced profile's layout error.
+    fn fitting_built_in(headers: &[String], requested: &str) -> Option<String> {
+        let keys: Vec<HeaderKey> = headers.iter().map(|h| HeaderKey::of(h)).collect();
+        BUILT_IN
+            .into_iter()
+            .filter(|name| *name != requested)
+            .find(|name| {
+                let profile = Profile::built_in(name).expect("built-in profile");
+                profile.map_keys(headers, &keys).is_ok()
+            })
+            .map(str::to_owned)
+    }
+
+    /// Every column name this profile or a built-in one knows, normalised: a header cell that is
+    /// one of these is a column name, never a member's details.
+    fn known_column_names(&self) -> HashSet<String> {
+        let built_in = BUILT_IN
+            .into_iter()
+            .filter_map(Profile::built_in)
+            .flat_map(|p| p.aliases);
+        built_in
+            .chain(self.aliases.iter().cloned())
+            .flat_map(|(_, names)| names)
+            .collect()
+    }
+
     /// The profile `--profile` asks for: `auto`, a built-in name, or a mapping file's path.
     /// `auto` picks from the headers; the bool says whether it was detected.
     pub fn choose(requested: &str, headers: &[String]) -> Result<(Profile, ColumnMap, bool)> {
@@ -643,7 +671,10 @@ impl Profile {
                     BUILT_IN.join(", ")
                 ),
             };
-            let map = profile.map(headers)?;
+            let map = profile.map(headers).map_err(|mut e| {
+                e.fits = Self::fitting_built_in(headers, requested);
+                e
+            })?;
             return Ok((profile, map, false));
         }
         let keys: Vec<HeaderKey> = headers.iter().map(|h| HeaderKey::of(h)).collect();
@@ -746,6 +777,8 @@ pub struct LayoutError {
     pub profile: String,
     found: FoundHeaders,
     pub unmapped: Vec<String>,
+    /// A built-in profile the headers fit, when another one was asked for.
+    fits: Option<String>,
 }
 
 /// At most this many headers are quoted in an unknown-layout error...
@@ -758,18 +791,19 @@ const HEADER_CHARS_SHOWN: usize = 40;
 /// never more than a screenful.
 #[derive(Debug, Clone)]
 enum FoundHeaders {
+    /// The first of the `quotable` cells (all of them, or only the known column names), of
+    /// `total` cells in the line.
     Listed {
         first: Vec<String>,
+        quotable: usize,
         total: usize,
     },
     /// Some cells hold values, not column names: each kind of value seen.
-    NotAHeaderRow {
-        kinds: Vec<&'static str>,
-    },
+    NotAHeaderRow { kinds: Vec<&'static str> },
 }
 
 impl FoundHeaders {
-    fn of(headers: &[String]) -> FoundHeaders {
+    fn of(headers: &[String], keys: &[HeaderKey], profile: &Profile) -> FoundHeaders {
         let mut kinds: Vec<&'static str> = Vec::new();
         for kind in headers.iter().filter_map(|h| data_kind(h)) {
             if !kinds.contains(&kind) {
@@ -779,13 +813,35 @@ impl FoundHeaders {
         if !kinds.is_empty() {
             return FoundHeaders::NotAHeaderRow { kinds };
         }
-        let first = headers
-            .iter()
-            .take(HEADERS_SHOWN)
-            .map(|h| shorten(h.trim_start_matches('\u{feff}'), HEADER_CHARS_SHOWN))
-            .collect();
+        let known_names = profile.known_column_names();
+        let known = |key: &HeaderKey| {
+            known_names.contains(&key.full)
+                || key
+                    .without_location
+                    .as_ref()
+                    .is_some_and(|name| known_names.contains(name))
+        };
+        // A line with no known column name is an unknown CRM's header row: every cell is listed,
+        // to help write a mapping file. A line with some is a known export's header row, and its
+        // other cells may be a member's details that ran into it (its line break lost), which
+        // cannot be told from a custom column: only the known names are quoted.
+        let quoted: Vec<&String> = if keys.iter().any(known) {
+            headers
+                .iter()
+                .zip(keys)
+                .filter(|(_, key)| known(key))
+                .map(|(h, _)| h)
+                .collect()
+        } else {
+            headers.iter().collect()
+        };
         FoundHeaders::Listed {
-            first,
+            first: quoted
+                .iter()
+                .take(HEADERS_SHOWN)
+                .map(|h| shorten(h.trim_start_matches('\u{feff}'), HEADER_CHARS_SHOWN))
+                .collect(),
+            quotable: quoted.len(),
             total: headers.len(),
         }
     }
@@ -837,7 +893,7 @@ impl std::fmt::Display for LayoutError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "unknown layout (profile {}): could not find {}. ",
+            "unknown layout (profile {}): could not find {} on line 1 (the header line). ",
             self.profile,
             self.unmapped.join("; ")
         )?;
@@ -848,23 +904,48 @@ impl std::fmt::Display for LayoutError {
                  export must start with its header row. ",
                 kinds.join(", ")
             )?,
-            FoundHeaders::Listed { first, total } => {
-                write!(f, "Headers found ({total}): ")?;
+            FoundHeaders::Listed {
+                first,
+                quotable,
+                total,
+            } => {
+                write!(f, "Headers found ({total})")?;
+                if quotable < total {
+                    write!(
+                        f,
+                        ", quoting only the {quotable} that rollcall knows as column names"
+                    )?;
+                }
+                write!(f, ": ")?;
                 for (i, h) in first.iter().enumerate() {
                     let comma = if i > 0 { ", " } else { "" };
                     write!(f, "{comma}\"{h}\"")?;
                 }
-                if *total > first.len() {
-                    write!(f, " … and {} more", total - first.len())?;
+                if *quotable > first.len() {
+                    write!(f, " … and {} more", quotable - first.len())?;
                 }
                 write!(f, ". ")?;
+                if quotable < total {
+                    write!(
+                        f,
+                        "The other {} are not quoted: they may be custom columns, or a member's \
+                         details that ran into the header line when its line break was lost. ",
+                        total - quotable
+                    )?;
+                }
             }
         }
-        write!(
-            f,
-            "Name the columns in a mapping file and pass it with --profile PATH.toml (see \
-             assets/mappings/example.toml)"
-        )
+        match &self.fits {
+            Some(name) => write!(
+                f,
+                "The headers fit the {name} profile: import with --profile {name} (or auto)"
+            ),
+            None => write!(
+                f,
+                "Name the columns in a mapping file and pass it with --profile PATH.toml (see \
+                 assets/mappings/example.toml)"
+            ),
+        }
     }
 }
 
@@ -1055,6 +1136,59 @@ mod tests {
         for cell in ["4417", "Siân", "Prydderch", "sian@", "M1 1AE"] {
             assert!(!err.contains(cell), "{cell} in {err}");
         }
+    }
+
+    #[test]
+    fn a_header_line_run_into_a_row_quotes_only_known_column_names() {
+        // The row's line break was lost: its cells (no digits, `@` or postcode among them)
+        // follow the header's on line 1, and the profile asked for does not fit.
+        let h = headers(&[
+            "Contact ID",
+            "Home-Email",
+            "Last Name",
+            "Membership Type",
+            "Membership Recurring Contribul",
+            "Siân",
+            "Prydderch-O'Neill",
+            "Llanbedr",
+        ]);
+        let err = Profile::choose("nationbuilder", &h)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(
+                "Headers found (8), quoting only the 4 that rollcall knows as column names: \
+                 \"Contact ID\", \"Home-Email\", \"Last Name\", \"Membership Type\". The other 4 \
+                 are not quoted"
+            ),
+            "{err}"
+        );
+        assert!(
+            err.contains("could not find Contact ID (a column named nationbuilder id / id)"),
+            "{err}"
+        );
+        assert!(
+            err.contains("The headers fit the civicrm profile: import with --profile civicrm"),
+            "{err}"
+        );
+        for cell in ["Siân", "Prydderch", "Llanbedr", "Contribul"] {
+            assert!(!err.contains(cell), "{cell} in {err}");
+        }
+    }
+
+    #[test]
+    fn a_mapping_files_own_column_names_are_quoted() {
+        let toml = "[columns]\ncontact_id = \"Supporter No\"\nfirst_name = \"Forename\"\n";
+        let p = Profile::from_mapping_toml(toml, Path::new("acme.toml")).unwrap();
+        let err = p
+            .map(&headers(&["Supporter Number", "Forename", "Gift Aid"]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("quoting only the 1 that rollcall knows as column names: \"Forename\""),
+            "{err}"
+        );
+        assert!(err.contains("--profile PATH.toml"), "{err}");
     }
 
     #[test]

@@ -430,14 +430,10 @@ impl std::fmt::Display for Finding {
 /// the finding stands. While they stand, the fuzz counts them (and still checks the database after
 /// them) instead of failing; delete the entry once the importer is fixed and the test passes.
 /// Each entry: (text in the panic message / error message / inconsistency, the finding). The
-/// three of the first run are fixed (see the README there); one of the second run stands.
+/// findings of the first two runs are fixed (see the README there).
 const KNOWN_PANICS: &[(&str, &str)] = &[];
 /// (kind of problem with a refusal's message, text in the message, the finding).
-const KNOWN_LEAKS: &[(&str, &str, &str)] = &[(
-    "personal data in error",
-    "Headers found",
-    "header-merged-with-first-row: an unknown layout's header list quotes a row's names",
-)];
+const KNOWN_LEAKS: &[(&str, &str, &str)] = &[];
 const KNOWN_INCONSISTENCIES: &[(&str, &str)] = &[];
 
 fn known_panic(message: &str) -> Option<&'static str> {
