@@ -12,6 +12,11 @@
 //!
 //! which prints the number of cases, the time, and any findings (inputs saved under
 //! `target/tmp/fuzz-found/`).
+//!
+//! A case over the time limit (20 s, `FUZZ_CASE_SECONDS`) is waited for up to four times the
+//! limit, then replayed on a fresh database. One that never ends is a hang; one whose replay is
+//! slow too is a slow import; both are findings. One whose replay takes under a tenth of the
+//! limit was held up by the machine (a shared disk or CPU), and is counted as a stall instead.
 
 mod trust_fuzz_support;
 mod trust_support;
@@ -293,6 +298,15 @@ fn fuzz_long() {
     let t = harness.borrow().tally.clone();
     for (issue, n) in &t.known {
         println!("known finding hit {n} times: {issue}");
+    }
+    if t.stalls > 0 {
+        println!(
+            "{} cases went over the {:?} limit (the longest {:?}) but replayed in under a tenth \
+             of it on a fresh database: the machine stalled, not the import",
+            t.stalls,
+            case_limit(),
+            t.longest_stall
+        );
     }
     println!(
         "done: {} cases in {:.0} s ({:.0}/s): {} refused, {} imported ({} with rejected rows); \
