@@ -185,13 +185,17 @@ fn odd_files_are_refused_or_imported_cleanly() {
 
 /// Replays a reproducer from `tests/fixtures/fuzz-found/` without tolerating known findings.
 fn replay_found(name: &str) {
+    replay_found_with(name, &ImportOptions::default());
+}
+
+fn replay_found_with(name: &str, options: &ImportOptions) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/fuzz-found")
         .join(name);
     let bytes = std::fs::read(&path).unwrap();
     let mut harness = Harness::new(Duration::from_secs(60));
     harness.tolerate_known = false;
-    if let Err(finding) = harness.check(name, &bytes, &ImportOptions::default()) {
+    if let Err(finding) = harness.check(name, &bytes, options) {
         panic!("{name}: {finding}");
     }
 }
@@ -200,18 +204,23 @@ fn replay_found(name: &str) {
 /// that does not fit: the unknown-layout error quoted the member's name cells.
 #[test]
 fn found_a_header_merged_with_a_row_quotes_names_in_the_error() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/fuzz-found/header-merged-with-first-row.csv");
-    let bytes = std::fs::read(&path).unwrap();
-    let mut harness = Harness::new(Duration::from_secs(60));
-    harness.tolerate_known = false;
     let options = ImportOptions {
         profile: "nationbuilder".into(),
         ..ImportOptions::default()
     };
-    if let Err(finding) = harness.check("header merged with a row", &bytes, &options) {
-        panic!("{finding}");
-    }
+    replay_found_with("header-merged-with-first-row.csv", &options);
+}
+
+/// The same, in a file separated by `|` (not a delimiter rollcall reads): the whole line was one
+/// cell, quoted with the member's name in it.
+#[test]
+fn found_a_pipe_separated_header_merged_with_a_row_quotes_names_in_the_error() {
+    let options = ImportOptions {
+        profile: "actionnetwork".into(),
+        partial: true,
+        ..ImportOptions::default()
+    };
+    replay_found_with("pipe-separated-header-merged-with-first-row.csv", &options);
 }
 
 #[test]

@@ -787,20 +787,38 @@ const HEADERS_SHOWN: usize = 30;
 const HEADER_CHARS_SHOWN: usize = 40;
 
 /// What an unknown-layout error says about the file's first line. It quotes the headers to help
-/// write a mapping file, but never a line of member data (a file without its header row), and
-/// never more than a screenful.
+/// write a mapping file, but never a line of member data (a file without its header row, or a
+/// header line that a row ran into), and never more than a screenful.
 #[derive(Debug, Clone)]
 enum FoundHeaders {
-    /// The first of the `quotable` cells (all of them, or only the known column names), of
-    /// `total` cells in the line.
+    /// The first of the `quotable` cells, of `total` cells in the line; `withheld` says why the
+    /// others are not quoted.
     Listed {
         first: Vec<String>,
         quotable: usize,
         total: usize,
+        withheld: Option<Withheld>,
     },
     /// Some cells hold values, not column names: each kind of value seen.
     NotAHeaderRow { kinds: Vec<&'static str> },
+    /// Column names rollcall knows, inside cells, between separators it does not read as a
+    /// delimiter (`|`): the export is in another layout. Only the known names are quoted.
+    OtherSeparator { separator: char, known: Vec<String> },
 }
+
+/// Why some cells of the first line are not quoted.
+#[derive(Debug, Clone, Copy)]
+enum Withheld {
+    /// The line holds column names rollcall knows; these others may be custom columns, or a
+    /// member's row that ran into the header line (its line break lost).
+    BesideKnownNames,
+    /// These hold separators (`|`, `;`, `,`, a tab): a whole row of another layout may be in one.
+    HoldSeparators,
+}
+
+/// Characters that separate cells in some export or other. A header cell holding one is not a
+/// plain column name: the cell is likely a whole line of a layout rollcall did not split.
+const SEPARATORS: [char; 4] = ['|', ';', ',', '\t'];
 
 impl FoundHeaders {
     fn of(headers: &[String], keys: &[HeaderKey], profile: &Profile) -> FoundHeaders {
@@ -821,30 +839,68 @@ impl FoundHeaders {
                     .as_ref()
                     .is_some_and(|name| known_names.contains(name))
         };
-        // A line with no known column name is an unknown CRM's header row: every cell is listed,
-        // to help write a mapping file. A line with some is a known export's header row, and its
-        // other cells may be a member's details that ran into it (its line break lost), which
-        // cannot be told from a custom column: only the known names are quoted.
-        let quoted: Vec<&String> = if keys.iter().any(known) {
-            headers
-                .iter()
-                .zip(keys)
-                .filter(|(_, key)| known(key))
-                .map(|(h, _)| h)
-                .collect()
+        let cells = || headers.iter().zip(keys);
+        if !keys.iter().any(known)
+            && let Some(found) = FoundHeaders::known_between_separators(headers, &known)
+        {
+            return found;
+        }
+        // A line with a known column name is a known export's header row, and its other cells
+        // may be a member's details that ran into it, which cannot be told from a custom column:
+        // only the known names are quoted. A line with none is an unknown CRM's header row: its
+        // cells are listed to help write a mapping file, but for those holding separators.
+        let (quoted, withheld): (Vec<&String>, _) = if keys.iter().any(known) {
+            let quoted = cells().filter(|(_, k)| known(k)).map(|(h, _)| h).collect();
+            (quoted, Withheld::BesideKnownNames)
         } else {
-            headers.iter().collect()
+            let plain = |h: &&String| !h.contains(SEPARATORS);
+            (
+                headers.iter().filter(plain).collect(),
+                Withheld::HoldSeparators,
+            )
         };
         FoundHeaders::Listed {
             first: quoted
                 .iter()
                 .take(HEADERS_SHOWN)
-                .map(|h| shorten(h.trim_start_matches('\u{feff}'), HEADER_CHARS_SHOWN))
+                .map(|h| shown(h))
                 .collect(),
             quotable: quoted.len(),
             total: headers.len(),
+            withheld: (quoted.len() < headers.len()).then_some(withheld),
         }
     }
+
+    /// The column names rollcall knows inside cells, split at the separator that finds them.
+    fn known_between_separators(
+        headers: &[String],
+        known: &impl Fn(&HeaderKey) -> bool,
+    ) -> Option<FoundHeaders> {
+        let mut found: Option<(char, Vec<String>)> = None;
+        for cell in headers.iter().filter(|h| h.contains(SEPARATORS)) {
+            for separator in SEPARATORS {
+                let names = cell
+                    .split(separator)
+                    .map(str::trim)
+                    .filter(|piece| known(&HeaderKey::of(piece)));
+                for name in names {
+                    let (_, known) = found.get_or_insert_with(|| (separator, Vec::new()));
+                    if known.len() < HEADERS_SHOWN {
+                        known.push(shown(name));
+                    }
+                }
+                if found.is_some() {
+                    break;
+                }
+            }
+        }
+        found.map(|(separator, known)| FoundHeaders::OtherSeparator { separator, known })
+    }
+}
+
+/// A header as an error quotes it: without a BOM, and cut short.
+fn shown(header: &str) -> String {
+    shorten(header.trim_start_matches('\u{feff}'), HEADER_CHARS_SHOWN)
 }
 
 /// The kind of value a cell holds when it looks like member data rather than a column name: an
@@ -904,34 +960,57 @@ impl std::fmt::Display for LayoutError {
                  export must start with its header row. ",
                 kinds.join(", ")
             )?,
+            FoundHeaders::OtherSeparator { separator, known } => {
+                let separator = match separator {
+                    '\t' => "a tab".to_owned(),
+                    c => format!("\"{c}\""),
+                };
+                write!(
+                    f,
+                    "The first line seems to be separated by {separator}, which rollcall does not \
+                     read as a delimiter here. Column names rollcall knows in it: {}; nothing else \
+                     in it is quoted. ",
+                    quote_list(known)
+                )?;
+            }
             FoundHeaders::Listed {
                 first,
                 quotable,
                 total,
+                withheld,
             } => {
                 write!(f, "Headers found ({total})")?;
-                if quotable < total {
-                    write!(
+                match withheld {
+                    Some(Withheld::BesideKnownNames) => write!(
                         f,
                         ", quoting only the {quotable} that rollcall knows as column names"
-                    )?;
+                    )?,
+                    Some(Withheld::HoldSeparators) => {
+                        write!(f, ", quoting the {quotable} without a separator in them")?
+                    }
+                    None => {}
                 }
-                write!(f, ": ")?;
-                for (i, h) in first.iter().enumerate() {
-                    let comma = if i > 0 { ", " } else { "" };
-                    write!(f, "{comma}\"{h}\"")?;
-                }
+                write!(f, ": {}", quote_list(first))?;
                 if *quotable > first.len() {
                     write!(f, " … and {} more", quotable - first.len())?;
                 }
                 write!(f, ". ")?;
-                if quotable < total {
-                    write!(
+                let others = match total - quotable {
+                    1 => "The other one is".to_owned(),
+                    n => format!("The other {n} are"),
+                };
+                match withheld {
+                    Some(Withheld::BesideKnownNames) => write!(
                         f,
-                        "The other {} are not quoted: they may be custom columns, or a member's \
-                         details that ran into the header line when its line break was lost. ",
-                        total - quotable
-                    )?;
+                        "{others} not quoted: they may be custom columns, or a member's details \
+                         that ran into the header line when its line break was lost. "
+                    )?,
+                    Some(Withheld::HoldSeparators) => write!(
+                        f,
+                        "{others} not quoted: a cell holding \"|\", \";\", \",\" or a tab may be a \
+                         whole row of a layout rollcall did not split. "
+                    )?,
+                    None => {}
                 }
             }
         }
@@ -940,6 +1019,12 @@ impl std::fmt::Display for LayoutError {
                 f,
                 "The headers fit the {name} profile: import with --profile {name} (or auto)"
             ),
+            None if matches!(self.found, FoundHeaders::OtherSeparator { .. }) => {
+                write!(
+                    f,
+                    "Save the export as CSV (commas between cells) and import that"
+                )
+            }
             None => write!(
                 f,
                 "Name the columns in a mapping file and pass it with --profile PATH.toml (see \
@@ -950,6 +1035,12 @@ impl std::fmt::Display for LayoutError {
 }
 
 impl std::error::Error for LayoutError {}
+
+/// `"a", "b", "c"`.
+fn quote_list(names: &[String]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+    quoted.join(", ")
+}
 
 /// A header in comparable form, with and without a CiviCRM location prefix.
 struct HeaderKey {
@@ -1174,6 +1265,41 @@ mod tests {
         for cell in ["Siân", "Prydderch", "Llanbedr", "Contribul"] {
             assert!(!err.contains(cell), "{cell} in {err}");
         }
+    }
+
+    #[test]
+    fn a_line_split_by_another_separator_quotes_only_the_known_names_in_it() {
+        // A `|`-separated export whose header ran into its first row: one cell to the reader.
+        let h = headers(&["uuid|first_name|last_01|Cerys|Morgan|cer"]);
+        let err = Profile::choose("actionnetwork", &h)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(
+                "The first line seems to be separated by \"|\", which rollcall does not read as \
+                 a delimiter here. Column names rollcall knows in it: \"uuid\", \"first_name\"; \
+                 nothing else in it is quoted. Save the export as CSV (commas between cells) and \
+                 import that"
+            ),
+            "{err}"
+        );
+        for cell in ["Cerys", "Morgan", "last_01", "cer\""] {
+            assert!(!err.contains(cell), "{cell} in {err}");
+        }
+    }
+
+    #[test]
+    fn cells_holding_separators_are_not_quoted() {
+        let h = headers(&["Supporter No", "Forename", "A1|Cerys Morgan|Gold"]);
+        let err = Profile::choose("auto", &h).unwrap_err().to_string();
+        assert!(
+            err.contains(
+                "Headers found (3), quoting the 2 without a separator in them: \"Supporter No\", \
+                 \"Forename\". The other one is not quoted"
+            ),
+            "{err}"
+        );
+        assert!(!err.contains("Cerys"), "{err}");
     }
 
     #[test]
