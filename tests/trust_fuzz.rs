@@ -223,6 +223,19 @@ fn found_a_pipe_separated_header_merged_with_a_row_quotes_names_in_the_error() {
     replay_found_with("pipe-separated-header-merged-with-first-row.csv", &options);
 }
 
+/// The same again, in a layout no built-in profile knows: none of the header's cells was a known
+/// column name, so the whole line was listed, with the member's name in it.
+#[test]
+fn found_an_unknown_layouts_header_merged_with_a_row_quotes_names_in_the_error() {
+    let options = ImportOptions {
+        profile: "actionnetwork".into(),
+        strict: true,
+        partial: true,
+        ..ImportOptions::default()
+    };
+    replay_found_with("unknown-layout-header-merged-with-first-row.csv", &options);
+}
+
 #[test]
 fn found_utf16_file_with_an_incomplete_last_character() {
     replay_found("utf16-odd-length.csv");
