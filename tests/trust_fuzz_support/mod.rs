@@ -430,7 +430,7 @@ impl std::fmt::Display for Finding {
 /// the finding stands. While they stand, the fuzz counts them (and still checks the database after
 /// them) instead of failing; delete the entry once the importer is fixed and the test passes.
 /// Each entry: (text in the panic message / error message / inconsistency, the finding). The
-/// findings of the first two runs are fixed (see the README there).
+/// findings of every run so far are fixed (see the README there).
 const KNOWN_PANICS: &[(&str, &str)] = &[];
 /// (kind of problem with a refusal's message, text in the message, the finding).
 const KNOWN_LEAKS: &[(&str, &str, &str)] = &[];
