@@ -2,10 +2,9 @@
 //! read and write. Nobody sees "database is locked", no write is lost, and each reader sees the
 //! others' committed changes on its next read.
 //!
-//! The app's "two windows" are approximated by CLI processes: each window is one process with
-//! its own connection, writing through the same storage code (immediate transactions, the same
-//! busy timeout) as the app's database worker. What this does not cover: the app's own redraw
-//! after a refresh (the app tests drive that with a fake backend).
+//! Here the writers are CLI processes, each with its own connection, writing through the same
+//! storage code (immediate transactions, the same busy timeout) as the app's database worker.
+//! `tests/trust_windows.rs` does the same with two real app windows in pseudo-terminals.
 
 mod trust_processes;
 mod trust_support;

@@ -5,12 +5,19 @@
 //! Jobs are tagged with the pane that sent them and a key. When several jobs with the same
 //! (pane, key) are waiting, only the newest runs: a pane that reloads five times in a burst costs
 //! one query, as in gitui's async jobs.
+//!
+//! Between jobs, about once a second, the worker asks SQLite whether another connection has
+//! committed since it last looked (`PRAGMA data_version`: another app window, an import or
+//! `rollcall forget` in another terminal). When one has, it sends the app an unasked reply,
+//! [`COMMITTED_ELSEWHERE`], and the app reloads what it shows. The app's own writes go through
+//! this connection and do not count, so a window does not reload after its own changes twice.
 
 use std::any::Any;
 use std::collections::HashMap;
-use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::thread;
+use std::time::{Duration, Instant};
 
 use super::pane::PaneId;
 use crate::Clock;
@@ -19,6 +26,15 @@ use crate::storage::Store;
 /// Job keys starting with this are the app shell's own (the member view, saved state); their
 /// replies go to the shell, whatever pane they are tagged with. Panes use other keys.
 pub const APP_JOB_PREFIX: &str = "app:";
+
+/// The key of the reply the worker sends unasked when another connection has committed to the
+/// database. Tagged `PaneId::Today`, like every app job; its value is `()`.
+pub const COMMITTED_ELSEWHERE: &str = "app:committed_elsewhere";
+
+/// How often the worker looks for other connections' commits. `PRAGMA data_version` reads a
+/// counter SQLite keeps in shared memory, so looking costs next to nothing; a second is soon
+/// enough for a person looking at the screen.
+pub const WATCH_EVERY: Duration = Duration::from_secs(1);
 
 type JobFn = Box<dyn FnOnce(&mut Store, &Clock) -> anyhow::Result<Box<dyn Any + Send>> + Send>;
 
@@ -52,7 +68,7 @@ impl DbReply {
 #[derive(Clone)]
 pub struct DbWorker {
     jobs: Sender<Job>,
-    latest: Arc<Mutex<HashMap<(PaneId, &'static str), u64>>>,
+    latest: Arc<Generations>,
 }
 
 impl DbWorker {
@@ -65,26 +81,36 @@ impl DbWorker {
     ) -> (DbWorker, Receiver<DbReply>) {
         let (job_tx, job_rx) = channel::<Job>();
         let (reply_tx, reply_rx) = channel();
-        let latest: Arc<Mutex<HashMap<(PaneId, &'static str), u64>>> = Arc::default();
+        let latest: Arc<Generations> = Arc::default();
         let seen = Arc::clone(&latest);
         thread::Builder::new()
             .name("rollcall-db".into())
             .spawn(move || {
-                for job in job_rx {
-                    let newest = seen.lock().map(|m| m.get(&(job.pane, job.key)).copied());
-                    if newest.is_ok_and(|n| n != Some(job.generation)) {
-                        continue; // superseded by a newer request for the same thing
+                let mut watch = CommitWatch::new(&store);
+                loop {
+                    match job_rx.recv_timeout(watch.until_next()) {
+                        Ok(job) => {
+                            if let Some(reply) = run_job(job, &mut store, &clock, &seen) {
+                                if reply_tx.send(reply).is_err() {
+                                    break;
+                                }
+                                wake();
+                            }
+                        }
+                        Err(RecvTimeoutError::Timeout) => {}
+                        Err(RecvTimeoutError::Disconnected) => break,
                     }
-                    let result = (job.run)(&mut store, &clock).map_err(|e| format!("{e:#}"));
-                    let reply = DbReply {
-                        pane: job.pane,
-                        key: job.key,
-                        result,
-                    };
-                    if reply_tx.send(reply).is_err() {
-                        break;
+                    if watch.due() && watch.changed(&store) {
+                        let notice = DbReply {
+                            pane: PaneId::Today,
+                            key: COMMITTED_ELSEWHERE,
+                            result: Ok(Box::new(())),
+                        };
+                        if reply_tx.send(notice).is_err() {
+                            break;
+                        }
+                        wake();
                     }
-                    wake();
                 }
             })
             .expect("spawning the database thread");
@@ -123,6 +149,67 @@ impl DbWorker {
     }
 }
 
+type Generations = Mutex<HashMap<(PaneId, &'static str), u64>>;
+
+/// Runs `job` and returns its reply, unless a newer request for the same thing is waiting.
+fn run_job(job: Job, store: &mut Store, clock: &Clock, latest: &Generations) -> Option<DbReply> {
+    let newest = latest.lock().map(|m| m.get(&(job.pane, job.key)).copied());
+    if newest.is_ok_and(|n| n != Some(job.generation)) {
+        return None; // superseded by a newer request for the same thing
+    }
+    let result = (job.run)(store, clock).map_err(|e| format!("{e:#}"));
+    Some(DbReply {
+        pane: job.pane,
+        key: job.key,
+        result,
+    })
+}
+
+/// Notices commits made by other connections to the worker's database.
+struct CommitWatch {
+    /// `PRAGMA data_version` when last read: it changes when another connection commits, and
+    /// only then. None when it cannot be read (an in-memory store never changes anyway).
+    version: Option<i64>,
+    next: Instant,
+}
+
+impl CommitWatch {
+    fn new(store: &Store) -> CommitWatch {
+        CommitWatch {
+            version: data_version(store),
+            next: Instant::now() + WATCH_EVERY,
+        }
+    }
+
+    fn until_next(&self) -> Duration {
+        self.next.saturating_duration_since(Instant::now())
+    }
+
+    fn due(&self) -> bool {
+        Instant::now() >= self.next
+    }
+
+    /// Reads the version again; true when another connection has committed since last time.
+    fn changed(&mut self, store: &Store) -> bool {
+        self.next = Instant::now() + WATCH_EVERY;
+        let now = data_version(store);
+        // A version that could not be read before and can now counts as a change: an extra
+        // reload, rather than a missed one.
+        let changed = now.is_some() && now != self.version;
+        if now.is_some() {
+            self.version = now;
+        }
+        changed
+    }
+}
+
+fn data_version(store: &Store) -> Option<i64> {
+    store
+        .conn
+        .query_row("PRAGMA data_version", [], |r| r.get(0))
+        .ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,5 +238,48 @@ mod tests {
         assert_eq!(second.take::<(i32, String)>().unwrap(), (4, "ann".into()));
         drop(db);
         assert!(replies.recv().is_err(), "no other reply was sent");
+    }
+
+    fn keys_within(replies: &Receiver<DbReply>, wait: Duration) -> Vec<&'static str> {
+        let deadline = Instant::now() + wait;
+        let mut keys = Vec::new();
+        while let Ok(reply) =
+            replies.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
+            keys.push(reply.key);
+        }
+        keys
+    }
+
+    #[test]
+    fn tells_the_app_when_another_connection_commits_but_not_after_its_own_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("watched.db");
+        let store = Store::open(&path, crate::storage::OpenMode::ReadWrite).unwrap();
+        let clock = Clock::fixed(NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(), "ann");
+        let (db, replies) = DbWorker::start(store, clock, || {});
+        db.request(PaneId::Renewals, "own write", |store, _| {
+            store.conn.execute(
+                "INSERT INTO ui_state (staff, key, value) VALUES ('ann', 'k', 'v')",
+                [],
+            )?;
+            Ok(())
+        });
+        let quiet = keys_within(&replies, WATCH_EVERY * 2 + Duration::from_millis(500));
+        assert_eq!(quiet, vec!["own write"], "its own write is no news");
+
+        let other = rusqlite::Connection::open(&path).unwrap();
+        other
+            .execute(
+                "INSERT INTO ui_state (staff, key, value) VALUES ('bo', 'k', 'v')",
+                [],
+            )
+            .unwrap();
+        let heard = keys_within(&replies, WATCH_EVERY * 3);
+        assert_eq!(
+            heard,
+            vec![COMMITTED_ELSEWHERE],
+            "one notice per commit seen"
+        );
     }
 }

@@ -12,7 +12,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::command::{self, CommandLine, LineOutcome, ShellCommand};
-use super::db::{APP_JOB_PREFIX, DbReply, DbWorker};
+use super::db::{APP_JOB_PREFIX, COMMITTED_ELSEWHERE, DbReply, DbWorker};
 use super::event::{AppEvent, ImportEvent};
 use super::help::{self, HelpSection, HelpView};
 use super::import_job::{ImportRunner, ImportState, ImportView};
@@ -41,6 +41,11 @@ const JOB_LOAD_STATE: &str = "app:load_state";
 const JOB_SAVE_STATE: &str = "app:save_state";
 /// A no-op job: its reply means every job queued before it has been answered.
 pub const JOB_BARRIER: &str = "app:barrier";
+
+/// Panes that keep members' data in memory beyond what they show (the search index). When
+/// another process commits, they reload in the background even when not shown, so that a person
+/// erased in another terminal is not left findable here.
+const HOLD_DATA_IN_MEMORY: [PaneId; 1] = [PaneId::Search];
 
 /// What the app is built from.
 pub struct AppInit {
@@ -101,6 +106,8 @@ pub struct App {
     active: PaneId,
     /// Panes to refresh when next shown.
     stale: Vec<PaneId>,
+    /// Panes that have loaded at least once.
+    shown: Vec<PaneId>,
     /// The saved state has been applied (or there was none): panes may load.
     started: bool,
     help: Option<HelpView>,
@@ -143,6 +150,7 @@ impl App {
             panes,
             active: START_PANE,
             stale: PaneId::ALL.to_vec(),
+            shown: Vec::new(),
             started: false,
             help: None,
             member: None,
@@ -395,10 +403,31 @@ impl App {
         if !self.started {
             return; // refreshed once the saved state is in
         }
-        if let Some(i) = self.stale.iter().position(|p| *p == self.active) {
+        self.refresh_if_stale(self.active);
+    }
+
+    fn refresh_if_stale(&mut self, pane: PaneId) {
+        if let Some(i) = self.stale.iter().position(|p| *p == pane) {
             self.stale.remove(i);
-            self.with_active(|pane, shared| pane.refresh(shared));
+            if !self.shown.contains(&pane) {
+                self.shown.push(pane);
+            }
+            self.with_pane(pane, |pane, shared| pane.refresh(shared));
         }
+    }
+
+    /// Another connection committed (another window, or an import or `rollcall forget` in
+    /// another terminal): the visible pane reloads now, keeping its place, and the others when
+    /// next shown, as after a change made here. Nothing waits: the panes' loads are DB jobs.
+    fn on_committed_elsewhere(&mut self) {
+        self.data_changed(None);
+        self.show_active();
+        for pane in HOLD_DATA_IN_MEMORY {
+            if self.started && self.shown.contains(&pane) {
+                self.refresh_if_stale(pane);
+            }
+        }
+        self.request_last_import();
     }
 
     fn apply(&mut self, effect: Effect) {
@@ -501,6 +530,7 @@ impl App {
                 self.restore(entries);
             }
             JOB_SAVE_STATE => self.saved = true,
+            COMMITTED_ELSEWHERE => self.on_committed_elsewhere(),
             _ => {} // the barrier, and anything else of ours that needs no answer
         }
     }

@@ -591,8 +591,9 @@ impl Profile {
         if !missing_required.is_empty() {
             return Err(LayoutError {
                 profile: self.name.clone(),
-                found: FoundHeaders::of(headers),
+                found: FoundHeaders::of(headers, keys, self),
                 unmapped: missing_required,
+                fits: None,
             });
         }
         let header_names = keys
@@ -628,6 +629,33 @@ impl Profile {
         }
     }
 
+    /// A built-in profile other than `requested` that these headers fit, for the hint in a
+    /// forced profile's layout error.
+    fn fitting_built_in(headers: &[String], requested: &str) -> Option<String> {
+        let keys: Vec<HeaderKey> = headers.iter().map(|h| HeaderKey::of(h)).collect();
+        BUILT_IN
+            .into_iter()
+            .filter(|name| *name != requested)
+            .find(|name| {
+                let profile = Profile::built_in(name).expect("built-in profile");
+                profile.map_keys(headers, &keys).is_ok()
+            })
+            .map(str::to_owned)
+    }
+
+    /// Every column name this profile or a built-in one knows, normalised: a header cell that is
+    /// one of these is a column name, never a member's details.
+    fn known_column_names(&self) -> HashSet<String> {
+        let built_in = BUILT_IN
+            .into_iter()
+            .filter_map(Profile::built_in)
+            .flat_map(|p| p.aliases);
+        built_in
+            .chain(self.aliases.iter().cloned())
+            .flat_map(|(_, names)| names)
+            .collect()
+    }
+
     /// The profile `--profile` asks for: `auto`, a built-in name, or a mapping file's path.
     /// `auto` picks from the headers; the bool says whether it was detected.
     pub fn choose(requested: &str, headers: &[String]) -> Result<(Profile, ColumnMap, bool)> {
@@ -643,7 +671,10 @@ impl Profile {
                     BUILT_IN.join(", ")
                 ),
             };
-            let map = profile.map(headers)?;
+            let map = profile.map(headers).map_err(|mut e| {
+                e.fits = Self::fitting_built_in(headers, requested);
+                e
+            })?;
             return Ok((profile, map, false));
         }
         let keys: Vec<HeaderKey> = headers.iter().map(|h| HeaderKey::of(h)).collect();
@@ -751,6 +782,8 @@ pub struct LayoutError {
     pub profile: String,
     found: FoundHeaders,
     pub unmapped: Vec<String>,
+    /// A built-in profile the headers fit, when another one was asked for.
+    fits: Option<String>,
 }
 
 /// At most this many headers are quoted in an unknown-layout error...
@@ -758,23 +791,32 @@ const HEADERS_SHOWN: usize = 30;
 /// ...each cut to this many characters.
 const HEADER_CHARS_SHOWN: usize = 40;
 
-/// What an unknown-layout error says about the file's first line. It quotes the headers to help
-/// write a mapping file, but never a line of member data (a file without its header row), and
-/// never more than a screenful.
+/// What an unknown-layout error says about the file's first line. It quotes only column names
+/// rollcall knows (an alias in a built-in profile, or a column the mapping file names): any other
+/// cell may be a member's details, when the header row is missing or a row has run into it (a
+/// lost line break), and nothing in the line tells those from an unknown CRM's column names.
+/// Never more than a screenful.
 #[derive(Debug, Clone)]
 enum FoundHeaders {
+    /// The first of the `known` cells that are column names rollcall knows, of `total` cells.
     Listed {
         first: Vec<String>,
+        known: usize,
         total: usize,
     },
     /// Some cells hold values, not column names: each kind of value seen.
-    NotAHeaderRow {
-        kinds: Vec<&'static str>,
-    },
+    NotAHeaderRow { kinds: Vec<&'static str> },
+    /// Column names rollcall knows, inside cells, between separators it does not read as a
+    /// delimiter (`|`): the export is in another layout. Only the known names are quoted.
+    OtherSeparator { separator: char, known: Vec<String> },
 }
 
+/// Characters that separate cells in some export or other, looked for inside a cell that is not
+/// a known column name.
+const SEPARATORS: [char; 4] = ['|', ';', ',', '\t'];
+
 impl FoundHeaders {
-    fn of(headers: &[String]) -> FoundHeaders {
+    fn of(headers: &[String], keys: &[HeaderKey], profile: &Profile) -> FoundHeaders {
         let mut kinds: Vec<&'static str> = Vec::new();
         for kind in headers.iter().filter_map(|h| data_kind(h)) {
             if !kinds.contains(&kind) {
@@ -784,16 +826,66 @@ impl FoundHeaders {
         if !kinds.is_empty() {
             return FoundHeaders::NotAHeaderRow { kinds };
         }
-        let first = headers
+        let known_names = profile.known_column_names();
+        let known = |key: &HeaderKey| {
+            known_names.contains(&key.full)
+                || key
+                    .without_location
+                    .as_ref()
+                    .is_some_and(|name| known_names.contains(name))
+        };
+        let quoted: Vec<&String> = headers
             .iter()
-            .take(HEADERS_SHOWN)
-            .map(|h| shorten(h.trim_start_matches('\u{feff}'), HEADER_CHARS_SHOWN))
+            .zip(keys)
+            .filter(|(_, key)| known(key))
+            .map(|(h, _)| h)
             .collect();
+        if quoted.is_empty()
+            && let Some(found) = FoundHeaders::known_between_separators(headers, &known)
+        {
+            return found;
+        }
         FoundHeaders::Listed {
-            first,
+            first: quoted
+                .iter()
+                .take(HEADERS_SHOWN)
+                .map(|h| shown(h))
+                .collect(),
+            known: quoted.len(),
             total: headers.len(),
         }
     }
+
+    /// The column names rollcall knows inside cells, split at the separator that finds them.
+    fn known_between_separators(
+        headers: &[String],
+        known: &impl Fn(&HeaderKey) -> bool,
+    ) -> Option<FoundHeaders> {
+        let mut found: Option<(char, Vec<String>)> = None;
+        for cell in headers.iter().filter(|h| h.contains(SEPARATORS)) {
+            for separator in SEPARATORS {
+                let names = cell
+                    .split(separator)
+                    .map(str::trim)
+                    .filter(|piece| known(&HeaderKey::of(piece)));
+                for name in names {
+                    let (_, known) = found.get_or_insert_with(|| (separator, Vec::new()));
+                    if known.len() < HEADERS_SHOWN {
+                        known.push(shown(name));
+                    }
+                }
+                if found.is_some() {
+                    break;
+                }
+            }
+        }
+        found.map(|(separator, known)| FoundHeaders::OtherSeparator { separator, known })
+    }
+}
+
+/// A header as an error quotes it: without a BOM, and cut short.
+fn shown(header: &str) -> String {
+    shorten(header.trim_start_matches('\u{feff}'), HEADER_CHARS_SHOWN)
 }
 
 /// The kind of value a cell holds when it looks like member data rather than a column name: an
@@ -842,7 +934,7 @@ impl std::fmt::Display for LayoutError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "unknown layout (profile {}): could not find {}. ",
+            "unknown layout (profile {}): could not find {} on line 1 (the header line). ",
             self.profile,
             self.unmapped.join("; ")
         )?;
@@ -853,27 +945,86 @@ impl std::fmt::Display for LayoutError {
                  export must start with its header row. ",
                 kinds.join(", ")
             )?,
-            FoundHeaders::Listed { first, total } => {
-                write!(f, "Headers found ({total}): ")?;
-                for (i, h) in first.iter().enumerate() {
-                    let comma = if i > 0 { ", " } else { "" };
-                    write!(f, "{comma}\"{h}\"")?;
+            FoundHeaders::OtherSeparator { separator, known } => {
+                let separator = match separator {
+                    '\t' => "a tab".to_owned(),
+                    c => format!("\"{c}\""),
+                };
+                write!(
+                    f,
+                    "The first line seems to be separated by {separator}, which rollcall does not \
+                     read as a delimiter here. Column names rollcall knows in it: {}; nothing else \
+                     in it is quoted. ",
+                    quote_list(known)
+                )?;
+            }
+            FoundHeaders::Listed {
+                first,
+                known,
+                total,
+            } => {
+                let others = total - known;
+                if *known == 0 {
+                    write!(
+                        f,
+                        "Headers found ({total}), none of them a column name rollcall knows; they \
+                         are not quoted, as a first line can hold a member's details (a missing \
+                         header row, or a row that ran into it when a line break was lost). "
+                    )?;
+                } else {
+                    write!(f, "Headers found ({total})")?;
+                    if others > 0 {
+                        write!(
+                            f,
+                            ", quoting only the {known} that rollcall knows as column names"
+                        )?;
+                    }
+                    write!(f, ": {}", quote_list(first))?;
+                    if *known > first.len() {
+                        write!(f, " … and {} more", known - first.len())?;
+                    }
+                    write!(f, ". ")?;
                 }
-                if *total > first.len() {
-                    write!(f, " … and {} more", total - first.len())?;
+                if *known > 0 && others > 0 {
+                    let others = match others {
+                        1 => "The other one is".to_owned(),
+                        n => format!("The other {n} are"),
+                    };
+                    write!(
+                        f,
+                        "{others} not quoted: they may be custom columns, or a member's details \
+                         that ran into the header line when its line break was lost. "
+                    )?;
                 }
-                write!(f, ". ")?;
             }
         }
-        write!(
-            f,
-            "Name the columns in a mapping file and pass it with --profile PATH.toml (see \
-             assets/mappings/example.toml)"
-        )
+        match &self.fits {
+            Some(name) => write!(
+                f,
+                "The headers fit the {name} profile: import with --profile {name} (or auto)"
+            ),
+            None if matches!(self.found, FoundHeaders::OtherSeparator { .. }) => {
+                write!(
+                    f,
+                    "Save the export as CSV (commas between cells) and import that"
+                )
+            }
+            None => write!(
+                f,
+                "Name the columns in a mapping file and pass it with --profile PATH.toml (see \
+                 assets/mappings/example.toml)"
+            ),
+        }
     }
 }
 
 impl std::error::Error for LayoutError {}
+
+/// `"a", "b", "c"`.
+fn quote_list(names: &[String]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+    quoted.join(", ")
+}
 
 /// A header in comparable form, with and without a CiviCRM location prefix.
 struct HeaderKey {
@@ -1047,19 +1198,39 @@ mod tests {
     }
 
     #[test]
-    fn unknown_layout_lists_headers_and_missing_fields() {
+    fn unknown_layout_names_the_missing_fields_and_quotes_no_unknown_header() {
         let h = headers(&["Supporter No", "Forename", "Surname"]);
         let err = Profile::choose("auto", &h).unwrap_err().to_string();
         assert!(err.contains("unknown layout"), "{err}");
         assert!(
-            err.contains("\"Supporter No\", \"Forename\", \"Surname\""),
+            err.contains("Headers found (3), none of them a column name rollcall knows"),
             "{err}"
         );
+        for cell in ["Supporter No", "Forename", "Surname"] {
+            assert!(!err.contains(cell), "{cell} in {err}");
+        }
         assert!(
             err.contains("Contact ID (a column named contact id"),
             "{err}"
         );
         assert!(err.contains("--profile PATH.toml"), "{err}");
+    }
+
+    #[test]
+    fn a_header_line_of_an_unknown_layout_run_into_a_row_is_not_quoted() {
+        // The fifth fuzz run's finding: an unknown CRM's header (mangled) and a row on one line,
+        // with nothing that looks like data.
+        let h = headers(&["Sual Due", "StatusA-1", "Angharad", "Huws", "", "", "angh"]);
+        let err = Profile::choose("actionnetwork", &h)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("Headers found (7), none of them a column name rollcall knows"),
+            "{err}"
+        );
+        for cell in ["Angharad", "Huws", "Sual"] {
+            assert!(!err.contains(cell), "{cell} in {err}");
+        }
     }
 
     #[test]
@@ -1080,14 +1251,92 @@ mod tests {
     }
 
     #[test]
+    fn a_header_line_run_into_a_row_quotes_only_known_column_names() {
+        // The row's line break was lost: its cells (no digits, `@` or postcode among them)
+        // follow the header's on line 1, and the profile asked for does not fit.
+        let h = headers(&[
+            "Contact ID",
+            "Home-Email",
+            "Last Name",
+            "Membership Type",
+            "Membership Recurring Contribul",
+            "Siân",
+            "Prydderch-O'Neill",
+            "Llanbedr",
+        ]);
+        let err = Profile::choose("nationbuilder", &h)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(
+                "Headers found (8), quoting only the 4 that rollcall knows as column names: \
+                 \"Contact ID\", \"Home-Email\", \"Last Name\", \"Membership Type\". The other 4 \
+                 are not quoted"
+            ),
+            "{err}"
+        );
+        assert!(
+            err.contains("could not find Contact ID (a column named nationbuilder id / id)"),
+            "{err}"
+        );
+        assert!(
+            err.contains("The headers fit the civicrm profile: import with --profile civicrm"),
+            "{err}"
+        );
+        for cell in ["Siân", "Prydderch", "Llanbedr", "Contribul"] {
+            assert!(!err.contains(cell), "{cell} in {err}");
+        }
+    }
+
+    #[test]
+    fn a_line_split_by_another_separator_quotes_only_the_known_names_in_it() {
+        // A `|`-separated export whose header ran into its first row: one cell to the reader.
+        let h = headers(&["uuid|first_name|last_01|Cerys|Morgan|cer"]);
+        let err = Profile::choose("actionnetwork", &h)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(
+                "The first line seems to be separated by \"|\", which rollcall does not read as \
+                 a delimiter here. Column names rollcall knows in it: \"uuid\", \"first_name\"; \
+                 nothing else in it is quoted. Save the export as CSV (commas between cells) and \
+                 import that"
+            ),
+            "{err}"
+        );
+        for cell in ["Cerys", "Morgan", "last_01", "cer\""] {
+            assert!(!err.contains(cell), "{cell} in {err}");
+        }
+    }
+
+    #[test]
+    fn a_mapping_files_own_column_names_are_quoted() {
+        let toml = "[columns]\ncontact_id = \"Supporter No\"\nfirst_name = \"Forename\"\n";
+        let p = Profile::from_mapping_toml(toml, Path::new("acme.toml")).unwrap();
+        let err = p
+            .map(&headers(&["Supporter Number", "Forename", "Gift Aid"]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("quoting only the 1 that rollcall knows as column names: \"Forename\""),
+            "{err}"
+        );
+        assert!(err.contains("--profile PATH.toml"), "{err}");
+    }
+
+    #[test]
     fn many_or_long_headers_are_listed_in_short() {
-        let mut h: Vec<String> = (0..100_000).map(|i| format!("Column {}", i % 10)).collect();
+        let names = ["Email", "Phone", "City", "Region", "Branch"];
+        let mut h: Vec<String> = (0..100_000).map(|i| names[i % 5].to_owned()).collect();
         h[0] = "Q".repeat(500);
         let err = Profile::choose("auto", &h).unwrap_err().to_string();
         assert!(err.len() < 2_000, "{} bytes: {err}", err.len());
-        assert!(err.contains(&format!("\"{}…\"", "Q".repeat(40))), "{err}");
-        assert!(err.contains("Headers found (100000)"), "{err}");
-        assert!(err.contains("\"Column 9\" … and 99970 more."), "{err}");
+        assert!(!err.contains("QQQ"), "{err}");
+        assert!(
+            err.contains("Headers found (100000), quoting only the 99999 that rollcall knows"),
+            "{err}"
+        );
+        assert!(err.contains("\"Email\" … and 99969 more."), "{err}");
     }
 
     #[test]

@@ -136,14 +136,7 @@ impl TodayPane {
     }
 
     fn request_list(&mut self, kind: ListKind, shared: &Shared) {
-        let config = shared.config.clone();
-        shared
-            .db
-            .request(PaneId::Today, "list", move |store, clock| {
-                let work = work_context(&config, clock)?;
-                let (rows, total) = stats::list(&store.conn, kind, &work, LIST_LIMIT)?;
-                Ok(ListPage { kind, rows, total })
-            });
+        send_list_job(kind, shared);
         self.view = View::List(ListView {
             kind,
             page: Load::Loading,
@@ -198,6 +191,22 @@ impl TodayPane {
     }
 }
 
+fn send_list_job(kind: ListKind, shared: &Shared) {
+    let config = shared.config.clone();
+    shared
+        .db
+        .request(PaneId::Today, "list", move |store, clock| {
+            let work = work_context(&config, clock)?;
+            let (rows, total) = stats::list(&store.conn, kind, &work, LIST_LIMIT)?;
+            Ok(ListPage { kind, rows, total })
+        });
+}
+
+/// What a list row is about, to find it again in a reloaded list.
+fn row_key(row: &ListRow) -> (Option<i64>, Option<i64>, Option<i64>) {
+    (row.contact_id, row.membership_id, row.escalation_id)
+}
+
 /// Builds the my-work context on the DB thread (the steps file is read there, not on the UI).
 fn work_context(
     config: &crate::config::Config,
@@ -250,13 +259,10 @@ impl Pane for TodayPane {
         shared.db.request(PaneId::Today, "team", |store, clock| {
             Ok(stats::team_figures(&store.conn, clock.today)?)
         });
+        // An open list reloads in place: its rows stay on screen until the new ones arrive
+        // (another window's change must not blank it), and the highlight stays on its row.
         if let View::List(list) = &self.view {
-            let kind = list.kind;
-            let selected = list.state.selected();
-            self.request_list(kind, shared);
-            if let View::List(list) = &mut self.view {
-                list.state.select(selected);
-            }
+            send_list_job(list.kind, shared);
         }
     }
 
@@ -306,9 +312,15 @@ impl Pane for TodayPane {
                     let stale = matches!(&page, Load::Ready(p) if p.kind != list.kind);
                     if !stale {
                         if let Load::Ready(p) = &page {
+                            let at = list.state.selected().unwrap_or(0);
+                            let kept = list
+                                .page
+                                .ready()
+                                .and_then(|old| old.rows.get(at))
+                                .map(row_key)
+                                .and_then(|key| p.rows.iter().position(|r| row_key(r) == key));
                             let last = p.rows.len().saturating_sub(1);
-                            let at = list.state.selected().unwrap_or(0).min(last);
-                            list.state.select(Some(at));
+                            list.state.select(Some(kept.unwrap_or(at).min(last)));
                         }
                         list.page = page;
                     }
