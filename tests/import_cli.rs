@@ -817,37 +817,6 @@ fn erased_people_are_not_imported_again() {
 }
 
 #[test]
-fn an_unknown_crms_headers_are_listed_when_the_next_line_shows_they_are_headers() {
-    let s = Scratch::new();
-    let file = s.path("other-crm.csv");
-    std::fs::write(
-        &file,
-        "Supporter No,Forename,Surname,Plan\n40017,Cerys,Pryce,Gold\n40018,Aled,Jones,Silver\n",
-    )
-    .unwrap();
-    let err = stderr_of(&s.cmd().arg("import").arg(&file).assert().failure());
-    assert!(
-        err.contains(r#"Headers found (4): "Supporter No", "Forename", "Surname", "Plan""#),
-        "{err}"
-    );
-    assert!(err.contains("could not find Contact ID"), "{err}");
-    assert!(
-        !err.contains("Cerys") && !err.contains("40017"),
-        "no data in errors: {err}"
-    );
-    // The same header with the first row run into it (its line break lost): nothing but
-    // column names rollcall knows is quoted.
-    std::fs::write(
-        &file,
-        "Supporter No,Forename,Surname,Plan40017,Cerys,Pryce,Gold\n40018,Aled,Jones,Silver\n",
-    )
-    .unwrap();
-    let err = stderr_of(&s.cmd().arg("import").arg(&file).assert().failure());
-    assert!(!err.contains("Cerys") && !err.contains("Pryce"), "{err}");
-    assert_eq!(s.count("SELECT COUNT(*) FROM import_runs"), 0);
-}
-
-#[test]
 fn an_unknown_layout_lists_what_it_found_and_what_it_needs() {
     let s = Scratch::new();
     let file = s.path("mystery.csv");

@@ -786,37 +786,6 @@ pub struct LayoutError {
     fits: Option<String>,
 }
 
-impl LayoutError {
-    /// The line after the header line confirms it is one (see [`confirms_header_row`]): every
-    /// header may be quoted, as an unknown CRM's column names are what the person needs to see
-    /// to write a mapping file.
-    pub fn quote_all_headers(&mut self, headers: &[String]) {
-        if let FoundHeaders::Listed {
-            first,
-            known,
-            total,
-        } = &mut self.found
-        {
-            *first = headers
-                .iter()
-                .take(HEADERS_SHOWN)
-                .map(|h| shown(h))
-                .collect();
-            *known = *total;
-        }
-    }
-}
-
-/// Whether the line after the first shows the first to be a clean header row: as many cells,
-/// and holding values (a number, an email address, a postcode) where the first line holds none.
-/// A row that ran into the header line (a lost line break) makes the first line longer; a file
-/// without a header row has the same kind of line twice.
-pub fn confirms_header_row(headers: &[String], next: &[String]) -> bool {
-    next.len() == headers.len()
-        && headers.iter().all(|h| data_kind(h).is_none())
-        && next.iter().any(|cell| data_kind(cell).is_some())
-}
-
 /// At most this many headers are quoted in an unknown-layout error...
 const HEADERS_SHOWN: usize = 30;
 /// ...each cut to this many characters.

@@ -10,7 +10,7 @@ use csv::{ByteRecord, StringRecord};
 use super::DateOrder;
 use super::dates::DateReader;
 use super::decode::{ExportReader, TextEncoding};
-use super::profile::{ColumnMap, LayoutError, Profile, confirms_header_row};
+use super::profile::{ColumnMap, Profile};
 use super::row::{Rejection, RowOutcome, RowParser};
 
 /// Rows per message to the writer: big enough that the channel costs nothing, small enough that
@@ -58,24 +58,8 @@ impl OpenExport {
             })
             .collect();
         let header = StringRecord::from(headers.clone());
-        let (profile, map, detected) = match Profile::choose(requested_profile, &headers) {
-            Ok(chosen) => chosen,
-            Err(mut e) => {
-                if let Some(layout) = e.downcast_mut::<LayoutError>() {
-                    let mut next = ByteRecord::new();
-                    if csv.read_byte_record(&mut next).unwrap_or(false) {
-                        let next: Vec<String> = next
-                            .iter()
-                            .map(|c| String::from_utf8_lossy(c).trim().to_owned())
-                            .collect();
-                        if confirms_header_row(&headers, &next) {
-                            layout.quote_all_headers(&headers);
-                        }
-                    }
-                }
-                return Err(e.context(path.display().to_string()));
-            }
-        };
+        let (profile, map, detected) = Profile::choose(requested_profile, &headers)
+            .with_context(|| path.display().to_string())?;
         let dates = DateReader::new(date_order.or(profile.date_order));
         Ok(OpenExport {
             profile,
