@@ -236,6 +236,20 @@ fn found_an_unknown_layouts_header_merged_with_a_row_quotes_names_in_the_error()
     replay_found_with("unknown-layout-header-merged-with-first-row.csv", &options);
 }
 
+/// A header line that lost its last cells and took the end of the first row in their place, so
+/// that it had as many cells as the rows after it: a rule that listed every header when the
+/// next line had as many cells and held values (tried in the lead's second session, never
+/// released) quoted the member's local party and region.
+#[test]
+fn found_a_header_that_lost_cells_to_a_row_quotes_them_in_the_error() {
+    let options = ImportOptions {
+        profile: "civicrm".into(),
+        dry_run: true,
+        ..ImportOptions::default()
+    };
+    replay_found_with("header-lost-cells-to-a-row.csv", &options);
+}
+
 #[test]
 fn found_utf16_file_with_an_incomplete_last_character() {
     replay_found("utf16-odd-length.csv");
