@@ -250,6 +250,14 @@ fn found_a_header_that_lost_cells_to_a_row_quotes_them_in_the_error() {
     replay_found_with("header-lost-cells-to-a-row.csv", &options);
 }
 
+/// A header line repeated mid-file whose second half was lost, so that it ran into a row: three
+/// column names and eight of a member's values, too few names to count as a header line, so it
+/// was imported as a member with the CRM id `Contact ID`.
+#[test]
+fn found_a_header_fragment_that_ran_into_a_row_imported_as_a_member() {
+    replay_found("header-fragment-ran-into-a-row.csv");
+}
+
 #[test]
 fn found_utf16_file_with_an_incomplete_last_character() {
     replay_found("utf16-odd-length.csv");

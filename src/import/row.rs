@@ -314,6 +314,16 @@ impl RowParser {
             };
             return reject(line, problem, None, None);
         }
+        if self.is_header_cell(crm_id) {
+            // What is left of a header line that ran into a row (its line break lost): fewer
+            // column names than a whole header, but no CRM's id is a column name.
+            let problem = CellProblem {
+                header: self.map.field_header(Field::ContactId).to_owned(),
+                problem: "a column name, not an id (part of a header line that ran into a row                           when its line break was lost?)"
+                    .into(),
+            };
+            return reject(line, problem, None, None);
+        }
         match self.build(record, line, buffer) {
             Ok(row) => RowOutcome::Row(row),
             Err(Built::Restart) => RowOutcome::RestartMonthFirst,
