@@ -11,6 +11,7 @@ pub mod export;
 pub mod import;
 pub mod search;
 pub mod storage;
+pub mod text;
 
 mod clock;
 pub mod config;

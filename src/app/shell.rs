@@ -702,7 +702,7 @@ impl App {
             }
         }
         let mut right = vec![Span::styled(
-            truncate(&self.env.clock.user, 16),
+            crate::text::ellipsize(&self.env.clock.user, 16),
             theme.title,
         )];
         if self.env.read_only {
@@ -788,15 +788,6 @@ fn draw_too_small(frame: &mut Frame, area: Rect, theme: &Theme) {
 
 fn index_of(pane: PaneId) -> usize {
     PaneId::ALL.iter().position(|p| *p == pane).unwrap_or(0)
-}
-
-fn truncate(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_owned()
-    } else {
-        let cut: String = text.chars().take(max - 1).collect();
-        format!("{cut}…")
-    }
 }
 
 /// Each pane's commands, for the keymap to check its sections against.

@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::{Ctx, parse_date};
 use crate::storage::audit::{self, AuditLine};
 use crate::storage::erase::{self, Lookup};
+use crate::text::ellipsize;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -132,7 +133,7 @@ fn print_table(lines: &[AuditLine], crm_ids: &HashMap<i64, String>) {
                     None => l.entity.clone(),
                 },
                 contact_cell(about_contact(l), crm_ids),
-                truncate(&describe_change(l), CHANGE_WIDTH),
+                ellipsize(&describe_change(l), CHANGE_WIDTH),
             ]
         })
         .collect();
@@ -220,15 +221,6 @@ fn show(v: &Value) -> String {
     }
 }
 
-fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_owned();
-    }
-    let mut out: String = s.chars().take(max - 1).collect();
-    out.push('…');
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,6 +255,5 @@ mod tests {
             Some(r#"{"outcome":"no_answer","note":"rang\ntwice"}"#),
         );
         assert_eq!(describe_change(&l), "note=rang twice; outcome=no_answer");
-        assert_eq!(truncate("abcdef", 4), "abc…");
     }
 }

@@ -12,7 +12,6 @@ use std::sync::atomic::AtomicBool;
 use anyhow::{Context, bail};
 use rusqlite::{Connection, OpenFlags};
 
-use super::generate::owner_only_file;
 use super::import_cmd::{summary_text, write_stdout};
 use super::{Ctx, data_dir};
 use crate::import::generate::{DEFAULT_SEED, ExportFormat, GenerateOptions, write_export};
@@ -84,7 +83,7 @@ fn build(
         today: ctx.clock.today,
         advance_days: 0,
     };
-    let file = owner_only_file(export)
+    let file = crate::export::create_private_file(export)
         .with_context(|| format!("{}: cannot write the demo export", export.display()))?;
     write_export(&mut BufWriter::with_capacity(1 << 20, file), &options)
         .with_context(|| format!("{}: cannot write the demo export", export.display()))?;

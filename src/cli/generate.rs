@@ -1,6 +1,5 @@
 //! `rollcall generate`: write a realistic synthetic CRM export to stdout.
 
-use std::fs::OpenOptions;
 use std::io::{self, BufWriter};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -49,7 +48,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     };
     let result = match &args.output {
         Some(path) => {
-            let file = owner_only_file(path)
+            let file = crate::export::create_private_file(path)
                 .with_context(|| format!("{}: cannot write the export", path.display()))?;
             write_export(&mut BufWriter::with_capacity(1 << 20, file), &options)
                 .with_context(|| format!("{}: cannot write the export", path.display()))
@@ -68,21 +67,4 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     };
     result?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Creates (or truncates) a file only its owner can read: even synthetic member data is
-/// treated like the real thing.
-pub fn owner_only_file(path: &std::path::Path) -> io::Result<std::fs::File> {
-    let mut options = OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let file = options.open(path)?;
-    // An existing file keeps its mode on open: make it owner-only too.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    }
-    Ok(file)
 }

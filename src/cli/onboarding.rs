@@ -11,8 +11,9 @@ use serde::Serialize;
 
 use super::Ctx;
 use crate::config::Config;
-use crate::domain::onboarding::{Progress, StepPath, ellipsize};
+use crate::domain::onboarding::{Progress, StepPath};
 use crate::storage::onboarding::{self, QueueEntry, View, sort_key};
+use crate::text::ellipsize;
 
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("view").args(["mine", "unassigned", "overdue"])))]

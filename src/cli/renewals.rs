@@ -16,6 +16,7 @@ use crate::domain::renewal::{
 };
 use crate::export::{SafeCsvWriter, create_private_file};
 use crate::storage::renewals::{self as queue_store, ContactDetails};
+use crate::text::ellipsize;
 
 /// The longest window accepted, in days (ten years).
 const MAX_WINDOW_DAYS: i64 = 3653;
@@ -437,22 +438,11 @@ fn write_table(out: &mut dyn Write, listed: &[Listed], today: chrono::NaiveDate)
             r.bucket(today).as_str(),
             describe_days(r.days(today)),
             r.end_date,
-            clip(&r.name, 28),
-            clip(&r.membership_type, 14),
-            clip(&r.local_party, 20),
+            ellipsize(&r.name, 28),
+            ellipsize(&r.membership_type, 14),
+            ellipsize(&r.local_party, 20),
             last_contact_text(r.last_contact.as_ref()),
         )?;
     }
     Ok(())
-}
-
-/// `s` cut to `width` characters, with `…` when cut.
-fn clip(s: &str, width: usize) -> String {
-    if s.chars().count() <= width {
-        s.to_owned()
-    } else {
-        let mut cut: String = s.chars().take(width.saturating_sub(1)).collect();
-        cut.push('…');
-        cut
-    }
 }

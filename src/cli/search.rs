@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::Ctx;
 use crate::search::results::thousands;
 use crate::search::{Index, LoadProgress, MemberHit, Query, Searcher};
+use crate::text::ellipsize;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -149,34 +150,14 @@ fn table_row(h: &MemberHit, ctx: &Ctx) -> [String; 9] {
         None => ("-".into(), "no membership".into(), "-".into(), "-".into()),
     };
     [
-        clip(&h.name, 32),
+        ellipsize(&h.name, 32),
         h.contact_crm_id.clone(),
         membership,
         status,
         kind,
         ends,
         h.postcode.clone(),
-        clip(&h.email, 36),
+        ellipsize(&h.email, 36),
         h.flags.badges().join(" "),
     ]
-}
-
-fn clip(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_owned();
-    }
-    let mut out: String = s.chars().take(max - 1).collect();
-    out.push('…');
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn clips_long_cells() {
-        assert_eq!(clip("Siân Jones", 20), "Siân Jones");
-        assert_eq!(clip("Gwenllian ap Gruffydd", 10), "Gwenllian…");
-    }
 }

@@ -394,17 +394,6 @@ pub fn anchor_date(qualifying: &[MembershipFacts], today: NaiveDate) -> NaiveDat
         .unwrap_or(today)
 }
 
-/// `text` cut to `width` characters with an ellipsis, for the queue's table cells (in the pane
-/// and on the command line).
-pub fn ellipsize(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        return text.to_owned();
-    }
-    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
-    out.push('…');
-    out
-}
-
 /// Why a path was abandoned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AbandonReason {
@@ -492,12 +481,6 @@ mod tests {
         let all = path.progress(joined, d("2027-06-01"), |_| true);
         assert!(all.is_complete());
         assert_eq!(all.label(), "5/5 ■■■■■");
-    }
-
-    #[test]
-    fn ellipsize_cuts_long_text_only() {
-        assert_eq!(ellipsize("Welcome call made", 20), "Welcome call made");
-        assert_eq!(ellipsize("Welcome call made", 8), "Welcome…");
     }
 
     #[test]

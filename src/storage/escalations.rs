@@ -28,6 +28,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 use serde_json::json;
 
 use super::audit::{self, Change};
+use super::erase::Lookup;
 use super::{Store, StoreError};
 use crate::Clock;
 use crate::config::EscalationsConfig;
@@ -626,22 +627,15 @@ pub fn reopen(store: &mut Store, clock: &Clock, id: i64, reason: &str) -> Result
 
 /// rollcall's id of the contact with CRM id `crm_id` (in `source`, when given).
 pub fn contact_by_crm_id(conn: &Connection, crm_id: &str, source: Option<&str>) -> Result<i64> {
-    let mut stmt = conn.prepare(
-        "SELECT id, source FROM contacts WHERE crm_id = ?1 AND (?2 IS NULL OR source = ?2)
-         ORDER BY source",
-    )?;
-    let found: Vec<(i64, String)> = stmt
-        .query_map(params![crm_id, source], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
-    match found.as_slice() {
-        [] => Err(Error::UnknownCrmId {
+    match super::erase::find_contact(conn, crm_id, source)? {
+        Lookup::Found { id, .. } => Ok(id),
+        Lookup::Ambiguous { sources } => Err(Error::AmbiguousCrmId {
+            crm_id: crm_id.to_owned(),
+            sources,
+        }),
+        Lookup::Erased { .. } | Lookup::NotFound => Err(Error::UnknownCrmId {
             crm_id: crm_id.to_owned(),
             from_source: source.map(str::to_owned),
-        }),
-        [(id, _)] => Ok(*id),
-        many => Err(Error::AmbiguousCrmId {
-            crm_id: crm_id.to_owned(),
-            sources: many.iter().map(|(_, s)| s.clone()).collect(),
         }),
     }
 }

@@ -36,6 +36,7 @@ use crate::domain::escalation::{
 };
 use crate::storage::Store;
 use crate::storage::escalations::{self, Counts, Detail, NewEscalation, Row};
+use crate::text::ellipsize;
 
 pub fn pane() -> Box<dyn Pane> {
     Box::new(EscalationsPane::default())
@@ -951,16 +952,6 @@ struct Fit {
     assignee: usize,
 }
 
-/// `text` cut to `width` characters, with `…` when something was cut.
-fn fit(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        return text.to_owned();
-    }
-    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
-    cut.push('…');
-    cut
-}
-
 fn list_row(
     row: &Row,
     today: NaiveDate,
@@ -984,15 +975,18 @@ fn list_row(
         (_, s) => s.short_label(),
     };
     let mut cells = vec![
-        Cell::from(fit(&row.title, widths.title)),
-        Cell::from(fit(
+        Cell::from(ellipsize(&row.title, widths.title)),
+        Cell::from(ellipsize(
             row.member_name.as_deref().unwrap_or("—"),
             widths.member,
         )),
         Cell::from(Span::styled(category, category_style)),
         Cell::from(row.priority.label()),
         Cell::from(status),
-        Cell::from(fit(row.assignee.as_deref().unwrap_or("—"), widths.assignee)),
+        Cell::from(ellipsize(
+            row.assignee.as_deref().unwrap_or("—"),
+            widths.assignee,
+        )),
     ];
     if !compact {
         cells.push(Cell::from(format!("{}d", age_days(row.opened, today))));

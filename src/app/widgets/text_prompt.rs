@@ -5,6 +5,7 @@
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::widgets::{Block, BorderType, Borders, Clear};
 use ratatui_textarea::TextArea;
 
@@ -74,19 +75,26 @@ impl TextPrompt {
         let height = if self.multi_line { 10 } else { 3 };
         let rect = centered(area, 64, height);
         frame.render_widget(Clear, rect);
-        let mut block = Block::default()
-            .borders(Borders::ALL)
-            .border_style(theme.border)
-            .title(format!(" {} ", self.title));
-        if let Some(err) = &self.error {
-            block = block.title_bottom(ratatui::text::Line::styled(
-                format!(" {err} "),
-                theme.danger,
-            ));
-        }
-        self.area.set_block(block);
+        self.area
+            .set_block(self.block(theme.border, BorderType::Plain, theme));
         self.area.set_cursor_line_style(theme.base);
         frame.render_widget(&self.area, rect);
+    }
+
+    /// The frame around the text: the title on top, a refusal (if any) at the bottom.
+    fn block(&self, border: Style, border_type: BorderType, theme: &Theme) -> Block<'static> {
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_type(border_type)
+            .border_style(border)
+            .title(format!(" {} ", self.title));
+        match &self.error {
+            Some(err) => block.title_bottom(ratatui::text::Line::styled(
+                format!(" {err} "),
+                theme.danger,
+            )),
+            None => block,
+        }
     }
 
     /// The text typed so far.
@@ -102,18 +110,7 @@ impl TextPrompt {
         } else {
             (theme.border, BorderType::Plain)
         };
-        let mut block = Block::default()
-            .borders(Borders::ALL)
-            .border_type(border_type)
-            .border_style(border)
-            .title(format!(" {} ", self.title));
-        if let Some(err) = &self.error {
-            block = block.title_bottom(ratatui::text::Line::styled(
-                format!(" {err} "),
-                theme.danger,
-            ));
-        }
-        self.area.set_block(block);
+        self.area.set_block(self.block(border, border_type, theme));
         self.area.set_cursor_line_style(theme.base);
         self.area
             .set_cursor_style(if focused { theme.selected } else { theme.base });

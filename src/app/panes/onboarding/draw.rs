@@ -17,8 +17,9 @@ use super::{LoadState, OnboardingPane, Row};
 use crate::app::pane::Shared;
 use crate::app::theme::Theme;
 use crate::domain::ContactFlags;
-use crate::domain::onboarding::{Progress, StepPath, due_marker, ellipsize};
+use crate::domain::onboarding::{Progress, StepPath, due_marker};
 use crate::storage::onboarding::{QueueEntry, View};
+use crate::text::ellipsize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Col {
