@@ -309,3 +309,51 @@ fn views_and_order_put_the_most_overdue_next_step_first() {
     assert_eq!(order(View::Overdue), ["1", "3"]);
     assert_eq!(order(View::ByLocalParty), ["2", "1", "3"]);
 }
+
+#[test]
+fn new_and_pending_are_found_through_their_own_index_also_after_an_upgrade() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v5.db");
+    {
+        let store = Store::open(&path, OpenMode::ReadWrite).unwrap();
+        Member::new("1", "Awaiting Payment")
+            .joined("2025-06-01")
+            .status("pending")
+            .insert(&store.conn);
+        // Back to schema v5, with its index of every membership's status.
+        store
+            .conn
+            .execute_batch(
+                "DROP INDEX memberships_new_pending;
+                 CREATE INDEX memberships_status ON memberships(crm_status COLLATE NOCASE);
+                 PRAGMA user_version = 5;",
+            )
+            .unwrap();
+    }
+    let mut store = Store::open(&path, OpenMode::ReadWrite).unwrap();
+    let plan: Vec<String> = store
+        .conn
+        .prepare(
+            "EXPLAIN QUERY PLAN SELECT id FROM memberships
+             WHERE crm_status COLLATE NOCASE IN ('New', 'Pending')",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(3))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(
+        plan.iter().any(|l| l.contains("memberships_new_pending")),
+        "{plan:?}"
+    );
+    let old: i64 = store
+        .conn
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE name = 'memberships_status'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(old, 0);
+    assert!(queue(&mut store, &clock()).contains_key("1"));
+}

@@ -474,6 +474,9 @@ fn the_queue_reads_the_window_from_the_index_alone() {
     assert!(!plan.iter().any(|l| l.contains("TEMP B-TREE")), "{plan:?}");
 }
 
+/// Schema v5 (`schema_v5_renewals.sql`) added the renewals indexes.
+const SCHEMA_BEFORE_RENEWALS_INDEXES: i64 = 4;
+
 #[test]
 fn a_database_from_before_the_renewals_indexes_upgrades_and_keeps_its_records() {
     let dir = tempfile::tempdir().unwrap();
@@ -488,12 +491,14 @@ fn a_database_from_before_the_renewals_indexes_upgrades_and_keeps_its_records() 
                 "DROP INDEX memberships_end; CREATE INDEX memberships_end ON memberships(end_date);
                  DROP INDEX contact_attempts_membership;
                  CREATE INDEX contact_attempts_membership ON contact_attempts(membership_id);
-                 DROP INDEX membership_events_credited_attempt;",
+                 DROP INDEX membership_events_credited_attempt;
+                 DROP INDEX memberships_new_pending;
+                 CREATE INDEX memberships_status ON memberships(crm_status COLLATE NOCASE);",
             )
             .unwrap();
         store
             .conn
-            .pragma_update(None, "user_version", rollcall::storage::SCHEMA_VERSION - 1)
+            .pragma_update(None, "user_version", SCHEMA_BEFORE_RENEWALS_INDEXES)
             .unwrap();
         let t = insert(&store.conn, &member("Alys Jones", "2026-12-01"));
         store

@@ -334,10 +334,15 @@ fn switch_journal(conn: &Connection, mode: &str) -> Result<bool> {
     }
 }
 
-/// Indexes a first import keeps up to date as it loads: their keys arrive in row id order
-/// (memberships by contact, the deceased contacts by id), so each new key goes on the right edge
-/// of the index, which costs less than a pass over the whole table to rebuild it afterwards.
-const GROWN_IN_ORDER: [&str; 2] = ["memberships_contact", "contacts_deceased"];
+/// Indexes a first import keeps up to date as it loads, because that costs less than a pass
+/// over the whole table to rebuild them afterwards: the keys of the first two arrive in row id
+/// order (memberships by contact, the deceased contacts by id), so each goes on the right edge
+/// of the index, and the third holds only the few New and Pending memberships.
+const KEPT_LIVE: [&str; 3] = [
+    "memberships_contact",
+    "contacts_deceased",
+    "memberships_new_pending",
+];
 
 /// Drops the other secondary indexes of `contacts` and `memberships` when the table is empty,
 /// for [`restore_indexes`] to rebuild after loading: building an index from the loaded rows in
@@ -365,7 +370,7 @@ fn suspend_indexes(conn: &Connection) -> Result<Vec<String>> {
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         for (name, sql) in indexes {
-            if GROWN_IN_ORDER.contains(&name.as_str()) {
+            if KEPT_LIVE.contains(&name.as_str()) {
                 continue;
             }
             conn.execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))?;

@@ -164,7 +164,7 @@ pub fn sort_key(
 /// Contacts who qualify for the queue on `today`, with their anchor dates, by contact id.
 ///
 /// SQL picks the candidates cheaply (a range on `memberships_join`, New and Pending on
-/// `memberships_status`); the entry rule itself is [`membership_qualifies`], so the SQL and the
+/// `memberships_new_pending`); the entry rule itself is [`membership_qualifies`], so the SQL and the
 /// rule cannot disagree.
 pub fn qualifying(
     conn: &Connection,
