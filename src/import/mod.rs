@@ -7,6 +7,7 @@ mod dates;
 mod decode;
 pub mod generate;
 mod hash;
+mod in_place;
 mod keys;
 mod profile;
 mod reader;
