@@ -98,7 +98,8 @@ fn membership_columns(p: usize) -> Vec<(&'static str, String)> {
 /// it touches into a statement journal first, to undo just that statement: 2.7 GB of copies for a
 /// first import of 550,000 members. The import never needs that undo (any error rolls the whole
 /// import back), and no row is skipped unseen: the key index rules out duplicate keys before a
-/// row gets here, and `check_row_id` fails the import if a row did not take its predicted id.
+/// row gets here, and [`check_inserted`] fails the import if a row did not go in, or not with its
+/// predicted id.
 fn insert_sql(
     table: &str,
     rows: usize,
@@ -529,7 +530,7 @@ impl<'c> Writer<'c> {
                 }
                 Ok(())
             })?;
-            check_row_id(self.conn, rest[take - 1].id)?;
+            check_inserted(self.conn, take, rest[take - 1].id)?;
             rest = &rest[take..];
         }
         Ok(())
@@ -557,7 +558,7 @@ impl<'c> Writer<'c> {
                 }
                 Ok(())
             })?;
-            check_row_id(self.conn, rest[take - 1].id)?;
+            check_inserted(self.conn, take, rest[take - 1].id)?;
             rest = &rest[take..];
         }
         if !self.baseline {
@@ -645,8 +646,14 @@ impl<'c> Writer<'c> {
 
 /// New rows take SQLite's next row ids (largest + 1, in order), which the writer assigned in
 /// advance to link memberships and events: this checks that they matched.
-fn check_row_id(conn: &Connection, expected_last: i64) -> Result<()> {
-    let last = conn.last_insert_rowid();
+/// Every one of the `rows` rows the last INSERT was given went in, the last with the id predicted
+/// for it: the inserts are `OR IGNORE` (see [`insert_sql`]), so a row skipped on a constraint
+/// must fail the import here rather than vanish.
+fn check_inserted(conn: &Connection, rows: usize, expected_last: i64) -> Result<()> {
+    let (inserted, last) = (conn.changes(), conn.last_insert_rowid());
+    if inserted != rows as u64 {
+        bail!("internal error: {inserted} of {rows} new rows went in; nothing was changed");
+    }
     if last != expected_last {
         bail!("internal error: a new row took id {last}, not {expected_last}; nothing was changed");
     }
@@ -715,4 +722,35 @@ fn bind_membership<'v>(
     params.text(base + 8, row.get(Slot::MembershipSource))?;
     params.int(base + 9, i64::from(row.has(flag::AUTO_RENEW)))?;
     params.int(base + 10, row.membership_hash)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_insert_that_skipped_a_row_fails_the_import() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)")
+            .unwrap();
+        let insert = "INSERT OR IGNORE INTO t VALUES (1, 'Siân'), (2, 'Ffion')";
+        conn.execute(insert, []).unwrap();
+        check_inserted(&conn, 2, 2).unwrap();
+        // The middle row breaks a constraint and is ignored; the last one still takes its id.
+        conn.execute(
+            "INSERT OR IGNORE INTO t VALUES (3, 'Cerys'), (4, 'Siân'), (5, 'Nia')",
+            [],
+        )
+        .unwrap();
+        let err = check_inserted(&conn, 3, 5).unwrap_err().to_string();
+        assert!(err.contains("2 of 3 new rows went in"), "{err}");
+        assert!(
+            !err.contains("Siân"),
+            "no member data in the message: {err}"
+        );
+        conn.execute("INSERT INTO t VALUES (7, 'Eleri')", [])
+            .unwrap();
+        let err = check_inserted(&conn, 1, 6).unwrap_err().to_string();
+        assert!(err.contains("took id 7, not 6"), "{err}");
+    }
 }
