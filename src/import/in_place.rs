@@ -25,7 +25,7 @@ pub struct InPlaceStatement<'conn> {
 
 /// The parameters of one run of a [`InPlaceStatement`]; text bound here must live for `'v`.
 pub struct Params<'s, 'v> {
-    insert: &'s InPlaceStatement<'s>,
+    statement: &'s InPlaceStatement<'s>,
     _values: PhantomData<&'v str>,
 }
 
@@ -66,7 +66,7 @@ impl<'conn> InPlaceStatement<'conn> {
         bind: impl FnOnce(&mut Params<'_, 'v>) -> rusqlite::Result<()>,
     ) -> rusqlite::Result<()> {
         let result = bind(&mut Params {
-            insert: self,
+            statement: self,
             _values: PhantomData,
         })
         .and_then(|()| self.step());
@@ -110,7 +110,7 @@ impl<'v> Params<'_, 'v> {
         // statement (`'v` outlives `execute`, which clears the binding before it returns).
         let rc = unsafe {
             ffi::sqlite3_bind_text64(
-                self.insert.stmt.as_ptr(),
+                self.statement.stmt.as_ptr(),
                 param(index)?,
                 ptr,
                 value.len() as u64,
@@ -118,7 +118,7 @@ impl<'v> Params<'_, 'v> {
                 ffi::SQLITE_UTF8 as u8,
             )
         };
-        check(self.insert.db, rc)
+        check(self.statement.db, rc)
     }
 
     /// Text or NULL at parameter `index`.
@@ -128,8 +128,8 @@ impl<'v> Params<'_, 'v> {
             None => {
                 // SAFETY: the statement is ours and alive.
                 let rc =
-                    unsafe { ffi::sqlite3_bind_null(self.insert.stmt.as_ptr(), param(index)?) };
-                check(self.insert.db, rc)
+                    unsafe { ffi::sqlite3_bind_null(self.statement.stmt.as_ptr(), param(index)?) };
+                check(self.statement.db, rc)
             }
         }
     }
@@ -138,8 +138,8 @@ impl<'v> Params<'_, 'v> {
     pub fn int(&mut self, index: usize, value: i64) -> rusqlite::Result<()> {
         // SAFETY: the statement is ours and alive.
         let rc =
-            unsafe { ffi::sqlite3_bind_int64(self.insert.stmt.as_ptr(), param(index)?, value) };
-        check(self.insert.db, rc)
+            unsafe { ffi::sqlite3_bind_int64(self.statement.stmt.as_ptr(), param(index)?, value) };
+        check(self.statement.db, rc)
     }
 }
 

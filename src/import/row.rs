@@ -187,6 +187,8 @@ const LETTER_BITS: [u64; 256] = {
 };
 
 /// Empty or only whitespace, as `str::trim` sees it, deciding most cells by their first byte.
+/// (`trim_cell(cell).is_empty()` says the same, but measured 5% more instructions for the row
+/// builder of a re-import: it looks at the last byte too, and the check stopped being inlined.)
 fn is_blank(cell: &str) -> bool {
     match cell.as_bytes().first() {
         None => true,

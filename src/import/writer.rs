@@ -644,11 +644,10 @@ impl<'c> Writer<'c> {
     }
 }
 
-/// New rows take SQLite's next row ids (largest + 1, in order), which the writer assigned in
-/// advance to link memberships and events: this checks that they matched.
-/// Every one of the `rows` rows the last INSERT was given went in, the last with the id predicted
-/// for it: the inserts are `OR IGNORE` (see [`insert_sql`]), so a row skipped on a constraint
-/// must fail the import here rather than vanish.
+/// Checks that all `rows` rows of the last INSERT went in, the last with the id assigned to it in
+/// advance (new rows take SQLite's next ids, largest + 1, in order, which link memberships and
+/// events). The inserts are `OR IGNORE` (see [`insert_sql`]): a row skipped on a constraint
+/// fails the import here rather than vanishing.
 fn check_inserted(conn: &Connection, rows: usize, expected_last: i64) -> Result<()> {
     let (inserted, last) = (conn.changes(), conn.last_insert_rowid());
     if inserted != rows as u64 {
