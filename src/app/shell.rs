@@ -110,6 +110,8 @@ pub struct App {
     shown: Vec<PaneId>,
     /// The saved state has been applied (or there was none): panes may load.
     started: bool,
+    /// The erasure generation the saved state was loaded at (see `ui_state`).
+    erasures_at_load: i64,
     help: Option<HelpView>,
     member: Option<MemberView>,
     command_line: Option<CommandLine>,
@@ -152,6 +154,7 @@ impl App {
             stale: PaneId::ALL.to_vec(),
             shown: Vec::new(),
             started: false,
+            erasures_at_load: 0,
             help: None,
             member: None,
             command_line: None,
@@ -526,8 +529,9 @@ impl App {
             }
             JOB_LOAD_STATE => {
                 // A state that cannot be read is no reason not to start: open as new.
-                let entries = reply.take::<Vec<(String, String)>>().unwrap_or_default();
-                self.restore(entries);
+                let saved = reply.take::<ui_state::Saved>().unwrap_or_default();
+                self.erasures_at_load = saved.erasures;
+                self.restore(saved.entries);
             }
             JOB_SAVE_STATE => self.saved = true,
             COMMITTED_ELSEWHERE => self.on_committed_elsewhere(),
@@ -591,8 +595,9 @@ impl App {
             }
         }
         let staff = self.env.clock.user.clone();
+        let erasures = self.erasures_at_load;
         self.app_job(JOB_SAVE_STATE, move |store, _| {
-            ui_state::save(store, &staff, &entries)
+            ui_state::save(store, &staff, &entries, erasures)
         });
     }
 

@@ -5,26 +5,7 @@
 //! and spaces are dropped (`O'Neill` → `oneill`, `CF10 1AA` → `cf101aa`). Phones keep digits only,
 //! with a UK `+44` prefix turned into the national `0`.
 
-/// Appends the folded form of `c` (lowercase ASCII letters and digits only) to `out`.
-fn push_folded(c: char, out: &mut Vec<u8>) {
-    if c.is_ascii() {
-        let b = c as u8;
-        if b.is_ascii_alphanumeric() {
-            out.push(b.to_ascii_lowercase());
-        }
-        return;
-    }
-    // deunicode's table covers Welsh (ŵ ŷ â), Irish (á é í ó ú), Polish (ł ą ę ż ś ć ń), German
-    // (ß → ss) and the typographic apostrophe; anything it cannot transliterate is dropped.
-    if let Some(ascii) = deunicode::deunicode_char(c) {
-        out.extend(
-            ascii
-                .bytes()
-                .filter(u8::is_ascii_alphanumeric)
-                .map(|b| b.to_ascii_lowercase()),
-        );
-    }
-}
+use crate::text::push_folded;
 
 /// `s` folded to lowercase ASCII letters and digits, appended to `out`.
 pub fn push_compact(s: &str, out: &mut Vec<u8>) {

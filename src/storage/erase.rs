@@ -275,9 +275,14 @@ fn erase_in_transaction(
     )?;
     let who = Identifiers::load(&tx, contact_id)?;
     let scope = Scope::gather(&tx, contact_id)?;
+    let saved_state_rule = SavedStateRule::load(&tx, &scope)?;
     let mut erased = delete_records(&tx, &scope)?;
     erased.insert("audit_log", delete_audit_lines(&tx, &scope, &who)?);
-    erased.insert("ui_state", delete_ui_state(&tx, &scope, &who)?);
+    erased.insert("ui_state", delete_ui_state(&tx, &saved_state_rule)?);
+    tx.execute(
+        "UPDATE erasure_generation SET generation = generation + 1",
+        [],
+    )?;
     let audit_lines_redacted = redact_audit_lines(&tx, &who)?;
     let mentions = find_mentions(&tx, &who)?;
     tx.execute(
@@ -487,20 +492,17 @@ fn find_case_insensitive(text: &str, needle_lower: &str) -> Option<(usize, usize
     None
 }
 
-/// Deletes saved app state (a staff member's pane, filters, selection) that mentions the person
-/// by name, email, CRM id or rollcall id. Losing it only resets that pane to its defaults.
-fn delete_ui_state(conn: &Connection, scope: &Scope, who: &Identifiers) -> Result<u64> {
+/// Deletes saved app state (a staff member's pane, filters, search query, selection, marked
+/// rows) that mentions the person. Losing a row only resets that pane to its defaults, so the
+/// rule is generous; see [`SavedStateRule`].
+fn delete_ui_state(conn: &Connection, rule: &SavedStateRule) -> Result<u64> {
     let rows: Vec<(String, String, String)> = conn
         .prepare("SELECT staff, key, value FROM ui_state")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<rusqlite::Result<_>>()?;
-    let ids = [scope.contact.to_string(), who.crm_id.clone()];
     let mut deleted = 0;
     for (staff, key, value) in rows {
-        let holds_id = value
-            .split(|c: char| !c.is_alphanumeric())
-            .any(|token| ids.iter().any(|id| id == token));
-        if holds_id || who.mentioned_in(&value) {
+        if rule.mentions(&value) {
             deleted += conn.execute(
                 "DELETE FROM ui_state WHERE staff = ?1 AND key = ?2",
                 params![staff, key],
@@ -508,6 +510,115 @@ fn delete_ui_state(conn: &Connection, scope: &Scope, who: &Identifiers) -> Resul
         }
     }
     Ok(deleted)
+}
+
+/// When saved app state mentions a person. Saved state holds what staff typed, so text is
+/// compared folded as search folds it (`grainne nidhonaill` is `Gráinne Ní Dhónaill`):
+/// - a text holds one of their details (name, email, phone, postcode, street) of 5 folded
+///   characters or more, or
+/// - a word of a text (3 folded characters or more) is part of one of those details: a search
+///   that would find them, even by first name only, or
+/// - a text holds their CRM id or rollcall id as a word, or a number is the id of one of their
+///   records (contact, membership, contact attempt, escalation): a selected or marked row.
+///
+/// A value that is JSON is looked at leaf by leaf; any other value is one text.
+struct SavedStateRule {
+    details: Vec<String>,
+    id_words: [String; 2],
+    ids: Vec<i64>,
+}
+
+/// The shortest folded word that counts as a search for someone.
+const SEARCH_WORD_MIN: usize = 3;
+
+impl SavedStateRule {
+    fn load(conn: &Connection, scope: &Scope) -> Result<SavedStateRule> {
+        let (crm_id, values): (String, Vec<String>) = conn.query_row(
+            "SELECT crm_id, display_name, sort_name, first_name, last_name, organization_name,
+                    email, phone, postcode, street_address
+             FROM contacts WHERE id = ?1",
+            [scope.contact],
+            |r| {
+                let values = (1..=9)
+                    .map(|i| r.get::<_, String>(i))
+                    .collect::<rusqlite::Result<_>>()?;
+                Ok((r.get(0)?, values))
+            },
+        )?;
+        let mut details: Vec<String> = values
+            .iter()
+            .map(|v| crate::text::fold(v))
+            .filter(|v| v.len() >= SEARCH_WORD_MIN)
+            .collect();
+        details.sort();
+        details.dedup();
+        let ids = [
+            std::slice::from_ref(&scope.contact),
+            &scope.memberships,
+            &scope.attempts,
+            &scope.escalations,
+        ]
+        .concat();
+        Ok(SavedStateRule {
+            details,
+            id_words: [crm_id, scope.contact.to_string()],
+            ids,
+        })
+    }
+
+    fn mentions(&self, value: &str) -> bool {
+        match serde_json::from_str::<serde_json::Value>(value) {
+            Ok(json) => self.json_mentions(&json),
+            Err(_) => self.text_mentions(value),
+        }
+    }
+
+    fn json_mentions(&self, value: &serde_json::Value) -> bool {
+        use serde_json::Value;
+        match value {
+            Value::String(text) => self.text_mentions(text),
+            Value::Number(n) => n.as_i64().is_some_and(|n| self.ids.contains(&n)),
+            Value::Array(items) => items.iter().any(|v| self.json_mentions(v)),
+            Value::Object(fields) => fields
+                .iter()
+                .any(|(k, v)| self.text_mentions(k) || self.json_mentions(v)),
+            Value::Null | Value::Bool(_) => false,
+        }
+    }
+
+    fn text_mentions(&self, text: &str) -> bool {
+        let words = text.split(|c: char| !c.is_alphanumeric());
+        if words
+            .clone()
+            .any(|w| self.id_words.iter().any(|id| id == w))
+        {
+            return true;
+        }
+        let folded = crate::text::fold(text);
+        // Their whole name, email or postcode inside a longer text; shorter details (a first
+        // name of four letters) would match unrelated words.
+        if self
+            .details
+            .iter()
+            .any(|d| d.len() >= 5 && folded.contains(d.as_str()))
+        {
+            return true;
+        }
+        text.split_whitespace()
+            .map(crate::text::fold)
+            .filter(|w| w.len() >= SEARCH_WORD_MIN)
+            .any(|w| self.details.iter().any(|d| d.contains(&w)))
+    }
+}
+
+/// How many erasures have run on this database. An app window compares the value at quit with
+/// the one it loaded its saved state at: see `app::ui_state::save`.
+pub fn generation(conn: &Connection) -> Result<i64> {
+    Ok(
+        conn.query_row("SELECT generation FROM erasure_generation", [], |r| {
+            r.get(0)
+        })?,
+    )
 }
 
 /// Free text in records about other people that mentions the person.
@@ -628,5 +739,49 @@ mod tests {
         assert!(!scope.activity_key_matches("step:55:welcome_email"));
         assert!(!scope.activity_key_matches("escalation_event:1"));
         assert!(!scope.activity_key_matches("garbage"));
+    }
+
+    fn grainne() -> SavedStateRule {
+        SavedStateRule {
+            details: [
+                "grainnenidhonaill",
+                "grainne",
+                "nidhonaill",
+                "d12x5y7",
+                "gexampleie",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+            id_words: ["4417".to_owned(), "31".to_owned()],
+            ids: vec![31, 70, 12],
+        }
+    }
+
+    #[test]
+    fn saved_state_naming_them_folded_or_by_their_ids_is_theirs() {
+        let rule = grainne();
+        for value in [
+            r#"{"query":"grainne nidhonaill"}"#,
+            r#"{"query":"Gráinne Ní Dhónaill","selected":0}"#,
+            r#"{"query":"dhonaill"}"#,
+            r#"{"query":"D12 X5Y7"}"#,
+            r#"{"query":"grainne dublin"}"#,
+            r#"{"query":"crm 4417"}"#,
+            r#"{"view":"open","selected":12}"#,
+            r#"{"cursor":null,"marked":[5,70]}"#,
+            r#"{"filter":{"text":"G@Example.ie"}}"#,
+            "grainne",
+        ] {
+            assert!(rule.mentions(value), "{value}");
+        }
+        for value in [
+            r#"{"query":"jones","selected":0}"#,
+            r#"{"filter":"lapsed","selected":4}"#,
+            r#"{"query":"gr"}"#,
+            r#"{"query":"44170"}"#,
+            "renewals",
+        ] {
+            assert!(!rule.mentions(value), "{value}");
+        }
     }
 }

@@ -33,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_v4_today.sql"),
     include_str!("schema_v5_renewals.sql"),
     include_str!("schema_v6_new_pending.sql"),
+    include_str!("schema_v7_privacy.sql"),
 ];
 
 /// The schema version this binary writes.

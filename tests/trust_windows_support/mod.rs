@@ -150,8 +150,14 @@ impl Window {
     }
 
     /// Quits with `q` and waits for the process to end.
-    pub fn quit(mut self) {
-        self.send("q");
+    pub fn quit(self) {
+        self.quit_with("q");
+    }
+
+    /// Quits with `keys` (ctrl-c, `\x03`, quits from anywhere, a focused query line included)
+    /// and waits for the process to end.
+    pub fn quit_with(mut self, keys: &str) {
+        self.send(keys);
         let deadline = Instant::now() + DEADLINE;
         while Instant::now() < deadline {
             if let Ok(Some(status)) = self.child.try_wait() {

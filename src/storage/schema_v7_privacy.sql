@@ -1,0 +1,9 @@
+-- Privacy (issue 15).
+-- How many erasures have run. An app window reads it when it loads its saved state and again
+-- when it saves at quit: if someone was erased meanwhile, the window's filters, queries and
+-- selections may name them, so it saves only which pane was open (app/ui_state.rs).
+CREATE TABLE erasure_generation (
+    only       INTEGER PRIMARY KEY CHECK (only = 1),
+    generation INTEGER NOT NULL
+);
+INSERT INTO erasure_generation (only, generation) VALUES (1, 0);
