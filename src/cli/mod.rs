@@ -18,6 +18,7 @@ pub mod quiet_panic;
 mod renewals;
 mod search;
 mod stats;
+mod subject_access;
 
 pub use context::{Ctx, config_dir, data_dir};
 
@@ -88,6 +89,8 @@ pub enum Command {
     Audit(audit::Args),
     /// Erase a person completely (a data protection erasure request)
     Forget(forget::Args),
+    /// Everything rollcall holds on a person, for a subject access request
+    SubjectAccess(subject_access::Args),
 }
 
 /// Parses the arguments and runs the command; the binary's whole `main`.
@@ -121,6 +124,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Export(args) => export::run(&ctx, args),
             Command::Audit(args) => audit::run(&ctx, args),
             Command::Forget(args) => forget::run(&ctx, args),
+            Command::SubjectAccess(args) => subject_access::run(&ctx, args),
         },
     }
 }

@@ -6,6 +6,7 @@ pub mod activities;
 pub mod csv_safe;
 pub mod members;
 pub mod pending_file;
+pub mod subject_access;
 
 pub use csv_safe::{SafeCsvWriter, neutralise};
 

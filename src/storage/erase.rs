@@ -160,7 +160,7 @@ impl Identifiers {
 }
 
 /// The ids of everything about one contact, gathered before anything is deleted.
-struct Scope {
+pub(super) struct Scope {
     contact: i64,
     memberships: Vec<i64>,
     attempts: Vec<i64>,
@@ -169,7 +169,7 @@ struct Scope {
 }
 
 impl Scope {
-    fn gather(conn: &Connection, contact: i64) -> Result<Scope> {
+    pub(super) fn gather(conn: &Connection, contact: i64) -> Result<Scope> {
         let m = THEIR_MEMBERSHIPS;
         let escalations =
             format!("SELECT id FROM escalations WHERE contact_id = ?1 OR membership_id IN {m}");
@@ -385,39 +385,62 @@ fn delete_activity_keys(conn: &Connection, scope: &Scope) -> Result<usize> {
     Ok(deleted)
 }
 
-/// Deletes the audit lines about the person: by contact, by any of their records, and any line
-/// holding their CRM id as a field. A line that names another contact is that contact's and is
-/// only redacted (below), never deleted here.
+/// Deletes the audit lines about the person (see [`audit_lines_about`]).
 fn delete_audit_lines(conn: &Connection, scope: &Scope, who: &Identifiers) -> Result<u64> {
-    let mut deleted = conn.execute(
-        "DELETE FROM audit_log WHERE contact_id = ?1",
-        [scope.contact],
-    )? as u64;
-    for (entities, ids) in scope.audit_entities() {
-        if ids.is_empty() {
+    let ids = audit_lines_about(conn, scope, &who.crm_id)?;
+    conn.execute(
+        "DELETE FROM audit_log WHERE id IN (SELECT value FROM json_each(?1))",
+        [id_list(&ids)],
+    )?;
+    Ok(ids.len() as u64)
+}
+
+/// The ids of the audit lines about the person, oldest first: by contact, by any of their
+/// records, and any line holding their CRM id as a field. A line that names another contact is
+/// that contact's (erasure only redacts it). Erasure deletes these lines, and a subject access
+/// request shows them.
+pub(super) fn audit_lines_about(
+    conn: &Connection,
+    scope: &Scope,
+    crm_id: &str,
+) -> Result<Vec<i64>> {
+    let mut ids = self::ids(
+        conn,
+        "SELECT id FROM audit_log WHERE contact_id = ?1",
+        scope.contact,
+    )?;
+    for (entities, records) in scope.audit_entities() {
+        if records.is_empty() {
             continue;
         }
-        deleted += conn.execute(
-            "DELETE FROM audit_log WHERE entity IN (SELECT value FROM json_each(?1))
+        let mut stmt = conn.prepare(
+            "SELECT id FROM audit_log WHERE entity IN (SELECT value FROM json_each(?1))
              AND entity_id IN (SELECT value FROM json_each(?2))
              AND (contact_id IS NULL OR contact_id = ?3)",
+        )?;
+        let found = stmt.query_map(
             params![
                 serde_json::to_string(entities).expect("names serialise"),
-                id_list(ids),
+                id_list(records),
                 scope.contact
             ],
-        )? as u64;
+            |r| r.get(0),
+        )?;
+        ids.extend(found.collect::<rusqlite::Result<Vec<i64>>>()?);
     }
     let crm_field = format!(
         "\"crm_id\":{}",
-        serde_json::to_string(&who.crm_id).expect("string serialises")
+        serde_json::to_string(crm_id).expect("string serialises")
     );
-    deleted += conn.execute(
-        "DELETE FROM audit_log WHERE contact_id IS NULL
+    let mut stmt = conn.prepare(
+        "SELECT id FROM audit_log WHERE contact_id IS NULL
          AND (instr(coalesce(before, ''), ?1) > 0 OR instr(coalesce(after, ''), ?1) > 0)",
-        [&crm_field],
-    )? as u64;
-    Ok(deleted)
+    )?;
+    let found = stmt.query_map([&crm_field], |r| r.get(0))?;
+    ids.extend(found.collect::<rusqlite::Result<Vec<i64>>>()?);
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
 }
 
 /// Replaces the person's details with `[erased]` in audit lines about other records (a note on

@@ -175,7 +175,7 @@ pub struct MemberSummary {
     pub membership: Option<String>,
 }
 
-const UNRESOLVED: &str = "e.status IN ('open', 'in_progress', 'waiting_on_member')";
+pub(super) const UNRESOLVED: &str = "e.status IN ('open', 'in_progress', 'waiting_on_member')";
 
 /// A contact's name for a list: display name, else first and last, else organisation, else
 /// its CRM id.
@@ -545,20 +545,27 @@ pub fn set_priority(
 
 /// Adds a comment to the timeline (resolved escalations too: a later word is never lost).
 pub fn comment(store: &mut Store, clock: &Clock, id: i64, body: &str) -> Result<()> {
-    let body = check_comment(body)?;
     write(store, "commenting on an escalation", |tx| {
-        let now = current(tx, id)?;
-        let event = add_event(tx, clock, id, EventKind::Comment, None, None, &body)?;
-        record(
-            tx,
-            clock,
-            "escalation.comment",
-            id,
-            now.contact_id,
-            None,
-            json!({ "event_id": event }),
-        )
+        comment_in(tx, clock, id, body).map(|_| ())
     })
+}
+
+/// [`comment`] inside a caller's transaction, for a change that comments as it goes (a subject
+/// access request answered). Returns the timeline entry's id.
+pub(super) fn comment_in(tx: &Transaction<'_>, clock: &Clock, id: i64, body: &str) -> Result<i64> {
+    let body = check_comment(body)?;
+    let now = current(tx, id)?;
+    let event = add_event(tx, clock, id, EventKind::Comment, None, None, &body)?;
+    record(
+        tx,
+        clock,
+        "escalation.comment",
+        id,
+        now.contact_id,
+        None,
+        json!({ "event_id": event }),
+    )?;
+    Ok(event)
 }
 
 /// Resolves an escalation from any unresolved status, with a resolution note.

@@ -14,6 +14,7 @@ pub mod onboarding;
 mod permissions;
 pub mod renewals;
 pub mod stats;
+pub mod subject_access;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
