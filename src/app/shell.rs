@@ -168,7 +168,7 @@ impl App {
         };
         let staff = app.env.clock.user.clone();
         app.app_job(JOB_LOAD_STATE, move |store, _| {
-            Ok(ui_state::load(store, &staff)?)
+            ui_state::load(store, &staff)
         });
         app.request_last_import();
         app
