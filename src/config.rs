@@ -13,6 +13,7 @@ pub struct Config {
     pub renewals: RenewalsConfig,
     pub onboarding: OnboardingConfig,
     pub escalations: EscalationsConfig,
+    pub retention: RetentionConfig,
     pub ui: UiConfig,
 }
 
@@ -73,6 +74,28 @@ impl Default for EscalationsConfig {
     }
 }
 
+/// Storage limitation (UK GDPR article 5(1)(e)): how long rollcall keeps people who have left.
+/// No rule unless set: erasing is the organisation's decision, never a default.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// `rollcall retention` erases people whose last membership ended more than this many years
+    /// ago (see `storage::retention`). At least 1.
+    #[serde(deserialize_with = "at_least_one_year")]
+    pub erase_after_years: Option<u32>,
+}
+
+/// A retention period of 0 years would erase everyone whose membership has ended at all.
+fn at_least_one_year<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    match u32::deserialize(d)? {
+        0 => Err(serde::de::Error::custom(
+            "erase_after_years must be at least 1 (it is how many years after their last \
+             membership ended people are erased)",
+        )),
+        years => Ok(Some(years)),
+    }
+}
+
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct UiConfig {
@@ -113,6 +136,23 @@ mod tests {
         let c = Config::parse("[renewals]\ndue_within_days = 45\n").unwrap();
         assert_eq!(c.renewals.due_within_days, 45);
         assert_eq!(c.renewals.lapsed_within_days, 90);
+    }
+
+    #[test]
+    fn retention_is_off_unless_set_and_refuses_zero_and_typos_with_their_line() {
+        assert_eq!(Config::default().retention.erase_after_years, None);
+        let c = Config::parse("[retention]\nerase_after_years = 6\n").unwrap();
+        assert_eq!(c.retention.erase_after_years, Some(6));
+        let err = Config::parse("[ui]\nmouse = true\n[retention]\nerase_after_years = 0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 4"), "{err}");
+        assert!(err.contains("at least 1"), "{err}");
+        let err = Config::parse("[retention]\nerase_after_year = 6\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 2"), "{err}");
+        assert!(err.contains("erase_after_year"), "{err}");
     }
 
     #[test]

@@ -118,7 +118,16 @@ fn print_report(report: &ForgetReport) {
             list.join(", ")
         );
     }
-    match &report.wipe {
+    print_wipe(&report.wipe);
+    println!(
+        "The CRM must erase them too. Until it does, imports skip this contact and say so \
+         (`rollcall import --allow-erased` overrides)."
+    );
+}
+
+/// What became of the old copies of erased rows, when it needs saying.
+pub(super) fn print_wipe(wipe: &Wipe) {
+    match wipe {
         Wipe::Done => {}
         Wipe::Busy => println!(
             "Another rollcall has the database open: old copies of the erased rows leave the \
@@ -129,8 +138,4 @@ fn print_report(report: &ForgetReport) {
              free space until the next `rollcall forget` compacts it."
         ),
     }
-    println!(
-        "The CRM must erase them too. Until it does, imports skip this contact and say so \
-         (`rollcall import --allow-erased` overrides)."
-    );
 }

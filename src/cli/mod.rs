@@ -16,6 +16,7 @@ mod imports;
 mod onboarding;
 pub mod quiet_panic;
 mod renewals;
+mod retention;
 mod search;
 mod stats;
 mod subject_access;
@@ -91,6 +92,8 @@ pub enum Command {
     Forget(forget::Args),
     /// Everything rollcall holds on a person, for a subject access request
     SubjectAccess(subject_access::Args),
+    /// Who the retention rule would erase; erase them with --apply
+    Retention(retention::Args),
 }
 
 /// Parses the arguments and runs the command; the binary's whole `main`.
@@ -125,6 +128,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Audit(args) => audit::run(&ctx, args),
             Command::Forget(args) => forget::run(&ctx, args),
             Command::SubjectAccess(args) => subject_access::run(&ctx, args),
+            Command::Retention(args) => retention::run(&ctx, args),
         },
     }
 }

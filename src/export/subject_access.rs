@@ -144,6 +144,18 @@ pub fn markdown(record: &SubjectRecord, header: &Header<'_>) -> String {
     for e in &record.escalations {
         escalation(&mut doc, e);
     }
+    doc.section("Kept past the retention period");
+    match &record.retention_keep {
+        None => {
+            doc.line("No exception is recorded: the retention rule applies to you as to everyone.")
+        }
+        Some(k) => doc.item(&format!(
+            "Marked to keep by {} on {}: {}",
+            esc(&k.staff),
+            esc(&k.kept_at),
+            esc(&k.reason)
+        )),
+    }
     doc.section(&counted(
         "Changes made in rollcall (the audit trail)",
         record.audit_lines.len(),
@@ -370,7 +382,10 @@ mod tests {
     fn values_cannot_restyle_the_document_or_reach_a_terminal() {
         assert_eq!(esc("O'Neill-Jones"), "O'Neill-Jones");
         assert_eq!(esc("**bold** [x](y)"), "\\*\\*bold\\*\\* \\[x\\](y)");
-        assert_eq!(esc("line\nbreak\u{1b}]0;title\u{7}"), "line break\\]0;title");
+        assert_eq!(
+            esc("line\nbreak\u{1b}]0;title\u{7}"),
+            "line break\\]0;title"
+        );
         assert_eq!(esc("a_b@example.org"), "a\\_b@example.org");
     }
 }

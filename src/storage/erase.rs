@@ -203,6 +203,7 @@ impl Scope {
                 contact,
             ),
             (&["assignment", "assignments"], contact),
+            (&["retention_keep", "retention_keeps"], contact),
             (&["membership", "memberships"], &self.memberships),
             (&["snooze", "snoozes"], &self.memberships),
             (
@@ -247,25 +248,66 @@ fn id_list(ids: &[i64]) -> String {
     serde_json::to_string(ids).expect("ids serialise")
 }
 
+/// Why someone is erased, recorded on the `forget` audit line (which says nothing of whom).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    /// `rollcall forget`: an erasure request.
+    Request,
+    /// `rollcall retention --apply`: the retention rule in config.toml.
+    Retention,
+}
+
 /// Erases the contact with rollcall id `contact_id` (found with [`find_contact`]) and everything
 /// about them, in one transaction, then wipes the freed space from the file.
 pub fn forget(store: &mut Store, clock: &Clock, contact_id: i64) -> Result<ForgetReport> {
+    let mut reports = forget_many(store, clock, &[contact_id], Cause::Request)?;
+    Ok(reports.pop().expect("one erasure, one report"))
+}
+
+/// Erases each of `contact_ids` as [`forget`] does, each in its own transaction, and wipes the
+/// freed space once at the end (a `VACUUM` per person would rewrite the file each time). If one
+/// fails, those before it stay erased and are wiped, and the error is returned.
+pub fn forget_many(
+    store: &mut Store,
+    clock: &Clock,
+    contact_ids: &[i64],
+    cause: Cause,
+) -> Result<Vec<ForgetReport>> {
     store.ensure_writable("erasing a person (forget)")?;
     let previous: i64 = store
         .conn
         .query_row("PRAGMA secure_delete", [], |r| r.get(0))?;
     store.conn.pragma_update(None, "secure_delete", 1)?;
-    let erased = erase_in_transaction(&mut store.conn, clock, contact_id);
+    let mut reports = Vec::with_capacity(contact_ids.len());
+    let mut failed = None;
+    for &id in contact_ids {
+        match erase_in_transaction(&mut store.conn, clock, id, cause) {
+            Ok(report) => reports.push(report),
+            Err(e) => {
+                failed = Some(e);
+                break;
+            }
+        }
+    }
     store.conn.pragma_update(None, "secure_delete", previous)?;
-    let mut report = erased?;
-    report.wipe = wipe_free_space(&store.conn)?;
-    Ok(report)
+    if !reports.is_empty() {
+        let wipe = wipe_free_space(&store.conn)?;
+        for report in &mut reports {
+            report.wipe = wipe.clone();
+        }
+    }
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(reports),
+    }
 }
 
 fn erase_in_transaction(
     conn: &mut Connection,
     clock: &Clock,
     contact_id: i64,
+    cause: Cause,
 ) -> Result<ForgetReport> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let source: String = tx.query_row(
@@ -305,6 +347,7 @@ fn erase_in_transaction(
             before: None,
             after: Some(serde_json::json!({
                 "source": source,
+                "cause": cause,
                 "erased": erased,
                 "audit_lines_redacted": audit_lines_redacted,
             })),
@@ -352,6 +395,7 @@ fn delete_records(conn: &Connection, scope: &Scope) -> Result<ErasedCounts> {
         ("assignments", "contact_id = ?1".to_owned()),
         ("onboarding_steps", "contact_id = ?1".to_owned()),
         ("onboarding", "contact_id = ?1".to_owned()),
+        ("retention_keeps", "contact_id = ?1".to_owned()),
         (
             "escalation_events",
             format!("escalation_id IN {escalations}"),

@@ -13,6 +13,7 @@ pub mod member;
 pub mod onboarding;
 mod permissions;
 pub mod renewals;
+pub mod retention;
 pub mod stats;
 pub mod subject_access;
 
@@ -330,6 +331,40 @@ mod tests {
         drop(store);
         // Reopening is a no-op.
         Store::open(&path, OpenMode::ReadWrite).unwrap();
+    }
+
+    #[test]
+    fn a_version_6_database_migrates_to_the_privacy_tables_keeping_its_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v6.db");
+        let conn = Connection::open(&path).unwrap();
+        for sql in &MIGRATIONS[..6] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 6).unwrap();
+        conn.execute(
+            "INSERT INTO contacts (source, crm_id) VALUES ('civicrm', '4417')",
+            [],
+        )
+        .unwrap();
+        drop(conn);
+        permissions::make_owner_only(&path).unwrap();
+        let store = Store::open(&path, OpenMode::ReadWrite).unwrap();
+        let version: i64 = store
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        assert_eq!(erase::generation(&store.conn).unwrap(), 0);
+        let (contacts, keeps): (i64, i64) = store
+            .conn
+            .query_row(
+                "SELECT (SELECT count(*) FROM contacts), (SELECT count(*) FROM retention_keeps)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((contacts, keeps), (1, 0));
     }
 
     #[test]

@@ -7,3 +7,12 @@ CREATE TABLE erasure_generation (
     generation INTEGER NOT NULL
 );
 INSERT INTO erasure_generation (only, generation) VALUES (1, 0);
+
+-- Retention exceptions: people a coordinator has marked to keep past the retention rule
+-- (`rollcall retention --keep`), with why. Erased with the person.
+CREATE TABLE retention_keeps (
+    contact_id INTEGER PRIMARY KEY REFERENCES contacts(id),
+    reason     TEXT NOT NULL,
+    staff      TEXT NOT NULL,
+    kept_at    TEXT NOT NULL
+);

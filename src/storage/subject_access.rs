@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::audit::{self, AuditLine, Change};
 use super::erase::{Scope, audit_lines_about};
 use super::escalations::{self, UNRESOLVED, comment_in};
+use super::retention::Keep;
 use super::{Result, Store};
 use crate::Clock;
 
@@ -29,6 +30,8 @@ pub struct SubjectRecord {
     pub onboarding: Option<Onboarding>,
     pub onboarding_steps: Vec<OnboardingStep>,
     pub escalations: Vec<Escalation>,
+    /// A coordinator's exception to the retention rule, if any.
+    pub retention_keep: Option<Keep>,
     /// Changes made in rollcall about them, oldest first.
     pub audit_lines: Vec<AuditLine>,
 }
@@ -273,6 +276,14 @@ pub fn gather(store: &mut Store, contact_id: i64) -> Result<Option<SubjectRecord
             })
         })?,
         escalations: escalations(&tx, contact_id)?,
+        retention_keep: rows(&tx, RETENTION_KEEP, contact_id, |r| {
+            Ok(Keep {
+                reason: r.get(0)?,
+                staff: r.get(1)?,
+                kept_at: r.get(2)?,
+            })
+        })?
+        .pop(),
         audit_lines: audit_lines(&tx, contact_id, &contact.crm_id)?,
         contact,
     };
@@ -349,6 +360,9 @@ const ONBOARDING: &str = "SELECT anchor_date, added_by_hand, added_by, added_at,
 
 const ONBOARDING_STEPS: &str = "SELECT step_key, done_at, done_by FROM onboarding_steps \
      WHERE contact_id = ?1 ORDER BY done_at, step_key";
+
+const RETENTION_KEEP: &str =
+    "SELECT reason, staff, kept_at FROM retention_keeps WHERE contact_id = ?1";
 
 fn rows<T>(
     conn: &Connection,
