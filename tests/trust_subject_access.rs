@@ -62,6 +62,8 @@ fn the_copy_holds_every_kind_of_record_and_the_request_is_audited_on_their_escal
         &format!("Subject access request from {}", TARGET.display),
         &format!("write to {}", TARGET.street),
         &format!("Called {} back on {}", TARGET.first, TARGET.phone),
+        // no retention exception
+        "No exception is recorded",
         // the audit lines about them
         "insert contact\\_attempt",
         &format!("before: {{\"email\":\"{}\"}}", TARGET.old_email),
