@@ -1,4 +1,4 @@
-//! `rollcall generate`: write a realistic synthetic CRM export to stdout.
+//! `rollcall generate`: write a realistic synthetic CRM export to stdout or a file.
 
 use std::io::{self, BufWriter};
 use std::path::PathBuf;
@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use super::Ctx;
+use crate::export::pending_file::PendingFile;
 use crate::import::generate::{DEFAULT_SEED, ExportFormat, GenerateOptions, write_export};
 
 #[derive(Debug, clap::Args)]
@@ -48,11 +49,10 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     };
     let result = match &args.output {
         Some(path) => {
-            let file = crate::export::create_private_file(path)
-                .with_context(|| format!("{}: cannot write the export", path.display()))?;
-            write_export(&mut BufWriter::with_capacity(1 << 20, file), &options)
-                .with_context(|| format!("{}: cannot write the export", path.display()))
-                .map(|_| ())
+            let mut file = PendingFile::create(path, &ctx.db_path)?;
+            write_export(&mut file, &options)
+                .with_context(|| format!("writing {}", path.display()))?;
+            file.put_in_place().map(|_| ())
         }
         None => {
             let stdout = io::stdout().lock();

@@ -14,6 +14,7 @@ mod generate;
 mod import_cmd;
 mod imports;
 mod onboarding;
+mod output;
 pub mod quiet_panic;
 mod renewals;
 mod search;
@@ -66,7 +67,7 @@ pub enum Command {
     Import(import_cmd::Args),
     /// List past imports with their counts and rejected rows
     Imports(imports::Args),
-    /// Write a realistic synthetic CRM export to stdout
+    /// Write a realistic synthetic CRM export to stdout or a file (-o)
     Generate(generate::Args),
     /// Build a demo database from a generated export and open the app on it
     Demo(demo::Args),

@@ -6,15 +6,15 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use serde::Serialize;
 
 use super::Ctx;
+use super::output::write_output;
 use crate::config::Config;
 use crate::domain::renewal::{
     self, Bucket, LastContact, ListPurpose, QueueFilter, QueueRow, Windows, describe_days,
 };
-use crate::export::{SafeCsvWriter, create_private_file};
+use crate::export::SafeCsvWriter;
 use crate::storage::renewals::{self as queue_store, ContactDetails};
 use crate::text::ellipsize;
 
@@ -140,21 +140,15 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         listed.push(Listed { row, details });
     }
 
-    let mut out: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(io::BufWriter::new(
-            create_private_file(path).with_context(|| format!("creating {}", path.display()))?,
-        )),
-        None => Box::new(io::BufWriter::new(io::stdout().lock())),
-    };
-    let written = if args.json {
-        write_json(&mut out, &listed, today)
+    let mut out = Vec::new();
+    if args.json {
+        write_json(&mut out, &listed, today)?;
     } else if args.csv {
-        write_csv(&mut out, &listed, purpose, today)
+        write_csv(&mut out, &listed, purpose, today)?;
     } else {
-        write_table(&mut out, &listed, today).map_err(anyhow::Error::from)
+        write_table(&mut out, &listed, today)?;
     }
-    .and_then(|()| Ok(out.flush()?));
-    match written {
+    match write_output(args.output.as_deref(), &ctx.db_path, &out) {
         // The reader stopped early (`| head`): what it took was what it wanted.
         Err(e) if is_broken_pipe(&e) => return Ok(ExitCode::SUCCESS),
         other => other?,

@@ -1,0 +1,228 @@
+//! Files and streams rollcall writes: an output never replaces the database or one of its files
+//! (compared by identity, not by name), outputs are regular files put in place whole, a closed
+//! pipe or a full disk ends a command with a message and never a panic, errors name the file and
+//! the cause once, and CRM values never reach a terminal with their control characters.
+
+mod trust_support;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use trust_support::*;
+
+fn companion(db: &Path, suffix: &str) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// Every command that writes a file, writing it to `dest`.
+fn writing_commands(dest: &Path) -> Vec<Vec<String>> {
+    let dest = dest.to_str().unwrap().to_owned();
+    let with = |args: &[&str]| {
+        let mut v: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        v.push("-o".into());
+        v.push(dest.clone());
+        v
+    };
+    vec![
+        with(&["renewals", "--csv"]),
+        with(&["renewals"]),
+        with(&["export", "members"]),
+        with(&["export", "members", "--json"]),
+        with(&["export", "activities"]),
+        with(&["generate", "--members", "5"]),
+    ]
+}
+
+/// Runs each writing command with `-o dest` and checks the refusal: non-zero, no panic, a message
+/// naming `dest` and saying it is the database's, and the database unchanged.
+fn assert_each_refused(db: &Path, dest: &Path) {
+    let before = std::fs::read(db).ok();
+    let dump_before = before.as_ref().map(|_| dump(db));
+    for args in writing_commands(dest) {
+        let out = rollcall(db).args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} was not refused: {stderr}");
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(!stderr.contains("internal error"), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(&dest.display().to_string()),
+            "{args:?} names the path: {stderr}"
+        );
+        assert!(stderr.contains("database"), "{args:?} says why: {stderr}");
+        assert_eq!(
+            std::fs::read(db).ok(),
+            before,
+            "{args:?} changed the database file"
+        );
+        if let Some(dump_before) = &dump_before {
+            assert_eq!(&dump(db), dump_before, "{args:?} changed the data");
+        }
+    }
+}
+
+// ------------------------------------------------------------------ never the database
+
+#[test]
+fn an_output_that_is_the_database_is_refused_by_every_command() {
+    let s = seeded();
+    assert_each_refused(&s.db, &s.db);
+}
+
+#[test]
+fn an_output_that_names_the_database_another_way_is_refused() {
+    let s = seeded();
+    // `dir/./rollcall.db`: another spelling of the same name.
+    let other_spelling = s.dir.path().join(".").join("rollcall.db");
+    assert_each_refused(&s.db, &other_spelling);
+}
+
+#[test]
+fn a_hard_link_or_a_symlink_to_the_database_is_refused() {
+    let s = seeded();
+    let hard = s.dir.path().join("list.csv");
+    std::fs::hard_link(&s.db, &hard).unwrap();
+    assert_each_refused(&s.db, &hard);
+    let soft = s.dir.path().join("members.csv");
+    std::os::unix::fs::symlink(&s.db, &soft).unwrap();
+    assert_each_refused(&s.db, &soft);
+}
+
+#[test]
+fn an_output_that_is_one_of_the_databases_files_is_refused() {
+    let s = seeded();
+    for suffix in ["-wal", "-shm", "-journal"] {
+        // By name, whether the file is there or not.
+        let file = companion(&s.db, suffix);
+        assert_each_refused(&s.db, &file);
+        // By identity: a hard link to it. Closing the database removes an empty WAL, so the
+        // file is made afresh for each command.
+        let link = s.dir.path().join(format!("link{suffix}.csv"));
+        for args in writing_commands(&link) {
+            std::fs::write(&file, b"").unwrap();
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+            std::fs::hard_link(&file, &link).unwrap();
+            let out = rollcall(&s.db).args(&args).output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+            assert!(
+                stderr.contains("the same file as the database's"),
+                "{stderr}"
+            );
+            let _ = std::fs::remove_file(&file);
+            std::fs::remove_file(&link).unwrap();
+        }
+    }
+}
+
+#[test]
+fn generate_cannot_write_where_the_database_will_be() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("new.db");
+    let out = rollcall(&db)
+        .args(["generate", "--members", "5", "-o"])
+        .arg(&db)
+        .assert()
+        .failure()
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&db.display().to_string()), "{stderr}");
+    assert!(stderr.contains("database"), "{stderr}");
+    assert!(!db.exists(), "nothing was written there");
+}
+
+#[test]
+fn a_demo_database_that_is_a_link_to_the_real_one_is_refused() {
+    let s = seeded();
+    let before = std::fs::read(&s.db).unwrap();
+    let link = s.dir.path().join("demo.db");
+    std::fs::hard_link(&s.db, &link).unwrap();
+    let out = rollcall(&s.db)
+        .args(["demo", "--build-only", "--members", "5", "--demo-db"])
+        .arg(&link)
+        .assert()
+        .failure()
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&link.display().to_string()), "{stderr}");
+    assert!(stderr.contains("the same file as the database"), "{stderr}");
+    assert_eq!(std::fs::read(&s.db).unwrap(), before);
+}
+
+// ------------------------------------------------------------------ regular files, put in place
+
+#[test]
+fn an_output_that_is_not_a_regular_file_is_refused() {
+    let s = seeded();
+    for dest in [Path::new("/dev/full"), Path::new("/dev/null"), s.dir.path()] {
+        for args in writing_commands(dest) {
+            let out = rollcall(&s.db).args(&args).output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+            assert!(
+                stderr.contains(&dest.display().to_string()),
+                "{args:?}: {stderr}"
+            );
+            assert!(
+                stderr.contains("not a regular file") || stderr.contains("is a directory"),
+                "{args:?}: {stderr}"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_existing_output_is_replaced_whole_never_written_into() {
+    let s = seeded();
+    let dest = s.dir.path().join("out.csv");
+    for args in writing_commands(&dest) {
+        std::fs::write(&dest, b"the old list\n").unwrap();
+        let keep = s.dir.path().join("old-list.csv");
+        // A second name for the old file: writing in place would change what it holds.
+        std::fs::hard_link(&dest, &keep).unwrap();
+        rollcall(&s.db).args(&args).assert().success();
+        assert_eq!(
+            std::fs::read(&keep).unwrap(),
+            b"the old list\n",
+            "{args:?} wrote into the old file instead of replacing it"
+        );
+        assert_ne!(std::fs::read(&dest).unwrap(), b"the old list\n", "{args:?}");
+        std::fs::remove_file(&keep).unwrap();
+        let left: Vec<_> = std::fs::read_dir(s.dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(left.is_empty(), "{args:?} left {left:?}");
+    }
+}
+
+#[test]
+fn an_output_through_a_symlink_replaces_the_file_it_points_to() {
+    let s = seeded();
+    let real = s.dir.path().join("lists/real.csv");
+    std::fs::create_dir(real.parent().unwrap()).unwrap();
+    std::fs::write(&real, b"old").unwrap();
+    let link = s.dir.path().join("latest.csv");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    rollcall(&s.db)
+        .args(["renewals", "--csv", "-o"])
+        .arg(&link)
+        .assert()
+        .success();
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the link is kept"
+    );
+    assert!(
+        std::fs::read_to_string(&real)
+            .unwrap()
+            .contains("Contact ID")
+    );
+}
