@@ -226,3 +226,182 @@ fn an_output_through_a_symlink_replaces_the_file_it_points_to() {
             .contains("Contact ID")
     );
 }
+
+// ------------------------------------------------------------------ closed pipes and full disks
+
+/// rollcall as a plain process, so its standard streams can be any file or pipe.
+fn rollcall_process(db: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_rollcall"));
+    for var in [
+        "ROLLCALL_DB",
+        "ROLLCALL_TODAY",
+        "ROLLCALL_USER",
+        "ROLLCALL_READ_ONLY",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("NO_COLOR", "1")
+        .env("XDG_CONFIG_HOME", db.parent().unwrap().join("config-home"))
+        .arg("--db")
+        .arg(db)
+        .args(["--today", TODAY, "--user", STAFF])
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// The write end of a pipe whose reader has already gone: the first write fails with EPIPE.
+fn closed_pipe() -> Stdio {
+    let mut reader = std::process::Command::new("true")
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let write_end = reader.stdin.take().unwrap();
+    reader.wait().unwrap();
+    Stdio::from(write_end)
+}
+
+fn dev_full() -> Stdio {
+    Stdio::from(
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap(),
+    )
+}
+
+/// Every command that prints something worth reading to standard output.
+fn printing_commands() -> Vec<Vec<&'static str>> {
+    vec![
+        vec!["audit"],
+        vec!["audit", "--json"],
+        vec!["stats"],
+        vec!["stats", "--json"],
+        vec!["escalations", "--all"],
+        vec!["escalations", "--all", "--json"],
+        vec!["renewals"],
+        vec!["renewals", "--json"],
+        vec!["renewals", "--csv"],
+        vec!["search", "Prydderch"],
+        vec!["search", "Prydderch", "--json"],
+        vec!["imports"],
+        vec!["imports", "--json"],
+        vec!["onboarding"],
+        vec!["onboarding", "--json"],
+        vec!["export", "members"],
+        vec!["export", "members", "--json"],
+        vec!["export", "activities", "--since", "2026-01-01"],
+        vec!["generate", "--members", "5"],
+    ]
+}
+
+use std::process::Stdio;
+
+#[test]
+fn a_closed_pipe_ends_every_command_quietly() {
+    let s = seeded();
+    let before = dump(&s.db);
+    for args in printing_commands() {
+        let out = rollcall_process(&s.db)
+            .args(&args)
+            .stdout(closed_pipe())
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert_eq!(stderr, "", "{args:?} is quiet");
+    }
+    // The activities the reader never took are not recorded as exported, nor audited.
+    assert_eq!(dump(&s.db), before);
+}
+
+#[test]
+fn a_full_disk_on_standard_output_is_named_and_fails() {
+    let s = seeded();
+    let before = dump(&s.db);
+    for args in printing_commands() {
+        let out = rollcall_process(&s.db)
+            .args(&args)
+            .stdout(dev_full())
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(!stderr.contains("internal error"), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("standard output"),
+            "{args:?} names where: {stderr}"
+        );
+        assert!(
+            stderr.to_lowercase().contains("no space left on device"),
+            "{args:?} names the cause: {stderr}"
+        );
+        assert_eq!(
+            stderr.matches("No space left on device").count(),
+            1,
+            "{args:?} says it once: {stderr}"
+        );
+    }
+    assert_eq!(
+        dump(&s.db),
+        before,
+        "nothing recorded for output never written"
+    );
+}
+
+#[test]
+fn a_failing_standard_error_is_no_panic_either() {
+    let s = seeded();
+    for args in [
+        vec!["renewals", "-o", "/dev/full"],
+        vec!["audit", "--contact", "nobody"],
+        vec!["export", "members", "-o", "members.csv"],
+    ] {
+        let out = rollcall_process(&s.db)
+            .current_dir(s.dir.path())
+            .args(&args)
+            .stdout(Stdio::null())
+            .stderr(dev_full())
+            .output()
+            .unwrap();
+        assert_ne!(out.status.code(), Some(101), "{args:?} panicked");
+    }
+}
+
+#[test]
+fn generate_refuses_numbers_beyond_its_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.db");
+    for (args, limit) in [
+        (["--advance", "999999999"], "3653"),
+        (["--advance", "-1"], "3653"),
+        (["--members", "99999999999"], "2000000"),
+        (["--members", "0"], "2000000"),
+    ] {
+        let out = rollcall_process(&db)
+            .arg("generate")
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?} wrote nothing");
+        assert!(
+            stderr.contains(args[0]),
+            "{args:?} names the option: {stderr}"
+        );
+        assert!(stderr.contains(limit), "{args:?} gives the limit: {stderr}");
+    }
+    for args in [["--advance", "3653"], ["--members", "1"]] {
+        let out = rollcall_process(&db)
+            .args(["generate", "-o"])
+            .arg(dir.path().join("g.csv"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?} is within the limits");
+    }
+}

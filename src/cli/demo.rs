@@ -11,7 +11,8 @@ use std::sync::atomic::AtomicBool;
 use anyhow::{Context, bail};
 use rusqlite::{Connection, OpenFlags};
 
-use super::import_cmd::{summary_text, write_stdout};
+use super::import_cmd::summary_text;
+use super::output::print;
 use super::{Ctx, data_dir};
 use crate::export::destination::output_target;
 use crate::export::pending_file::PendingFile;
@@ -25,7 +26,7 @@ pub const DEMO_SOURCE: &str = "demo";
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// How many people the demo CRM holds
-    #[arg(long, value_name = "N", default_value_t = 3000)]
+    #[arg(long, value_name = "N", default_value_t = 3000, value_parser = super::generate::members_arg)]
     pub members: u64,
     /// The seed of the generated export
     #[arg(long, value_name = "S", default_value_t = DEFAULT_SEED)]
@@ -54,7 +55,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     let built = build(&mut store, ctx, &export, args.members, args.seed);
     let _ = std::fs::remove_file(&export);
     let report = built?;
-    write_stdout(&summary_text(&report, &demo_path.display().to_string()))?;
+    print(summary_text(&report, &demo_path.display().to_string()))?;
     if args.build_only {
         return Ok(ExitCode::SUCCESS);
     }

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use serde::Serialize;
 
 use super::Ctx;
+use super::output::print;
 use crate::domain::escalation::{DueState, View, due_state};
 use crate::storage::escalations::{self, Row};
 
@@ -66,9 +67,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     let rows = escalations::list(&store.conn, view, &ctx.clock.user, ctx.clock.today)?;
     if args.json {
         let json: Vec<JsonRow> = rows.iter().map(|r| json_row(r, ctx)).collect();
-        println!("{}", serde_json::to_string_pretty(&json)?);
+        print(&(serde_json::to_string_pretty(&json)? + "\n"))?;
     } else {
-        print!("{}", table(&rows, view, ctx));
+        print(table(&rows, view, ctx))?;
     }
     Ok(ExitCode::SUCCESS)
 }

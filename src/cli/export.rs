@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use chrono::NaiveDate;
 
-use super::output::write_output;
+use super::output::{note, write_output};
 use super::{Ctx, parse_date};
 use crate::config::Config;
 use crate::domain::MemberStatus;
@@ -120,10 +120,10 @@ fn export_activities(ctx: &Ctx, args: ActivitiesArgs) -> anyhow::Result<ExitCode
         Output::File(path) => path.display().to_string(),
         Output::Stdout => "standard output".to_owned(),
     };
-    eprintln!(
+    note(format_args!(
         "rollcall: wrote {} activities to {place}; {} recorded as exported for the first time",
         summary.written, summary.newly_recorded
-    );
+    ));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -148,11 +148,11 @@ fn export_members(ctx: &Ctx, args: MembersArgs) -> anyhow::Result<ExitCode> {
     };
     write_output(args.output.as_deref(), &ctx.db_path, &bytes)?;
     if let Some(path) = &args.output {
-        eprintln!(
+        note(format_args!(
             "rollcall: wrote {} members to {}",
             rows.len(),
             path.display()
-        );
+        ));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use super::Ctx;
-use super::import_cmd::write_stdout;
+use super::output::print as write_stdout;
 use crate::import::runs::{self, ImportRun};
 
 #[derive(Debug, clap::Args)]
@@ -27,7 +27,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     let store = ctx.open_store_for_reading()?;
     let runs = runs::list(&store.conn, args.limit, args.id)?;
     if args.json {
-        write_stdout(&format!("{}\n", serde_json::to_string_pretty(&runs)?))?;
+        write_stdout(format!("{}\n", serde_json::to_string_pretty(&runs)?))?;
         return Ok(ExitCode::SUCCESS);
     }
     if let Some(id) = args.id

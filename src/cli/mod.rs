@@ -97,8 +97,10 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
+        // The reader of our output stopped early: see `output` for why this is no failure.
+        Err(err) if output::is_closed_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("rollcall: error: {err:#}");
+            output::note(format_args!("rollcall: error: {err:#}"));
             ExitCode::from(1)
         }
     }

@@ -10,6 +10,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::Ctx;
+use super::output::print;
 use crate::config::Config;
 use crate::domain::onboarding::{Progress, StepPath};
 use crate::storage::onboarding::{self, QueueEntry, View, sort_key};
@@ -84,21 +85,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
     } else {
         table(&rows, &path, view, ctx.clock.today)
     };
-    write_stdout(&out)?;
+    print(&out)?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Writes everything at once; a reader that stops early (`| head`) is not an error.
-fn write_stdout(text: &str) -> Result<()> {
-    use std::io::Write as _;
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
-        _ => Ok(()),
-    }
 }
 
 fn json(rows: &[(&QueueEntry, Progress)], path: &StepPath) -> Result<String> {

@@ -1,10 +1,23 @@
 //! Where a command's output goes: a file named with `-o` (checked, written whole and renamed into
-//! place by [`PendingFile`]) or standard output.
+//! place by [`PendingFile`]) or standard output, and the lines for the user on standard error.
+//!
+//! Writing never panics (`println!` does, on a closed pipe or a full disk). A failed write to
+//! standard output is an error naming "standard output" and the cause, exit status 1 — except a
+//! closed pipe: the reader stopped (`rollcall audit | head`), which is theirs to decide, so
+//! [`super::main`] ends the command quietly with status 0 (see [`is_closed_pipe`]). What a
+//! command would have recorded about output the reader never took (an activity export) is not
+//! recorded: the write comes before the commit.
 
-use std::io::Write as _;
+use std::fmt::Display;
+use std::io::{self, Write as _};
 use std::path::Path;
 
+use anyhow::Context as _;
+
 use crate::export::pending_file::PendingFile;
+
+/// What [`print`] and friends say about a failed write.
+const STDOUT: &str = "writing to standard output";
 
 /// Writes `bytes` to `dest`, an output of the database at `db`, or to standard output.
 pub fn write_output(dest: Option<&Path>, db: &Path, bytes: &[u8]) -> anyhow::Result<()> {
@@ -13,12 +26,51 @@ pub fn write_output(dest: Option<&Path>, db: &Path, bytes: &[u8]) -> anyhow::Res
             let mut file = PendingFile::create(path, db)?;
             file.write_all(bytes)?;
             file.put_in_place()?;
+            Ok(())
         }
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout.write_all(bytes)?;
-            stdout.flush()?;
-        }
+        None => write_stdout(bytes),
     }
-    Ok(())
+}
+
+/// Prints `text` to standard output as it is (JSON, CSV, or text already made printable).
+pub fn print(text: impl AsRef<[u8]>) -> anyhow::Result<()> {
+    write_stdout(text.as_ref())
+}
+
+fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .context(STDOUT)
+}
+
+/// Wraps a failed write to standard output in the same words as [`print`].
+pub fn stdout_error(e: io::Error) -> anyhow::Error {
+    anyhow::Error::new(e).context(STDOUT)
+}
+
+/// A line for the user on standard error. If standard error itself cannot be written (closed,
+/// full), there is nobody to tell: the exit status still says how the command ended.
+pub fn note(line: impl Display) {
+    let mut err = io::stderr().lock();
+    let _ = writeln!(err, "{line}").and_then(|()| err.flush());
+}
+
+/// Whether `err` comes from writing to a pipe whose reader has gone.
+pub fn is_closed_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        let kind = if let Some(io) = cause.downcast_ref::<io::Error>() {
+            Some(io.kind())
+        } else if let Some(csv) = cause.downcast_ref::<csv::Error>() {
+            match csv.kind() {
+                csv::ErrorKind::Io(io) => Some(io.kind()),
+                _ => None,
+            }
+        } else {
+            cause
+                .downcast_ref::<serde_json::Error>()
+                .and_then(serde_json::Error::io_error_kind)
+        };
+        kind == Some(io::ErrorKind::BrokenPipe)
+    })
 }

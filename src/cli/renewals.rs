@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use serde::Serialize;
 
 use super::Ctx;
-use super::output::write_output;
+use super::output::{note, write_output};
 use crate::config::Config;
 use crate::domain::renewal::{
     self, Bucket, LastContact, ListPurpose, QueueFilter, QueueRow, Windows, describe_days,
@@ -148,31 +148,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     } else {
         write_table(&mut out, &listed, today)?;
     }
-    match write_output(args.output.as_deref(), &ctx.db_path, &out) {
-        // The reader stopped early (`| head`): what it took was what it wanted.
-        Err(e) if is_broken_pipe(&e) => return Ok(ExitCode::SUCCESS),
-        other => other?,
-    }
-    eprintln!("{}", summary(&listed, &left_out, &arranged, today));
+    write_output(args.output.as_deref(), &ctx.db_path, &out)?;
+    note(summary(&listed, &left_out, &arranged, today));
     Ok(ExitCode::SUCCESS)
-}
-
-fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|cause| {
-        let kind = if let Some(io) = cause.downcast_ref::<io::Error>() {
-            Some(io.kind())
-        } else if let Some(csv) = cause.downcast_ref::<csv::Error>() {
-            match csv.kind() {
-                csv::ErrorKind::Io(io) => Some(io.kind()),
-                _ => None,
-            }
-        } else {
-            cause
-                .downcast_ref::<serde_json::Error>()
-                .and_then(serde_json::Error::io_error_kind)
-        };
-        kind == Some(io::ErrorKind::BrokenPipe)
-    })
 }
 
 /// A row that made the list, with the contact details a channel list needs.

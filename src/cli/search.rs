@@ -8,6 +8,7 @@ use anyhow::Context;
 use serde::Serialize;
 
 use super::Ctx;
+use super::output::print;
 use crate::search::results::thousands;
 use crate::search::{Index, LoadProgress, MemberHit, Query, Searcher};
 use crate::text::ellipsize;
@@ -61,7 +62,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|h| MemberHit::new(&index, h))
         .collect();
-    let mut out = std::io::stdout().lock();
+    let mut out = Vec::new();
     if args.json {
         let today = ctx.clock.today;
         let json: Vec<JsonHit> = hits
@@ -92,6 +93,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
             }
         )?;
     }
+    print(&out)?;
     Ok(ExitCode::SUCCESS)
 }
 
