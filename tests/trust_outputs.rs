@@ -405,3 +405,110 @@ fn generate_refuses_numbers_beyond_its_limits() {
         assert!(out.status.success(), "{args:?} is within the limits");
     }
 }
+
+// ------------------------------------------------------------------ control characters
+
+/// A title-setting sequence, a colour, a screen clear and a bell, as a hostile or broken CRM
+/// field could hold them.
+const TITLE: &str = "\x1b]0;x\x07";
+const RED: &str = "\x1b[31m";
+const CLEAR: &str = "\x1b[2J";
+
+fn hostile(text: &str) -> String {
+    text.replace("Siân", &format!("Siân{TITLE}"))
+        .replace("Prydderch", &format!("{RED}Prydderch"))
+        .replace("Dwyfor Meirionnydd", &format!("Dwyfor{CLEAR} Meirionnydd"))
+        .replace("Youth", "Youth\x07\r")
+        .replace("Wales", "Wa\x1b[0mles\x7f")
+}
+
+fn assert_no_controls(what: &str, bytes: &[u8]) {
+    let text = String::from_utf8_lossy(bytes);
+    assert!(
+        !text.chars().any(|c| c.is_control() && c != '\n'),
+        "{what} printed a control character: {text:?}"
+    );
+}
+
+#[test]
+fn crm_values_reach_the_terminal_without_their_control_characters() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rollcall.db");
+    let file = dir.path().join(format!("export{RED}.csv"));
+    let csv = hostile(&String::from_utf8(civicrm_sample()).unwrap());
+    std::fs::write(&file, csv).unwrap();
+    let out = rollcall(&db).arg("import").arg(&file).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_no_controls("import", &out.stdout);
+    assert_no_controls("import", &out.stderr);
+    // A change recorded with a CRM value in it, as the app records edits.
+    {
+        let store =
+            rollcall::storage::Store::open(&db, rollcall::storage::OpenMode::ReadWrite).unwrap();
+        rollcall::storage::audit::record(
+            &store.conn,
+            &clock(),
+            rollcall::storage::audit::Change {
+                action: "update",
+                entity: "contact",
+                entity_id: Some(1),
+                contact_id: Some(1),
+                before: Some(serde_json::json!({ "display_name": "Siân" })),
+                after: Some(serde_json::json!({ "display_name": format!("Siân{TITLE}") })),
+            },
+        )
+        .unwrap();
+    }
+    rollcall(&db)
+        .args([
+            "escalate",
+            "--contact",
+            TARGET.crm_id,
+            "--category",
+            "complaint",
+        ])
+        .args(["--priority", "high", "--title", "Card declined"])
+        .assert()
+        .success();
+    for args in [
+        vec!["search", "Prydderch"],
+        vec!["search", "Siân"],
+        vec!["renewals", "--include-set-aside", "--include-auto-renew"],
+        vec!["onboarding"],
+        vec!["escalations", "--all"],
+        vec!["audit"],
+        vec!["imports"],
+        vec!["imports", "--id", "1"],
+        vec!["stats"],
+    ] {
+        let out = rollcall(&db).args(&args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!out.stdout.is_empty(), "{args:?} printed something");
+        assert_no_controls(&format!("{args:?}"), &out.stdout);
+        assert_no_controls(&format!("{args:?} (stderr)"), &out.stderr);
+    }
+    // The values are still there, only without the controls.
+    let out = rollcall(&db)
+        .args(["search", "Prydderch"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Siân]0;x [31mPrydderch"));
+    // JSON keeps every character, escaped; CSV keeps the data as it is.
+    let out = rollcall(&db)
+        .args(["search", "Prydderch", "--json"])
+        .output()
+        .unwrap();
+    assert_no_controls("search --json", &out.stdout);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(json[0]["name"].as_str().unwrap().contains(TITLE));
+    let out = rollcall(&db).args(["renewals", "--csv"]).output().unwrap();
+    assert!(contains_bytes(&out.stdout, RED));
+}

@@ -9,11 +9,11 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::output::print;
+use super::output::{print, print_text};
 use super::{Ctx, parse_date};
 use crate::storage::audit::{self, AuditLine};
 use crate::storage::erase::{self, Lookup};
-use crate::text::ellipsize;
+use crate::text::{cell, printable};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -63,7 +63,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         let out: Vec<JsonLine> = lines.into_iter().map(|l| json_line(l, &crm_ids)).collect();
         print(&(serde_json::to_string_pretty(&out)? + "\n"))?;
     } else {
-        print(table(&lines, &crm_ids))?;
+        print_text(&table(&lines, &crm_ids))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -133,8 +133,9 @@ fn table(lines: &[AuditLine], crm_ids: &HashMap<i64, String>) -> String {
                     None => l.entity.clone(),
                 },
                 contact_cell(about_contact(l), crm_ids),
-                ellipsize(&describe_change(l), CHANGE_WIDTH),
+                describe_change(l),
             ]
+            .map(|c| cell(&c, CHANGE_WIDTH))
         })
         .collect();
     let header = ["WHEN", "STAFF", "ACTION", "WHAT", "CONTACT", "CHANGE"];
@@ -219,7 +220,7 @@ fn describe_change(line: &AuditLine) -> String {
 fn show(v: &Value) -> String {
     match v {
         Value::Null => "-".to_owned(),
-        Value::String(s) => s.replace(['\n', '\r', '\t'], " "),
+        Value::String(s) => printable(s).into_owned(),
         other => other.to_string(),
     }
 }

@@ -12,7 +12,7 @@ use anyhow::{Context, bail};
 use rusqlite::{Connection, OpenFlags};
 
 use super::import_cmd::summary_text;
-use super::output::print;
+use super::output::print_text;
 use super::{Ctx, data_dir};
 use crate::export::destination::output_target;
 use crate::export::pending_file::PendingFile;
@@ -55,7 +55,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     let built = build(&mut store, ctx, &export, args.members, args.seed);
     let _ = std::fs::remove_file(&export);
     let report = built?;
-    print(summary_text(&report, &demo_path.display().to_string()))?;
+    print_text(&summary_text(&report, &demo_path.display().to_string()))?;
     if args.build_only {
         return Ok(ExitCode::SUCCESS);
     }

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 
 use super::Ctx;
-use super::output::{note, print};
+use super::output::{note, print_text};
 use crate::storage::erase::{self, ForgetReport, Lookup, Wipe};
 
 #[derive(Debug, clap::Args)]
@@ -56,7 +56,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     let report = erase::forget(&mut store, &ctx.clock, contact_id)?;
-    print(report_text(&report))
+    print_text(&report_text(&report))
         .context("the person is erased; only this report could not be shown")?;
     Ok(ExitCode::SUCCESS)
 }

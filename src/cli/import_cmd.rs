@@ -12,7 +12,7 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::Ctx;
-use super::output::{is_closed_pipe, note, print};
+use super::output::{is_closed_pipe, note, print, print_text};
 use crate::import::{
     DateOrder, ImportOptions, ImportReport, Progress, StrictRejected, import_file,
 };
@@ -105,7 +105,8 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
             },
         };
         if !args.json {
-            write_stdout(&summary_text(&report, &ctx.db_path.display().to_string()))?;
+            let summary = summary_text(&report, &ctx.db_path.display().to_string());
+            unless_closed_pipe(print_text(&summary))?;
         }
         reports.push(report);
         if failed {
@@ -131,13 +132,13 @@ fn print_json(reports: &[ImportReport]) -> anyhow::Result<()> {
         [one] => serde_json::to_string_pretty(one)?,
         many => serde_json::to_string_pretty(many)?,
     };
-    write_stdout(&format!("{json}\n"))
+    unless_closed_pipe(print(format!("{json}\n")))
 }
 
-/// Prints a report. A closed pipe does not stop the import: the files are the work, the report
-/// only what a reader may take.
-fn write_stdout(text: &str) -> anyhow::Result<()> {
-    match print(text) {
+/// A closed pipe does not stop the import: the files are the work, the report only what a
+/// reader may take.
+fn unless_closed_pipe(printed: anyhow::Result<()>) -> anyhow::Result<()> {
+    match printed {
         Err(e) if is_closed_pipe(&e) => Ok(()),
         other => other,
     }

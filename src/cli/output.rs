@@ -15,6 +15,7 @@ use std::path::Path;
 use anyhow::Context as _;
 
 use crate::export::pending_file::PendingFile;
+use crate::text::printable_lines;
 
 /// What [`print`] and friends say about a failed write.
 const STDOUT: &str = "writing to standard output";
@@ -32,9 +33,16 @@ pub fn write_output(dest: Option<&Path>, db: &Path, bytes: &[u8]) -> anyhow::Res
     }
 }
 
-/// Prints `text` to standard output as it is (JSON, CSV, or text already made printable).
+/// Prints `text` to standard output as it is: JSON (its escapes keep control characters
+/// harmless) or CSV (the data, as it is).
 pub fn print(text: impl AsRef<[u8]>) -> anyhow::Result<()> {
     write_stdout(text.as_ref())
+}
+
+/// Prints text meant for a person (tables, lists, reports): CRM values in it lose their control
+/// characters ([`printable_lines`]) on the way.
+pub fn print_text(text: &str) -> anyhow::Result<()> {
+    print(printable_lines(text).as_bytes())
 }
 
 fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
@@ -52,8 +60,9 @@ pub fn stdout_error(e: io::Error) -> anyhow::Error {
 /// A line for the user on standard error. If standard error itself cannot be written (closed,
 /// full), there is nobody to tell: the exit status still says how the command ended.
 pub fn note(line: impl Display) {
+    let line = line.to_string();
     let mut err = io::stderr().lock();
-    let _ = writeln!(err, "{line}").and_then(|()| err.flush());
+    let _ = writeln!(err, "{}", printable_lines(&line)).and_then(|()| err.flush());
 }
 
 /// Whether `err` comes from writing to a pipe whose reader has gone.

@@ -16,7 +16,7 @@ use crate::domain::renewal::{
 };
 use crate::export::SafeCsvWriter;
 use crate::storage::renewals::{self as queue_store, ContactDetails};
-use crate::text::ellipsize;
+use crate::text::{cell, printable};
 
 /// The longest window accepted, in days (ten years).
 const MAX_WINDOW_DAYS: i64 = 3653;
@@ -410,10 +410,10 @@ fn write_table(out: &mut dyn Write, listed: &[Listed], today: chrono::NaiveDate)
             r.bucket(today).as_str(),
             describe_days(r.days(today)),
             r.end_date,
-            ellipsize(&r.name, 28),
-            ellipsize(&r.membership_type, 14),
-            ellipsize(&r.local_party, 20),
-            last_contact_text(r.last_contact.as_ref()),
+            cell(&r.name, 28),
+            cell(&r.membership_type, 14),
+            cell(&r.local_party, 20),
+            printable(&last_contact_text(r.last_contact.as_ref())),
         )?;
     }
     Ok(())

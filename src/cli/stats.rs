@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use super::Ctx;
-use super::output::print;
+use super::output::{print, print_text};
 use crate::config::Config;
 use crate::storage::stats::{self, Figures, ListKind, WorkContext, thousands};
 
@@ -28,7 +28,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     if args.json {
         print(&(serde_json::to_string_pretty(&figures)? + "\n"))?;
     } else {
-        print(render(&figures))?;
+        print_text(&render(&figures))?;
     }
     Ok(ExitCode::SUCCESS)
 }
