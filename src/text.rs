@@ -51,6 +51,27 @@ pub fn ellipsize(text: &str, width: usize) -> String {
     out
 }
 
+/// An error as one line, for the command line and the app alike: each cause in its chain after
+/// the one it explains, each said once.
+/// An error type that shows its cause in its own message *and* reports it as its `source`
+/// (thiserror's `#[error("{path}: {source}")]`, `"...: {0}"` with `#[from]`) would otherwise
+/// print it twice: "Permission denied (os error 13): Permission denied (os error 13)".
+pub fn error_text(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    let mut last = String::new();
+    for cause in err.chain() {
+        let message = cause.to_string();
+        if text.is_empty() {
+            text.push_str(&message);
+        } else if !last.ends_with(&message) {
+            text.push_str(": ");
+            text.push_str(&message);
+        }
+        last = message;
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,5 +94,29 @@ mod tests {
         assert_eq!(printable("12 High St\r\nFlat 2\tB"), "12 High St  Flat 2 B");
         assert_eq!(printable_lines("a\x1b[2J\nb\r\n"), "a[2J\nb\n");
         assert!(matches!(printable("Gwenllian"), Cow::Borrowed(_)));
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("{path}: {source}")]
+    struct ShowsItsSource {
+        path: String,
+        source: std::io::Error,
+    }
+
+    #[test]
+    fn each_cause_is_said_once() {
+        let denied = || std::io::Error::from_raw_os_error(13);
+        let err = anyhow::Error::new(ShowsItsSource {
+            path: "/srv/rollcall.db".into(),
+            source: denied(),
+        })
+        .context("opening the database");
+        assert_eq!(
+            error_text(&err),
+            format!("opening the database: /srv/rollcall.db: {}", denied())
+        );
+        let err = anyhow::Error::new(denied()).context("writing list.csv");
+        assert_eq!(error_text(&err), format!("writing list.csv: {}", denied()));
+        assert_eq!(error_text(&anyhow::anyhow!("plain")), "plain");
     }
 }

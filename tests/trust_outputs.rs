@@ -512,3 +512,50 @@ fn crm_values_reach_the_terminal_without_their_control_characters() {
     let out = rollcall(&db).args(["renewals", "--csv"]).output().unwrap();
     assert!(contains_bytes(&out.stdout, RED));
 }
+
+// ------------------------------------------------------------------ errors name file and cause once
+
+#[test]
+fn file_errors_name_the_file_and_the_cause_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_a_folder = dir.path().join("notes.txt");
+    std::fs::write(&not_a_folder, b"a file, not a folder").unwrap();
+    let db_inside = not_a_folder.join("rollcall.db");
+    let db = dir.path().join("rollcall.db");
+    drop(rollcall::storage::Store::open(&db, rollcall::storage::OpenMode::ReadWrite).unwrap());
+    let output_inside = not_a_folder.join("list.csv");
+    let output_inside = output_inside.to_str().unwrap();
+    for (db, args, file) in [
+        (&db_inside, vec!["forget", "1", "--yes"], db_inside.clone()),
+        (&db_inside, vec!["import", "x.csv"], db_inside.clone()),
+        (
+            &db,
+            vec!["renewals", "-o", output_inside],
+            PathBuf::from(output_inside),
+        ),
+        (
+            &db,
+            vec!["export", "members", "-o", output_inside],
+            PathBuf::from(output_inside),
+        ),
+        (
+            &db,
+            vec!["generate", "-o", output_inside],
+            PathBuf::from(output_inside),
+        ),
+    ] {
+        let out = rollcall(db).args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(&file.display().to_string())
+                || stderr.contains(&not_a_folder.display().to_string()),
+            "{args:?} names the file: {stderr}"
+        );
+        assert_eq!(
+            stderr.matches("Not a directory").count(),
+            1,
+            "{args:?} gives the cause once: {stderr}"
+        );
+    }
+}

@@ -100,7 +100,10 @@ pub fn main() -> ExitCode {
         // The reader of our output stopped early: see `output` for why this is no failure.
         Err(err) if output::is_closed_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            output::note(format_args!("rollcall: error: {err:#}"));
+            output::note(format_args!(
+                "rollcall: error: {}",
+                crate::text::error_text(&err)
+            ));
             ExitCode::from(1)
         }
     }
