@@ -1,5 +1,46 @@
-//! Text shared across layers: fixed-width cells for the panes and the command line, and the
-//! folding search and erasure both match with.
+//! Text shared across layers: fixed-width cells and terminal-safe text for the panes and the
+//! command line, and the folding search and erasure both match with.
+
+use std::borrow::Cow;
+
+/// A table cell: `text` made [`printable`], then cut to `width` characters.
+pub fn cell(text: &str, width: usize) -> String {
+    ellipsize(&printable(text), width)
+}
+
+/// `text` safe to show on a terminal. CRM values can hold control characters, and on a
+/// terminal those act: ESC sequences retitle the window, recolour or clear the screen, BEL
+/// rings. So line breaks and tabs become spaces and every other control character (C0, DEL, C1)
+/// is dropped. The app's widgets drop them the same way (ratatui skips them when it draws);
+/// every human-readable line the command line prints goes through here. JSON escapes them, and
+/// CSV files keep them (they are data, not a terminal).
+pub fn printable(text: &str) -> Cow<'_, str> {
+    clean(text, false)
+}
+
+/// [`printable`] for text of several lines: keeps its line breaks (CRLF becomes LF).
+pub fn printable_lines(text: &str) -> Cow<'_, str> {
+    clean(text, true)
+}
+
+fn clean(text: &str, keep_newlines: bool) -> Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() && !(keep_newlines && c == '\n');
+    if !text.chars().any(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .filter_map(|c| match c {
+                '\n' if keep_newlines => Some(c),
+                // A CRLF line ends as LF.
+                '\r' if keep_newlines => None,
+                '\n' | '\r' | '\t' => Some(' '),
+                c if c.is_control() => None,
+                c => Some(c),
+            })
+            .collect(),
+    )
+}
 
 /// `text` cut to `width` characters, ending in `…` when something was cut.
 pub fn ellipsize(text: &str, width: usize) -> String {
@@ -43,6 +84,27 @@ pub fn fold(s: &str) -> String {
     String::from_utf8(out).expect("folded text is ASCII")
 }
 
+/// An error as one line, for the command line and the app alike: each cause in its chain after
+/// the one it explains, each said once.
+/// An error type that shows its cause in its own message *and* reports it as its `source`
+/// (thiserror's `#[error("{path}: {source}")]`, `"...: {0}"` with `#[from]`) would otherwise
+/// print it twice: "Permission denied (os error 13): Permission denied (os error 13)".
+pub fn error_text(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    let mut last = String::new();
+    for cause in err.chain() {
+        let message = cause.to_string();
+        if text.is_empty() {
+            text.push_str(&message);
+        } else if !last.ends_with(&message) {
+            text.push_str(": ");
+            text.push_str(&message);
+        }
+        last = message;
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,5 +116,40 @@ mod tests {
         assert_eq!(ellipsize("Siân Jones", 20), "Siân Jones");
         assert_eq!(ellipsize("Gwenllian ap Gruffydd", 10), "Gwenllian…");
         assert_eq!(ellipsize("abcdef", 4), "abc…");
+    }
+
+    #[test]
+    fn control_characters_never_reach_a_terminal() {
+        assert_eq!(
+            printable("Siân\x1b]0;x\x07 \x1b[31mJones\u{9b}2J\x7f"),
+            "Siân]0;x [31mJones2J"
+        );
+        assert_eq!(printable("12 High St\r\nFlat 2\tB"), "12 High St  Flat 2 B");
+        assert_eq!(printable_lines("a\x1b[2J\nb\r\n"), "a[2J\nb\n");
+        assert!(matches!(printable("Gwenllian"), Cow::Borrowed(_)));
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("{path}: {source}")]
+    struct ShowsItsSource {
+        path: String,
+        source: std::io::Error,
+    }
+
+    #[test]
+    fn each_cause_is_said_once() {
+        let denied = || std::io::Error::from_raw_os_error(13);
+        let err = anyhow::Error::new(ShowsItsSource {
+            path: "/srv/rollcall.db".into(),
+            source: denied(),
+        })
+        .context("opening the database");
+        assert_eq!(
+            error_text(&err),
+            format!("opening the database: /srv/rollcall.db: {}", denied())
+        );
+        let err = anyhow::Error::new(denied()).context("writing list.csv");
+        assert_eq!(error_text(&err), format!("writing list.csv: {}", denied()));
+        assert_eq!(error_text(&anyhow::anyhow!("plain")), "plain");
     }
 }

@@ -160,7 +160,7 @@ fn a_file_that_cannot_be_written_records_nothing() {
         .arg(dir.path().join("no/such/dir/a.csv"))
         .assert()
         .failure()
-        .stderr(predicates::str::contains("cannot write beside"));
+        .stderr(predicates::str::contains("there is no folder"));
     assert_eq!(exported_count(dir.path()), 0);
     assert_eq!(keys(&export(dir.path(), &[])).len(), 15, "nothing was lost");
 }

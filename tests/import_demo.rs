@@ -226,7 +226,10 @@ fn demo_never_replaces_a_real_database() {
             .assert()
             .failure(),
     );
-    assert!(err.contains("that is the real database"), "{err}");
+    assert!(
+        err.contains("that is the database rollcall works on"),
+        "{err}"
+    );
     // Even under another name, a database holding real imports is not replaced.
     let elsewhere = Scratch::new();
     let err = stderr_of(

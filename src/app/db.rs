@@ -157,7 +157,7 @@ fn run_job(job: Job, store: &mut Store, clock: &Clock, latest: &Generations) -> 
     if newest.is_ok_and(|n| n != Some(job.generation)) {
         return None; // superseded by a newer request for the same thing
     }
-    let result = (job.run)(store, clock).map_err(|e| format!("{e:#}"));
+    let result = (job.run)(store, clock).map_err(|e| crate::text::error_text(&e));
     Some(DbReply {
         pane: job.pane,
         key: job.key,

@@ -72,7 +72,8 @@ impl ImportView {
                 let mut progress = move |p: Progress| {
                     let _ = progress_tx.send(AppEvent::Import(ImportEvent::Progress(p)));
                 };
-                let result = runner(&path, &mut progress, &flag).map_err(|e| format!("{e:#}"));
+                let result =
+                    runner(&path, &mut progress, &flag).map_err(|e| crate::text::error_text(&e));
                 let _ = events.send(AppEvent::Import(ImportEvent::Finished(Box::new(result))));
             });
         let state = match spawned {

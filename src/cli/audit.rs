@@ -9,10 +9,11 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::output::{print, print_text};
 use super::{Ctx, parse_date};
 use crate::storage::audit::{self, AuditLine};
 use crate::storage::erase::{self, Lookup};
-use crate::text::ellipsize;
+use crate::text::{cell, printable};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -60,9 +61,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     let crm_ids = crm_ids(&store.conn)?;
     if args.json {
         let out: Vec<JsonLine> = lines.into_iter().map(|l| json_line(l, &crm_ids)).collect();
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        print(&(serde_json::to_string_pretty(&out)? + "\n"))?;
     } else {
-        print_table(&lines, &crm_ids);
+        print_text(&table(&lines, &crm_ids))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -116,10 +117,9 @@ fn json_line(line: AuditLine, crm_ids: &HashMap<i64, String>) -> JsonLine {
 /// The widest a CHANGE cell gets before it is cut with `…` (the JSON output has it all).
 const CHANGE_WIDTH: usize = 100;
 
-fn print_table(lines: &[AuditLine], crm_ids: &HashMap<i64, String>) {
+fn table(lines: &[AuditLine], crm_ids: &HashMap<i64, String>) -> String {
     if lines.is_empty() {
-        println!("No changes recorded.");
-        return;
+        return "No changes recorded.\n".to_owned();
     }
     let rows: Vec<[String; 6]> = lines
         .iter()
@@ -133,8 +133,9 @@ fn print_table(lines: &[AuditLine], crm_ids: &HashMap<i64, String>) {
                     None => l.entity.clone(),
                 },
                 contact_cell(about_contact(l), crm_ids),
-                ellipsize(&describe_change(l), CHANGE_WIDTH),
+                describe_change(l),
             ]
+            .map(|c| cell(&c, CHANGE_WIDTH))
         })
         .collect();
     let header = ["WHEN", "STAFF", "ACTION", "WHAT", "CONTACT", "CHANGE"];
@@ -144,14 +145,15 @@ fn print_table(lines: &[AuditLine], crm_ids: &HashMap<i64, String>) {
             *w = (*w).max(cell.chars().count());
         }
     }
-    print_row(&header.map(str::to_owned), &widths);
+    let mut out = row_text(&header.map(str::to_owned), &widths);
     for row in &rows {
-        print_row(row, &widths);
+        out += &row_text(row, &widths);
     }
-    println!("{} change(s).", rows.len());
+    out += &format!("{} change(s).\n", rows.len());
+    out
 }
 
-fn print_row(cells: &[String; 6], widths: &[usize; 6]) {
+fn row_text(cells: &[String; 6], widths: &[usize; 6]) -> String {
     let mut line = String::new();
     for (i, (cell, width)) in cells.iter().zip(widths).enumerate() {
         if i + 1 == cells.len() {
@@ -162,7 +164,9 @@ fn print_row(cells: &[String; 6], widths: &[usize; 6]) {
             line.push_str(&" ".repeat(pad + 2));
         }
     }
-    println!("{}", line.trim_end());
+    line.truncate(line.trim_end().len());
+    line.push('\n');
+    line
 }
 
 /// The contact a line is about: its contact id, or the entity itself for a change to a contact.
@@ -216,7 +220,7 @@ fn describe_change(line: &AuditLine) -> String {
 fn show(v: &Value) -> String {
     match v {
         Value::Null => "-".to_owned(),
-        Value::String(s) => s.replace(['\n', '\r', '\t'], " "),
+        Value::String(s) => printable(s).into_owned(),
         other => other.to_string(),
     }
 }

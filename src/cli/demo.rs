@@ -4,7 +4,6 @@
 //! `--demo-db` says otherwise) and is rebuilt from scratch on every run, through the same
 //! `import_file` a real export goes through.
 
-use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
@@ -12,11 +11,14 @@ use std::sync::atomic::AtomicBool;
 use anyhow::{Context, bail};
 use rusqlite::{Connection, OpenFlags};
 
-use super::import_cmd::{summary_text, write_stdout};
+use super::import_cmd::summary_text;
+use super::output::print_text;
 use super::{Ctx, data_dir};
+use crate::export::destination::output_target;
+use crate::export::pending_file::PendingFile;
 use crate::import::generate::{DEFAULT_SEED, ExportFormat, GenerateOptions, write_export};
 use crate::import::{ImportOptions, import_file};
-use crate::storage::{OpenMode, Store};
+use crate::storage::{OpenMode, Store, database_files};
 
 /// The source name of demo data: how a demo database is recognised before it is replaced.
 pub const DEMO_SOURCE: &str = "demo";
@@ -24,7 +26,7 @@ pub const DEMO_SOURCE: &str = "demo";
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// How many people the demo CRM holds
-    #[arg(long, value_name = "N", default_value_t = 3000)]
+    #[arg(long, value_name = "N", default_value_t = 3000, value_parser = super::generate::members_arg)]
     pub members: u64,
     /// The seed of the generated export
     #[arg(long, value_name = "S", default_value_t = DEFAULT_SEED)]
@@ -45,19 +47,15 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         Some(p) => p,
         None => data_dir()?.join("demo.db"),
     };
-    if same_file(&demo_path, &ctx.db_path) {
-        bail!(
-            "--demo-db {}: that is the real database (--db); the demo is built somewhere else",
-            demo_path.display()
-        );
-    }
+    // The demo database is an output like any other: never the real database or its files.
+    output_target(&demo_path, &ctx.db_path)?;
     remove_old_demo(&demo_path)?;
     let mut store = Store::open(&demo_path, OpenMode::ReadWrite)?;
     let export = demo_path.with_extension("export.csv");
     let built = build(&mut store, ctx, &export, args.members, args.seed);
     let _ = std::fs::remove_file(&export);
     let report = built?;
-    write_stdout(&summary_text(&report, &demo_path.display().to_string()))?;
+    print_text(&summary_text(&report, &demo_path.display().to_string()))?;
     if args.build_only {
         return Ok(ExitCode::SUCCESS);
     }
@@ -83,10 +81,10 @@ fn build(
         today: ctx.clock.today,
         advance_days: 0,
     };
-    let file = crate::export::create_private_file(export)
+    let mut file = PendingFile::create(export, &ctx.db_path)?;
+    write_export(&mut file, &options)
         .with_context(|| format!("{}: cannot write the demo export", export.display()))?;
-    write_export(&mut BufWriter::with_capacity(1 << 20, file), &options)
-        .with_context(|| format!("{}: cannot write the demo export", export.display()))?;
+    file.put_in_place()?;
     let import = ImportOptions {
         source: Some(DEMO_SOURCE.to_owned()),
         ..ImportOptions::default()
@@ -99,13 +97,6 @@ fn build(
         &mut |_| {},
         &AtomicBool::new(false),
     )
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a == b,
-    }
 }
 
 /// Deletes the previous demo database, after checking that it is one: every contact and every
@@ -133,10 +124,8 @@ fn remove_old_demo(path: &Path) -> anyhow::Result<()> {
     if foreign > 0 {
         return Err(refuse("it holds data that did not come from the demo"));
     }
-    for suffix in ["", "-wal", "-shm", "-journal"] {
-        let mut name = path.as_os_str().to_owned();
-        name.push(suffix);
-        match std::fs::remove_file(PathBuf::from(&name)) {
+    for file in database_files(path) {
+        match std::fs::remove_file(&file) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => {

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 
 use super::Ctx;
+use super::output::print;
 use crate::config::Config;
 use crate::domain::escalation::{Category, Priority, check_assignee, check_title};
 use crate::storage::StoreError;
@@ -64,6 +65,6 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         assignee,
     };
     let id = escalations::open(&mut store, &ctx.clock, &config.escalations, &new)?;
-    println!("{id}");
+    print(format!("{id}\n"))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -5,8 +5,10 @@ use std::process::ExitCode;
 use serde::Serialize;
 
 use super::Ctx;
+use super::output::{print, print_text};
 use crate::domain::escalation::{DueState, View, due_state};
 use crate::storage::escalations::{self, Row};
+use crate::text::printable;
 
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("view").multiple(false)))]
@@ -66,9 +68,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     let rows = escalations::list(&store.conn, view, &ctx.clock.user, ctx.clock.today)?;
     if args.json {
         let json: Vec<JsonRow> = rows.iter().map(|r| json_row(r, ctx)).collect();
-        println!("{}", serde_json::to_string_pretty(&json)?);
+        print(&(serde_json::to_string_pretty(&json)? + "\n"))?;
     } else {
-        print!("{}", table(&rows, view, ctx));
+        print_text(&table(&rows, view, ctx))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -117,9 +119,9 @@ fn table(rows: &[Row], view: View, ctx: &Ctx) -> String {
             r.priority.as_str().into(),
             r.status.as_str().into(),
             r.category.as_str().into(),
-            r.assignee.clone().unwrap_or_else(|| "-".into()),
-            r.crm_id.clone().unwrap_or_else(|| "-".into()),
-            r.title.clone(),
+            printable(r.assignee.as_deref().unwrap_or("-")).into_owned(),
+            printable(r.crm_id.as_deref().unwrap_or("-")).into_owned(),
+            printable(&r.title).into_owned(),
         ]);
     }
     let mut widths = vec![0; header.len()];

@@ -1,17 +1,16 @@
 //! `rollcall export`: write what staff did back for the CRM, or member lists to hand on.
 
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use chrono::NaiveDate;
 
+use super::output::{note, write_output};
 use super::{Ctx, parse_date};
 use crate::config::Config;
 use crate::domain::MemberStatus;
 use crate::export::activities::{self, ExportOptions, Output};
 use crate::export::members::{self, Channel, MemberFilter};
-use crate::export::pending_file::PendingFile;
 use crate::storage::stats;
 
 #[derive(Debug, clap::Args)]
@@ -121,10 +120,10 @@ fn export_activities(ctx: &Ctx, args: ActivitiesArgs) -> anyhow::Result<ExitCode
         Output::File(path) => path.display().to_string(),
         Output::Stdout => "standard output".to_owned(),
     };
-    eprintln!(
+    note(format_args!(
         "rollcall: wrote {} activities to {place}; {} recorded as exported for the first time",
         summary.written, summary.newly_recorded
-    );
+    ));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -147,22 +146,13 @@ fn export_members(ctx: &Ctx, args: MembersArgs) -> anyhow::Result<ExitCode> {
     } else {
         members::to_csv(&rows, args.channel)?
     };
-    match &args.output {
-        Some(path) => {
-            let mut file = PendingFile::create(path)?;
-            file.write_all(&bytes)?;
-            file.put_in_place()?;
-            eprintln!(
-                "rollcall: wrote {} members to {}",
-                rows.len(),
-                path.display()
-            );
-        }
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout.write_all(&bytes)?;
-            stdout.flush()?;
-        }
+    write_output(args.output.as_deref(), &ctx.db_path, &bytes)?;
+    if let Some(path) = &args.output {
+        note(format_args!(
+            "rollcall: wrote {} members to {}",
+            rows.len(),
+            path.display()
+        ));
     }
     Ok(ExitCode::SUCCESS)
 }

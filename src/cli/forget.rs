@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 
 use super::Ctx;
+use super::output::{note, print_text};
 use crate::storage::erase::{self, ForgetReport, Lookup, Wipe};
 
 #[derive(Debug, clap::Args)]
@@ -51,11 +52,12 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         ),
     };
     if !args.yes && !confirm(&store.conn, contact_id)? {
-        eprintln!("Nothing was erased.");
+        note("Nothing was erased.");
         return Ok(ExitCode::from(1));
     }
     let report = erase::forget(&mut store, &ctx.clock, contact_id)?;
-    print_report(&report);
+    print_text(&report_text(&report))
+        .context("the person is erased; only this report could not be shown")?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -89,20 +91,24 @@ fn confirm(conn: &rusqlite::Connection, contact_id: i64) -> anyhow::Result<bool>
     Ok(answer.trim().eq_ignore_ascii_case("yes"))
 }
 
-fn print_report(report: &ForgetReport) {
+fn report_text(report: &ForgetReport) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
     let removed: Vec<String> = report
         .erased
         .iter()
         .filter(|(_, n)| **n > 0)
         .map(|(table, n)| format!("{table} {n}"))
         .collect();
-    println!(
+    let _ = writeln!(
+        out,
         "Erased (source `{}`): {}.",
         report.source,
         removed.join(", ")
     );
     if report.audit_lines_redacted > 0 {
-        println!(
+        let _ = writeln!(
+            out,
             "Their details were replaced by [erased] in {} audit line(s) about other records.",
             report.audit_lines_redacted
         );
@@ -113,29 +119,30 @@ fn print_report(report: &ForgetReport) {
             .iter()
             .map(|m| format!("{} {}", m.table, m.id))
             .collect();
-        println!(
+        let _ = writeln!(
+            out,
             "Review: records about other people mention them in free text: {}.",
             list.join(", ")
         );
     }
-    print_wipe(&report.wipe);
-    println!(
+    out.push_str(&wipe_text(&report.wipe));
+    out.push_str(
         "The CRM must erase them too. Until it does, imports skip this contact and say so \
-         (`rollcall import --allow-erased` overrides)."
+         (`rollcall import --allow-erased` overrides).\n",
     );
+    out
 }
 
-/// What became of the old copies of erased rows, when it needs saying.
-pub(super) fn print_wipe(wipe: &Wipe) {
+/// What became of the old copies of erased rows, when it needs saying (empty when nothing does).
+pub(super) fn wipe_text(wipe: &Wipe) -> String {
     match wipe {
-        Wipe::Done => {}
-        Wipe::Busy => println!(
-            "Another rollcall has the database open: old copies of the erased rows leave the \
-             file on disk once it closes."
-        ),
-        Wipe::Failed(why) => println!(
+        Wipe::Done => String::new(),
+        Wipe::Busy => "Another rollcall has the database open: old copies of the erased rows \
+                       leave the file on disk once it closes.\n"
+            .to_owned(),
+        Wipe::Failed(why) => format!(
             "Compacting the file failed ({why}): old copies of the erased rows may remain in its \
-             free space until the next `rollcall forget` compacts it."
+             free space until the next `rollcall forget` compacts it.\n"
         ),
     }
 }

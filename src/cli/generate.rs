@@ -1,4 +1,4 @@
-//! `rollcall generate`: write a realistic synthetic CRM export to stdout.
+//! `rollcall generate`: write a realistic synthetic CRM export to stdout or a file.
 
 use std::io::{self, BufWriter};
 use std::path::PathBuf;
@@ -7,12 +7,17 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use super::Ctx;
-use crate::import::generate::{DEFAULT_SEED, ExportFormat, GenerateOptions, write_export};
+use super::output::stdout_error;
+use crate::export::pending_file::PendingFile;
+use crate::import::generate::{
+    DEFAULT_SEED, ExportFormat, GenerateOptions, MAX_ADVANCE_DAYS, MAX_MEMBERS, write_export,
+};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// How many people the CRM holds on --today (about 5% have two memberships)
-    #[arg(long, value_name = "N", default_value_t = 3000)]
+    /// How many people the CRM holds on --today, 1 to 2000000 (about 5% have two memberships)
+    #[arg(long, value_name = "N", default_value_t = 3000, value_parser = members_arg,
+          allow_negative_numbers = true)]
     pub members: u64,
     /// The same seed (and --today) always gives the same file
     #[arg(long, value_name = "S", default_value_t = DEFAULT_SEED)]
@@ -22,7 +27,9 @@ pub struct Args {
     pub format: FormatArg,
     /// Show the CRM as it will be DAYS after --today: the same members, some renewed, some new,
     /// a few gone (a later export, for trying a re-import)
-    #[arg(long, value_name = "DAYS", default_value_t = 0)]
+    /// (0 to 3653, ten years)
+    #[arg(long, value_name = "DAYS", default_value_t = 0, value_parser = advance_arg,
+          allow_negative_numbers = true)]
     pub advance: u32,
     /// Write to FILE (owner-only) instead of stdout
     #[arg(long, short, value_name = "FILE")]
@@ -33,6 +40,26 @@ pub struct Args {
 pub enum FormatArg {
     Civicrm,
     Nationbuilder,
+}
+
+/// `--members`: within [`MAX_MEMBERS`], so a typo cannot start a run that never ends.
+pub fn members_arg(s: &str) -> Result<u64, String> {
+    whole_number_in(s, 1, MAX_MEMBERS, "people").map(|n| n as u64)
+}
+
+fn advance_arg(s: &str) -> Result<u32, String> {
+    whole_number_in(s, 0, u64::from(MAX_ADVANCE_DAYS), "days").map(|n| n as u32)
+}
+
+fn whole_number_in(s: &str, low: u64, high: u64, unit: &str) -> Result<i128, String> {
+    let n: i128 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a whole number of {unit}"))?;
+    if n < i128::from(low) || n > i128::from(high) {
+        return Err(format!("{n} is outside {low} to {high} {unit}"));
+    }
+    Ok(n)
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
@@ -48,21 +75,16 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     };
     let result = match &args.output {
         Some(path) => {
-            let file = crate::export::create_private_file(path)
-                .with_context(|| format!("{}: cannot write the export", path.display()))?;
-            write_export(&mut BufWriter::with_capacity(1 << 20, file), &options)
-                .with_context(|| format!("{}: cannot write the export", path.display()))
-                .map(|_| ())
+            let mut file = PendingFile::create(path, &ctx.db_path)?;
+            write_export(&mut file, &options)
+                .with_context(|| format!("writing {}", path.display()))?;
+            file.put_in_place().map(|_| ())
         }
         None => {
             let stdout = io::stdout().lock();
-            match write_export(&mut BufWriter::with_capacity(1 << 20, stdout), &options) {
-                // `rollcall generate | head` is not an error.
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-                other => other
-                    .map(|_| ())
-                    .context("cannot write the export to stdout"),
-            }
+            write_export(&mut BufWriter::with_capacity(1 << 20, stdout), &options)
+                .map(|_| ())
+                .map_err(stdout_error)
         }
     };
     result?;

@@ -12,6 +12,7 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::Ctx;
+use super::output::{is_closed_pipe, note, print, print_text};
 use crate::import::{
     DateOrder, ImportOptions, ImportReport, Progress, StrictRejected, import_file,
 };
@@ -104,7 +105,8 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
             },
         };
         if !args.json {
-            write_stdout(&summary_text(&report, &ctx.db_path.display().to_string()))?;
+            let summary = summary_text(&report, &ctx.db_path.display().to_string());
+            unless_closed_pipe(print_text(&summary))?;
         }
         reports.push(report);
         if failed {
@@ -116,10 +118,10 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     }
     if failed {
         let last = reports.last().expect("a report");
-        eprintln!(
+        note(format_args!(
             "rollcall: error: {}: {} rejected row(s) under --strict; nothing was changed",
             last.file, last.rejected
-        );
+        ));
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
@@ -130,17 +132,15 @@ fn print_json(reports: &[ImportReport]) -> anyhow::Result<()> {
         [one] => serde_json::to_string_pretty(one)?,
         many => serde_json::to_string_pretty(many)?,
     };
-    write_stdout(&format!("{json}\n"))
+    unless_closed_pipe(print(format!("{json}\n")))
 }
 
-/// Writes to stdout. A closed pipe (`rollcall imports | head`) ends the output quietly: the
-/// work is done, only the reader left.
-pub fn write_stdout(text: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => Ok(other?),
+/// A closed pipe does not stop the import: the files are the work, the report only what a
+/// reader may take.
+fn unless_closed_pipe(printed: anyhow::Result<()>) -> anyhow::Result<()> {
+    match printed {
+        Err(e) if is_closed_pipe(&e) => Ok(()),
+        other => other,
     }
 }
 

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use super::Ctx;
-use super::import_cmd::write_stdout;
+use super::output::{print, print_text};
 use crate::import::runs::{self, ImportRun};
 
 #[derive(Debug, clap::Args)]
@@ -27,7 +27,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     let store = ctx.open_store_for_reading()?;
     let runs = runs::list(&store.conn, args.limit, args.id)?;
     if args.json {
-        write_stdout(&format!("{}\n", serde_json::to_string_pretty(&runs)?))?;
+        print(format!("{}\n", serde_json::to_string_pretty(&runs)?))?;
         return Ok(ExitCode::SUCCESS);
     }
     if let Some(id) = args.id
@@ -36,7 +36,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         anyhow::bail!("--id {id}: no import with that id; `rollcall imports` lists them");
     }
     if runs.is_empty() {
-        write_stdout("No imports yet. Bring in a CRM export with `rollcall import FILE`.\n")?;
+        print_text("No imports yet. Bring in a CRM export with `rollcall import FILE`.\n")?;
         return Ok(ExitCode::SUCCESS);
     }
     let shown = if args.id.is_some() {
@@ -45,7 +45,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         REJECTS_SHOWN
     };
     let text: String = runs.iter().map(|run| run_text(run, shown)).collect();
-    write_stdout(&text)?;
+    print_text(&text)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -14,6 +14,7 @@ mod generate;
 mod import_cmd;
 mod imports;
 mod onboarding;
+mod output;
 pub mod quiet_panic;
 mod renewals;
 mod retention;
@@ -68,7 +69,7 @@ pub enum Command {
     Import(import_cmd::Args),
     /// List past imports with their counts and rejected rows
     Imports(imports::Args),
-    /// Write a realistic synthetic CRM export to stdout
+    /// Write a realistic synthetic CRM export to stdout or a file (-o)
     Generate(generate::Args),
     /// Build a demo database from a generated export and open the app on it
     Demo(demo::Args),
@@ -102,8 +103,13 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
+        // The reader of our output stopped early: see `output` for why this is no failure.
+        Err(err) if output::is_closed_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("rollcall: error: {err:#}");
+            output::note(format_args!(
+                "rollcall: error: {}",
+                crate::text::error_text(&err)
+            ));
             ExitCode::from(1)
         }
     }

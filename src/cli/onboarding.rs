@@ -10,10 +10,11 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::Ctx;
+use super::output::{print, print_text};
 use crate::config::Config;
 use crate::domain::onboarding::{Progress, StepPath};
 use crate::storage::onboarding::{self, QueueEntry, View, sort_key};
-use crate::text::ellipsize;
+use crate::text::cell;
 
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("view").args(["mine", "unassigned", "overdue"])))]
@@ -79,26 +80,12 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
         .filter(|(e, p)| view.shows(e, p, &ctx.clock.user))
         .collect();
     rows.sort_by_cached_key(|(e, p)| sort_key(view, e, p));
-    let out = if args.json {
-        json(&rows, &path)?
+    if args.json {
+        print(json(&rows, &path)?)?;
     } else {
-        table(&rows, &path, view, ctx.clock.today)
-    };
-    write_stdout(&out)?;
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Writes everything at once; a reader that stops early (`| head`) is not an error.
-fn write_stdout(text: &str) -> Result<()> {
-    use std::io::Write as _;
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
-        _ => Ok(()),
+        print_text(&table(&rows, &path, view, ctx.clock.today))?;
     }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn json(rows: &[(&QueueEntry, Progress)], path: &StepPath) -> Result<String> {
@@ -170,7 +157,7 @@ fn table(
                 e.assignee.clone().unwrap_or_else(|| "-".into()),
                 e.local_party.clone(),
             ]
-            .map(|c| ellipsize(&c, MAX_CELL))
+            .map(|c| cell(&c, MAX_CELL))
         })
         .collect();
     let mut widths = HEADERS.map(|h| h.chars().count());

@@ -6,17 +6,17 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use serde::Serialize;
 
 use super::Ctx;
+use super::output::{note, write_output};
 use crate::config::Config;
 use crate::domain::renewal::{
     self, Bucket, LastContact, ListPurpose, QueueFilter, QueueRow, Windows, describe_days,
 };
-use crate::export::{SafeCsvWriter, create_private_file};
+use crate::export::SafeCsvWriter;
 use crate::storage::renewals::{self as queue_store, ContactDetails};
-use crate::text::ellipsize;
+use crate::text::{cell, printable};
 
 /// The longest window accepted, in days (ten years).
 const MAX_WINDOW_DAYS: i64 = 3653;
@@ -140,45 +140,17 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         listed.push(Listed { row, details });
     }
 
-    let mut out: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(io::BufWriter::new(
-            create_private_file(path).with_context(|| format!("creating {}", path.display()))?,
-        )),
-        None => Box::new(io::BufWriter::new(io::stdout().lock())),
-    };
-    let written = if args.json {
-        write_json(&mut out, &listed, today)
+    let mut out = Vec::new();
+    if args.json {
+        write_json(&mut out, &listed, today)?;
     } else if args.csv {
-        write_csv(&mut out, &listed, purpose, today)
+        write_csv(&mut out, &listed, purpose, today)?;
     } else {
-        write_table(&mut out, &listed, today).map_err(anyhow::Error::from)
+        write_table(&mut out, &listed, today)?;
     }
-    .and_then(|()| Ok(out.flush()?));
-    match written {
-        // The reader stopped early (`| head`): what it took was what it wanted.
-        Err(e) if is_broken_pipe(&e) => return Ok(ExitCode::SUCCESS),
-        other => other?,
-    }
-    eprintln!("{}", summary(&listed, &left_out, &arranged, today));
+    write_output(args.output.as_deref(), &ctx.db_path, &out)?;
+    note(summary(&listed, &left_out, &arranged, today));
     Ok(ExitCode::SUCCESS)
-}
-
-fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|cause| {
-        let kind = if let Some(io) = cause.downcast_ref::<io::Error>() {
-            Some(io.kind())
-        } else if let Some(csv) = cause.downcast_ref::<csv::Error>() {
-            match csv.kind() {
-                csv::ErrorKind::Io(io) => Some(io.kind()),
-                _ => None,
-            }
-        } else {
-            cause
-                .downcast_ref::<serde_json::Error>()
-                .and_then(serde_json::Error::io_error_kind)
-        };
-        kind == Some(io::ErrorKind::BrokenPipe)
-    })
 }
 
 /// A row that made the list, with the contact details a channel list needs.
@@ -438,10 +410,10 @@ fn write_table(out: &mut dyn Write, listed: &[Listed], today: chrono::NaiveDate)
             r.bucket(today).as_str(),
             describe_days(r.days(today)),
             r.end_date,
-            ellipsize(&r.name, 28),
-            ellipsize(&r.membership_type, 14),
-            ellipsize(&r.local_party, 20),
-            last_contact_text(r.last_contact.as_ref()),
+            cell(&r.name, 28),
+            cell(&r.membership_type, 14),
+            cell(&r.local_party, 20),
+            printable(&last_contact_text(r.last_contact.as_ref())),
         )?;
     }
     Ok(())

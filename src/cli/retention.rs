@@ -11,9 +11,11 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 
 use super::Ctx;
+use super::output::{note, print, print_text, say};
 use crate::config::Config;
 use crate::storage::erase::{self, Lookup};
 use crate::storage::retention::{self, Expired};
+use crate::text::printable;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -68,53 +70,56 @@ fn list(ctx: &Ctx, years: u32, json: bool) -> anyhow::Result<ExitCode> {
     let store = ctx.open_store_for_reading()?;
     let expired = retention::expired(&store.conn, retention::cutoff(ctx.clock.today, years))?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&expired)?);
+        print(format!("{}\n", serde_json::to_string_pretty(&expired)?))?;
         return Ok(ExitCode::SUCCESS);
     }
-    print_list(ctx, years, &expired);
+    print_list(ctx, years, &expired)?;
     if expired.iter().any(Expired::erasable) {
-        println!("`rollcall retention --apply` erases them, after asking.");
+        say!("`rollcall retention --apply` erases them, after asking.")?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_list(ctx: &Ctx, years: u32, expired: &[Expired]) {
+fn print_list(ctx: &Ctx, years: u32, expired: &[Expired]) -> anyhow::Result<()> {
     let cutoff = retention::cutoff(ctx.clock.today, years);
-    println!(
+    say!(
         "Retention rule (config.toml): erase people whose last membership ended more than \
          {years} year(s) ago, before {cutoff}; never lifetime or current members."
-    );
+    )?;
     let (erase, kept): (Vec<&Expired>, Vec<&Expired>) = expired.iter().partition(|e| e.erasable());
     if erase.is_empty() {
-        println!("Nobody is past the rule: nothing to erase.");
+        say!("Nobody is past the rule: nothing to erase.")?;
     } else {
-        println!("Would erase {}:", erase.len());
-        println!("  {:<12} {:<14} LAST MEMBERSHIP ENDED", "CRM ID", "SOURCE");
+        say!("Would erase {}:", erase.len())?;
+        say!("  {:<12} {:<14} LAST MEMBERSHIP ENDED", "CRM ID", "SOURCE")?;
         for e in &erase {
-            println!(
+            say!(
                 "  {:<12} {:<14} {}",
                 printable(&e.crm_id),
                 printable(&e.source),
                 e.last_end
-            );
+            )?;
         }
     }
     if !kept.is_empty() {
-        println!("Kept although past the rule, {}:", kept.len());
-        println!(
+        say!("Kept although past the rule, {}:", kept.len())?;
+        say!(
             "  {:<12} {:<14} {:<10} WHY",
-            "CRM ID", "SOURCE", "LAST ENDED"
-        );
+            "CRM ID",
+            "SOURCE",
+            "LAST ENDED"
+        )?;
         for e in &kept {
-            println!(
+            say!(
                 "  {:<12} {:<14} {:<10} {}",
                 printable(&e.crm_id),
                 printable(&e.source),
                 e.last_end,
                 kept_because(e)
-            );
+            )?;
         }
     }
+    Ok(())
 }
 
 fn kept_because(e: &Expired) -> String {
@@ -137,7 +142,7 @@ fn apply(ctx: &Ctx, years: u32, yes: bool) -> anyhow::Result<ExitCode> {
     let mut store = ctx.open_store()?;
     store.ensure_writable("erasing people past the retention rule")?;
     let expired = retention::expired(&store.conn, retention::cutoff(ctx.clock.today, years))?;
-    print_list(ctx, years, &expired);
+    print_list(ctx, years, &expired)?;
     let shown: Vec<i64> = expired
         .iter()
         .filter(|e| e.erasable())
@@ -147,19 +152,19 @@ fn apply(ctx: &Ctx, years: u32, yes: bool) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if !yes && !confirm(shown.len())? {
-        eprintln!("Nothing was erased.");
+        note("Nothing was erased.");
         return Ok(ExitCode::from(1));
     }
     let reports = retention::apply(&mut store, &ctx.clock, years, &shown)?;
-    println!(
+    say!(
         "Erased {} people under the retention rule, each as `rollcall forget` erases.",
         reports.len()
-    );
+    )?;
     let left = shown.len() - reports.len();
     if left > 0 {
-        println!(
+        say!(
             "Left alone: {left} renewed, escalated about or marked to keep since the list was read."
-        );
+        )?;
     }
     let mentions: Vec<String> = reports
         .iter()
@@ -167,16 +172,16 @@ fn apply(ctx: &Ctx, years: u32, yes: bool) -> anyhow::Result<ExitCode> {
         .map(|m| format!("{} {}", m.table, m.id))
         .collect();
     if !mentions.is_empty() {
-        println!(
+        say!(
             "Review: records about other people mention them in free text: {}.",
             mentions.join(", ")
-        );
+        )?;
     }
     if let Some(report) = reports.first() {
-        super::forget::print_wipe(&report.wipe);
-        println!(
+        print_text(&super::forget::wipe_text(&report.wipe))?;
+        say!(
             "The CRM must erase them too. Until it does, imports skip these contacts and say so."
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -220,11 +225,11 @@ fn keep(
     let mut store = ctx.open_store()?;
     let contact_id = find(&store.conn, crm_id, source)?;
     retention::keep(&mut store, &ctx.clock, contact_id, reason)?;
-    println!(
+    say!(
         "CRM contact {} is kept past the retention rule; `rollcall retention --keeps` lists \
          the exceptions.",
         printable(crm_id.trim())
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -237,10 +242,10 @@ fn unkeep(ctx: &Ctx, crm_id: &str, source: Option<&str>) -> anyhow::Result<ExitC
             printable(crm_id.trim())
         );
     }
-    println!(
+    say!(
         "CRM contact {}: exception removed; the retention rule applies again.",
         printable(crm_id.trim())
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -248,26 +253,29 @@ fn list_keeps(ctx: &Ctx, json: bool) -> anyhow::Result<ExitCode> {
     let store = ctx.open_store_for_reading()?;
     let keeps = retention::keeps(&store.conn)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&keeps)?);
+        print(format!("{}\n", serde_json::to_string_pretty(&keeps)?))?;
         return Ok(ExitCode::SUCCESS);
     }
     if keeps.is_empty() {
-        println!("No one is marked to keep past the retention rule.");
+        say!("No one is marked to keep past the retention rule.")?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    say!(
         "  {:<12} {:<14} {:<12} {:<10} REASON",
-        "CRM ID", "SOURCE", "BY", "ON"
-    );
+        "CRM ID",
+        "SOURCE",
+        "BY",
+        "ON"
+    )?;
     for k in &keeps {
-        println!(
+        say!(
             "  {:<12} {:<14} {:<12} {:<10} {}",
             printable(&k.crm_id),
             printable(&k.source),
             printable(&k.keep.staff),
             k.keep.kept_at.get(..10).unwrap_or(&k.keep.kept_at),
             printable(&k.keep.reason)
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -293,12 +301,4 @@ fn find(conn: &rusqlite::Connection, crm_id: &str, source: Option<&str>) -> anyh
                 .unwrap_or_default()
         ),
     }
-}
-
-/// CRM ids, sources and reasons with control characters shown as `?`, so a value can never
-/// drive the terminal.
-fn printable(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
 }

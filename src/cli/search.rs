@@ -8,9 +8,13 @@ use anyhow::Context;
 use serde::Serialize;
 
 use super::Ctx;
+use super::output::{print, print_text};
 use crate::search::results::thousands;
 use crate::search::{Index, LoadProgress, MemberHit, Query, Searcher};
-use crate::text::ellipsize;
+use crate::text::cell;
+
+/// The widest an id, status, type or postcode cell gets (the JSON has them whole).
+const MAX_CELL: usize = 40;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -61,7 +65,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|h| MemberHit::new(&index, h))
         .collect();
-    let mut out = std::io::stdout().lock();
+    let mut out = Vec::new();
     if args.json {
         let today = ctx.clock.today;
         let json: Vec<JsonHit> = hits
@@ -78,6 +82,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
             .collect();
         serde_json::to_writer_pretty(&mut out, &json)?;
         writeln!(out)?;
+        print(&out)?;
     } else {
         write_table(&mut out, &hits, ctx)?;
         writeln!(
@@ -91,6 +96,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
                 "matches"
             }
         )?;
+        print_text(&String::from_utf8_lossy(&out))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -150,14 +156,14 @@ fn table_row(h: &MemberHit, ctx: &Ctx) -> [String; 9] {
         None => ("-".into(), "no membership".into(), "-".into(), "-".into()),
     };
     [
-        ellipsize(&h.name, 32),
-        h.contact_crm_id.clone(),
-        membership,
-        status,
-        kind,
+        cell(&h.name, 32),
+        cell(&h.contact_crm_id, MAX_CELL),
+        cell(&membership, MAX_CELL),
+        cell(&status, MAX_CELL),
+        cell(&kind, MAX_CELL),
         ends,
-        h.postcode.clone(),
-        ellipsize(&h.email, 36),
+        cell(&h.postcode, MAX_CELL),
+        cell(&h.email, 36),
         h.flags.badges().join(" "),
     ]
 }

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use super::Ctx;
+use super::output::{print, print_text};
 use crate::config::Config;
 use crate::storage::stats::{self, Figures, ListKind, WorkContext, thousands};
 
@@ -25,9 +26,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     };
     let figures = stats::all_figures(&store.conn, &work)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&figures)?);
+        print(&(serde_json::to_string_pretty(&figures)? + "\n"))?;
     } else {
-        print!("{}", render(&figures));
+        print_text(&render(&figures))?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 
 use super::Ctx;
+use super::output::say;
 use crate::export::pending_file::PendingFile;
 use crate::export::subject_access::{self, Header};
 use crate::storage::erase::{self, Lookup};
@@ -47,28 +48,28 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         written_at: &written_at,
         written_by: &ctx.clock.user,
     };
-    let mut document = PendingFile::create(&args.output)?;
+    let mut document = PendingFile::create(&args.output, &ctx.db_path)?;
     document.write_all(subject_access::markdown(&record, &header).as_bytes())?;
-    let mut json = PendingFile::create(&json_path)?;
+    let mut json = PendingFile::create(&json_path, &ctx.db_path)?;
     json.write_all(subject_access::json(&record, &header).as_bytes())?;
     let recorded = record_request(&mut store, &ctx.clock, contact_id)?;
     document.put_in_place()?;
     json.put_in_place()?;
-    println!(
+    say!(
         "Wrote {} (to read and send) and {} (the same as JSON), both owner-only.",
         args.output.display(),
         json_path.display()
-    );
+    )?;
     match recorded.escalation_id {
-        Some(id) => println!(
+        Some(id) => say!(
             "Recorded in the audit trail (line {}) and on escalation #{id}.",
             recorded.audit_id
-        ),
-        None => println!(
+        )?,
+        None => say!(
             "Recorded in the audit trail (line {}). No data-protection escalation is open for \
              them: if the request came in by post or email, log it with `rollcall escalate`.",
             recorded.audit_id
-        ),
+        )?,
     }
     Ok(ExitCode::SUCCESS)
 }

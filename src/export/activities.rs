@@ -268,6 +268,11 @@ pub fn export(
     output: &Output,
 ) -> anyhow::Result<ExportSummary> {
     store.ensure_writable("recording which activities were exported")?;
+    // The destination is checked (never the database) before anything is chosen or written.
+    let file = match output {
+        Output::File(path) => Some(PendingFile::create(path, store.path())?),
+        Output::Stdout => None,
+    };
     let tx = store
         .conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -275,8 +280,8 @@ pub fn export(
     let activities = collect(&tx, options)?;
     let csv = to_csv(&activities)?;
     let newly_recorded = record(&tx, clock, &activities, options)?;
-    let placed = match output {
-        Output::Stdout => {
+    let placed = match file {
+        None => {
             let mut stdout = std::io::stdout().lock();
             stdout
                 .write_all(&csv)
@@ -284,11 +289,9 @@ pub fn export(
                 .context("writing the activities to standard output (nothing was recorded)")?;
             None
         }
-        Output::File(path) => {
-            let mut file = PendingFile::create(path)?;
+        Some(mut file) => {
             file.write_all(&csv)?;
-            file.put_in_place()?;
-            Some(path)
+            Some(file.put_in_place()?)
         }
     };
     if let Err(e) = tx.commit() {

@@ -22,7 +22,9 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
-pub use permissions::{PermissionProblem, check_permissions, fix_permissions};
+pub use permissions::{
+    COMPANION_SUFFIXES, PermissionProblem, check_permissions, database_files, fix_permissions,
+};
 
 /// Bytes per database page for new databases (see `migrate`).
 const PAGE_SIZE: i64 = 16_384;

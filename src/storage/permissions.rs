@@ -30,10 +30,14 @@ fn io_err(path: &Path, source: std::io::Error) -> StoreError {
     }
 }
 
-/// The database file and its WAL and shared-memory companions.
-fn database_files(path: &Path) -> Vec<PathBuf> {
+/// The files SQLite keeps beside a database: write-ahead log, shared-memory index, rollback
+/// journal.
+pub const COMPANION_SUFFIXES: [&str; 3] = ["-wal", "-shm", "-journal"];
+
+/// The database file and its companions ([`COMPANION_SUFFIXES`]), the database first.
+pub fn database_files(path: &Path) -> Vec<PathBuf> {
     let mut files = vec![path.to_owned()];
-    for suffix in ["-wal", "-shm", "-journal"] {
+    for suffix in COMPANION_SUFFIXES {
         let mut name = path.as_os_str().to_owned();
         name.push(suffix);
         files.push(PathBuf::from(name));

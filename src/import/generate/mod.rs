@@ -35,15 +35,22 @@ pub enum ExportFormat {
     Nationbuilder,
 }
 
+/// The most people a generated CRM holds: several times the largest UK party, minutes to write.
+pub const MAX_MEMBERS: u64 = 2_000_000;
+
+/// The furthest `advance_days` goes: ten years, as far as any renewal window reaches.
+pub const MAX_ADVANCE_DAYS: u32 = 3653;
+
 #[derive(Debug, Clone)]
 pub struct GenerateOptions {
-    /// People in the CRM on `today`.
+    /// People in the CRM on `today`, at most [`MAX_MEMBERS`].
     pub members: u64,
     pub seed: u64,
     pub format: ExportFormat,
     /// The day the world is anchored at (`--today`).
     pub today: NaiveDate,
-    /// Write the export as the CRM shows it this many days after `today`.
+    /// Write the export as the CRM shows it this many days after `today`, at most
+    /// [`MAX_ADVANCE_DAYS`].
     pub advance_days: u32,
 }
 
@@ -57,6 +64,15 @@ pub struct GenerateSummary {
 
 /// Writes the export. Buffer `out` (or pass a `BufWriter`): rows are written one at a time.
 pub fn write_export(out: &mut dyn Write, options: &GenerateOptions) -> io::Result<GenerateSummary> {
+    if options.members > MAX_MEMBERS || options.advance_days > MAX_ADVANCE_DAYS {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "a generated export holds at most {MAX_MEMBERS} people and goes at most \
+                 {MAX_ADVANCE_DAYS} days ahead"
+            ),
+        ));
+    }
     let snapshot = options
         .today
         .checked_add_days(Days::new(u64::from(options.advance_days)))
