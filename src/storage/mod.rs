@@ -20,7 +20,9 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
-pub use permissions::{PermissionProblem, check_permissions, fix_permissions};
+pub use permissions::{
+    PermissionProblem, check_permissions, not_a_regular_file, open_without_blocking,
+};
 
 /// Bytes per database page for new databases (see `migrate`).
 const PAGE_SIZE: i64 = 16_384;
@@ -55,6 +57,13 @@ pub enum StoreError {
         found: i64,
         known: i64,
     },
+    #[error("{path}: not a database file: it is {kind}")]
+    NotAFile { path: PathBuf, kind: &'static str },
+    #[error(
+        "{path}: is {kind}, where SQLite keeps a file of the database's own; move it out of the \
+         way (nothing was changed)"
+    )]
+    StrangeCompanion { path: PathBuf, kind: &'static str },
     #[error("{path}: no database here; run `rollcall import` or `rollcall demo` first")]
     Missing { path: PathBuf },
     #[error(
@@ -92,9 +101,37 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path`.
+    /// Opens (creating if needed) the database at `path`. Files others can read are refused.
     pub fn open(path: &Path, mode: OpenMode) -> Result<Store> {
-        let exists = path.exists();
+        Store::open_with(path, mode, false)
+    }
+
+    /// Opens the database like [`Store::open`], making its files owner-only (0600) first when
+    /// others can read them (`--fix-permissions`). Modes are changed only once the file has been
+    /// read as a rollcall database, and only of its own regular files.
+    pub fn open_fixing_permissions(path: &Path, mode: OpenMode) -> Result<Store> {
+        Store::open_with(path, mode, true)
+    }
+
+    fn open_with(path: &Path, mode: OpenMode, fix_permissions: bool) -> Result<Store> {
+        let exists = match std::fs::metadata(path) {
+            Ok(meta) => match not_a_regular_file(meta.file_type()) {
+                None => true,
+                Some(kind) => {
+                    return Err(StoreError::NotAFile {
+                        path: path.to_owned(),
+                        kind,
+                    });
+                }
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+            Err(source) => {
+                return Err(StoreError::Io {
+                    path: path.to_owned(),
+                    source,
+                });
+            }
+        };
         if !exists && mode == OpenMode::ReadOnly {
             return Err(StoreError::Missing {
                 path: path.to_owned(),
@@ -103,7 +140,10 @@ impl Store {
         if !exists {
             permissions::create_owner_only(path)?;
         }
-        if let Some(problem) = check_permissions(path)? {
+        let exposed = check_permissions(path)?;
+        if let Some(problem) = &exposed
+            && !fix_permissions
+        {
             return Err(StoreError::Exposed {
                 path: path.to_owned(),
                 detail: problem.to_string(),
@@ -119,10 +159,16 @@ impl Store {
             path: path.to_owned(),
             mode,
         };
-        store
+        let version = store
             .configure()
-            .and_then(|()| store.migrate())
+            .and_then(|()| store.version_if_ours())
             .map_err(|e| damaged(path, e))?;
+        if exposed.is_some() {
+            // Reading it may have made its shared-memory file with the same exposed mode: fix
+            // that too.
+            permissions::fix_permissions(path)?;
+        }
+        store.migrate(version).map_err(|e| damaged(path, e))?;
         Ok(store)
     }
 
@@ -135,7 +181,8 @@ impl Store {
             mode: OpenMode::ReadWrite,
         };
         store.configure()?;
-        store.migrate()?;
+        let version = store.version_if_ours()?;
+        store.migrate(version)?;
         Ok(store)
     }
 
@@ -205,11 +252,16 @@ impl Store {
         Ok(())
     }
 
-    fn migrate(&mut self) -> Result<()> {
+    /// The schema version, once the file is known to be rollcall's (or empty).
+    fn version_if_ours(&self) -> Result<i64> {
         let version: i64 = self
             .conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))?;
         self.check_ours(version)?;
+        Ok(version)
+    }
+
+    fn migrate(&mut self, version: i64) -> Result<()> {
         if version == 0 && self.mode == OpenMode::ReadWrite {
             // Only a new file takes a page size, and only before WAL mode. Bigger pages than
             // SQLite's 4 KiB suit tables of half a million members: a first import writes a
