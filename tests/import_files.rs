@@ -172,3 +172,50 @@ fn a_windows_1252_file_is_still_read_as_windows_1252() {
         30_000
     );
 }
+
+#[test]
+fn a_cell_over_64_kib_rejects_its_row_by_line_and_column_never_the_value() {
+    let s = Scratch::new();
+    let limit = 64 * 1024;
+    let secret = "Flat 9 Heol Glyndwr ";
+    let huge: String = secret.repeat(10 * 1024 * 1024 / secret.len());
+    let at_limit: String = "x".repeat(limit);
+    let over_limit: String = "y".repeat(limit + 1);
+    let mut csv = String::from("Contact ID,First Name,Street Address,City\n");
+    csv.push_str("1,Siân,1 Stryd Fawr,Caerdydd\n");
+    csv.push_str(&format!("2,Ffion,\"{huge}\",Bangor\n"));
+    csv.push_str(&format!("3,Rhys,{at_limit},Bangor\n"));
+    csv.push_str(&format!("4,Aled,Bangor,{over_limit}\n"));
+    csv.push_str("5,Nia,2 Stryd Fawr,Caerdydd\n");
+    let file = s.path("members.csv");
+    std::fs::write(&file, csv).unwrap();
+    let out = s.cmd().arg("import").arg(&file).assert().success();
+    let text = stdout_of(&out);
+    assert!(!text.contains(secret), "the value is never shown");
+    assert!(
+        text.contains("line 3: Street Address: 10240 KiB, more than the 64 KiB a cell may hold"),
+        "{text}"
+    );
+    assert!(
+        text.contains("line 5: City: 65 KiB, more than the 64 KiB"),
+        "{text}"
+    );
+    assert!(text.contains("rejected     2 row(s)"), "{text}");
+    let imported: Vec<String> = s
+        .conn()
+        .prepare("SELECT crm_id FROM contacts ORDER BY crm_id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        imported,
+        ["1", "3", "5"],
+        "a cell of exactly 64 KiB is fine"
+    );
+    let stored: String = s
+        .text("SELECT group_concat(reason, '|') FROM import_rejects")
+        .unwrap();
+    assert!(!stored.contains(secret), "nor stored with the rejects");
+}
