@@ -105,6 +105,14 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let ctx = Ctx::from_args(&cli.global)?;
+    if cli.command.is_some() {
+        // Not in the app: its screen is the terminal.
+        crate::storage::on_long_wait(|| {
+            eprintln!(
+                "rollcall: waiting for another rollcall process to finish writing to the database…"
+            )
+        });
+    }
     match cli.command {
         None => crate::app::run(&ctx),
         Some(command) => match command {

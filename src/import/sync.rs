@@ -181,6 +181,7 @@ fn attempt(
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let run_id = insert_run(&tx, clock, file, &profile_name, &source)?;
+        crate::storage::test_hook::hold("importing");
         let suspended = suspend_indexes(&tx)?;
         let sha256 = {
             let mut writer = Writer::new(&tx, clock, &source, run_id, options.allow_erased)?;

@@ -7,6 +7,7 @@
 
 pub mod assignments;
 pub mod audit;
+mod busy;
 pub mod erase;
 pub mod escalations;
 pub mod member;
@@ -14,12 +15,14 @@ pub mod onboarding;
 mod permissions;
 pub mod renewals;
 pub mod stats;
+pub mod test_hook;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
+pub use busy::on_long_wait;
 pub use permissions::{
     PermissionProblem, check_permissions, not_a_regular_file, open_without_blocking,
 };
@@ -153,7 +156,9 @@ impl Store {
             OpenMode::ReadWrite => OpenFlags::SQLITE_OPEN_READ_WRITE,
             OpenMode::ReadOnly => OpenFlags::SQLITE_OPEN_READ_ONLY,
         } | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(|e| not_a_db(path, e))?;
+        let mut conn = Connection::open_with_flags(path, flags).map_err(|e| not_a_db(path, e))?;
+        // Before anything reads the file: another process may be writing it right now.
+        busy::wait_when_busy(&mut conn, BUSY_TIMEOUT)?;
         let mut store = Store {
             conn,
             path: path.to_owned(),
@@ -204,7 +209,6 @@ impl Store {
 
     fn configure(&mut self) -> Result<()> {
         let path = self.path.clone();
-        self.conn.busy_timeout(BUSY_TIMEOUT)?;
         // The first read of a file that is not SQLite fails here, before anything is written.
         let _: i64 = self
             .conn
@@ -242,11 +246,21 @@ impl Store {
 
     /// WAL, so the app reads while an import writes. Only once the file is known to be ours:
     /// switching the journal mode rewrites the file header.
+    ///
+    /// A first import runs with a rollback journal (see `import::sync`), and while it holds the
+    /// write lock SQLite refuses the switch at once, without waiting ("database is locked"). The
+    /// connection then stays in rollback mode, where reads and writes wait for the lock like any
+    /// other; the import switches the file back to WAL when it commits.
     fn use_wal(&mut self) -> Result<()> {
         if self.mode == OpenMode::ReadWrite && self.path.as_os_str() != ":memory:" {
-            let _: String = self
+            match self
                 .conn
-                .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+                .query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
+            {
+                Ok(_) => {}
+                Err(e) if is_busy(&e) => {}
+                Err(e) => return Err(e.into()),
+            }
             self.conn.pragma_update(None, "synchronous", "NORMAL")?;
         }
         Ok(())
@@ -277,7 +291,21 @@ impl Store {
                 "upgrading the schema from version {version} to {SCHEMA_VERSION}"
             )));
         }
-        let tx = self.conn.transaction()?;
+        // Another process may be creating or upgrading the schema at this very moment (two first
+        // imports at once): the immediate transaction waits for it, and the version is read
+        // again inside, so each migration runs once.
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        test_hook::hold("migrating");
+        let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                path: self.path.clone(),
+                found: version,
+                known: SCHEMA_VERSION,
+            });
+        }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             tx.execute_batch(sql)?;
             tx.pragma_update(None, "user_version", (i + 1) as i64)?;
@@ -340,6 +368,14 @@ impl Store {
             )
             .optional()?)
     }
+}
+
+/// Another connection holds a lock SQLite would not wait for.
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
 }
 
 /// A damaged file often opens fine and fails on a later statement: say so, with the path.
