@@ -217,3 +217,167 @@ fn two_first_imports_while_the_schema_is_being_created_both_succeed() {
         rollcall::storage::SCHEMA_VERSION
     );
 }
+
+// ------------------------------------------------------------------ interrupted writes
+
+/// The commands that only look.
+const LOOKING: &[&[&str]] = &[
+    &["--read-only", "audit"],
+    &["audit"],
+    &["imports"],
+    &["stats"],
+    &["renewals"],
+    &["escalations"],
+    &["search", "jones"],
+];
+
+fn companion(db: &Path, suffix: &str) -> std::path::PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(suffix);
+    name.into()
+}
+
+/// What a write killed part-way leaves: the database file with some of the write in it, and
+/// its hot rollback journal. Taken as copies of a live database in the middle of a write that
+/// has spilled to the file, as a first import's does (it runs with a rollback journal).
+fn interrupted_write(db: &Path, export: &Path) {
+    let live = db.with_file_name("live.db");
+    import(&live, export);
+    let conn = rusqlite::Connection::open(&live).unwrap();
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode = DELETE", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "delete");
+    conn.pragma_update(None, "cache_size", 2).unwrap();
+    conn.execute_batch("BEGIN; UPDATE contacts SET city = 'Nowhere';")
+        .unwrap();
+    std::fs::copy(&live, db).unwrap();
+    std::fs::copy(companion(&live, "-journal"), companion(db, "-journal")).unwrap();
+    conn.execute_batch("ROLLBACK").unwrap();
+    let journal = std::fs::read(companion(db, "-journal")).unwrap();
+    assert_eq!(
+        journal[..8],
+        [0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7],
+        "a hot journal"
+    );
+}
+
+#[test]
+fn after_an_interrupted_write_every_looking_command_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rollcall.db");
+    let export = generate(dir.path(), 300, 1);
+    interrupted_write(&db, &export);
+    for args in LOOKING {
+        let (ok, err) = run(&db, args);
+        assert!(ok, "{args:?}: {err}");
+        assert!(!err.contains("damaged"), "{args:?}: {err}");
+    }
+    assert!(!companion(&db, "-journal").exists(), "rolled back");
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM contacts WHERE city = 'Nowhere'"),
+        0,
+        "nothing of the interrupted write is left"
+    );
+    assert_eq!(integrity(&db), "ok");
+    import(&db, &export);
+}
+
+/// `rollcall ARGS` as an account that cannot write to `dir` (nobody, when the tests run as
+/// root, which no permission stops).
+fn run_without_write_access(dir: &Path, db: &Path, args: &[&str]) -> (bool, String) {
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .unwrap()
+        .stdout
+        == b"0\n";
+    let mut cmd = if root {
+        chown_nobody(dir);
+        let mut cmd = std::process::Command::new("setpriv");
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_rollcall"));
+        cmd
+    } else {
+        std::process::Command::new(env!("CARGO_BIN_EXE_rollcall"))
+    };
+    set_mode(dir, 0o500);
+    let out = cmd
+        .env("NO_COLOR", "1")
+        .env("XDG_CONFIG_HOME", dir.join("config-home"))
+        .env_remove("ROLLCALL_READ_ONLY")
+        .arg("--db")
+        .arg(db)
+        .args([
+            "--today",
+            trust_support::TODAY,
+            "--user",
+            trust_support::STAFF,
+        ])
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    set_mode(dir, 0o700);
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+fn chown_nobody(dir: &Path) {
+    let status = std::process::Command::new("chown")
+        .args(["-R", "65534:65534"])
+        .arg(dir)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // Its parents must let nobody through.
+    for parent in dir.ancestors().skip(1) {
+        if parent == Path::new("/tmp") || parent == Path::new("/") {
+            break;
+        }
+        set_mode(parent, 0o711);
+    }
+}
+
+#[test]
+fn a_database_in_a_read_only_directory_opens_for_looking() {
+    let dir = tempfile::tempdir().unwrap();
+    let place = dir.path().join("shared");
+    let db = place.join("rollcall.db");
+    import(&db, &generate(dir.path(), 100, 1));
+    for args in LOOKING {
+        let (ok, err) = run_without_write_access(&place, &db, args);
+        assert!(ok, "{args:?}: {err}");
+    }
+    let (ok, err) = run_without_write_access(&place, &db, &["forget", "1000", "--yes"]);
+    assert!(!ok);
+    assert!(
+        err.contains(&format!("cannot write to {}", db.display())),
+        "{err}"
+    );
+    assert!(err.contains("read-only"), "{err}");
+    assert!(!err.contains("Error code"), "{err}");
+}
+
+#[test]
+fn after_an_interrupted_write_in_a_read_only_directory_the_message_says_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let place = dir.path().join("shared");
+    std::fs::create_dir(&place).unwrap();
+    let db = place.join("rollcall.db");
+    let export = generate(dir.path(), 300, 1);
+    interrupted_write(&db, &export);
+    let (ok, err) = run_without_write_access(&place, &db, &["audit"]);
+    assert!(!ok);
+    assert!(!err.contains("damaged"), "{err}");
+    assert!(err.contains("interrupted"), "{err}");
+    assert!(err.contains("-journal"), "{err}");
+    assert!(err.contains("write access"), "{err}");
+}

@@ -5,11 +5,13 @@
 //! creates the file owner-only and applies migrations. A database written by a newer rollcall is
 //! refused rather than touched.
 
+mod access;
 pub mod assignments;
 pub mod audit;
 mod busy;
 pub mod erase;
 pub mod escalations;
+mod explain;
 pub mod member;
 pub mod onboarding;
 mod permissions;
@@ -23,6 +25,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 pub use busy::on_long_wait;
+pub use explain::{explain, explain_anyhow};
 pub use permissions::{
     PermissionProblem, check_permissions, not_a_regular_file, open_without_blocking,
 };
@@ -78,6 +81,12 @@ pub enum StoreError {
     Io {
         path: PathBuf,
         source: std::io::Error,
+    },
+    #[error("cannot {action} {path}: {cause}")]
+    Database {
+        path: PathBuf,
+        action: &'static str,
+        cause: String,
     },
     #[error("database is in read-only mode (--read-only): {0} was refused")]
     ReadOnly(String),
@@ -152,11 +161,55 @@ impl Store {
                 detail: problem.to_string(),
             });
         }
-        let flags = match mode {
-            OpenMode::ReadWrite => OpenFlags::SQLITE_OPEN_READ_WRITE,
-            OpenMode::ReadOnly => OpenFlags::SQLITE_OPEN_READ_ONLY,
-        } | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let mut conn = Connection::open_with_flags(path, flags).map_err(|e| not_a_db(path, e))?;
+        let mut store = match Store::connect(path, mode) {
+            Err(e) if mode == OpenMode::ReadOnly && is_interrupted_write(&e) => {
+                // A read-only connection cannot roll back what a killed write left: do that
+                // through a read-write one, when this account may, and read on.
+                access::roll_back_interrupted_write(path).map_err(|_| StoreError::Database {
+                    path: path.to_owned(),
+                    action: "read",
+                    cause: access::interrupted_write_advice(path),
+                })?;
+                Store::connect(path, mode)
+            }
+            other => other,
+        }
+        .map_err(|e| damaged(path, e))?;
+        let version = store.version_if_ours().map_err(|e| damaged(path, e))?;
+        if exposed.is_some() {
+            // Reading it may have made its shared-memory file with the same exposed mode: fix
+            // that too.
+            permissions::fix_permissions(path)?;
+        }
+        store.migrate(version).map_err(|e| damaged(path, e))?;
+        Ok(store)
+    }
+
+    /// A connection to `path` that waits for other processes' locks, with the file read once
+    /// (so a file that is not SQLite, or a damaged one, fails here).
+    fn connect(path: &Path, mode: OpenMode) -> Result<Store> {
+        if mode == OpenMode::ReadWrite && !access::is_writable(&access::directory_of(path)) {
+            // SQLite would fail later, and less clearly, on its first journal or WAL file.
+            return Err(StoreError::Database {
+                path: path.to_owned(),
+                action: "write to",
+                cause: format!(
+                    "its directory {} is read-only for this account, and SQLite keeps its \
+                     journal and WAL files there (to look only, use --read-only)",
+                    access::directory_of(path).display()
+                ),
+            });
+        }
+        let flags = OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = match mode {
+            OpenMode::ReadWrite => {
+                Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_READ_WRITE)
+            }
+            OpenMode::ReadOnly => {
+                access::open_read_only(path, flags | OpenFlags::SQLITE_OPEN_READ_ONLY)
+            }
+        };
+        let mut conn = conn.map_err(|e| not_a_db(path, e))?;
         // Before anything reads the file: another process may be writing it right now.
         busy::wait_when_busy(&mut conn, BUSY_TIMEOUT)?;
         let mut store = Store {
@@ -164,16 +217,7 @@ impl Store {
             path: path.to_owned(),
             mode,
         };
-        let version = store
-            .configure()
-            .and_then(|()| store.version_if_ours())
-            .map_err(|e| damaged(path, e))?;
-        if exposed.is_some() {
-            // Reading it may have made its shared-memory file with the same exposed mode: fix
-            // that too.
-            permissions::fix_permissions(path)?;
-        }
-        store.migrate(version).map_err(|e| damaged(path, e))?;
+        store.configure()?;
         Ok(store)
     }
 
@@ -208,12 +252,10 @@ impl Store {
     }
 
     fn configure(&mut self) -> Result<()> {
-        let path = self.path.clone();
         // The first read of a file that is not SQLite fails here, before anything is written.
         let _: i64 = self
             .conn
-            .query_row("PRAGMA schema_version", [], |r| r.get(0))
-            .map_err(|e| not_a_db(&path, e))?;
+            .query_row("PRAGMA schema_version", [], |r| r.get(0))?;
         self.check_whole_pages()?;
         self.conn.pragma_update(None, "foreign_keys", "ON")?;
         Ok(())
@@ -378,23 +420,33 @@ fn is_busy(e: &rusqlite::Error) -> bool {
     )
 }
 
-/// A damaged file often opens fine and fails on a later statement: say so, with the path.
+/// A hot journal that a read-only connection cannot roll back.
+fn is_interrupted_write(e: &StoreError) -> bool {
+    matches!(e, StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _))
+        if f.extended_code == rusqlite::ffi::SQLITE_READONLY_ROLLBACK)
+}
+
+/// A damaged file often opens fine and fails on a later statement: say so, with the path. Any
+/// other failure of the file or the disk is said in words, with the path; a healthy database is
+/// never called damaged.
 fn damaged(path: &Path, e: StoreError) -> StoreError {
-    use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
     match e {
-        StoreError::Sqlite(e)
-            if matches!(e.sqlite_error_code(), Some(DatabaseCorrupt | NotADatabase)) =>
-        {
-            not_a_db(path, e)
-        }
+        StoreError::Sqlite(e) => not_a_db(path, e),
         other => other,
     }
 }
 
 fn not_a_db(path: &Path, e: rusqlite::Error) -> StoreError {
-    StoreError::NotADatabase {
-        path: path.to_owned(),
-        detail: e.to_string(),
+    use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
+    if matches!(e.sqlite_error_code(), Some(DatabaseCorrupt | NotADatabase)) {
+        return StoreError::NotADatabase {
+            path: path.to_owned(),
+            detail: e.to_string(),
+        };
+    }
+    match explain::explain(path, &e) {
+        Some(explained) => explained,
+        None => StoreError::Sqlite(e),
     }
 }
 
