@@ -274,3 +274,96 @@ fn another_programs_sqlite_file_is_refused_unchanged() {
         assert_refused_untouched(&db, "an SQLite database, but not one rollcall made");
     }
 }
+
+// ------------------------------------------------------------------ --fix-permissions limits
+
+fn mkfifo(path: &Path, mode: u32) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success(), "mkfifo {}", path.display());
+    chmod(path, mode);
+}
+
+fn stderr_of(db: &Path, args: &[&str]) -> String {
+    let out = rollcall(db)
+        .args(args)
+        .assert()
+        .failure()
+        .get_output()
+        .clone();
+    String::from_utf8(out.stderr).unwrap()
+}
+
+#[test]
+fn a_device_is_not_a_database_and_no_fix_is_advised() {
+    let null = Path::new("/dev/null");
+    let before = mode(null);
+    for args in [
+        vec!["audit"],
+        vec!["--fix-permissions", "audit"],
+        vec!["forget", "1", "--yes"],
+    ] {
+        let stderr = stderr_of(null, &args);
+        assert!(
+            stderr.contains("/dev/null: not a database file: it is a character device"),
+            "{args:?}: {stderr}"
+        );
+        assert!(!stderr.contains("--fix-permissions"), "{args:?}: {stderr}");
+    }
+    assert_eq!(mode(null), before);
+}
+
+#[test]
+fn fix_permissions_never_changes_a_fifo_or_a_file_that_is_not_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.db");
+    mkfifo(&fifo, 0o666);
+    let stderr = stderr_of(&fifo, &["--fix-permissions", "audit"]);
+    assert!(stderr.contains("it is a FIFO (named pipe)"), "{stderr}");
+    assert_eq!(mode(&fifo), 0o666);
+
+    let csv = owner_only_file(dir.path(), "members.csv", b"Contact ID,Name\n1,Someone\n");
+    chmod(&csv, 0o644);
+    let stderr = stderr_of(&csv, &["--fix-permissions", "audit"]);
+    assert!(stderr.contains("not a rollcall database"), "{stderr}");
+    assert_eq!(mode(&csv), 0o644, "a file that is not ours keeps its mode");
+}
+
+#[test]
+fn a_companion_that_is_a_fifo_is_refused_and_left_alone() {
+    let s = seeded();
+    chmod(&s.db, 0o644);
+    let wal = companion(&s.db, "-wal");
+    mkfifo(&wal, 0o644);
+    for args in [vec!["audit"], vec!["--fix-permissions", "audit"]] {
+        let stderr = stderr_of(&s.db, &args);
+        assert!(
+            stderr.contains(&format!("{}: is a FIFO (named pipe)", wal.display())),
+            "{args:?}: {stderr}"
+        );
+        assert!(
+            stderr.contains("move it out of the way"),
+            "{args:?}: {stderr}"
+        );
+    }
+    assert_eq!(mode(&wal), 0o644);
+    assert_eq!(
+        mode(&s.db),
+        0o644,
+        "nothing is fixed while a companion is wrong"
+    );
+}
+
+#[test]
+fn read_only_with_fix_permissions_is_refused_and_changes_nothing() {
+    let s = seeded();
+    chmod(&s.db, 0o644);
+    let before = std::fs::read(&s.db).unwrap();
+    let stderr = stderr_of(&s.db, &["--read-only", "--fix-permissions", "audit"]);
+    assert!(stderr.contains("--read-only"), "{stderr}");
+    assert!(stderr.contains("nothing was changed"), "{stderr}");
+    assert_eq!(mode(&s.db), 0o644);
+    assert_eq!(std::fs::read(&s.db).unwrap(), before);
+}

@@ -5,7 +5,7 @@ use chrono::Local;
 
 use super::GlobalArgs;
 use crate::Clock;
-use crate::storage::{OpenMode, Store, fix_permissions};
+use crate::storage::{OpenMode, Store};
 
 /// What every command runs with: where the database is, the as-of date, who is acting.
 #[derive(Debug, Clone)]
@@ -24,6 +24,13 @@ impl Ctx {
         };
         let today = args.today.unwrap_or_else(|| Local::now().date_naive());
         let user = args.user.clone().unwrap_or_else(os_user);
+        if args.fix_permissions && args.read_only {
+            anyhow::bail!(
+                "--fix-permissions changes the database files' modes, and --read-only (or \
+                 ROLLCALL_READ_ONLY) promises to change nothing: run once without --read-only to \
+                 fix the permissions (nothing was changed)"
+            );
+        }
         Ok(Ctx {
             db_path,
             clock: Clock::new(today, user),
@@ -59,8 +66,8 @@ impl Ctx {
                 path.join("rollcall.db").display()
             );
         }
-        if self.fix_permissions && path.exists() {
-            fix_permissions(path)?;
+        if self.fix_permissions {
+            return Ok(Store::open_fixing_permissions(path, mode)?);
         }
         Ok(Store::open(path, mode)?)
     }

@@ -117,24 +117,45 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let ctx = Ctx::from_args(&cli.global)?;
-    match cli.command {
-        None => crate::app::run(&ctx),
+    if cli.command.is_some() {
+        // Not in the app: its screen is the terminal.
+        crate::storage::on_long_wait(|| {
+            output::note(
+                "rollcall: waiting for another rollcall process to finish writing to the database…",
+            )
+        });
+    }
+    // A database failure is said with the file it happened to (`demo` has a database of its own,
+    // which its errors name).
+    let on_the_database = !matches!(cli.command, Some(Command::Demo(_)));
+    dispatch(&ctx, cli.command).map_err(|e| {
+        if on_the_database {
+            crate::storage::explain_anyhow(&ctx.db_path, e)
+        } else {
+            e
+        }
+    })
+}
+
+fn dispatch(ctx: &Ctx, command: Option<Command>) -> anyhow::Result<ExitCode> {
+    match command {
+        None => crate::app::run(ctx),
         Some(command) => match command {
-            Command::Import(args) => import_cmd::run(&ctx, args),
-            Command::Imports(args) => imports::run(&ctx, args),
-            Command::Generate(args) => generate::run(&ctx, args),
-            Command::Demo(args) => demo::run(&ctx, args),
-            Command::Search(args) => search::run(&ctx, args),
-            Command::Renewals(args) => renewals::run(&ctx, args),
-            Command::Onboarding(args) => onboarding::run(&ctx, args),
-            Command::Escalations(args) => escalations::run(&ctx, args),
-            Command::Escalate(args) => escalate::run(&ctx, args),
-            Command::Stats(args) => stats::run(&ctx, args),
-            Command::Export(args) => export::run(&ctx, args),
-            Command::Audit(args) => audit::run(&ctx, args),
-            Command::Forget(args) => forget::run(&ctx, args),
-            Command::SubjectAccess(args) => subject_access::run(&ctx, args),
-            Command::Retention(args) => retention::run(&ctx, args),
+            Command::Import(args) => import_cmd::run(ctx, args),
+            Command::Imports(args) => imports::run(ctx, args),
+            Command::Generate(args) => generate::run(ctx, args),
+            Command::Demo(args) => demo::run(ctx, args),
+            Command::Search(args) => search::run(ctx, args),
+            Command::Renewals(args) => renewals::run(ctx, args),
+            Command::Onboarding(args) => onboarding::run(ctx, args),
+            Command::Escalations(args) => escalations::run(ctx, args),
+            Command::Escalate(args) => escalate::run(ctx, args),
+            Command::Stats(args) => stats::run(ctx, args),
+            Command::Export(args) => export::run(ctx, args),
+            Command::Audit(args) => audit::run(ctx, args),
+            Command::Forget(args) => forget::run(ctx, args),
+            Command::SubjectAccess(args) => subject_access::run(ctx, args),
+            Command::Retention(args) => retention::run(ctx, args),
         },
     }
 }

@@ -15,7 +15,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::storage::database_files;
+use crate::storage::{database_files, not_a_regular_file};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DestinationError {
@@ -86,7 +86,7 @@ fn resolve(dest: &Path) -> Result<PathBuf, DestinationError> {
         Ok(meta) if meta.is_dir() => Err(DestinationError::IsDirectory { dest: owned() }),
         Ok(meta) if !meta.is_file() => Err(DestinationError::NotRegular {
             dest: owned(),
-            kind: file_kind(&meta),
+            kind: not_a_regular_file(meta.file_type()).unwrap_or("not a file"),
         }),
         Ok(_) => std::fs::canonicalize(dest).map_err(|cause| DestinationError::Io {
             dest: owned(),
@@ -161,28 +161,6 @@ fn what_it_is(db: &Path, file: &Path) -> String {
         _ => "files",
     };
     format!("the database's {part}")
-}
-
-fn file_kind(meta: &std::fs::Metadata) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        let t = meta.file_type();
-        if t.is_char_device() {
-            return "a character device";
-        }
-        if t.is_block_device() {
-            return "a block device";
-        }
-        if t.is_fifo() {
-            return "a named pipe";
-        }
-        if t.is_socket() {
-            return "a socket";
-        }
-    }
-    let _ = meta;
-    "not a file"
 }
 
 #[cfg(test)]

@@ -1,6 +1,11 @@
 //! Files as they really come: the encoding (UTF-8 with or without a byte-order mark, UTF-16 from
 //! Excel's "Unicode text", Windows-1252 from Excel's "CSV") and the delimiter (`,` `;` or tab).
 //!
+//! [`ExportFile`] opens the path once, and refuses anything that is not a regular file (a FIFO
+//! would block every read forever, a device never ends). Every pass over it — the encoding
+//! sniff, the delimiter sniff, the decoding reader and the SHA-256 — reads that one handle at a
+//! position of its own.
+//!
 //! [`ExportReader`] streams the file as UTF-8, decoding on the fly, so a 300 MB export never sits
 //! in memory whole. It counts the raw bytes (for the progress bar) and the lines (for rejected
 //! rows) as they pass.
@@ -8,9 +13,13 @@
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
+use std::sync::Arc;
 
+use anyhow::{Context, anyhow};
 use encoding_rs::{Decoder, Encoding, UTF_16BE, UTF_16LE, WINDOWS_1252};
 use sha2::{Digest, Sha256};
+
+use crate::storage::{not_a_regular_file, open_without_blocking};
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 const CHUNK: usize = 1 << 20;
@@ -46,15 +55,100 @@ impl TextEncoding {
         };
         Some(encoding.new_decoder_with_bom_removal())
     }
+
+    /// Bytes of the file before its text starts (a UTF-8 byte-order mark).
+    fn text_start(self) -> u64 {
+        if self == TextEncoding::Utf8Bom { 3 } else { 0 }
+    }
 }
 
-/// Works out a file's encoding. A byte-order mark decides at once; otherwise the whole file is
-/// checked as UTF-8 (stopping at the first byte that is not), because a Windows-1252 `£` may
-/// first appear on row 400,000.
-pub fn sniff_encoding(path: &Path) -> io::Result<TextEncoding> {
-    let mut file = File::open(path)?;
+/// An export file, opened once; cheap to clone (the clones share the handle).
+#[derive(Debug, Clone)]
+pub struct ExportFile {
+    file: Arc<File>,
+    len: u64,
+}
+
+impl ExportFile {
+    /// Opens a regular file. Anything else (a FIFO, a device, a directory, a socket) is refused
+    /// with what it is, before it is read: opened without blocking, and checked again through
+    /// the handle, so a FIFO put in its place in between cannot hang the import either.
+    pub fn open(path: &Path) -> anyhow::Result<ExportFile> {
+        let refuse = |kind: &str| {
+            anyhow!(
+                "{}: is {kind}, not an export file; rollcall imports regular files only (save \
+                 the export to a file and import that)",
+                path.display()
+            )
+        };
+        let cannot_read = || format!("{}: cannot read the file", path.display());
+        let meta = std::fs::metadata(path).with_context(cannot_read)?;
+        if let Some(kind) = not_a_regular_file(meta.file_type()) {
+            return Err(refuse(kind));
+        }
+        let file = open_without_blocking(path).with_context(cannot_read)?;
+        let meta = file.metadata().with_context(cannot_read)?;
+        if let Some(kind) = not_a_regular_file(meta.file_type()) {
+            return Err(refuse(kind));
+        }
+        Ok(ExportFile {
+            file: Arc::new(file),
+            len: meta.len(),
+        })
+    }
+
+    /// The file's size when it was opened.
+    pub fn size(&self) -> u64 {
+        self.len
+    }
+
+    /// A reader from byte `pos` on, independent of every other reader of the file.
+    fn reader_at(&self, pos: u64) -> FileAt {
+        FileAt {
+            file: Arc::clone(&self.file),
+            pos,
+        }
+    }
+
+    /// Bytes `start..end` of the file (fewer at its end).
+    fn bytes(&self, start: u64, end: u64) -> io::Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        self.reader_at(start)
+            .take(end.saturating_sub(start))
+            .read_to_end(&mut bytes)?;
+        Ok(bytes)
+    }
+}
+
+/// Reads a shared file handle at a position of its own (`pread`), so several passes over one
+/// open file never move each other's place.
+struct FileAt {
+    file: Arc<File>,
+    pos: u64,
+}
+
+impl Read for FileAt {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        #[cfg(unix)]
+        let n = std::os::unix::fs::FileExt::read_at(&*self.file, buf, self.pos)?;
+        #[cfg(windows)]
+        let n = std::os::windows::fs::FileExt::seek_read(&*self.file, buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+/// Works out a file's encoding. A byte-order mark decides at once. Otherwise the whole file is
+/// checked as UTF-8, because a Windows-1252 `£` may first appear on row 400,000:
+/// - valid UTF-8 throughout: UTF-8;
+/// - bytes that are not UTF-8 and no character that is (beyond ASCII): Windows-1252;
+/// - both — UTF-8 text with a few stray bytes, typically a value pasted from a Windows program:
+///   UTF-8, so the rows with the stray bytes are rejected, each named by line and byte offset.
+///   Reading the whole file as Windows-1252 would silently turn every `Siân` into `SiÃ¢n`.
+pub fn sniff_encoding(file: &ExportFile) -> io::Result<TextEncoding> {
+    let mut reader = file.reader_at(0);
     let mut buf = vec![0u8; CHUNK];
-    let mut filled = read_full(&mut file, &mut buf[..4])?;
+    let mut filled = read_full(&mut reader, &mut buf[..4])?;
     let head = &buf[..filled];
     if head.starts_with(UTF8_BOM) {
         return Ok(TextEncoding::Utf8Bom);
@@ -65,20 +159,48 @@ pub fn sniff_encoding(path: &Path) -> io::Result<TextEncoding> {
     if head.starts_with(b"\xFE\xFF") {
         return Ok(TextEncoding::Utf16Be);
     }
+    let mut not_utf8 = false;
+    let mut beyond_ascii = false;
     loop {
-        let n = file.read(&mut buf[filled..])?;
+        let n = reader.read(&mut buf[filled..])?;
         let end = filled + n;
-        match std::str::from_utf8(&buf[..end]) {
-            Ok(_) if n == 0 => return Ok(TextEncoding::Utf8),
-            Ok(_) => filled = 0,
-            Err(e) if e.error_len().is_some() || n == 0 => return Ok(TextEncoding::Windows1252),
-            // A character split across reads: keep its first bytes for the next round.
-            Err(e) => {
-                let valid = e.valid_up_to();
-                buf.copy_within(valid..end, 0);
-                filled = end - valid;
+        let mut at = 0;
+        let keep_from = loop {
+            let (valid, error) = match std::str::from_utf8(&buf[at..end]) {
+                Ok(_) => (end, None),
+                Err(e) => (at + e.valid_up_to(), Some(e.error_len())),
+            };
+            beyond_ascii = beyond_ascii || !buf[at..valid].is_ascii();
+            match error {
+                None => break end,
+                Some(Some(bad)) => {
+                    not_utf8 = true;
+                    at = valid + bad;
+                }
+                // A character cut short by the end of the file.
+                Some(None) if n == 0 => {
+                    not_utf8 = true;
+                    break end;
+                }
+                // A character split across reads: keep its first bytes for the next round.
+                Some(None) => break valid,
             }
+            if not_utf8 && beyond_ascii {
+                return Ok(TextEncoding::Utf8);
+            }
+        };
+        if not_utf8 && beyond_ascii {
+            return Ok(TextEncoding::Utf8);
         }
+        if n == 0 {
+            return Ok(if not_utf8 {
+                TextEncoding::Windows1252
+            } else {
+                TextEncoding::Utf8
+            });
+        }
+        buf.copy_within(keep_from..end, 0);
+        filled = end - keep_from;
     }
 }
 
@@ -149,7 +271,7 @@ impl LineTracker {
     }
 }
 
-fn read_full(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
+fn read_full(file: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
         let n = file.read(&mut buf[filled..])?;
@@ -161,9 +283,11 @@ fn read_full(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
     Ok(filled)
 }
 
-/// The file's text as UTF-8, with the byte-order mark removed; hashes and counts the raw bytes.
+/// The file's text as UTF-8, with the byte-order mark removed; counts the raw bytes.
 pub struct ExportReader {
-    file: File,
+    export: ExportFile,
+    file: FileAt,
+    encoding: TextEncoding,
     decoder: Option<Decoder>,
     raw: Vec<u8>,
     raw_start: usize,
@@ -173,15 +297,22 @@ pub struct ExportReader {
     /// panics if it is called again.
     decoder_finished: bool,
     skip_utf8_bom: bool,
+    /// Decoded text that did not fit a caller's tiny buffer, handed out on the next read.
+    spill: [u8; 4],
+    spill_start: usize,
+    spill_end: usize,
     bytes_read: u64,
     lines: LineTracker,
 }
 
 impl ExportReader {
-    pub fn open(path: &Path, encoding: TextEncoding) -> io::Result<ExportReader> {
+    /// Reads `export` from its start.
+    pub fn new(export: &ExportFile, encoding: TextEncoding) -> ExportReader {
         let decoder = encoding.decoder();
-        Ok(ExportReader {
-            file: File::open(path)?,
+        ExportReader {
+            export: export.clone(),
+            file: export.reader_at(0),
+            encoding,
             raw: vec![0; if decoder.is_some() { CHUNK } else { 0 }],
             decoder,
             raw_start: 0,
@@ -189,9 +320,12 @@ impl ExportReader {
             eof: false,
             decoder_finished: false,
             skip_utf8_bom: encoding == TextEncoding::Utf8Bom,
+            spill: [0; 4],
+            spill_start: 0,
+            spill_end: 0,
             bytes_read: 0,
             lines: LineTracker::default(),
-        })
+        }
     }
 
     /// Raw bytes read from the file so far.
@@ -247,17 +381,53 @@ impl ExportReader {
         self.lines.line_at(offset)
     }
 
-    fn read_text(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+    /// Where the first byte that is not UTF-8 lies in the record whose text spans
+    /// `start..end` (csv positions), as (byte offset in the file, line), given the line the
+    /// record starts on. Read again from the file: only a rejected row pays for it.
+    pub fn first_invalid_byte(&self, start: u64, end: u64, line: u64) -> Option<(u64, u64)> {
         if self.decoder.is_some() {
-            // The decoder needs room for at least one whole character.
+            return None;
+        }
+        let skip = self.encoding.text_start();
+        let raw = self.export.bytes(start + skip, end + skip).ok()?;
+        let at = match std::str::from_utf8(&raw) {
+            Ok(_) => return None,
+            Err(e) => e.valid_up_to(),
+        };
+        // The record's text starts at the end of the one before: its line end and any blank
+        // lines come first, and are counted in `line` already.
+        let lead = raw[..at]
+            .iter()
+            .take_while(|&&b| b == b'\r' || b == b'\n')
+            .count();
+        let before = &raw[lead..at];
+        let breaks = before.iter().filter(|&&b| b == b'\n').count()
+            + before
+                .windows(2)
+                .filter(|w| w[0] == b'\r' && w[1] != b'\n')
+                .count()
+            + usize::from(before.last() == Some(&b'\r'));
+        Some((start + skip + at as u64, line + breaks as u64))
+    }
+
+    fn read_text(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.spill_start < self.spill_end {
+            let take = (self.spill_end - self.spill_start).min(buf.len());
+            buf[..take].copy_from_slice(&self.spill[self.spill_start..self.spill_start + take]);
+            self.spill_start += take;
+            return Ok(take);
+        }
+        if self.decoder.is_some() {
+            // The decoder needs room for at least one whole character: decode into a buffer
+            // of that size and hand out the rest on the next read.
             if buf.len() < 4 {
                 let mut small = [0u8; 4];
                 let n = self.read_decoded(&mut small)?;
                 let take = n.min(buf.len());
                 buf[..take].copy_from_slice(&small[..take]);
-                if n > take {
-                    return Err(io::Error::other("read buffer too small for decoded text"));
-                }
+                self.spill = small;
+                self.spill_start = take;
+                self.spill_end = n;
                 return Ok(take);
             }
             return self.read_decoded(buf);
@@ -295,10 +465,10 @@ pub fn hex(bytes: &[u8]) -> String {
 /// The SHA-256 of a file as lowercase hex, read on its own (the import runs it on a thread of
 /// its own, beside the parsing); None if `stop` was raised first.
 pub fn file_sha256(
-    path: &Path,
+    export: &ExportFile,
     stop: &std::sync::atomic::AtomicBool,
 ) -> io::Result<Option<String>> {
-    let mut file = File::open(path)?;
+    let mut file = export.reader_at(0);
     let mut sha = Sha256::new();
     let mut buf = vec![0u8; CHUNK];
     loop {
@@ -321,8 +491,8 @@ pub fn sha256_hex(text: &[u8]) -> String {
 
 /// The delimiter of a file: whichever of `,` `;` tab occurs most often in its first line
 /// (outside quotes); `,` when none does.
-pub fn sniff_delimiter(path: &Path, encoding: TextEncoding) -> io::Result<u8> {
-    let mut reader = ExportReader::open(path, encoding)?;
+pub fn sniff_delimiter(export: &ExportFile, encoding: TextEncoding) -> io::Result<u8> {
+    let mut reader = ExportReader::new(export, encoding);
     let mut head = vec![0u8; 64 * 1024];
     let mut filled = 0;
     while filled < head.len() {
@@ -377,8 +547,12 @@ mod tests {
         f
     }
 
+    fn export(path: &Path) -> ExportFile {
+        ExportFile::open(path).unwrap()
+    }
+
     fn read_text(path: &Path, encoding: TextEncoding) -> (String, u64) {
-        let mut r = ExportReader::open(path, encoding).unwrap();
+        let mut r = ExportReader::new(&export(path), encoding);
         let mut s = String::new();
         r.read_to_string(&mut s).unwrap();
         (s, r.bytes_read())
@@ -387,7 +561,10 @@ mod tests {
     #[test]
     fn utf8_with_bom() {
         let f = file_with("\u{feff}Contact ID,Name\r\n1,Siân\r\n".as_bytes());
-        assert_eq!(sniff_encoding(f.path()).unwrap(), TextEncoding::Utf8Bom);
+        assert_eq!(
+            sniff_encoding(&export(f.path())).unwrap(),
+            TextEncoding::Utf8Bom
+        );
         let (text, bytes) = read_text(f.path(), TextEncoding::Utf8Bom);
         assert_eq!(text, "Contact ID,Name\r\n1,Siân\r\n");
         assert_eq!(bytes, 3 + text.len() as u64);
@@ -401,7 +578,10 @@ mod tests {
         }
         bytes.extend_from_slice(b"9,\xA310\n");
         let f = file_with(&bytes);
-        assert_eq!(sniff_encoding(f.path()).unwrap(), TextEncoding::Windows1252);
+        assert_eq!(
+            sniff_encoding(&export(f.path())).unwrap(),
+            TextEncoding::Windows1252
+        );
         let (text, read) = read_text(f.path(), TextEncoding::Windows1252);
         assert!(text.ends_with("9,£10\n"));
         assert_eq!(read, bytes.len() as u64);
@@ -415,7 +595,10 @@ mod tests {
             text.push_str("1,Łukasz Wójcik\n");
         }
         let f = file_with(text.as_bytes());
-        assert_eq!(sniff_encoding(f.path()).unwrap(), TextEncoding::Utf8);
+        assert_eq!(
+            sniff_encoding(&export(f.path())).unwrap(),
+            TextEncoding::Utf8
+        );
     }
 
     #[test]
@@ -425,11 +608,14 @@ mod tests {
             bytes.extend_from_slice(&unit.to_le_bytes());
         }
         let f = file_with(&bytes);
-        assert_eq!(sniff_encoding(f.path()).unwrap(), TextEncoding::Utf16Le);
+        assert_eq!(
+            sniff_encoding(&export(f.path())).unwrap(),
+            TextEncoding::Utf16Le
+        );
         let (text, _) = read_text(f.path(), TextEncoding::Utf16Le);
         assert_eq!(text, "Contact ID\tName\r\n1\tFfion\r\n");
         assert_eq!(
-            sniff_delimiter(f.path(), TextEncoding::Utf16Le).unwrap(),
+            sniff_delimiter(&export(f.path()), TextEncoding::Utf16Le).unwrap(),
             b'\t'
         );
     }
@@ -446,7 +632,7 @@ mod tests {
         assert_eq!(text, "Contact ID\tName\r\n1\tFfion\u{FFFD}");
         assert_eq!(read, bytes.len() as u64);
         // Reading on after the end keeps saying "end of file".
-        let mut reader = ExportReader::open(f.path(), TextEncoding::Utf16Le).unwrap();
+        let mut reader = ExportReader::new(&export(f.path()), TextEncoding::Utf16Le);
         let mut sink = Vec::new();
         reader.read_to_end(&mut sink).unwrap();
         assert_eq!(reader.read(&mut [0u8; 16]).unwrap(), 0);
@@ -457,9 +643,12 @@ mod tests {
         let raw = b"\xEF\xBB\xBFa,b\n1,2\n";
         let f = file_with(raw);
         let stop = std::sync::atomic::AtomicBool::new(false);
-        assert_eq!(file_sha256(f.path(), &stop).unwrap(), Some(sha256_hex(raw)));
+        assert_eq!(
+            file_sha256(&export(f.path()), &stop).unwrap(),
+            Some(sha256_hex(raw))
+        );
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        assert_eq!(file_sha256(f.path(), &stop).unwrap(), None);
+        assert_eq!(file_sha256(&export(f.path()), &stop).unwrap(), None);
     }
 
     #[test]
@@ -470,7 +659,7 @@ mod tests {
             "h1,h2\r\"a\",\"b\"\r\"c\",\"d\re\"\rf,g\r\r\rx,y\r",
         ] {
             let f = file_with(text.as_bytes());
-            let reader = ExportReader::open(f.path(), TextEncoding::Utf8).unwrap();
+            let reader = ExportReader::new(&export(f.path()), TextEncoding::Utf8);
             let mut csv = csv::ReaderBuilder::new()
                 .has_headers(false)
                 .from_reader(reader);
@@ -495,7 +684,7 @@ mod tests {
             }
         }
         let f = file_with(text.as_bytes());
-        let reader = ExportReader::open(f.path(), TextEncoding::Utf8).unwrap();
+        let reader = ExportReader::new(&export(f.path()), TextEncoding::Utf8);
         let mut csv = csv::ReaderBuilder::new()
             .has_headers(false)
             .from_reader(reader);
@@ -519,5 +708,53 @@ mod tests {
         assert_eq!(delimiter_of_first_line(b"\"a,b\";c\n"), b';');
         assert_eq!(delimiter_of_first_line(b"a\tb\tc"), b'\t');
         assert_eq!(delimiter_of_first_line(b"single"), b',');
+    }
+
+    #[test]
+    fn utf8_with_a_stray_byte_is_utf8_and_plain_windows_1252_is_not() {
+        let mut mixed = "Contact ID,Name\n1,Siân\n2,Ren".as_bytes().to_vec();
+        mixed.extend_from_slice(b"\xE9e\n");
+        assert_eq!(
+            sniff_encoding(&export(file_with(&mixed).path())).unwrap(),
+            TextEncoding::Utf8
+        );
+        // The stray byte first, the UTF-8 after it.
+        let mut mixed = b"Contact ID,Name\n2,Ren\xE9e\n".to_vec();
+        mixed.extend_from_slice("1,Siân\n".as_bytes());
+        assert_eq!(
+            sniff_encoding(&export(file_with(&mixed).path())).unwrap(),
+            TextEncoding::Utf8
+        );
+        let legacy = b"Contact ID,Name\n2,Ren\xE9e\n3,\xA310\n";
+        assert_eq!(
+            sniff_encoding(&export(file_with(legacy).path())).unwrap(),
+            TextEncoding::Windows1252
+        );
+    }
+
+    #[test]
+    fn decoded_text_comes_out_whole_through_one_byte_reads() {
+        let mut raw = b"Contact ID;Name\r\n".to_vec();
+        for _ in 0..5000 {
+            raw.extend_from_slice(b"1;Ren\xE9e \xA310\r\n");
+        }
+        let f = file_with(&raw);
+        let mut reader = ExportReader::new(&export(f.path()), TextEncoding::Windows1252);
+        let mut text = Vec::new();
+        let mut byte = [0u8; 1];
+        while reader.read(&mut byte).unwrap() == 1 {
+            text.push(byte[0]);
+        }
+        let text = String::from_utf8(text).unwrap();
+        assert!(
+            text.ends_with("1;Renée £10\r\n"),
+            "{}",
+            &text[text.len() - 20..]
+        );
+        assert_eq!(text.matches('é').count(), 5000);
+        assert_eq!(
+            sniff_delimiter(&export(f.path()), TextEncoding::Windows1252).unwrap(),
+            b';'
+        );
     }
 }

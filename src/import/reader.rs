@@ -9,7 +9,7 @@ use csv::{ByteRecord, StringRecord};
 
 use super::DateOrder;
 use super::dates::DateReader;
-use super::decode::{ExportReader, TextEncoding};
+use super::decode::{ExportFile, ExportReader, TextEncoding};
 use super::profile::{ColumnMap, Profile};
 use super::row::{Rejection, RowOutcome, RowParser};
 
@@ -28,13 +28,13 @@ pub struct OpenExport {
 impl OpenExport {
     pub fn open(
         path: &Path,
+        file: &ExportFile,
         encoding: TextEncoding,
         delimiter: u8,
         requested_profile: &str,
         date_order: Option<DateOrder>,
     ) -> Result<OpenExport> {
-        let reader = ExportReader::open(path, encoding)
-            .with_context(|| format!("{}: cannot read the file", path.display()))?;
+        let reader = ExportReader::new(file, encoding);
         let mut csv = csv::ReaderBuilder::new()
             .delimiter(delimiter)
             .has_headers(false)
@@ -76,8 +76,15 @@ impl OpenExport {
 
 /// A record read from the file, or a line that could not be read as text.
 pub enum Record {
-    Read { record: StringRecord, line: u64 },
-    Unreadable { line: u64 },
+    Read {
+        record: StringRecord,
+        line: u64,
+    },
+    Unreadable {
+        line: u64,
+        /// The first byte that is not UTF-8: its offset in the file, and its line.
+        bad_byte: Option<(u64, u64)>,
+    },
 }
 
 /// What the reading thread sends the building thread.
@@ -130,7 +137,9 @@ pub fn read_records(
             Err(e) if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) => {
                 let offset = e.position().map_or(0, |p| p.byte());
                 let line = csv.get_mut().line_at(offset);
-                batch.push(Record::Unreadable { line });
+                let end = csv.position().byte();
+                let bad_byte = csv.get_ref().first_invalid_byte(offset, end, line);
+                batch.push(Record::Unreadable { line, bad_byte });
                 true
             }
             Err(e) => {
@@ -212,12 +221,9 @@ pub fn build_rows(
                         outcome => rows.push(outcome),
                     }
                 }
-                Record::Unreadable { line } => {
-                    rows.push(RowOutcome::Rejected(Rejection::unreadable(
-                        *line,
-                        "not valid UTF-8 text (is the file really UTF-8?)",
-                    )))
-                }
+                Record::Unreadable { line, bad_byte } => rows.push(RowOutcome::Rejected(
+                    Rejection::unreadable(*line, not_utf8_reason(*line, *bad_byte)),
+                )),
             }
         }
         let _ = spent_records.send(records);
@@ -227,6 +233,21 @@ pub fn build_rows(
         {
             return;
         }
+    }
+}
+
+/// Why a row that is not UTF-8 was rejected, and where the byte is, never what it is.
+fn not_utf8_reason(line: u64, bad_byte: Option<(u64, u64)>) -> String {
+    let fix = "the file is read as UTF-8, as the rest of it is; fix that byte or save the \
+               export again as UTF-8";
+    match bad_byte {
+        Some((offset, at)) if at != line => {
+            format!("not valid UTF-8: the byte at offset {offset} (line {at}) is not UTF-8 ({fix})")
+        }
+        Some((offset, _)) => {
+            format!("not valid UTF-8: the byte at offset {offset} is not UTF-8 ({fix})")
+        }
+        None => format!("not valid UTF-8 text ({fix})"),
     }
 }
 

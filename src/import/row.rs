@@ -48,6 +48,12 @@ pub enum Slot {
     MembershipSource,
 }
 
+/// The most bytes one cell may hold. The longest CRM field (an address of several lines, a
+/// name) is a few hundred bytes; a bigger cell is a file pasted into a spreadsheet cell or a
+/// quote left open, and is rejected with its row rather than stored for every screen to choke
+/// on. Documented in docs/import.md.
+pub const MAX_CELL_BYTES: usize = 64 * 1024;
+
 const SLOTS: usize = Slot::MembershipSource as usize + 1;
 const FIRST_MEMBERSHIP_SLOT: usize = Slot::SyncKey as usize;
 
@@ -380,6 +386,9 @@ impl RowParser {
             };
             return reject(line, problem, None, None);
         }
+        if let Some(outcome) = self.reject_oversized(record, line, crm_id) {
+            return outcome;
+        }
         match self.build(record, line, buffer) {
             Ok(row) => RowOutcome::Row(row),
             Err(Built::Restart) => RowOutcome::RestartMonthFirst,
@@ -388,6 +397,38 @@ impl RowParser {
                 reject(line, p, Some(crm_id.to_owned()), sync_key)
             }
         }
+    }
+
+    /// Rejects a row with a cell over [`MAX_CELL_BYTES`], naming the column, never the value.
+    /// The row's contact and membership still count as present in the export when they can
+    /// be read.
+    fn reject_oversized(
+        &self,
+        record: &StringRecord,
+        line: u64,
+        crm_id: &str,
+    ) -> Option<RowOutcome> {
+        // No cell can be too big in a record that is not.
+        if record.as_slice().len() <= MAX_CELL_BYTES {
+            return None;
+        }
+        let column = record.iter().position(|f| f.len() > MAX_CELL_BYTES)?;
+        let problem = CellProblem {
+            header: self.header.get(column).unwrap_or_default().to_owned(),
+            problem: format!(
+                "{} KiB, more than the {} KiB a cell may hold (a whole file pasted into a cell, \
+                 or a quote left open?); the row was not imported",
+                record[column].len().div_ceil(1024),
+                MAX_CELL_BYTES / 1024
+            ),
+        };
+        let small = |key: &String| key.len() <= MAX_CELL_BYTES;
+        let crm_id = Some(crm_id.to_owned()).filter(small);
+        let sync_key = self
+            .sync_key(record)
+            .map(|parts| parts.concat())
+            .filter(small);
+        Some(reject(line, problem, crm_id, sync_key))
     }
 
     fn is_header(&self, record: &StringRecord) -> bool {

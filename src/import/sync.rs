@@ -25,7 +25,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, anyhow, bail};
 use rusqlite::{Connection, TransactionBehavior, params};
 
-use super::decode::{self, TextEncoding};
+use super::decode::{self, ExportFile, TextEncoding};
 use super::reader::{self, Message, OpenExport};
 use super::writer::Writer;
 use super::{ContactCounts, DateOrder, ImportOptions, ImportReport, MembershipCounts, Progress};
@@ -80,22 +80,15 @@ pub fn import(
 ) -> Result<ImportReport> {
     store.ensure_writable("importing an export")?;
     let started = Instant::now();
-    let meta = std::fs::metadata(path)
-        .with_context(|| format!("{}: cannot read the file", path.display()))?;
-    if meta.is_dir() {
-        bail!("{}: is a directory, not an export file", path.display());
-    }
+    let export = ExportFile::open(path)?;
+    let cannot_read = || format!("{}: cannot read the file", path.display());
+    let encoding = decode::sniff_encoding(&export).with_context(cannot_read)?;
     let file = FileFacts {
         path,
-        size: meta.len(),
-        encoding: decode::sniff_encoding(path)
-            .with_context(|| format!("{}: cannot read the file", path.display()))?,
-        delimiter: 0,
-    };
-    let file = FileFacts {
-        delimiter: decode::sniff_delimiter(path, file.encoding)
-            .with_context(|| format!("{}: cannot read the file", path.display()))?,
-        ..file
+        size: export.size(),
+        encoding,
+        delimiter: decode::sniff_delimiter(&export, encoding).with_context(cannot_read)?,
+        export,
     };
     let mut date_order = options.date_order;
     loop {
@@ -110,6 +103,8 @@ pub fn import(
 
 struct FileFacts<'p> {
     path: &'p Path,
+    /// The one handle every pass over the file reads.
+    export: ExportFile,
     size: u64,
     encoding: TextEncoding,
     delimiter: u8,
@@ -128,6 +123,7 @@ fn attempt(
 ) -> Result<ImportReport> {
     let export = OpenExport::open(
         file.path,
+        &file.export,
         file.encoding,
         file.delimiter,
         &options.profile,
@@ -185,6 +181,7 @@ fn attempt(
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let run_id = insert_run(&tx, clock, file, &profile_name, &source)?;
+        crate::storage::test_hook::hold("importing");
         let suspended = suspend_indexes(&tx)?;
         let sha256 = {
             let mut writer = Writer::new(&tx, clock, &source, run_id, options.allow_erased)?;
@@ -240,7 +237,7 @@ fn stream_into(
     let stop_hashing = AtomicBool::new(false);
     let path = file.path;
     std::thread::scope(|scope| {
-        let sha = scope.spawn(|| decode::file_sha256(path, &stop_hashing));
+        let sha = scope.spawn(|| decode::file_sha256(&file.export, &stop_hashing));
         scope.spawn(move || reader::read_records(csv, path, to_builder, recycled_records));
         scope.spawn(move || {
             reader::build_rows(parser, from_reader, spent_records, to_writer, recycled)

@@ -5,10 +5,13 @@
 //! creates the file owner-only and applies migrations. A database written by a newer rollcall is
 //! refused rather than touched.
 
+mod access;
 pub mod assignments;
 pub mod audit;
+mod busy;
 pub mod erase;
 pub mod escalations;
+mod explain;
 pub mod member;
 pub mod onboarding;
 mod permissions;
@@ -16,14 +19,18 @@ pub mod renewals;
 pub mod retention;
 pub mod stats;
 pub mod subject_access;
+pub mod test_hook;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
+pub use busy::on_long_wait;
+pub use explain::{explain, explain_anyhow};
 pub use permissions::{
-    COMPANION_SUFFIXES, PermissionProblem, check_permissions, database_files, fix_permissions,
+    COMPANION_SUFFIXES, PermissionProblem, check_permissions, database_files, not_a_regular_file,
+    open_without_blocking,
 };
 
 /// Bytes per database page for new databases (see `migrate`).
@@ -60,6 +67,13 @@ pub enum StoreError {
         found: i64,
         known: i64,
     },
+    #[error("{path}: not a database file: it is {kind}")]
+    NotAFile { path: PathBuf, kind: &'static str },
+    #[error(
+        "{path}: is {kind}, where SQLite keeps a file of the database's own; move it out of the \
+         way (nothing was changed)"
+    )]
+    StrangeCompanion { path: PathBuf, kind: &'static str },
     #[error("{path}: no database here; run `rollcall import` or `rollcall demo` first")]
     Missing { path: PathBuf },
     #[error(
@@ -71,6 +85,12 @@ pub enum StoreError {
     Io {
         path: PathBuf,
         source: std::io::Error,
+    },
+    #[error("cannot {action} {path}: {cause}")]
+    Database {
+        path: PathBuf,
+        action: &'static str,
+        cause: String,
     },
     #[error("database is in read-only mode (--read-only): {0} was refused")]
     ReadOnly(String),
@@ -97,9 +117,37 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path`.
+    /// Opens (creating if needed) the database at `path`. Files others can read are refused.
     pub fn open(path: &Path, mode: OpenMode) -> Result<Store> {
-        let exists = path.exists();
+        Store::open_with(path, mode, false)
+    }
+
+    /// Opens the database like [`Store::open`], making its files owner-only (0600) first when
+    /// others can read them (`--fix-permissions`). Modes are changed only once the file has been
+    /// read as a rollcall database, and only of its own regular files.
+    pub fn open_fixing_permissions(path: &Path, mode: OpenMode) -> Result<Store> {
+        Store::open_with(path, mode, true)
+    }
+
+    fn open_with(path: &Path, mode: OpenMode, fix_permissions: bool) -> Result<Store> {
+        let exists = match std::fs::metadata(path) {
+            Ok(meta) => match not_a_regular_file(meta.file_type()) {
+                None => true,
+                Some(kind) => {
+                    return Err(StoreError::NotAFile {
+                        path: path.to_owned(),
+                        kind,
+                    });
+                }
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+            Err(source) => {
+                return Err(StoreError::Io {
+                    path: path.to_owned(),
+                    source,
+                });
+            }
+        };
         if !exists && mode == OpenMode::ReadOnly {
             return Err(StoreError::Missing {
                 path: path.to_owned(),
@@ -108,26 +156,72 @@ impl Store {
         if !exists {
             permissions::create_owner_only(path)?;
         }
-        if let Some(problem) = check_permissions(path)? {
+        let exposed = check_permissions(path)?;
+        if let Some(problem) = &exposed
+            && !fix_permissions
+        {
             return Err(StoreError::Exposed {
                 path: path.to_owned(),
                 detail: problem.to_string(),
             });
         }
-        let flags = match mode {
-            OpenMode::ReadWrite => OpenFlags::SQLITE_OPEN_READ_WRITE,
-            OpenMode::ReadOnly => OpenFlags::SQLITE_OPEN_READ_ONLY,
-        } | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(|e| not_a_db(path, e))?;
+        let mut store = match Store::connect(path, mode) {
+            Err(e) if mode == OpenMode::ReadOnly && is_interrupted_write(&e) => {
+                // A read-only connection cannot roll back what a killed write left: do that
+                // through a read-write one, when this account may, and read on.
+                access::roll_back_interrupted_write(path).map_err(|_| StoreError::Database {
+                    path: path.to_owned(),
+                    action: "read",
+                    cause: access::interrupted_write_advice(path),
+                })?;
+                Store::connect(path, mode)
+            }
+            other => other,
+        }
+        .map_err(|e| damaged(path, e))?;
+        let version = store.version_if_ours().map_err(|e| damaged(path, e))?;
+        if exposed.is_some() {
+            // Reading it may have made its shared-memory file with the same exposed mode: fix
+            // that too.
+            permissions::fix_permissions(path)?;
+        }
+        store.migrate(version).map_err(|e| damaged(path, e))?;
+        Ok(store)
+    }
+
+    /// A connection to `path` that waits for other processes' locks, with the file read once
+    /// (so a file that is not SQLite, or a damaged one, fails here).
+    fn connect(path: &Path, mode: OpenMode) -> Result<Store> {
+        if mode == OpenMode::ReadWrite && !access::is_writable(&access::directory_of(path)) {
+            // SQLite would fail later, and less clearly, on its first journal or WAL file.
+            return Err(StoreError::Database {
+                path: path.to_owned(),
+                action: "write to",
+                cause: format!(
+                    "its directory {} is read-only for this account, and SQLite keeps its \
+                     journal and WAL files there (to look only, use --read-only)",
+                    access::directory_of(path).display()
+                ),
+            });
+        }
+        let flags = OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = match mode {
+            OpenMode::ReadWrite => {
+                Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_READ_WRITE)
+            }
+            OpenMode::ReadOnly => {
+                access::open_read_only(path, flags | OpenFlags::SQLITE_OPEN_READ_ONLY)
+            }
+        };
+        let mut conn = conn.map_err(|e| not_a_db(path, e))?;
+        // Before anything reads the file: another process may be writing it right now.
+        busy::wait_when_busy(&mut conn, BUSY_TIMEOUT)?;
         let mut store = Store {
             conn,
             path: path.to_owned(),
             mode,
         };
-        store
-            .configure()
-            .and_then(|()| store.migrate())
-            .map_err(|e| damaged(path, e))?;
+        store.configure()?;
         Ok(store)
     }
 
@@ -140,7 +234,8 @@ impl Store {
             mode: OpenMode::ReadWrite,
         };
         store.configure()?;
-        store.migrate()?;
+        let version = store.version_if_ours()?;
+        store.migrate(version)?;
         Ok(store)
     }
 
@@ -161,13 +256,10 @@ impl Store {
     }
 
     fn configure(&mut self) -> Result<()> {
-        let path = self.path.clone();
-        self.conn.busy_timeout(BUSY_TIMEOUT)?;
         // The first read of a file that is not SQLite fails here, before anything is written.
         let _: i64 = self
             .conn
-            .query_row("PRAGMA schema_version", [], |r| r.get(0))
-            .map_err(|e| not_a_db(&path, e))?;
+            .query_row("PRAGMA schema_version", [], |r| r.get(0))?;
         self.check_whole_pages()?;
         self.conn.pragma_update(None, "foreign_keys", "ON")?;
         Ok(())
@@ -200,21 +292,36 @@ impl Store {
 
     /// WAL, so the app reads while an import writes. Only once the file is known to be ours:
     /// switching the journal mode rewrites the file header.
+    ///
+    /// A first import runs with a rollback journal (see `import::sync`), and while it holds the
+    /// write lock SQLite refuses the switch at once, without waiting ("database is locked"). The
+    /// connection then stays in rollback mode, where reads and writes wait for the lock like any
+    /// other; the import switches the file back to WAL when it commits.
     fn use_wal(&mut self) -> Result<()> {
         if self.mode == OpenMode::ReadWrite && self.path.as_os_str() != ":memory:" {
-            let _: String = self
+            match self
                 .conn
-                .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+                .query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
+            {
+                Ok(_) => {}
+                Err(e) if is_busy(&e) => {}
+                Err(e) => return Err(e.into()),
+            }
             self.conn.pragma_update(None, "synchronous", "NORMAL")?;
         }
         Ok(())
     }
 
-    fn migrate(&mut self) -> Result<()> {
+    /// The schema version, once the file is known to be rollcall's (or empty).
+    fn version_if_ours(&self) -> Result<i64> {
         let version: i64 = self
             .conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))?;
         self.check_ours(version)?;
+        Ok(version)
+    }
+
+    fn migrate(&mut self, version: i64) -> Result<()> {
         if version == 0 && self.mode == OpenMode::ReadWrite {
             // Only a new file takes a page size, and only before WAL mode. Bigger pages than
             // SQLite's 4 KiB suit tables of half a million members: a first import writes a
@@ -230,7 +337,21 @@ impl Store {
                 "upgrading the schema from version {version} to {SCHEMA_VERSION}"
             )));
         }
-        let tx = self.conn.transaction()?;
+        // Another process may be creating or upgrading the schema at this very moment (two first
+        // imports at once): the immediate transaction waits for it, and the version is read
+        // again inside, so each migration runs once.
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        test_hook::hold("migrating");
+        let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                path: self.path.clone(),
+                found: version,
+                known: SCHEMA_VERSION,
+            });
+        }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             tx.execute_batch(sql)?;
             tx.pragma_update(None, "user_version", (i + 1) as i64)?;
@@ -295,23 +416,41 @@ impl Store {
     }
 }
 
-/// A damaged file often opens fine and fails on a later statement: say so, with the path.
+/// Another connection holds a lock SQLite would not wait for.
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+/// A hot journal that a read-only connection cannot roll back.
+fn is_interrupted_write(e: &StoreError) -> bool {
+    matches!(e, StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _))
+        if f.extended_code == rusqlite::ffi::SQLITE_READONLY_ROLLBACK)
+}
+
+/// A damaged file often opens fine and fails on a later statement: say so, with the path. Any
+/// other failure of the file or the disk is said in words, with the path; a healthy database is
+/// never called damaged.
 fn damaged(path: &Path, e: StoreError) -> StoreError {
-    use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
     match e {
-        StoreError::Sqlite(e)
-            if matches!(e.sqlite_error_code(), Some(DatabaseCorrupt | NotADatabase)) =>
-        {
-            not_a_db(path, e)
-        }
+        StoreError::Sqlite(e) => not_a_db(path, e),
         other => other,
     }
 }
 
 fn not_a_db(path: &Path, e: rusqlite::Error) -> StoreError {
-    StoreError::NotADatabase {
-        path: path.to_owned(),
-        detail: e.to_string(),
+    use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
+    if matches!(e.sqlite_error_code(), Some(DatabaseCorrupt | NotADatabase)) {
+        return StoreError::NotADatabase {
+            path: path.to_owned(),
+            detail: e.to_string(),
+        };
+    }
+    match explain::explain(path, &e) {
+        Some(explained) => explained,
+        None => StoreError::Sqlite(e),
     }
 }
 
