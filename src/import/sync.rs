@@ -185,6 +185,7 @@ fn attempt(
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let run_id = insert_run(&tx, clock, file, &profile_name, &source)?;
+        pause_point("begun");
         let suspended = suspend_indexes(&tx)?;
         let sha256 = {
             let mut writer = Writer::new(&tx, clock, &source, run_id, options.allow_erased)?;
@@ -193,6 +194,7 @@ fn attempt(
             writer.finish(&mut report, options.partial, has_membership_columns)?;
             sha256
         };
+        pause_point("rows_written");
         restore_indexes(&tx, &suspended)?;
         report.elapsed_ms = started.elapsed().as_millis() as u64;
         record_run(&tx, clock, run_id, &sha256, &report)?;
@@ -206,9 +208,11 @@ fn attempt(
         if options.dry_run {
             drop(tx);
         } else {
+            pause_point("committing");
             tx.commit()?;
             report.committed = true;
             report.import_id = Some(run_id);
+            pause_point("committed");
         }
         Ok(())
     })();
@@ -276,6 +280,7 @@ fn write_all(
     progress: &mut dyn FnMut(Progress),
     cancel: &AtomicBool,
 ) -> Result<DateOrder> {
+    let mut first_batch = true;
     for message in from_builder {
         if cancel.load(Ordering::SeqCst) {
             bail!(CANCELLED);
@@ -283,6 +288,9 @@ fn write_all(
         match message {
             Message::Batch(batch) => {
                 let buffers = writer.apply_batch(batch.rows, report)?;
+                if std::mem::take(&mut first_batch) {
+                    pause_point("first_batch");
+                }
                 let _ = recycle.send(buffers);
                 progress(Progress {
                     bytes_done: batch.bytes_done,
@@ -299,6 +307,26 @@ fn write_all(
         "{}: reading stopped unexpectedly",
         file.path.display()
     ))
+}
+
+/// The environment variable naming the point at which an import stops for a test (see
+/// [`pause_point`]).
+pub const PAUSE_AT_VAR: &str = "ROLLCALL_TEST_PAUSE_AT";
+
+/// A test hook at a named point of the import: when `ROLLCALL_TEST_PAUSE_AT` names this point,
+/// the import says so on stderr (`rollcall: test pause at POINT`) and waits there until the
+/// process is killed. The crash tests kill an import at points it reports instead of after a
+/// timer, which a faster or slower machine would make land elsewhere. Points in order:
+/// `begun` (transaction open, run row written), `first_batch` (the first rows written),
+/// `rows_written` (every row and the missing flags written, indexes not yet rebuilt),
+/// `committing` (just before the commit), `committed` (just after it).
+fn pause_point(point: &str) {
+    if std::env::var_os(PAUSE_AT_VAR).is_some_and(|v| v == point) {
+        eprintln!("rollcall: test pause at {point}");
+        loop {
+            std::thread::park();
+        }
+    }
 }
 
 fn tables_are_empty(conn: &Connection) -> Result<bool> {
