@@ -10,9 +10,49 @@ pub fn ellipsize(text: &str, width: usize) -> String {
     out
 }
 
+/// `text` broken into lines of at most `width` characters at spaces (a word longer than a line
+/// is cut), so that a box can be sized to show all of it.
+pub fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let mut word: Vec<char> = word.chars().collect();
+        while word.len() > width {
+            if !line.is_empty() {
+                lines.push(std::mem::take(&mut line));
+            }
+            lines.push(word.drain(..width).collect());
+        }
+        let word: String = word.into_iter().collect();
+        let used = line.chars().count();
+        if used > 0 && used + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(&word);
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wraps_at_spaces_and_keeps_every_word() {
+        assert_eq!(
+            wrap_words("nothing was changed; import it again", 12),
+            ["nothing was", "changed;", "import it", "again"]
+        );
+        assert_eq!(wrap_words("abcdefgh ij", 4), ["abcd", "efgh", "ij"]);
+        assert_eq!(wrap_words("", 10), [""]);
+    }
 
     #[test]
     fn cuts_long_text_only() {

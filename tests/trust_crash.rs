@@ -79,7 +79,10 @@ fn kill_at_each_point(dir: &Path, base: &Path, export: &Path, reference: &Path) 
         import(&victim, export);
         let skip = if committed { RUNS } else { &[][..] };
         let wrong = differing_tables(reference, &victim, skip);
-        assert!(wrong.is_empty(), "re-import after kill at {point}: {wrong:?}");
+        assert!(
+            wrong.is_empty(),
+            "re-import after kill at {point}: {wrong:?}"
+        );
     }
 }
 

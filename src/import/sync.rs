@@ -158,6 +158,7 @@ fn attempt(
         duplicate_rows: 0,
         errors: Vec::new(),
         missing_check_skipped: None,
+        latest_joiners: None,
         dry_run: options.dry_run,
         committed: false,
         elapsed_ms: 0,
@@ -195,6 +196,12 @@ fn attempt(
             sha256
         };
         pause_point("rows_written");
+        if !options.older_export
+            && let Some(older) = super::OlderExport::detect(&report)
+        {
+            drop(tx);
+            return Err(older.into());
+        }
         restore_indexes(&tx, &suspended)?;
         report.elapsed_ms = started.elapsed().as_millis() as u64;
         record_run(&tx, clock, run_id, &sha256, &report)?;

@@ -488,6 +488,11 @@ impl<'c> Writer<'c> {
             report.memberships.updated += 1;
             let new_end = row.opt(Slot::EndDate);
             if let (Some(old), Some(new)) = (old_end.as_deref(), new_end)
+                && new < old
+            {
+                report.memberships.end_date_moved_back += 1;
+            }
+            if let (Some(old), Some(new)) = (old_end.as_deref(), new_end)
                 && new > old
             {
                 // ISO dates compare as text.
@@ -628,6 +633,7 @@ impl<'c> Writer<'c> {
             .filter(|e| e.seen_line == 0)
             .map(|e| (e.id, e.missing))
             .collect();
+        self.count_latest_joiners_absent(&absent, report)?;
         let mut flag = self
             .conn
             .prepare("UPDATE memberships SET missing_since = ?2 WHERE id = ?1")?;
@@ -640,6 +646,51 @@ impl<'c> Writer<'c> {
             self.event(id, "missing", None, None, None)?;
             report.memberships.missing_from_export += 1;
         }
+        Ok(())
+    }
+}
+
+impl Writer<'_> {
+    /// Fills `report.latest_joiners`: the memberships the source's most recent earlier import
+    /// added (after its baseline), and how many of them this export newly lacks. An export
+    /// older than that import lacks them all (see [`super::OlderExport`]).
+    fn count_latest_joiners_absent(
+        &self,
+        absent: &[(i64, bool)],
+        report: &mut ImportReport,
+    ) -> Result<()> {
+        let latest: Option<(i64, String)> = self
+            .conn
+            .query_row(
+                "SELECT m.first_import_id, r.as_of FROM memberships m
+                 JOIN import_runs r ON r.id = m.first_import_id
+                 WHERE m.source = ?1 AND m.first_import_id < ?2
+                   AND m.first_import_id > (SELECT MIN(first_import_id) FROM memberships
+                                            WHERE source = ?1)
+                 ORDER BY m.first_import_id DESC LIMIT 1",
+                params![self.source, self.run_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((import_id, as_of)) = latest else {
+            return Ok(());
+        };
+        let ids: HashSet<i64> = self
+            .conn
+            .prepare("SELECT id FROM memberships WHERE source = ?1 AND first_import_id = ?2")?
+            .query_map(params![self.source, import_id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        // Newly absent only: once an older file has been imported on purpose, the joiners it
+        // lacks are flagged, and importing it again is no new surprise.
+        let gone = absent
+            .iter()
+            .filter(|(id, already_missing)| !already_missing && ids.contains(id))
+            .count();
+        report.latest_joiners = Some(super::LatestJoiners {
+            import_as_of: as_of,
+            added: ids.len() as u64,
+            absent: gone as u64,
+        });
         Ok(())
     }
 }
