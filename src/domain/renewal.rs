@@ -196,6 +196,11 @@ impl Channel {
     }
 }
 
+/// How many days before the import that saw a renewal a contact attempt may be and still be
+/// credited with it (docs/renewals.md, "Renewal credit"). Two monthly export cycles: a renewal
+/// seen in this month's export may have been prompted by last month's call.
+pub const CREDIT_WINDOW_DAYS: i64 = 60;
+
 /// What came of a contact attempt. Spelt as in `contact_attempts.outcome`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -220,6 +225,17 @@ impl Outcome {
         Outcome::WrongNumber,
         Outcome::DoNotContact,
     ];
+
+    /// Whether an attempt with this outcome can be credited with a renewal that followed it: the
+    /// member was reached (a promise, "says renewed") or the reminder got to them (a message left,
+    /// an email, letter or SMS sent). Not "no answer" (nothing reached them), nor "declined",
+    /// "wrong number" or "asked not to be contacted" (it cannot have caused the renewal).
+    pub fn earns_credit(self) -> bool {
+        matches!(
+            self,
+            Outcome::LeftMessage | Outcome::WillRenew | Outcome::Renewed
+        )
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -193,12 +193,7 @@ impl<'c> Statements<'c> {
                                                 new_value, occurred_on, credited_attempt_id)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?,
-            credited_attempt: conn.prepare(
-                "SELECT id FROM contact_attempts
-                 WHERE attempted_at <= ?3
-                   AND (membership_id = ?1 OR (membership_id IS NULL AND contact_id = ?2))
-                 ORDER BY attempted_at DESC, id DESC LIMIT 1",
-            )?,
+            credited_attempt: conn.prepare(&crate::storage::renewals::creditable_attempt_sql())?,
         })
     }
 }

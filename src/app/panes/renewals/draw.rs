@@ -479,7 +479,7 @@ fn draw_renewed(pane: &RenewalsPane, frame: &mut Frame, areas: [Rect; 5], theme:
     frame.render_widget(Paragraph::new(Line::styled(title, theme.title)), summary);
     frame.render_widget(
         Paragraph::new(Line::styled(
-            "Each renewal is credited to the last contact attempt before the import that saw it.",
+            "Credit: the latest call or message that reached them, up to 60 days before.",
             theme.dim,
         )),
         second,
