@@ -57,6 +57,16 @@ fn declined_wrong_number_and_no_answer_earn_no_credit() {
     assert_eq!(figures["since_last_import"]["renewed"], 2);
     assert_eq!(figures["since_last_import"]["renewed_after_contact"], 0);
     assert_eq!(figures["team"]["won_back"], 0, "{}", figures["team"]);
+    // The member's timeline does not claim a credit either.
+    let conn = s.conn();
+    for row in &view.rows {
+        let timeline = rollcall::storage::member::timeline(&conn, row.contact_id).unwrap();
+        let renewal = timeline
+            .iter()
+            .find(|e| e.what.starts_with("renewed"))
+            .unwrap();
+        assert_eq!(renewal.detail, "", "{renewal:?}");
+    }
 }
 
 #[test]
@@ -91,7 +101,16 @@ fn the_latest_creditable_attempt_within_sixty_days_is_credited() {
 #[test]
 fn a_left_message_within_the_window_is_credited() {
     let s = renewals_after(&[("5001", "left_message", "2026-11-01T10:00:00", "ann")]);
-    assert_eq!(renewed_view(&s).credited(), 1);
+    let view = renewed_view(&s);
+    assert_eq!(view.credited(), 1);
+    let credited = view.rows.iter().find(|r| r.credited.is_some()).unwrap();
+    let timeline = rollcall::storage::member::timeline(&s.conn(), credited.contact_id).unwrap();
+    assert!(
+        timeline
+            .iter()
+            .any(|e| e.detail == "credited to a contact attempt"),
+        "{timeline:?}"
+    );
 }
 
 #[test]
