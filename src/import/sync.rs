@@ -9,7 +9,7 @@
 //! - Each row carries a hash of its CRM fields; a row whose hash equals the stored one is
 //!   "unchanged" and not written at all, which is what makes a re-import cheap.
 //! - Events: `joined` (a membership new to a source that had already been imported), `renewed`
-//!   (the end date moved forward; credited to the latest contact attempt before it),
+//!   (the end date moved forward; credited by the rule in `storage::renewals::credit_condition`),
 //!   `status_changed` (the CRM's status text changed), `missing` (absent from a full export),
 //!   `returned` (back after being missing). A source's first import is the baseline and records
 //!   no `joined` events: those memberships were not joined today.
