@@ -135,3 +135,69 @@ fn a_missing_file_and_read_only_are_messages() {
     command(&mut h, &format!("import {}", export_file(&dir)));
     assert!(h.screen().contains(":import was refused"));
 }
+
+#[test]
+fn an_older_export_is_refused_in_the_app_with_the_whole_message() {
+    use rollcall::import::generate::{ExportFormat, GenerateOptions, write_export};
+    use rollcall::import::{ImportOptions, import_file};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rollcall.db");
+    let write = |name: &str, advance_days: u32| {
+        let path = dir.path().join(name);
+        let mut file = std::fs::File::create(&path).unwrap();
+        let options = GenerateOptions {
+            members: 500,
+            seed: 1,
+            format: ExportFormat::Civicrm,
+            today: clock().today,
+            advance_days,
+        };
+        write_export(&mut file, &options).unwrap();
+        path
+    };
+    let (nov, dec) = (write("nov.csv", 0), write("dec.csv", 30));
+    let mut store = Store::open(&db, rollcall::storage::OpenMode::ReadWrite).unwrap();
+    let no_cancel = std::sync::atomic::AtomicBool::new(false);
+    for (file, today) in [
+        (&nov, clock().today),
+        (&dec, clock().today + chrono::Days::new(30)),
+    ] {
+        let clock = rollcall::Clock::fixed(today, "ann");
+        import_file(
+            &mut store,
+            &clock,
+            file,
+            &ImportOptions::default(),
+            &mut |_| {},
+            &no_cancel,
+        )
+        .unwrap();
+    }
+    let ctx = rollcall::cli::Ctx {
+        db_path: db.clone(),
+        clock: clock(),
+        read_only: false,
+        fix_permissions: false,
+    };
+    let mut h = Harness::with(
+        store,
+        Options {
+            importer: rollcall::app::import_job::store_runner(ctx),
+            ..Options::default()
+        },
+    );
+    command(&mut h, &format!("import {}", nov.display()));
+    h.pump_until(|h| !h.screen().contains("Importing"));
+    let screen = h.screen();
+    assert!(screen.contains("Import failed: nov.csv"), "{screen}");
+    assert!(screen.contains("looks older than what the"), "{screen}");
+    assert!(
+        screen.contains("--older-export"),
+        "the way on is shown: {screen}"
+    );
+
+    h.code(KeyCode::Esc);
+    command(&mut h, &format!("import --older-export {}", nov.display()));
+    h.pump_until(|h| !h.screen().contains("Importing"));
+    assert!(h.screen().contains("Imported nov.csv"), "{}", h.screen());
+}

@@ -273,8 +273,8 @@ fn a_later_export_counts_renewals_joins_and_a_vanished_membership() {
         1
     );
 
-    // The older export again: the vanished membership is back and unflagged.
-    let report = s.import_json("2026-12-24", "civicrm_small.csv", &[]);
+    // The older export again, on purpose: the vanished membership is back and unflagged.
+    let report = s.import_json("2026-12-24", "civicrm_small.csv", &["--older-export"]);
     assert_eq!(report["memberships"]["back_in_export"], 1, "{report}");
     assert_eq!(report["memberships"]["missing_from_export"], 1, "{report}");
     assert_eq!(
@@ -343,7 +343,7 @@ fn rows_rollcall_owns_are_untouched_by_imports() {
     ];
     let before: Vec<_> = owned.iter().map(|t| dump(&conn, t)).collect();
     s.import_on("2026-12-23", "civicrm_later.csv", &[]);
-    s.import_on("2026-12-24", "civicrm_small.csv", &[]);
+    s.import_on("2026-12-24", "civicrm_small.csv", &["--older-export"]);
     let after: Vec<_> = owned.iter().map(|t| dump(&conn, t)).collect();
     assert_eq!(before, after);
     // The rows they point at kept their ids.
@@ -995,7 +995,7 @@ fn imports_leave_every_foreign_key_intact() {
     let s = Scratch::new();
     s.import("civicrm_small.csv", &[]);
     s.import_on("2026-12-23", "civicrm_later.csv", &[]);
-    s.import_on("2026-12-24", "civicrm_small.csv", &[]);
+    s.import_on("2026-12-24", "civicrm_small.csv", &["--older-export"]);
     s.import("nationbuilder.csv", &[]);
     assert_eq!(s.count("SELECT COUNT(*) FROM pragma_foreign_key_check"), 0);
     assert_eq!(s.text("PRAGMA integrity_check"), Some("ok".into()));

@@ -183,7 +183,7 @@ fn demo_builds_its_own_database_through_the_real_import() {
     let conn = rusqlite::Connection::open(&demo).unwrap();
     let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
     assert_eq!(
-        count("SELECT COUNT(*) FROM contacts WHERE source = 'demo'"),
+        count("SELECT COUNT(*) FROM contacts WHERE source = 'demo' AND first_import_id = 1"),
         400
     );
     drop(conn);
@@ -199,8 +199,60 @@ fn demo_builds_its_own_database_through_the_real_import() {
         .success();
     let conn = rusqlite::Connection::open(&demo).unwrap();
     let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
-    assert_eq!(count("SELECT COUNT(*) FROM contacts"), 300);
-    assert_eq!(count("SELECT COUNT(*) FROM import_runs"), 1);
+    assert_eq!(
+        count("SELECT COUNT(*) FROM contacts WHERE first_import_id = 1"),
+        300
+    );
+    assert_eq!(count("SELECT COUNT(*) FROM import_runs"), 2);
+}
+
+#[test]
+fn the_demo_opens_on_a_morning_with_history() {
+    let s = Scratch::new();
+    let demo = s.path("demo.db");
+    let out = stdout_of(
+        &s.cmd()
+            .args(["demo", "--build-only", "--members", "1500", "--demo-db"])
+            .arg(&demo)
+            .assert()
+            .success(),
+    );
+    assert!(out.contains("History: on 2026-10-26 ffion logged"), "{out}");
+    let conn = rusqlite::Connection::open(&demo).unwrap();
+    let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    // Two imports thirty days apart: the first as of 2026-10-24, this morning's as of today.
+    assert_eq!(
+        count("SELECT COUNT(*) FROM import_runs WHERE as_of IN ('2026-10-24', '2026-11-23')"),
+        2
+    );
+    // The colleague's work, through the storage API, audited under their name.
+    assert!(count("SELECT COUNT(*) FROM contact_attempts WHERE staff = 'ffion'") >= 10);
+    assert_eq!(count("SELECT COUNT(*) FROM notes WHERE staff = 'ffion'"), 1);
+    assert_eq!(
+        count("SELECT COUNT(*) FROM escalations WHERE opened_by = 'ffion'"),
+        1
+    );
+    assert!(count("SELECT COUNT(*) FROM onboarding_steps WHERE done_by = 'ffion'") >= 1);
+    assert!(count("SELECT COUNT(*) FROM audit_log WHERE staff = 'ffion'") >= 10);
+    drop(conn);
+
+    // Today has a real morning in it: changes since the last import and work for the user.
+    let stats = assert_cmd::Command::cargo_bin("rollcall")
+        .unwrap()
+        .env("XDG_CONFIG_HOME", s.path("xdg-config"))
+        .arg("--db")
+        .arg(&demo)
+        .args(["--today", TODAY, "--user", "alice", "stats", "--json"])
+        .assert()
+        .success();
+    let figures: serde_json::Value = serde_json::from_str(&stdout_of(&stats)).unwrap();
+    let since = &figures["since_last_import"];
+    for figure in ["joined", "renewed", "renewed_after_contact", "lapsed"] {
+        assert!(since[figure].as_u64().unwrap() > 0, "{figure}: {since}");
+    }
+    let mine = &figures["my_work"];
+    assert!(mine["my_escalations"].as_u64().unwrap() > 0, "{mine}");
+    assert!(mine["onboarding_due"].as_u64().unwrap() > 0, "{mine}");
 }
 
 #[test]

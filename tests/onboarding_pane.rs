@@ -227,7 +227,7 @@ fn welsh_office(conn: &Connection) {
     }
     assign(conn, carys, "rhian");
     Member::new("104", "Dafydd Morgan")
-        .joined("2025-02-01")
+        .joined("2026-09-01")
         .status("Pending")
         .no_email()
         .insert(conn);
@@ -297,7 +297,7 @@ fn the_queue_at_80_by_24() {
 #[test]
 fn space_ticks_the_highlighted_step_and_again_unticks_it() {
     let mut h = Harness::new(welsh_office);
-    // The most overdue first: Dafydd, whose welcome email was due in February 2025.
+    // The most overdue first: Dafydd, whose welcome email was due on 3 September.
     let dafydd = contact_id(&h, "104");
     h.act("step_next"); // welcome call
     let effects = h.act("tick_step");
@@ -593,4 +593,62 @@ fn a_broken_steps_file_shows_where_it_is_wrong() {
         screen.contains("line 4, column 12: due_days is -1"),
         "{screen}"
     );
+}
+
+/// A new member, a rejoiner, and a long-standing Pending member the old rule recorded and a
+/// coordinator has since worked on.
+fn old_and_new(conn: &Connection) {
+    Member::new("201", "Nia Griffiths")
+        .joined("2026-11-10")
+        .insert(conn);
+    let back = Member::new("202", "Rhodri Back")
+        .joined("2013-11-07")
+        .status("Expired")
+        .insert(conn);
+    add_membership(conn, back, "202b", Some("2026-11-02"), "New");
+    let kept = Member::new("203", "Gwen Kept")
+        .joined("2013-11-07")
+        .status("Pending")
+        .insert(conn);
+    conn.execute(
+        "INSERT INTO onboarding (contact_id, anchor_date, added_by_hand, added_by, added_at)
+         VALUES (?1, '2013-11-07', 0, 'ann', '2026-11-01T09:00:00')",
+        [kept],
+    )
+    .unwrap();
+    done(conn, kept, "welcome_email", "2026-11-02T09:00:00", "ann");
+}
+
+#[test]
+fn dates_from_another_year_show_the_year_and_rejoiners_have_their_own_view() {
+    let mut h = Harness::new(old_and_new);
+    let screen = h.screen(120, 30);
+    // The kept row joined thirteen years ago: its Joined and Due dates say which year.
+    let kept = screen
+        .lines()
+        .find(|l| l.contains("Gwen Kept"))
+        .unwrap_or_else(|| panic!("{screen}"));
+    assert!(kept.contains("07 Nov 2013"), "{kept}");
+    let new = screen
+        .lines()
+        .find(|l| l.contains("Nia Griffiths"))
+        .unwrap();
+    assert!(new.contains("10 Nov "), "{new}");
+    assert!(
+        !new.contains("2026"),
+        "this year's dates carry no year: {new}"
+    );
+    assert!(
+        !screen.contains("Rhodri Back"),
+        "a rejoiner is not among the new members: {screen}"
+    );
+    // c cycles the views: All, Mine, Unassigned, Overdue, By local party, Rejoiners.
+    for _ in 0..5 {
+        h.act("next_view");
+    }
+    let screen = h.screen(120, 30);
+    assert!(screen.contains("Rejoiners (1)"), "{screen}");
+    assert!(screen.contains("Rhodri Back"), "{screen}");
+    assert!(screen.contains("rejoined after a lapse"), "{screen}");
+    assert!(!screen.contains("Nia Griffiths"), "{screen}");
 }

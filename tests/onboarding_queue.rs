@@ -63,26 +63,148 @@ fn the_window_is_configurable() {
 }
 
 #[test]
-fn new_and_pending_statuses_enter_whatever_the_join_date() {
+fn a_new_or_pending_status_does_not_make_a_long_standing_member_new() {
     let mut store = memory_store();
-    Member::new("1", "Old But New")
+    Member::new("1", "Stale New Status")
         .joined("2024-01-01")
         .status("New")
         .insert(&store.conn);
-    Member::new("2", "Awaiting Payment")
-        .joined("2025-06-01")
+    let renewing = Member::new("2", "Renewal Awaiting Payment")
+        .joined("2013-11-07")
         .status("pending")
         .insert(&store.conn);
-    Member::new("3", "Long Standing")
-        .joined("2024-01-01")
-        .status("Current")
+    // CiviCRM leaves the end date where it was until a pay-later renewal is paid.
+    store
+        .conn
+        .execute(
+            "UPDATE memberships SET end_date = '2026-11-06' WHERE contact_id = ?1",
+            [renewing],
+        )
+        .unwrap();
+    Member::new("3", "Joined Last Month, Not Paid")
+        .joined("2026-10-20")
+        .status("Pending")
         .insert(&store.conn);
     let q = queue(&mut store, &clock());
-    assert!(q.contains_key("1"));
-    assert!(q.contains_key("2"));
-    assert!(!q.contains_key("3"));
-    // Step due dates count from the join date, even when that is long ago.
-    assert_eq!(q["1"].anchor, d("2024-01-01"));
+    let mut ids: Vec<&str> = q.keys().map(String::as_str).collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        ["3"],
+        "only the member who joined in the window is new"
+    );
+
+    // The old member's Pending renewal is in the renewals queue, marked payment pending.
+    let windows = rollcall::domain::renewal::Windows {
+        due_within_days: 30,
+        lapsed_within_days: 90,
+    };
+    let renewals = rollcall::storage::renewals::queue(&store.conn, today(), windows, None).unwrap();
+    let row = renewals
+        .iter()
+        .find(|r| r.contact_crm_id == "2")
+        .expect("the pending renewal is in the renewals queue");
+    assert!(row.payment_pending());
+    assert!(
+        renewals.iter().all(|r| r.contact_crm_id != "3"),
+        "a new joiner awaiting a first payment is onboarding's"
+    );
+}
+
+#[test]
+fn a_lapsed_member_who_joins_again_is_a_rejoiner_in_a_view_of_their_own() {
+    use rollcall::domain::onboarding::Arrival;
+    use rollcall::storage::onboarding::View;
+    let mut store = memory_store();
+    let back = Member::new("1", "Lapsed And Back")
+        .joined("2013-11-07")
+        .status("Expired")
+        .insert(&store.conn);
+    add_membership(&store.conn, back, "1b", Some("2026-11-02"), "New");
+    // Still a member, taking a second membership: not new to the organisation at all.
+    let member = Member::new("2", "Adds A Youth Membership")
+        .joined("2020-03-01")
+        .insert(&store.conn);
+    store
+        .conn
+        .execute(
+            "UPDATE memberships SET end_date = '2027-02-28' WHERE contact_id = ?1",
+            [member],
+        )
+        .unwrap();
+    add_membership(&store.conn, member, "2b", Some("2026-11-05"), "New");
+    Member::new("3", "Brand New")
+        .joined("2026-11-10")
+        .insert(&store.conn);
+    let q = queue(&mut store, &clock());
+    assert!(!q.contains_key("2"), "an existing member is not onboarded");
+    assert_eq!(q["1"].arrival, Arrival::Rejoined);
+    assert_eq!(
+        q["1"].anchor,
+        d("2026-11-02"),
+        "counted from the new membership"
+    );
+    assert_eq!(q["3"].arrival, Arrival::New);
+    let path = StepPath::default_path();
+    let in_view = |view: View| -> Vec<&str> {
+        let mut ids: Vec<&str> = q
+            .values()
+            .filter(|e| view.shows(e, &e.progress(&path, today()), "ann"))
+            .map(|e| e.crm_id.as_str())
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(in_view(View::All), ["3"]);
+    assert_eq!(in_view(View::Rejoiners), ["1"]);
+}
+
+#[test]
+fn rows_recorded_by_the_old_status_rule_stay_only_if_work_was_recorded() {
+    use rollcall::domain::onboarding::Arrival;
+    let mut store = memory_store();
+    let untouched = Member::new("1", "Old Pending, Untouched")
+        .joined("2013-11-07")
+        .status("Pending")
+        .insert(&store.conn);
+    let worked = Member::new("2", "Old Pending, Worked On")
+        .joined("2013-11-07")
+        .status("Pending")
+        .insert(&store.conn);
+    // What the old rule recorded (any New or Pending membership, whatever its join date).
+    for contact in [untouched, worked] {
+        store
+            .conn
+            .execute(
+                "INSERT INTO onboarding (contact_id, anchor_date, added_by_hand, added_by, added_at)
+                 VALUES (?1, '2013-11-07', 0, 'ann', '2026-11-01T09:00:00')",
+                [contact],
+            )
+            .unwrap();
+    }
+    store
+        .conn
+        .execute(
+            "INSERT INTO onboarding_steps (contact_id, step_key, done_at, done_by)
+             VALUES (?1, 'welcome_email', '2026-11-02T09:00:00', 'ann')",
+            [worked],
+        )
+        .unwrap();
+    let q = queue(&mut store, &clock());
+    assert!(
+        !q.contains_key("1"),
+        "no longer shown: not new, nothing recorded"
+    );
+    assert_eq!(
+        q["2"].arrival,
+        Arrival::NotNew,
+        "kept, marked, with its work"
+    );
+    let recorded: i64 = store
+        .conn
+        .query_row("SELECT COUNT(*) FROM onboarding", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(recorded, 2, "nothing recorded is deleted");
 }
 
 #[test]
@@ -317,7 +439,7 @@ fn new_and_pending_are_found_through_their_own_index_also_after_an_upgrade() {
     {
         let store = Store::open(&path, OpenMode::ReadWrite).unwrap();
         Member::new("1", "Awaiting Payment")
-            .joined("2025-06-01")
+            .joined("2026-11-01")
             .status("pending")
             .insert(&store.conn);
         // Back to schema v5, with its index of every membership's status.

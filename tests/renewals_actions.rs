@@ -414,12 +414,20 @@ fn renewal_credit_across_a_re_import() {
 }
 
 #[test]
-fn credit_goes_to_the_last_attempt_before_the_import_only() {
+fn credit_goes_to_the_latest_creditable_attempt_before_the_import_only() {
     let mut store = Store::open_in_memory().unwrap();
     let t = insert(&store.conn, &member("Alys Jones", "2026-12-01"));
     renewals::log_attempts(
         &mut store,
         &clock("2026-11-20"),
+        &[t],
+        &attempt(Channel::Phone, Outcome::WillRenew),
+    )
+    .unwrap();
+    // Nobody answered the next call: the promise keeps the credit.
+    renewals::log_attempts(
+        &mut store,
+        &clock("2026-11-22"),
         &[t],
         &attempt(Channel::Phone, Outcome::NoAnswer),
     )
@@ -432,8 +440,13 @@ fn credit_goes_to_the_last_attempt_before_the_import_only() {
         &attempt(Channel::Email, Outcome::Renewed),
     )
     .unwrap();
-    let id =
-        renewals::creditable_attempt(&store.conn, t.membership_id, "2026-11-25T18:00:00").unwrap();
+    let id = renewals::creditable_attempt(
+        &store.conn,
+        t.membership_id,
+        t.contact_id,
+        "2026-11-25T18:00:00",
+    )
+    .unwrap();
     let outcome: String = store
         .conn
         .query_row(
@@ -442,9 +455,15 @@ fn credit_goes_to_the_last_attempt_before_the_import_only() {
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(outcome, "no_answer");
+    assert_eq!(outcome, "will_renew");
     assert_eq!(
-        renewals::creditable_attempt(&store.conn, t.membership_id, "2026-11-01T00:00:00").unwrap(),
+        renewals::creditable_attempt(
+            &store.conn,
+            t.membership_id,
+            t.contact_id,
+            "2026-11-01T00:00:00"
+        )
+        .unwrap(),
         None
     );
 }

@@ -140,7 +140,8 @@ fn json_lists_the_queue_in_urgency_order() {
     assert_eq!(rows[1]["days"], 2);
     assert_eq!(rows[1]["last_contact"], serde_json::Value::Null);
     let keys: Vec<&String> = rows[1].as_object().unwrap().keys().collect();
-    assert_eq!(keys.len(), 7, "{keys:?}");
+    assert_eq!(keys.len(), 8, "{keys:?}");
+    assert_eq!(rows[1]["payment_pending"], false);
     let names: Vec<&str> = rows.iter().map(|r| r["name"].as_str().unwrap()).collect();
     for absent in ["Dead Person", "Dead Status", "Auto Renewer", "Asked Not"] {
         assert!(!names.contains(&absent), "{absent} listed");
@@ -426,4 +427,19 @@ fn output_file_is_owner_only() {
             .unwrap()
             .contains("Alys Jones")
     );
+}
+
+#[test]
+fn a_renewal_awaiting_payment_is_listed_and_labelled() {
+    let f = Fixture::new(|store: &mut Store| {
+        insert(
+            &store.conn,
+            &member("Pending Payer", "2026-11-26").status("Pending"),
+        );
+    });
+    let rows: serde_json::Value = serde_json::from_str(&f.stdout(&["--json"])).unwrap();
+    assert_eq!(rows[0]["name"], "Pending Payer");
+    assert_eq!(rows[0]["payment_pending"], true);
+    let table = f.stdout(&[]);
+    assert!(table.contains("[payment pending]"), "{table}");
 }

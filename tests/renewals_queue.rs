@@ -191,6 +191,7 @@ fn every_exclusion() {
         c,
         &member("Canceled Member", "2026-12-01").status("canceled"),
     );
+    // A renewal awaiting payment is kept, marked payment pending (docs/renewals.md).
     insert(c, &member("Pending Member", "2026-12-01").status("Pending"));
     insert(
         c,
@@ -201,7 +202,12 @@ fn every_exclusion() {
     insert(c, &member("Already Renewed", "2027-11-30"));
     assert_eq!(
         sorted(shown(&store, "2026-11-23", &QueueFilter::default())),
-        vec!["Kept Current", "Kept Expired", "Kept Grace"]
+        vec![
+            "Kept Current",
+            "Kept Expired",
+            "Kept Grace",
+            "Pending Member"
+        ]
     );
 }
 

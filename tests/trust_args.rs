@@ -168,3 +168,34 @@ fn a_wrong_config_file_is_named_with_the_line_and_what_is_accepted() {
         }
     }
 }
+
+/// With no `--user` and no `$USER`, `$LOGNAME` or `$USERNAME` (a cron job, a service), the
+/// acting user is the login name of the process's user id, not "unknown".
+#[test]
+fn without_user_variables_the_login_name_of_the_uid_is_recorded() {
+    let s = seeded();
+    let login = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .unwrap();
+    let login = String::from_utf8(login.stdout).unwrap().trim().to_owned();
+    assert!(!login.is_empty());
+    let out = assert_cmd::Command::new(env!("CARGO_BIN_EXE_rollcall"))
+        .env_remove("ROLLCALL_USER")
+        .env_remove("USER")
+        .env_remove("LOGNAME")
+        .env_remove("USERNAME")
+        .args(["--db", s.db.to_str().unwrap(), "--today", TODAY, "stats"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(&format!("My work ({login}, {TODAY})")),
+        "{stdout}"
+    );
+}

@@ -1,15 +1,15 @@
 //! A killed import leaves the database exactly as it was, and the next import succeeds.
 //!
-//! The import runs as a real process and is killed with SIGKILL (`Child::kill`) at several
-//! moments: fixed times early on, and fractions of how long a full import of the same file
-//! takes, up to moments where it is committing. After each kill the whole database (every
-//! table, every row) is compared with what it held before.
+//! The import runs as a real process and is killed with SIGKILL (`Child::kill`) at each point
+//! it reports through the test hook `ROLLCALL_TEST_HOLD` (transaction begun, first rows
+//! written, all rows written, about to commit, committed): never after a timer, which lands
+//! elsewhere on a faster or slower machine. After each kill the whole database (every table,
+//! every row) is compared with what it held before, or after a completed import.
 
 mod trust_processes;
 mod trust_support;
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use trust_processes::*;
 use trust_support::TODAY;
@@ -35,51 +35,37 @@ fn base_database(dir: &Path) -> std::path::PathBuf {
 /// The record of import runs (and their audit lines), which a re-import adds to.
 const RUNS: &[&str] = &["import_runs", "audit_log"];
 
-/// Kills an import of `export` onto a copy of `base` at each of `fractions` of `full` (and at
-/// `fixed` times), checks all-or-nothing and that the next import completes it, and returns how
-/// many kills landed mid-import.
-fn kill_at(
-    dir: &Path,
-    base: &Path,
-    export: &Path,
-    reference: &Path,
-    full: Duration,
-    fixed: &[u64],
-    fractions: &[f64],
-) -> usize {
-    let kill_points: Vec<Duration> = fixed
-        .iter()
-        .map(|ms| Duration::from_millis(*ms))
-        .chain(fractions.iter().map(|f| full.mul_f64(*f)))
-        .collect();
-    let mut killed_mid_import = 0;
-    for (i, after) in kill_points.iter().enumerate() {
+/// The points at which the import stops for the test when `ROLLCALL_TEST_HOLD` names them
+/// (see `import::sync::pause_point`), in the order it reaches them. All but the last are
+/// inside the transaction.
+const PAUSE_POINTS: &[&str] = &[
+    "begun",
+    "first_batch",
+    "rows_written",
+    "committing",
+    "committed",
+];
+
+/// Kills an import of `export` onto a copy of `base` at each of the points it reports, checks
+/// all-or-nothing and that the next import completes it. The kill waits for the import to say
+/// it has reached the point, so it lands there on any machine, fast or slow.
+fn kill_at_each_point(dir: &Path, base: &Path, export: &Path, reference: &Path) {
+    for (i, point) in PAUSE_POINTS.iter().enumerate() {
         let victim = dir.join(format!("victim-{i}.db"));
         copy_db(base, &victim);
-        let mut child = spawn_import(&victim, export);
-        std::thread::sleep(*after);
-        let exited_first = child.try_wait().unwrap().is_some();
-        child.kill().unwrap(); // SIGKILL (a no-op if it had already exited)
+        let mut child = spawn_import_pausing_at(&victim, export, point);
+        wait_for_pause(&mut child, point);
+        child.kill().unwrap(); // SIGKILL
         let status = child.wait().unwrap();
-        assert_eq!(integrity(&victim), "ok", "kill at {after:?}");
-        // All or nothing: the database holds what it held before, or the whole import (a kill
-        // that lands after the commit, while the summary is printed).
-        let interrupted = differing_tables(base, &victim, &[]).is_empty();
-        if interrupted {
-            killed_mid_import += 1;
-            assert!(!exited_first && !status.success(), "kill at {after:?}");
+        assert!(!status.success(), "{point}: the import was killed");
+        assert_eq!(integrity(&victim), "ok", "kill at {point}");
+        let committed = *point == "committed";
+        if committed {
+            let wrong = differing_tables(reference, &victim, &[]);
+            assert!(wrong.is_empty(), "killed after the commit: {wrong:?}");
         } else {
-            let partial = differing_tables(reference, &victim, &[]);
-            assert!(
-                partial.is_empty(),
-                "kill at {after:?} left a partial import: {partial:?}"
-            );
-            if exited_first {
-                assert!(
-                    status.success(),
-                    "kill at {after:?}: the import failed by itself"
-                );
-            }
+            let changed = differing_tables(base, &victim, &[]);
+            assert!(changed.is_empty(), "kill at {point} changed {changed:?}");
         }
         // Whatever the killed import left beside the database is owner-only.
         for leftover in [companion(&victim, "-wal"), companion(&victim, "-journal")] {
@@ -91,18 +77,29 @@ fn kill_at(
         // The next import runs as if nothing had happened (or, after a completed import,
         // finds nothing to change).
         import(&victim, export);
-        let skip = if interrupted { &[][..] } else { RUNS };
+        let skip = if committed { RUNS } else { &[][..] };
         let wrong = differing_tables(reference, &victim, skip);
         assert!(
             wrong.is_empty(),
-            "re-import after kill at {after:?}: {wrong:?}"
+            "re-import after kill at {point}: {wrong:?}"
         );
     }
-    eprintln!(
-        "full import {full:?}; {killed_mid_import} of {} kills landed mid-import",
-        kill_points.len()
-    );
-    killed_mid_import
+}
+
+/// Reads the child's stderr until it reports that it stopped at `point`.
+fn wait_for_pause(child: &mut std::process::Child, point: &str) {
+    use std::io::BufRead;
+    let stderr = child.stderr.take().expect("stderr piped");
+    let marker = format!("rollcall: test hook: holding at {point}");
+    let mut seen = Vec::new();
+    for line in std::io::BufReader::new(stderr).lines() {
+        let line = line.unwrap();
+        if line == marker {
+            return;
+        }
+        seen.push(line);
+    }
+    panic!("the import ended without reaching {point}: {seen:?}");
 }
 
 fn companion(db: &Path, suffix: &str) -> PathBuf {
@@ -115,23 +112,12 @@ fn companion(db: &Path, suffix: &str) -> PathBuf {
 fn a_killed_import_changes_nothing_and_the_next_one_succeeds() {
     let dir = tempfile::tempdir().unwrap();
     let base = base_database(dir.path());
-    let (export, full, reference) = slow_export(dir.path(), &base, Duration::from_millis(800));
+    let (export, reference) = full_import(dir.path(), &base);
     assert!(
         !differing_tables(&base, &reference, &[]).is_empty(),
         "the export changes the database when it completes"
     );
-    let killed = kill_at(
-        dir.path(),
-        &base,
-        &export,
-        &reference,
-        full,
-        &[50, 200, 500],
-        &[0.5, 0.8, 0.95, 0.99],
-    );
-    // The early kills always land mid-import; the late ones may land after the commit (the
-    // import is then complete, which `kill_at` checked too).
-    assert!(killed >= 3, "only {killed} of 7 kills hit a running import");
+    kill_at_each_point(dir.path(), &base, &export, &reference);
 }
 
 /// A first import into an empty database takes another path (a rollback journal instead of
@@ -141,15 +127,15 @@ fn a_killed_first_import_leaves_an_empty_database() {
     let dir = tempfile::tempdir().unwrap();
     let base = dir.path().join("empty.db");
     drop(rollcall::storage::Store::open(&base, rollcall::storage::OpenMode::ReadWrite).unwrap());
-    let (export, full, reference) = slow_export(dir.path(), &base, Duration::from_millis(800));
-    let killed = kill_at(
-        dir.path(),
-        &base,
-        &export,
-        &reference,
-        full,
-        &[100],
-        &[0.5, 0.9],
-    );
-    assert!(killed >= 2, "only {killed} of 3 kills hit a running import");
+    let (export, reference) = full_import(dir.path(), &base);
+    kill_at_each_point(dir.path(), &base, &export, &reference);
+}
+
+/// An export several batches long and what its completed import onto a copy of `base` holds.
+fn full_import(dir: &Path, base: &Path) -> (PathBuf, PathBuf) {
+    let export = generate(dir, 5_000, 2);
+    let reference = dir.join("reference.db");
+    copy_db(base, &reference);
+    import(&reference, &export);
+    (export, reference)
 }

@@ -33,11 +33,7 @@ fn hold(db: &Path, moment: &str, args: &[&str]) -> Held {
         .spawn()
         .unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    wait_for_line(
-        &mut stderr,
-        "test hook: holding the write lock",
-        "the holder",
-    );
+    wait_for_line(&mut stderr, "test hook: holding at", "the holder");
     Held { child, stderr }
 }
 
@@ -134,7 +130,7 @@ fn escalate_and_forget_during_a_first_import_answer_and_then_succeed() {
     let db = dir.path().join("rollcall.db");
     let export = generate(dir.path(), 200, 1);
     let ids = contact_ids(&export);
-    let holder = hold(&db, "importing", &["import", export.to_str().unwrap()]);
+    let holder = hold(&db, "begun", &["import", export.to_str().unwrap()]);
     for args in [escalate_args(&ids[0]), vec!["forget", &ids[1], "--yes"]] {
         let (ok, err) = run(&db, &args);
         assert!(!ok, "{args:?} found someone not yet imported");
@@ -161,7 +157,7 @@ fn escalate_and_forget_during_an_import_wait_and_succeed() {
     let first = generate(dir.path(), 200, 1);
     import(&db, &first);
     let ids = contact_ids(&first);
-    let holder = hold(&db, "importing", &["import", first.to_str().unwrap()]);
+    let holder = hold(&db, "begun", &["import", first.to_str().unwrap()]);
     let (escalate, escalate_err) = waiter(&db, &escalate_args(&ids[0]));
     let (forget, forget_err) = waiter(&db, &["forget", &ids[1], "--yes"]);
     let (imported, import_err) = holder.release();
@@ -184,7 +180,7 @@ fn a_second_first_import_waits_and_imports_as_a_re_import() {
     let db = dir.path().join("rollcall.db");
     let export = generate(dir.path(), 200, 1);
     let file = export.to_str().unwrap();
-    let holder = hold(&db, "importing", &["import", file]);
+    let holder = hold(&db, "begun", &["import", file]);
     let (second, second_err) = waiter(&db, &["import", "--json", file]);
     let (imported, import_err) = holder.release();
     assert!(imported, "first import: {import_err}");

@@ -10,11 +10,17 @@ use super::pane::PaneId;
 pub enum ShellCommand {
     Quit,
     Pane(PaneId),
-    Import(PathBuf),
+    /// `:import [--older-export] PATH`: `--older-export` imports a file that looks older than
+    /// what the database holds (see `import::OlderExport`).
+    Import {
+        path: PathBuf,
+        older_export: bool,
+    },
     Help,
 }
 
 const USAGE: &str = "try :q, :pane NAME, :import PATH or :help";
+const OLDER_EXPORT: &str = "--older-export";
 
 /// Parses what was typed after `:`. Errors are the message to show.
 pub fn parse(line: &str) -> Result<ShellCommand, String> {
@@ -28,10 +34,19 @@ pub fn parse(line: &str) -> Result<ShellCommand, String> {
         "h" | "help" => Ok(ShellCommand::Help),
         "pane" | "p" => pane_named(rest).map(ShellCommand::Pane),
         "import" | "i" => {
-            if rest.is_empty() {
+            let (older_export, path) = match rest.strip_prefix(OLDER_EXPORT) {
+                Some(after) if after.is_empty() || after.starts_with(char::is_whitespace) => {
+                    (true, after.trim())
+                }
+                _ => (false, rest),
+            };
+            if path.is_empty() {
                 Err("`:import` needs the path of an export file, e.g. :import ~/export.csv".into())
             } else {
-                Ok(ShellCommand::Import(expand_home(rest)))
+                Ok(ShellCommand::Import {
+                    path: expand_home(path),
+                    older_export,
+                })
             }
         }
         other => Err(format!("unknown command `:{other}`; {USAGE}")),
@@ -190,7 +205,17 @@ mod tests {
         );
         assert_eq!(
             parse("import /tmp/my export.csv"),
-            Ok(ShellCommand::Import("/tmp/my export.csv".into()))
+            Ok(ShellCommand::Import {
+                path: "/tmp/my export.csv".into(),
+                older_export: false
+            })
+        );
+        assert_eq!(
+            parse("import --older-export /tmp/nov.csv"),
+            Ok(ShellCommand::Import {
+                path: "/tmp/nov.csv".into(),
+                older_export: true
+            })
         );
         assert_eq!(parse("help"), Ok(ShellCommand::Help));
     }

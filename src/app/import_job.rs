@@ -18,26 +18,24 @@ use super::widgets::centered;
 use crate::cli::Ctx;
 use crate::import::{DateOrder, ImportOptions, ImportReport, Progress, import_file};
 
-/// Runs one import: the file, a progress callback, the cancel flag. The app's is
+/// Runs one import: the file, the options, a progress callback, the cancel flag. The app's is
 /// [`store_runner`]; tests give their own to drive the gauge.
 pub type ImportRunner = Arc<
-    dyn Fn(&Path, &mut dyn FnMut(Progress), &AtomicBool) -> anyhow::Result<ImportReport>
+    dyn Fn(
+            &Path,
+            &ImportOptions,
+            &mut dyn FnMut(Progress),
+            &AtomicBool,
+        ) -> anyhow::Result<ImportReport>
         + Send
         + Sync,
 >;
 
 /// The real import, on a connection of its own to the app's database.
 pub fn store_runner(ctx: Ctx) -> ImportRunner {
-    Arc::new(move |path, progress, cancel| {
+    Arc::new(move |path, options, progress, cancel| {
         let mut store = ctx.open_store()?;
-        import_file(
-            &mut store,
-            &ctx.clock,
-            path,
-            &ImportOptions::default(),
-            progress,
-            cancel,
-        )
+        import_file(&mut store, &ctx.clock, path, options, progress, cancel)
     })
 }
 
@@ -58,7 +56,12 @@ pub struct ImportView {
 impl ImportView {
     /// Starts `runner` on `path` on a thread; its progress and result arrive as
     /// [`AppEvent::Import`].
-    pub fn start(runner: ImportRunner, path: PathBuf, events: Sender<AppEvent>) -> ImportView {
+    pub fn start(
+        runner: ImportRunner,
+        path: PathBuf,
+        options: ImportOptions,
+        events: Sender<AppEvent>,
+    ) -> ImportView {
         let cancel = Arc::new(AtomicBool::new(false));
         let file = path.file_name().map_or_else(
             || path.display().to_string(),
@@ -72,8 +75,8 @@ impl ImportView {
                 let mut progress = move |p: Progress| {
                     let _ = progress_tx.send(AppEvent::Import(ImportEvent::Progress(p)));
                 };
-                let result =
-                    runner(&path, &mut progress, &flag).map_err(|e| crate::text::error_text(&e));
+                let result = runner(&path, &options, &mut progress, &flag)
+                    .map_err(|e| crate::text::error_text(&e));
                 let _ = events.send(AppEvent::Import(ImportEvent::Finished(Box::new(result))));
             });
         let state = match spawned {
@@ -164,7 +167,10 @@ impl ImportView {
             Err(why) => (
                 format!(" Import failed: {} ", self.file),
                 theme.danger,
-                vec![Line::from(why.clone())],
+                crate::text::wrap_words(why, 68)
+                    .into_iter()
+                    .map(Line::from)
+                    .collect(),
             ),
         };
         let height = (lines.len() as u16 + 2).min(area.height.saturating_sub(2));

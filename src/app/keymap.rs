@@ -567,6 +567,7 @@ pub fn keys_markdown(panes: &[(PaneId, &'static [Command])]) -> String {
          | `:q`, `:quit` | quit |\n\
          | `:pane NAME` | show a pane by name, the start of one, or its number (`:pane ren`, `:pane 2`) |\n\
          | `:import PATH` | import a CRM export with a progress gauge; `Esc` cancels, nothing is changed |\n\
+         | `:import --older-export PATH` | import an export that looks older than what the database holds (refused without it) |\n\
          | `:help` | this help |\n\n\
          On the command line: `Enter` runs, `Esc` cancels, `Up`/`Down` recall earlier commands.\n",
     );

@@ -374,7 +374,9 @@ impl App {
             Ok(ShellCommand::Quit) => self.request_quit(),
             Ok(ShellCommand::Help) => self.help = Some(HelpView::default()),
             Ok(ShellCommand::Pane(pane)) => self.switch_pane(pane),
-            Ok(ShellCommand::Import(path)) => self.start_import(path),
+            Ok(ShellCommand::Import { path, older_export }) => {
+                self.start_import(path, older_export)
+            }
             Err(message) => self.set_status(message, true),
         }
     }
@@ -603,7 +605,7 @@ impl App {
 
     // ------------------------------------------------------------ import
 
-    fn start_import(&mut self, path: PathBuf) {
+    fn start_import(&mut self, path: PathBuf, older_export: bool) {
         if self.env.read_only {
             return self.set_status("read-only (--read-only): :import was refused".into(), true);
         }
@@ -613,7 +615,11 @@ impl App {
         if !path.is_file() {
             return self.set_status(format!("no file at {}", path.display()), true);
         }
-        let view = ImportView::start(self.importer.clone(), path, self.events.clone());
+        let options = crate::import::ImportOptions {
+            older_export,
+            ..Default::default()
+        };
+        let view = ImportView::start(self.importer.clone(), path, options, self.events.clone());
         self.import = Some(view);
     }
 

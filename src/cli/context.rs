@@ -85,9 +85,61 @@ pub fn config_dir() -> Option<PathBuf> {
     directories::ProjectDirs::from("org", "rollcall", "rollcall").map(|d| d.config_dir().to_owned())
 }
 
+/// Who is acting when `--user` is not given: `$USER` (or `$LOGNAME`, `$USERNAME`), else the
+/// login name of the process's user id, so that a cron job or a service with an empty
+/// environment still records a real person; "unknown" only when even that has no name.
 fn os_user() -> String {
     ["USER", "LOGNAME", "USERNAME"]
         .iter()
         .find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()))
+        .or_else(login_name_of_uid)
         .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// The login name of the real user id, from the system's user database.
+///
+/// `getpwuid_r` rather than reading `/etc/passwd`: it asks NSS, so it also finds accounts kept
+/// in LDAP, SSSD or systemd-homed, which on a managed office machine are most of them; and the
+/// re-entrant form is safe beside the app's other threads.
+#[cfg(unix)]
+fn login_name_of_uid() -> Option<String> {
+    use std::ffi::CStr;
+    // SAFETY: getuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::getuid() };
+    let mut buf = vec![0u8; 1024];
+    loop {
+        // SAFETY: an all-zero passwd is a valid value for getpwuid_r to fill in.
+        let mut entry: libc::passwd = unsafe { std::mem::zeroed() };
+        let mut found: *mut libc::passwd = std::ptr::null_mut();
+        // SAFETY: every pointer points at memory we own for the duration of the call, and
+        // buf.len() is its true length; the strings it writes live in `buf`.
+        let rc = unsafe {
+            libc::getpwuid_r(
+                uid,
+                &mut entry,
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                &mut found,
+            )
+        };
+        if rc == libc::ERANGE && buf.len() < 1 << 20 {
+            buf.resize(buf.len() * 2, 0);
+            continue;
+        }
+        if rc != 0 || found.is_null() || entry.pw_name.is_null() {
+            return None;
+        }
+        // SAFETY: on success pw_name is a NUL-terminated string inside `buf`, alive here.
+        let name = unsafe { CStr::from_ptr(entry.pw_name) };
+        return name
+            .to_str()
+            .ok()
+            .filter(|n| !n.trim().is_empty())
+            .map(str::to_owned);
+    }
+}
+
+#[cfg(not(unix))]
+fn login_name_of_uid() -> Option<String> {
+    None
 }

@@ -1,8 +1,14 @@
-//! `rollcall demo`: build a demo database from a generated export and open the app on it.
+//! `rollcall demo`: build a demo database from generated exports and open the app on it.
 //!
 //! The demo database is separate from the real one (`demo.db` in the data directory unless
 //! `--demo-db` says otherwise) and is rebuilt from scratch on every run, through the same
 //! `import_file` a real export goes through.
+//!
+//! It opens on a morning with history, not on a database whose every Today figure is 0: the CRM
+//! as it was [`HISTORY_DAYS`] days ago is imported first; a colleague, [`DEMO_STAFF`], works it
+//! through the storage API as staff do in the app (contact attempts with their outcomes, a note,
+//! a snooze, an escalation, onboarding ticks, some of it assigned to you); then this morning's
+//! export (the same CRM [`HISTORY_DAYS`] days on: renewals, joiners, a few gone) is imported.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -14,11 +20,23 @@ use rusqlite::{Connection, OpenFlags};
 use super::import_cmd::summary_text;
 use super::output::print_text;
 use super::{Ctx, data_dir};
+use crate::Clock;
+use crate::config::Config;
+use crate::domain::escalation::{Category, Priority};
+use crate::domain::onboarding::StepPath;
+use crate::domain::renewal::{Channel, Outcome, Windows};
 use crate::export::destination::output_target;
 use crate::export::pending_file::PendingFile;
 use crate::import::generate::{DEFAULT_SEED, ExportFormat, GenerateOptions, write_export};
-use crate::import::{ImportOptions, import_file};
-use crate::storage::{OpenMode, Store, database_files};
+use crate::import::{ImportOptions, ImportReport, import_file};
+use crate::storage::renewals::{NewAttempt, Target};
+use crate::storage::{OpenMode, Store, database_files, escalations, onboarding, renewals};
+
+/// The colleague whose work the demo's history holds.
+pub const DEMO_STAFF: &str = "ffion";
+
+/// How long before the as-of date the demo's first export was taken.
+pub const HISTORY_DAYS: u32 = 30;
 
 /// The source name of demo data: how a demo database is recognised before it is replaced.
 pub const DEMO_SOURCE: &str = "demo";
@@ -54,8 +72,14 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     let export = demo_path.with_extension("export.csv");
     let built = build(&mut store, ctx, &export, args.members, args.seed);
     let _ = std::fs::remove_file(&export);
-    let report = built?;
-    print_text(&summary_text(&report, &demo_path.display().to_string()))?;
+    let history = built?;
+    let db = demo_path.display().to_string();
+    print_text(&format!(
+        "{}\n{}\n{}",
+        summary_text(&history.first, &db),
+        history.work,
+        summary_text(&history.morning, &db)
+    ))?;
     if args.build_only {
         return Ok(ExitCode::SUCCESS);
     }
@@ -67,22 +91,65 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     crate::app::run(&demo_ctx)
 }
 
+/// What the demo was built from: the first import, the work done on it, and this morning's.
+struct History {
+    first: ImportReport,
+    /// One line saying what the colleague did.
+    work: String,
+    morning: ImportReport,
+}
+
 fn build(
     store: &mut Store,
     ctx: &Ctx,
     export: &Path,
     members: u64,
     seed: u64,
-) -> anyhow::Result<crate::import::ImportReport> {
-    let options = GenerateOptions {
+) -> anyhow::Result<History> {
+    let first_day = ctx
+        .clock
+        .today
+        .checked_sub_days(chrono::Days::new(HISTORY_DAYS.into()))
+        .context("the as-of date is too early for a demo with history")?;
+    let generate = |advance_days| GenerateOptions {
         members,
         seed,
         format: ExportFormat::Civicrm,
-        today: ctx.clock.today,
-        advance_days: 0,
+        today: first_day,
+        advance_days,
     };
-    let mut file = PendingFile::create(export, &ctx.db_path)?;
-    write_export(&mut file, &options)
+    let first = import_generated(
+        store,
+        &Clock::fixed(first_day, DEMO_STAFF),
+        export,
+        &generate(0),
+        &ctx.db_path,
+    )?;
+    let work = log_work(store, ctx, first_day)?;
+    let morning = import_generated(
+        store,
+        &ctx.clock,
+        export,
+        &generate(HISTORY_DAYS),
+        &ctx.db_path,
+    )?;
+    Ok(History {
+        first,
+        work,
+        morning,
+    })
+}
+
+/// Writes a generated export to `export` (owner-only) and imports it as the demo source.
+fn import_generated(
+    store: &mut Store,
+    clock: &Clock,
+    export: &Path,
+    options: &GenerateOptions,
+    real_db: &Path,
+) -> anyhow::Result<ImportReport> {
+    let mut file = PendingFile::create(export, real_db)?;
+    write_export(&mut file, options)
         .with_context(|| format!("{}: cannot write the demo export", export.display()))?;
     file.put_in_place()?;
     let import = ImportOptions {
@@ -91,12 +158,104 @@ fn build(
     };
     import_file(
         store,
-        &ctx.clock,
+        clock,
         export,
         &import,
         &mut |_| {},
         &AtomicBool::new(false),
     )
+}
+
+/// The outcomes of the colleague's calls and emails, in turn: enough promises and messages for
+/// renewals to be credited, and the refusals and misses a real list holds.
+const OUTCOMES: [(Channel, Outcome); 8] = [
+    (Channel::Phone, Outcome::WillRenew),
+    (Channel::Email, Outcome::LeftMessage),
+    (Channel::Phone, Outcome::NoAnswer),
+    (Channel::Phone, Outcome::Declined),
+    (Channel::Phone, Outcome::LeftMessage),
+    (Channel::Email, Outcome::LeftMessage),
+    (Channel::Phone, Outcome::WrongNumber),
+    (Channel::Phone, Outcome::WillRenew),
+];
+
+/// A colleague's work on the first import, a few days after it, through the same storage calls
+/// the panes make: every change audited under [`DEMO_STAFF`]. Some of it is assigned to the
+/// person running the demo (when their name is a valid staff name), so that their own "my work"
+/// on Today has something in it. Returns what was done, in one line.
+fn log_work(store: &mut Store, ctx: &Ctx, first_day: chrono::NaiveDate) -> anyhow::Result<String> {
+    let config = Config::load_default()?;
+    let day = first_day + chrono::Days::new(2);
+    let clock = Clock::fixed(day, DEMO_STAFF);
+    let you = crate::domain::check_staff_name(&ctx.clock.user)
+        .ok()
+        .map(str::to_owned);
+
+    let queue = renewals::queue(&store.conn, day, Windows::from(&config.renewals), None)?;
+    let targets: Vec<Target> = queue
+        .iter()
+        .filter(|r| !r.auto_renew)
+        .take(40)
+        .map(Target::from)
+        .collect();
+    for (i, target) in targets.iter().enumerate() {
+        let (channel, outcome) = OUTCOMES[i % OUTCOMES.len()];
+        let attempt = NewAttempt {
+            channel,
+            outcome,
+            note: String::new(),
+        };
+        renewals::log_attempts(store, &clock, &[*target], &attempt)?;
+    }
+    if let Some(first) = targets.first() {
+        renewals::add_note(store, &clock, *first, "Asked for a call back after six")?;
+    }
+    if let [.., follow_up] = targets.as_slice() {
+        // Comes due this morning: a follow-up on Today.
+        renewals::snooze(store, &clock, &[*follow_up], Some(ctx.clock.today))?;
+        renewals::assign(store, &clock, &[follow_up.contact_id], you.as_deref())?;
+    }
+    let escalation = queue.iter().find(|r| r.end_date < day);
+    if let Some(row) = escalation {
+        let new = escalations::NewEscalation {
+            contact_id: Some(row.contact_id),
+            membership_id: Some(row.membership_id),
+            category: Category::RenewalPayment,
+            priority: Priority::High,
+            title: "Direct debit failed twice".to_owned(),
+            description: "Bank says the mandate was cancelled; member wants to keep paying."
+                .to_owned(),
+            assignee: you.clone(),
+        };
+        escalations::open(store, &clock, &config.escalations, &new)?;
+    }
+
+    let path = StepPath::from_config(&config.onboarding)?;
+    let mut newcomers = onboarding::load_queue(store, &clock, &config.onboarding)?;
+    newcomers.sort_by_key(|e| (e.anchor, e.contact_id));
+    let welcomed: Vec<i64> = newcomers.iter().take(6).map(|e| e.contact_id).collect();
+    let mut ticks = 0;
+    if let Some(first_step) = path.get(0).map(|s| s.key.clone())
+        && !welcomed.is_empty()
+    {
+        onboarding::tick(store, &clock, &path, &first_step, &welcomed)?;
+        ticks = welcomed.len();
+    }
+    if let Some(you) = &you {
+        for entry in newcomers.iter().skip(6).take(3) {
+            onboarding::assign(store, &clock, entry.contact_id, Some(you))?;
+        }
+    }
+    Ok(format!(
+        "History: on {day} {DEMO_STAFF} logged {} contact attempt(s), a note, {} escalation \
+         and {ticks} onboarding step(s){}.\n",
+        targets.len(),
+        if escalation.is_some() { "an" } else { "no" },
+        match &you {
+            Some(you) => format!(", and assigned some of it to {you}"),
+            None => String::new(),
+        }
+    ))
 }
 
 /// Deletes the previous demo database, after checking that it is one: every contact and every

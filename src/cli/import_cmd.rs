@@ -45,6 +45,10 @@ pub struct Args {
     /// Import people erased with `rollcall forget` (normally skipped)
     #[arg(long)]
     pub allow_erased: bool,
+    /// Import the file even though it looks older than what the database holds (end dates
+    /// moving back, the last import's joiners absent); without it such a file is refused
+    #[arg(long)]
+    pub older_export: bool,
     /// Print only JSON: one object for one file, an array for several
     #[arg(long)]
     pub json: bool,
@@ -73,6 +77,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         strict: args.strict,
         allow_erased: args.allow_erased,
         partial: args.partial,
+        older_export: args.older_export,
     };
     let mut store = ctx.open_store()?;
     let mut reports = Vec::new();

@@ -12,12 +12,12 @@ use serde::Serialize;
 use super::Ctx;
 use super::output::{print, print_text};
 use crate::config::Config;
-use crate::domain::onboarding::{Progress, StepPath};
+use crate::domain::onboarding::{Arrival, Progress, StepPath};
 use crate::storage::onboarding::{self, QueueEntry, View, sort_key};
 use crate::text::cell;
 
 #[derive(Debug, clap::Args)]
-#[command(group(clap::ArgGroup::new("view").args(["mine", "unassigned", "overdue"])))]
+#[command(group(clap::ArgGroup::new("view").args(["mine", "unassigned", "overdue", "rejoiners"])))]
 pub struct Args {
     /// Only members assigned to me (the --user)
     #[arg(long)]
@@ -28,6 +28,9 @@ pub struct Args {
     /// Only members whose next step is past its due date
     #[arg(long)]
     pub overdue: bool,
+    /// Only lapsed members who joined again (left out of the other views)
+    #[arg(long)]
+    pub rejoiners: bool,
     /// Print a JSON array instead of a table
     #[arg(long)]
     pub json: bool,
@@ -39,6 +42,7 @@ impl Args {
             (true, _, _) => View::Mine,
             (_, true, _) => View::Unassigned,
             (_, _, true) => View::Overdue,
+            _ if self.rejoiners => View::Rejoiners,
             _ => View::All,
         }
     }
@@ -52,6 +56,8 @@ struct JsonRow<'a> {
     name: &'a str,
     /// The join date step due dates count from (YYYY-MM-DD).
     joined: String,
+    /// `new`, `rejoined`, or `not_new` (kept from an older entry rule because work was recorded).
+    arrival: Arrival,
     steps_done: usize,
     steps_total: usize,
     /// The next step's key (stable across relabelling); null when every step is done.
@@ -97,6 +103,7 @@ fn json(rows: &[(&QueueEntry, Progress)], path: &StepPath) -> Result<String> {
                 contact_id: &e.crm_id,
                 name: &e.name,
                 joined: e.anchor.to_string(),
+                arrival: e.arrival,
                 steps_done: p.done,
                 steps_total: p.total,
                 next_step: next.map(|(_, s)| s.key.as_str()),
@@ -148,7 +155,10 @@ fn table(
             let next = p.next.and_then(|n| Some((n, path.get(n.index)?)));
             [
                 e.name.clone(),
-                e.anchor.to_string(),
+                match e.arrival {
+                    Arrival::New => e.anchor.to_string(),
+                    other => format!("{} ({})", e.anchor, other.label()),
+                },
                 format!("{}d", e.days_waiting(today)),
                 p.label(),
                 next.map_or_else(|| "all done".into(), |(_, s)| s.label.clone()),

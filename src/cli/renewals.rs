@@ -12,7 +12,8 @@ use super::Ctx;
 use super::output::{note, write_output};
 use crate::config::Config;
 use crate::domain::renewal::{
-    self, Bucket, LastContact, ListPurpose, QueueFilter, QueueRow, Windows, describe_days,
+    self, Bucket, LastContact, ListPurpose, PAYMENT_PENDING, QueueFilter, QueueRow, Windows,
+    describe_days,
 };
 use crate::export::SafeCsvWriter;
 use crate::storage::renewals::{self as queue_store, ContactDetails};
@@ -228,6 +229,8 @@ struct JsonRow<'a> {
     end_date: String,
     days: i64,
     bucket: Bucket,
+    /// The CRM's status is Pending: a renewal awaiting payment.
+    payment_pending: bool,
     last_contact: Option<&'a LastContact>,
 }
 
@@ -245,6 +248,7 @@ fn write_json(
             end_date: l.row.end_date.to_string(),
             days: l.row.days(today),
             bucket: l.row.bucket(today),
+            payment_pending: l.row.payment_pending(),
             last_contact: l.row.last_contact.as_ref(),
         })
         .collect();
@@ -406,13 +410,18 @@ fn write_table(out: &mut dyn Write, listed: &[Listed], today: chrono::NaiveDate)
         let r = l.row;
         writeln!(
             out,
-            "{:<7} {:<14} {:<10} {:<28} {:<14} {:<20} {}",
+            "{:<7} {:<14} {:<10} {:<28} {:<14} {:<20} {}{}",
             r.bucket(today).as_str(),
             describe_days(r.days(today)),
             r.end_date,
             cell(&r.name, 28),
             cell(&r.membership_type, 14),
             cell(&r.local_party, 20),
+            if r.payment_pending() {
+                format!("[{PAYMENT_PENDING}] ")
+            } else {
+                String::new()
+            },
             printable(&last_contact_text(r.last_contact.as_ref())),
         )?;
     }

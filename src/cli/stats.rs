@@ -46,6 +46,13 @@ pub fn render(f: &Figures) -> String {
             );
             for kind in ListKind::SINCE_IMPORT {
                 line(&mut out, kind.label(), since.count(kind));
+                if kind == ListKind::Renewed {
+                    line(
+                        &mut out,
+                        "  of them after a contact",
+                        since.renewed_after_contact,
+                    );
+                }
             }
         }
         None => out.push_str("Since the last import: no import yet\n"),

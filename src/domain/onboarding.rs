@@ -10,7 +10,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use chrono::{Days, NaiveDate};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use super::MemberStatus;
@@ -365,22 +365,101 @@ pub fn window_start(today: NaiveDate, window_days: u32) -> NaiveDate {
 pub struct MembershipFacts {
     pub join: Option<NaiveDate>,
     pub start: Option<NaiveDate>,
+    pub end: Option<NaiveDate>,
     /// The CRM's status as exported (None when it is not a status rollcall knows).
     pub crm_status: Option<MemberStatus>,
 }
 
-/// Whether a membership brings its contact into the queue: joined within the window (a join date
-/// after `today` has not happened yet), or the CRM calls it New or Pending. A cancelled
-/// membership never does; a deceased contact never enters (checked by the caller, who knows the
-/// contact).
-pub fn membership_qualifies(m: &MembershipFacts, today: NaiveDate, window_days: u32) -> bool {
-    match m.crm_status {
-        Some(MemberStatus::Cancelled | MemberStatus::Deceased) => false,
-        Some(MemberStatus::New | MemberStatus::Pending) => true,
-        _ => m
-            .join
-            .is_some_and(|j| window_start(today, window_days) <= j && j <= today),
+impl MembershipFacts {
+    /// The day the membership began: its join date ("Member Since"), else its start date.
+    fn joined(&self) -> Option<NaiveDate> {
+        self.join.or(self.start)
     }
+}
+
+/// Whether a membership brings its contact into the queue: it joined ("Member Since", or the
+/// start date when the CRM gave no join date) within the window (a join date after `today` has
+/// not happened yet). Its CRM status does not: a Pending membership of someone who joined years
+/// ago is a renewal awaiting payment (the renewals queue's "payment pending" rows), and a status
+/// of New that CiviCRM has not recomputed is stale. The one exception: a New or Pending
+/// membership with no dates at all is an application the CRM has not dated yet (it fills "Member
+/// Since" when the first payment arrives), so it is new. A cancelled membership never brings
+/// anyone in; a deceased contact never enters (checked by the caller, who knows the contact).
+pub fn membership_qualifies(m: &MembershipFacts, today: NaiveDate, window_days: u32) -> bool {
+    match (m.crm_status, m.joined()) {
+        (Some(MemberStatus::Cancelled | MemberStatus::Deceased), _) => false,
+        (Some(MemberStatus::New | MemberStatus::Pending), None) => true,
+        (_, joined) => joined.is_some_and(|j| window_start(today, window_days) <= j && j <= today),
+    }
+}
+
+/// How a contact in the queue came to the organisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Arrival {
+    /// New to the organisation: no membership older than the one that joined in the window.
+    New,
+    /// A lapsed member who joined again: an older membership of theirs had ended (or was
+    /// cancelled or expired) before the new one began.
+    Rejoined,
+    /// Recorded by an earlier rule (or added by hand) but not new by this one: kept because work
+    /// was recorded on them.
+    NotNew,
+}
+
+impl Arrival {
+    pub fn label(self) -> &'static str {
+        match self {
+            Arrival::New => "new",
+            Arrival::Rejoined => "rejoined",
+            Arrival::NotNew => "not new",
+        }
+    }
+}
+
+/// Whether a contact with these memberships (all of them, whatever their status) is new, a
+/// rejoiner, or neither on `today`; and with the anchor date their steps count from.
+///
+/// None when no membership joined within the window, or when an older membership of theirs was
+/// still running when the new one began: an existing member taking another membership (a joint
+/// or youth membership beside their own) is not new to the organisation.
+pub fn arrival(
+    memberships: &[MembershipFacts],
+    today: NaiveDate,
+    window_days: u32,
+) -> Option<(Arrival, NaiveDate)> {
+    let qualifying: Vec<MembershipFacts> = memberships
+        .iter()
+        .filter(|m| membership_qualifies(m, today, window_days))
+        .copied()
+        .collect();
+    if qualifying.is_empty() {
+        return None;
+    }
+    // An undated application counts as joining today.
+    let new_from = qualifying
+        .iter()
+        .filter_map(MembershipFacts::joined)
+        .min()
+        .unwrap_or(today);
+    let older: Vec<&MembershipFacts> = memberships
+        .iter()
+        .filter(|m| m.joined().is_some_and(|j| j < new_from))
+        .collect();
+    let ended_before = |m: &&MembershipFacts| {
+        matches!(
+            m.crm_status,
+            Some(MemberStatus::Expired | MemberStatus::Cancelled)
+        ) || m.end.is_some_and(|e| e < new_from)
+    };
+    let kind = if older.is_empty() {
+        Arrival::New
+    } else if older.iter().all(ended_before) {
+        Arrival::Rejoined
+    } else {
+        return None;
+    };
+    Some((kind, anchor_date(&qualifying, today)))
 }
 
 /// The date a new member's step due dates count from, given their qualifying memberships: the
@@ -496,6 +575,7 @@ mod tests {
         let joined = |j: &str| MembershipFacts {
             join: Some(d(j)),
             start: None,
+            end: None,
             crm_status: Some(MemberStatus::Current),
         };
         assert_eq!(window_start(today, 90), d("2026-08-25"));
@@ -512,7 +592,50 @@ mod tests {
             crm_status: Some(MemberStatus::Pending),
             ..joined("2019-01-01")
         };
-        assert!(membership_qualifies(&old_pending, today, 90));
+        assert!(
+            !membership_qualifies(&old_pending, today, 90),
+            "a renewal awaiting payment, not a new member"
+        );
+        let stale_new = MembershipFacts {
+            crm_status: Some(MemberStatus::New),
+            ..joined("2026-05-01")
+        };
+        assert!(!membership_qualifies(&stale_new, today, 90));
+        let no_join = MembershipFacts {
+            join: None,
+            start: Some(d("2026-11-01")),
+            ..joined("2026-11-01")
+        };
+        assert!(membership_qualifies(&no_join, today, 90));
+    }
+
+    #[test]
+    fn new_members_rejoiners_and_existing_members() {
+        let today = d("2026-11-23");
+        let m = |join: &str, end: &str, status: MemberStatus| MembershipFacts {
+            join: Some(d(join)),
+            start: Some(d(join)),
+            end: Some(d(end)),
+            crm_status: Some(status),
+        };
+        let new = m("2026-11-01", "2027-10-31", MemberStatus::New);
+        assert_eq!(
+            arrival(&[new], today, 90),
+            Some((Arrival::New, d("2026-11-01")))
+        );
+        let lapsed = m("2013-11-07", "2024-11-06", MemberStatus::Expired);
+        assert_eq!(
+            arrival(&[lapsed, new], today, 90),
+            Some((Arrival::Rejoined, d("2026-11-01")))
+        );
+        let running = m("2013-11-07", "2027-11-06", MemberStatus::Current);
+        assert_eq!(
+            arrival(&[running, new], today, 90),
+            None,
+            "already a member"
+        );
+        let old_pending = m("2013-11-07", "2026-11-06", MemberStatus::Pending);
+        assert_eq!(arrival(&[old_pending], today, 90), None);
     }
 
     #[test]
@@ -521,6 +644,7 @@ mod tests {
         let m = |join: Option<&str>, start: Option<&str>| MembershipFacts {
             join: join.map(d),
             start: start.map(d),
+            end: None,
             crm_status: None,
         };
         assert_eq!(

@@ -126,15 +126,23 @@ pub fn describe_days(days: i64) -> String {
     }
 }
 
-/// Memberships the queue never holds whatever their dates: the CRM says Cancelled, Pending or
-/// Deceased (as any CRM spells them), or the contact is deceased.
+/// Memberships the queue never holds whatever their dates: the CRM says Cancelled or Deceased
+/// (as any CRM spells them), or the contact is deceased.
+///
+/// A Pending membership whose end date is in the queue's windows stays: it is a renewal
+/// awaiting payment (CiviCRM leaves the end date where it was until a pay-later renewal is
+/// paid), shown as "payment pending" ([`QueueRow::payment_pending`]). A new member's Pending
+/// membership ends a whole term away, outside the windows: they are onboarding's.
 pub fn is_excluded(crm_status: &str, contact_deceased: bool) -> bool {
     contact_deceased
         || matches!(
             MemberStatus::parse(crm_status),
-            Some(MemberStatus::Cancelled | MemberStatus::Pending | MemberStatus::Deceased)
+            Some(MemberStatus::Cancelled | MemberStatus::Deceased)
         )
 }
+
+/// The label of a renewal whose payment the CRM is waiting for.
+pub const PAYMENT_PENDING: &str = "payment pending";
 
 /// How staff reached (or tried to reach) a member. Spelt as in `contact_attempts.channel`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -196,6 +204,11 @@ impl Channel {
     }
 }
 
+/// How many days before the import that saw a renewal a contact attempt may be and still be
+/// credited with it (docs/renewals.md, "Renewal credit"). Two monthly export cycles: a renewal
+/// seen in this month's export may have been prompted by last month's call.
+pub const CREDIT_WINDOW_DAYS: i64 = 60;
+
 /// What came of a contact attempt. Spelt as in `contact_attempts.outcome`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -220,6 +233,17 @@ impl Outcome {
         Outcome::WrongNumber,
         Outcome::DoNotContact,
     ];
+
+    /// Whether an attempt with this outcome can be credited with a renewal that followed it: the
+    /// member was reached (a promise, "says renewed") or the reminder got to them (a message left,
+    /// an email, letter or SMS sent). Not "no answer" (nothing reached them), nor "declined",
+    /// "wrong number" or "asked not to be contacted" (it cannot have caused the renewal).
+    pub fn earns_credit(self) -> bool {
+        matches!(
+            self,
+            Outcome::LeftMessage | Outcome::WillRenew | Outcome::Renewed
+        )
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -422,13 +446,19 @@ impl QueueRow {
         }
     }
 
+    /// The CRM has the renewal but not the money: its status is Pending.
+    pub fn payment_pending(&self) -> bool {
+        MemberStatus::parse(&self.crm_status) == Some(MemberStatus::Pending)
+    }
+
     pub fn is_snoozed(&self, today: NaiveDate) -> bool {
         self.snoozed_until.is_some_and(|until| until > today)
     }
 
     /// Where this row sits in the urgency order (see the module docs).
     pub fn section(&self, today: NaiveDate) -> Section {
-        if self.auto_renew {
+        // A payment that is pending has not come through the recurring payment either.
+        if self.auto_renew && !self.payment_pending() {
             Section::AutoRenew
         } else if self.is_snoozed(today) || self.last_contact.as_ref().is_some_and(|l| l.settles())
         {
@@ -698,10 +728,18 @@ mod tests {
 
     #[test]
     fn exclusions_by_status_as_crms_spell_them() {
-        for s in ["Cancelled", "canceled", " pending ", "Deceased"] {
+        for s in ["Cancelled", "canceled", "Deceased"] {
             assert!(is_excluded(s, false), "{s}");
         }
-        for s in ["Current", "Grace", "Expired", "New", "", "Mystery"] {
+        for s in [
+            "Current",
+            "Grace",
+            "Expired",
+            "New",
+            " pending ",
+            "",
+            "Mystery",
+        ] {
             assert!(!is_excluded(s, false), "{s}");
         }
         assert!(is_excluded("Current", true));

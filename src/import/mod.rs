@@ -57,6 +57,9 @@ pub struct ImportOptions {
     pub allow_erased: bool,
     /// The file is a partial export: memberships absent from it are not flagged as missing.
     pub partial: bool,
+    /// Import the file even though it looks older than what the database holds
+    /// ([`OlderExport`]).
+    pub older_export: bool,
 }
 
 impl Default for ImportOptions {
@@ -69,6 +72,7 @@ impl Default for ImportOptions {
             strict: false,
             allow_erased: false,
             partial: false,
+            older_export: false,
         }
     }
 }
@@ -93,7 +97,86 @@ pub struct MembershipCounts {
     pub still_missing: u64,
     /// Flagged earlier, back in this export (unflagged).
     pub back_in_export: u64,
+    /// Updated memberships whose end date moved backwards (a sign of an older export).
+    pub end_date_moved_back: u64,
 }
+
+/// The memberships the source's most recent earlier import added (after its first import), and
+/// how many of them this export lacks (not counting those already flagged missing).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LatestJoiners {
+    /// The as-of date of the import that added them.
+    pub import_as_of: String,
+    pub added: u64,
+    pub absent: u64,
+}
+
+/// Refused: the export looks older than what the database already holds. Nothing was written.
+///
+/// The rule (docs/import.md, "An older export"): an export is older when
+/// - more end dates move back than forward, and at least [`OlderExport::MIN_MOVED_BACK`] do (a
+///   newer export moves end dates forward as members renew; a CRM correction moves one or two
+///   back), or
+/// - more than half of the memberships the source's most recent earlier import added are absent
+///   from it (a newer export still holds nearly all of last time's joiners; an older one was
+///   made before they joined).
+///
+/// Imported anyway when the officer says so (`--older-export`, `:import --older-export PATH`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OlderExport {
+    pub file: String,
+    pub end_dates_back: u64,
+    pub end_dates_forward: u64,
+    /// Would be flagged as missing in all.
+    pub missing: u64,
+    pub joiners: Option<LatestJoiners>,
+}
+
+impl OlderExport {
+    pub const MIN_MOVED_BACK: u64 = 5;
+
+    /// Whether what the import found makes the file look older than the database.
+    pub fn detect(report: &ImportReport) -> Option<OlderExport> {
+        let m = &report.memberships;
+        let dates_back =
+            m.end_date_moved_back >= Self::MIN_MOVED_BACK && m.end_date_moved_back > m.renewed;
+        let joiners_gone = report
+            .latest_joiners
+            .as_ref()
+            .is_some_and(|j| j.added > 0 && j.absent * 2 > j.added);
+        (dates_back || joiners_gone).then(|| OlderExport {
+            file: report.file.clone(),
+            end_dates_back: m.end_date_moved_back,
+            end_dates_forward: m.renewed,
+            missing: m.missing_from_export,
+            joiners: report.latest_joiners.clone(),
+        })
+    }
+}
+
+impl std::fmt::Display for OlderExport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: this export looks older than what the database already holds: it would move {} \
+             end date(s) back (and {} forward) and flag {} membership(s) as missing",
+            self.file, self.end_dates_back, self.end_dates_forward, self.missing
+        )?;
+        if let Some(j) = self.joiners.as_ref().filter(|j| j.absent > 0) {
+            write!(
+                f,
+                ", {} of them among the {} first seen in the import of {}",
+                j.absent, j.added, j.import_as_of
+            )?;
+        }
+        f.write_str(
+            "; nothing was changed. If it really is the export to import, import it again with \
+             --older-export",
+        )
+    }
+}
+
+impl std::error::Error for OlderExport {}
 
 /// A row that could not be imported: where it is and what was wrong (never the row's data).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -127,6 +210,9 @@ pub struct ImportReport {
     pub errors: Vec<RejectedRow>,
     /// Why memberships absent from the file were not flagged, when they were not.
     pub missing_check_skipped: Option<String>,
+    /// The last import's joiners and how many this file lacks; None when the source has had no
+    /// import after its first, or absent memberships were not checked.
+    pub latest_joiners: Option<LatestJoiners>,
     pub dry_run: bool,
     /// Whether the changes were written (false for a dry run).
     pub committed: bool,
@@ -160,6 +246,8 @@ impl ImportReport {
 /// Imports one export file in a single transaction. When `cancel` becomes true the import stops,
 /// rolls back and returns an error saying nothing was changed ([`CANCELLED`]). Under
 /// `options.strict`, any rejected row makes it roll back and return a [`StrictRejected`] error.
+/// A file that looks older than what the database holds is rolled back and refused with an
+/// [`OlderExport`] error, unless `options.older_export`.
 pub fn import_file(
     store: &mut Store,
     clock: &Clock,

@@ -9,7 +9,7 @@
 //! - Each row carries a hash of its CRM fields; a row whose hash equals the stored one is
 //!   "unchanged" and not written at all, which is what makes a re-import cheap.
 //! - Events: `joined` (a membership new to a source that had already been imported), `renewed`
-//!   (the end date moved forward; credited to the latest contact attempt before it),
+//!   (the end date moved forward; credited by the rule in `storage::renewals::credit_condition`),
 //!   `status_changed` (the CRM's status text changed), `missing` (absent from a full export),
 //!   `returned` (back after being missing). A source's first import is the baseline and records
 //!   no `joined` events: those memberships were not joined today.
@@ -30,8 +30,8 @@ use super::reader::{self, Message, OpenExport};
 use super::writer::Writer;
 use super::{ContactCounts, DateOrder, ImportOptions, ImportReport, MembershipCounts, Progress};
 use crate::Clock;
-use crate::storage::Store;
 use crate::storage::audit::{self, Change};
+use crate::storage::{Store, test_hook};
 
 /// The key under which `rollcall forget` records an erased contact: lowercase hex SHA-256 of
 /// `source + "\u{1f}" + crm_id`. The database keeps no trace of who it was, yet a later import
@@ -154,6 +154,7 @@ fn attempt(
         duplicate_rows: 0,
         errors: Vec::new(),
         missing_check_skipped: None,
+        latest_joiners: None,
         dry_run: options.dry_run,
         committed: false,
         elapsed_ms: 0,
@@ -181,7 +182,7 @@ fn attempt(
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let run_id = insert_run(&tx, clock, file, &profile_name, &source)?;
-        crate::storage::test_hook::hold("importing");
+        test_hook::hold("begun");
         let suspended = suspend_indexes(&tx)?;
         let sha256 = {
             let mut writer = Writer::new(&tx, clock, &source, run_id, options.allow_erased)?;
@@ -190,6 +191,13 @@ fn attempt(
             writer.finish(&mut report, options.partial, has_membership_columns)?;
             sha256
         };
+        test_hook::hold("rows_written");
+        if !options.older_export
+            && let Some(older) = super::OlderExport::detect(&report)
+        {
+            drop(tx);
+            return Err(older.into());
+        }
         restore_indexes(&tx, &suspended)?;
         report.elapsed_ms = started.elapsed().as_millis() as u64;
         record_run(&tx, clock, run_id, &sha256, &report)?;
@@ -203,9 +211,11 @@ fn attempt(
         if options.dry_run {
             drop(tx);
         } else {
+            test_hook::hold("committing");
             tx.commit()?;
             report.committed = true;
             report.import_id = Some(run_id);
+            test_hook::hold("committed");
         }
         Ok(())
     })();
@@ -273,6 +283,7 @@ fn write_all(
     progress: &mut dyn FnMut(Progress),
     cancel: &AtomicBool,
 ) -> Result<DateOrder> {
+    let mut first_batch = true;
     for message in from_builder {
         if cancel.load(Ordering::SeqCst) {
             bail!(CANCELLED);
@@ -280,6 +291,9 @@ fn write_all(
         match message {
             Message::Batch(batch) => {
                 let buffers = writer.apply_batch(batch.rows, report)?;
+                if std::mem::take(&mut first_batch) {
+                    test_hook::hold("first_batch");
+                }
                 let _ = recycle.send(buffers);
                 progress(Progress {
                     bytes_done: batch.bytes_done,

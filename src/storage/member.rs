@@ -190,14 +190,17 @@ fn memberships(
 /// it and when.
 pub fn timeline(conn: &Connection, contact_id: i64) -> rusqlite::Result<Vec<TimelineEntry>> {
     let mut out = Vec::new();
-    for (sql, build) in SOURCES {
+    let credited = credited_event_sql();
+    let sources = std::iter::once((credited.as_str(), membership_event as Build))
+        .chain(SOURCES.iter().copied());
+    for (sql, build) in sources {
         let mut stmt = conn.prepare(sql)?;
         let rows = stmt.query_map(params![contact_id], build)?;
         for row in rows {
             out.push(row?);
         }
     }
-    // Stable: entries at the same moment keep the order of SOURCES, and within one source the
+    // Stable: entries at the same moment keep the order of the sources, and within one source the
     // later row (higher id) first, as each query orders them.
     out.sort_by(|a, b| b.at.cmp(&a.at));
     Ok(out)
@@ -205,15 +208,23 @@ pub fn timeline(conn: &Connection, contact_id: i64) -> rusqlite::Result<Vec<Time
 
 type Build = fn(&Row) -> rusqlite::Result<TimelineEntry>;
 
-const SOURCES: &[(&str, Build)] = &[
-    (
+/// The membership events, first of the timeline's sources: a renewal says it was credited to a
+/// contact attempt only when the credit rule still holds
+/// ([`super::renewals::credit_condition`]), as everywhere a credit is counted.
+fn credited_event_sql() -> String {
+    format!(
         "SELECT e.occurred_on, r.staff, e.kind, e.old_value, e.new_value, m.membership_type,
-                e.credited_attempt_id
+                ca.id
          FROM membership_events e JOIN memberships m ON m.id = e.membership_id
          LEFT JOIN import_runs r ON r.id = e.import_id
+         LEFT JOIN contact_attempts ca ON ca.id = e.credited_attempt_id AND {}
          WHERE m.contact_id = ?1 ORDER BY e.id DESC",
-        membership_event,
-    ),
+        super::renewals::credit_condition("ca", "e.occurred_on")
+    )
+}
+
+/// The rest of the timeline's sources, after [`credited_event_sql`].
+const SOURCES: &[(&str, Build)] = &[
     // The CRM's "Member Since" date, for memberships whose joining no import saw (everything in
     // a source's first import): without it the history of a long-standing member starts with
     // whatever happened in rollcall.

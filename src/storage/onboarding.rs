@@ -24,8 +24,7 @@ use crate::Clock;
 use crate::config::OnboardingConfig;
 use crate::domain::membership::is_welsh;
 use crate::domain::onboarding::{
-    AbandonReason, MembershipFacts, Progress, StepPath, anchor_date, membership_qualifies,
-    window_start,
+    AbandonReason, Arrival, MembershipFacts, Progress, StepPath, arrival, window_start,
 };
 use crate::domain::{ContactFlags, MemberStatus};
 
@@ -69,6 +68,8 @@ pub struct QueueEntry {
     /// The date step due dates count from (the join date).
     pub anchor: NaiveDate,
     pub added_by_hand: bool,
+    /// New to the organisation, a rejoiner, or kept from an older rule ([`arrival`]).
+    pub arrival: Arrival,
     /// False only under `--read-only`, for someone who qualifies but was never recorded.
     pub recorded: bool,
     pub assignee: Option<String>,
@@ -102,15 +103,18 @@ pub enum View {
     Overdue,
     /// Everyone, grouped by local party.
     ByLocalParty,
+    /// Lapsed members who joined again: a view of their own, left out of the others.
+    Rejoiners,
 }
 
 impl View {
-    pub const ALL: [View; 5] = [
+    pub const ALL: [View; 6] = [
         View::All,
         View::Mine,
         View::Unassigned,
         View::Overdue,
         View::ByLocalParty,
+        View::Rejoiners,
     ];
 
     pub fn label(self) -> &'static str {
@@ -120,13 +124,19 @@ impl View {
             View::Unassigned => "Unassigned",
             View::Overdue => "Overdue",
             View::ByLocalParty => "By local party",
+            View::Rejoiners => "Rejoiners",
         }
     }
 
-    /// Whether `entry` belongs in this view; "mine" is `user`'s.
+    /// Whether `entry` belongs in this view; "mine" is `user`'s. Rejoiners are only in their own
+    /// view, so that the others hold new members.
     pub fn shows(self, entry: &QueueEntry, progress: &Progress, user: &str) -> bool {
+        let rejoined = entry.arrival == Arrival::Rejoined;
+        if self == View::Rejoiners || rejoined {
+            return self == View::Rejoiners && rejoined;
+        }
         match self {
-            View::All | View::ByLocalParty => true,
+            View::All | View::ByLocalParty | View::Rejoiners => true,
             View::Mine => entry.assignee.as_deref() == Some(user),
             View::Unassigned => entry.assignee.is_none(),
             View::Overdue => progress.is_overdue(),
@@ -161,28 +171,45 @@ pub fn sort_key(
 
 // ---------------------------------------------------------------------------- entering the queue
 
-/// Contacts who qualify for the queue on `today`, with their anchor dates, by contact id.
+/// Contacts who qualify for the queue on `today` (new members and rejoiners), with how they
+/// arrived and their anchor dates, by contact id.
 ///
-/// SQL picks the candidates cheaply (a range on `memberships_join`, New and Pending on
-/// `memberships_new_pending`); the entry rule itself is [`membership_qualifies`], so the SQL and the
-/// rule cannot disagree.
+/// SQL picks the candidates cheaply (a range on `memberships_join`) and reads every membership of
+/// theirs; the entry rule itself is [`arrival`], so the SQL and the rule cannot disagree.
 pub fn qualifying(
     conn: &Connection,
     today: NaiveDate,
     window_days: u32,
-) -> rusqlite::Result<HashMap<i64, NaiveDate>> {
+) -> rusqlite::Result<HashMap<i64, (Arrival, NaiveDate)>> {
     let sql = format!(
-        "SELECT m.contact_id, m.join_date, m.start_date, m.crm_status
+        "SELECT m.contact_id, m.join_date, m.start_date, m.end_date, m.crm_status
          FROM memberships m JOIN contacts c ON c.id = m.contact_id
-         WHERE m.id IN (
-             SELECT id FROM memberships WHERE join_date BETWEEN ?1 AND ?2
+         WHERE m.contact_id IN (
+             SELECT contact_id FROM memberships WHERE join_date BETWEEN ?1 AND ?2
              UNION
-             SELECT id FROM memberships WHERE crm_status COLLATE NOCASE IN ('New', 'Pending'))
+             SELECT contact_id FROM memberships
+             WHERE join_date IS NULL AND (start_date BETWEEN ?1 AND ?2
+                   OR (start_date IS NULL
+                       AND crm_status COLLATE NOCASE IN ('New', 'Pending'))))
            AND {NOT_DECEASED_SQL}"
     );
-    let mut stmt = conn.prepare_cached(&sql)?;
     let from = window_start(today, window_days).to_string();
-    let rows = stmt.query_map(params![from, today.to_string()], |r| {
+    let by_contact = memberships_by_contact(conn, &sql, params![from, today.to_string()])?;
+    Ok(by_contact
+        .into_iter()
+        .filter_map(|(contact, facts)| Some((contact, arrival(&facts, today, window_days)?)))
+        .collect())
+}
+
+/// Runs `sql` (columns contact_id, join_date, start_date, end_date, crm_status, then anything)
+/// and groups the memberships by contact.
+fn memberships_by_contact(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> rusqlite::Result<HashMap<i64, Vec<MembershipFacts>>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(params, |r| {
         let date = |i| -> rusqlite::Result<Option<NaiveDate>> {
             Ok(r.get::<_, Option<String>>(i)?
                 .and_then(|s| s.parse::<NaiveDate>().ok()))
@@ -192,21 +219,80 @@ pub fn qualifying(
             MembershipFacts {
                 join: date(1)?,
                 start: date(2)?,
-                crm_status: MemberStatus::parse(&r.get::<_, String>(3)?),
+                end: date(3)?,
+                crm_status: MemberStatus::parse(&r.get::<_, String>(4)?),
             },
         ))
     })?;
     let mut by_contact: HashMap<i64, Vec<MembershipFacts>> = HashMap::new();
     for row in rows {
         let (contact, facts) = row?;
-        if membership_qualifies(&facts, today, window_days) {
-            by_contact.entry(contact).or_default().push(facts);
+        by_contact.entry(contact).or_default().push(facts);
+    }
+    Ok(by_contact)
+}
+
+/// How each recorded contact in the queue arrived, judged by the entry rule on the day they were
+/// recorded (so it does not change as their join date leaves the window). None: they would not
+/// have entered by this rule (recorded by an older one that let in any New or Pending
+/// membership, or added by hand).
+fn recorded_arrivals(
+    conn: &Connection,
+    window_days: u32,
+) -> rusqlite::Result<HashMap<i64, Arrival>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT contact_id, substr(added_at, 1, 10) FROM onboarding WHERE state = 'active'",
+    )?;
+    let mut added_on: HashMap<i64, NaiveDate> = HashMap::new();
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+    for row in rows {
+        let (contact, day) = row?;
+        if let Ok(day) = day.parse::<NaiveDate>() {
+            added_on.insert(contact, day);
         }
     }
+    let by_contact = memberships_by_contact(
+        conn,
+        "SELECT o.contact_id, m.join_date, m.start_date, m.end_date, m.crm_status
+         FROM onboarding o JOIN memberships m ON m.contact_id = o.contact_id
+         WHERE o.state = 'active'",
+        [],
+    )?;
     Ok(by_contact
         .into_iter()
-        .map(|(contact, facts)| (contact, anchor_date(&facts, today)))
+        .filter_map(|(contact, facts)| {
+            let day = *added_on.get(&contact)?;
+            Some((contact, arrival(&facts, day, window_days)?.0))
+        })
         .collect())
+}
+
+/// Gives each recorded entry its [`Arrival`], and leaves out those recorded by the older rule
+/// (any New or Pending membership, whatever its join date) who are not new by this one and have
+/// nothing recorded on them: no step, note or assignment. Those with work recorded, and those
+/// added by hand, stay, marked [`Arrival::NotNew`].
+fn judge_recorded(
+    conn: &Connection,
+    entries: &mut Vec<QueueEntry>,
+    window_days: u32,
+) -> rusqlite::Result<()> {
+    let arrivals = recorded_arrivals(conn, window_days)?;
+    entries.retain_mut(|e| {
+        if !e.recorded {
+            return true;
+        }
+        match arrivals.get(&e.contact_id) {
+            Some(a) => {
+                e.arrival = *a;
+                true
+            }
+            None => {
+                e.arrival = Arrival::NotNew;
+                e.added_by_hand || !e.steps.is_empty() || e.note_count > 0 || e.assignee.is_some()
+            }
+        }
+    });
+    Ok(())
 }
 
 /// Records every contact who qualifies today and has never been in the queue, so that they stay
@@ -219,6 +305,7 @@ pub fn enrol_qualifying(store: &mut Store, clock: &Clock, window_days: u32) -> R
     let mut entering: Vec<(i64, NaiveDate)> = qualifying(&tx, clock.today, window_days)?
         .into_iter()
         .filter(|(contact, _)| !known.contains(contact))
+        .map(|(contact, (_, anchor))| (contact, anchor))
         .collect();
     entering.sort_unstable();
     let now = clock.now_rfc3339();
@@ -279,10 +366,13 @@ pub fn read_queue(
         "SELECT contact_id, anchor_date, added_by_hand, 1 AS recorded FROM onboarding
          WHERE state = 'active'",
     )?;
-    if store.is_read_only() {
-        entries.extend(unrecorded_entries(conn, clock, config.window_days)?);
-    }
     attach_steps_and_notes(conn, &mut entries)?;
+    judge_recorded(conn, &mut entries, config.window_days)?;
+    if store.is_read_only() {
+        let mut fresh = unrecorded_entries(conn, clock, config.window_days)?;
+        attach_steps_and_notes(conn, &mut fresh)?;
+        entries.extend(fresh);
+    }
     Ok(entries)
 }
 
@@ -293,7 +383,7 @@ fn unrecorded_entries(
     window_days: u32,
 ) -> Result<Vec<QueueEntry>> {
     let known = recorded_contacts(conn)?;
-    let fresh: Vec<(i64, NaiveDate)> = qualifying(conn, clock.today, window_days)?
+    let fresh: Vec<(i64, (Arrival, NaiveDate))> = qualifying(conn, clock.today, window_days)?
         .into_iter()
         .filter(|(c, _)| !known.contains(c))
         .collect();
@@ -308,16 +398,20 @@ fn unrecorded_entries(
     {
         let mut insert =
             conn.prepare_cached("INSERT INTO temp.onboarding_fresh VALUES (?1, ?2)")?;
-        for (contact, anchor) in &fresh {
+        for (contact, (_, anchor)) in &fresh {
             insert.execute(params![contact, anchor.to_string()])?;
         }
     }
-    let entries = read_entries(
+    let arrivals: HashMap<i64, Arrival> = fresh.iter().map(|(c, (a, _))| (*c, *a)).collect();
+    let mut entries = read_entries(
         conn,
         "SELECT contact_id, anchor_date, 0 AS added_by_hand, 0 AS recorded
          FROM temp.onboarding_fresh",
     )?;
     conn.execute_batch("DELETE FROM temp.onboarding_fresh")?;
+    for e in &mut entries {
+        e.arrival = arrivals.get(&e.contact_id).copied().unwrap_or(Arrival::New);
+    }
     Ok(entries)
 }
 
@@ -343,6 +437,7 @@ fn read_entries(conn: &Connection, source: &str) -> Result<Vec<QueueEntry>> {
                 contact_id: r.get(0)?,
                 anchor: NaiveDate::MIN,
                 added_by_hand: r.get(2)?,
+                arrival: Arrival::New,
                 recorded: r.get(3)?,
                 crm_id: r.get(4)?,
                 name: r.get(5)?,

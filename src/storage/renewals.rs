@@ -18,7 +18,9 @@ use crate::Clock;
 use crate::domain::ContactFlags;
 use crate::domain::dates::parse_iso;
 use crate::domain::membership::is_welsh;
-use crate::domain::renewal::{self, Bucket, Channel, LastContact, Outcome, QueueRow, Windows};
+use crate::domain::renewal::{
+    self, Bucket, CREDIT_WINDOW_DAYS, Channel, LastContact, Outcome, QueueRow, Windows,
+};
 
 /// The queue's name in the `assignments` table.
 pub const QUEUE: &str = "renewals";
@@ -637,22 +639,63 @@ fn plural(n: usize, what: &str) -> String {
     }
 }
 
-/// The contact attempt a renewal seen at `at` (`YYYY-MM-DDTHH:MM:SS`) is credited to: the last
-/// one on the membership at or before that moment. For the import, when it records a `renewed`
-/// membership event.
+/// The credit rule as SQL: whether the contact attempt `attempt` (a table alias) can be credited
+/// with a renewal seen on the date `seen_on` (an SQL expression for `YYYY-MM-DD`). Its outcome
+/// earns credit ([`Outcome::earns_credit`]) and it was made within [`CREDIT_WINDOW_DAYS`] days
+/// before that day (or on it). The import applies it when it credits a renewal, and every reader
+/// of a credit (the renewed view, Today, `rollcall stats`) applies it again, so a credit recorded
+/// under an older rule counts by this one too.
+pub fn credit_condition(attempt: &str, seen_on: &str) -> String {
+    let outcomes: Vec<String> = Outcome::ALL
+        .into_iter()
+        .filter(|o| o.earns_credit())
+        .map(|o| format!("'{}'", o.as_str()))
+        .collect();
+    format!(
+        "({attempt}.outcome IN ({}) AND substr({attempt}.attempted_at, 1, 10) <= {seen_on}
+          AND substr({attempt}.attempted_at, 1, 10) >= date({seen_on}, '-{CREDIT_WINDOW_DAYS} days'))",
+        outcomes.join(", ")
+    )
+}
+
+/// The query for the attempt a renewal of membership ?1 (contact ?2) seen at ?3
+/// (`YYYY-MM-DDTHH:MM:SS`) is credited to: the latest attempt at or before that moment, on the
+/// membership or on the contact as a whole, that meets [`credit_condition`]. The import prepares
+/// it once and runs it for each renewal.
+pub fn creditable_attempt_sql() -> String {
+    format!(
+        "SELECT ca.id FROM contact_attempts ca
+         WHERE ca.attempted_at <= ?3
+           AND (ca.membership_id = ?1 OR (ca.membership_id IS NULL AND ca.contact_id = ?2))
+           AND {}
+         ORDER BY ca.attempted_at DESC, ca.id DESC LIMIT 1",
+        credit_condition("ca", "substr(?3, 1, 10)")
+    )
+}
+
+/// The attempt a renewal of `membership_id` (of `contact_id`) seen at `at` is credited to
+/// ([`creditable_attempt_sql`]).
 pub fn creditable_attempt(
     conn: &Connection,
     membership_id: i64,
+    contact_id: i64,
     at: &str,
 ) -> rusqlite::Result<Option<i64>> {
     conn.query_row(
-        "SELECT id FROM contact_attempts WHERE membership_id = ?1 AND attempted_at <= ?2
-         ORDER BY attempted_at DESC, id DESC LIMIT 1",
-        params![membership_id, at],
+        &creditable_attempt_sql(),
+        params![membership_id, contact_id, at],
         |r| r.get(0),
     )
     .optional()
 }
+
+/// The memberships an import (`:import`) found renewed, as one `membership_id` column: the
+/// `renewed` events of that import, deceased contacts left out as everywhere. Today's "Renewed"
+/// count and the renewed view both count these, so they agree.
+pub const RENEWED_IN_IMPORT_SQL: &str = "SELECT DISTINCT e.membership_id FROM membership_events e
+     JOIN memberships m ON m.id = e.membership_id
+     JOIN contacts c ON c.id = m.contact_id
+     WHERE e.import_id = :import AND e.kind = 'renewed' AND c.is_deceased = 0";
 
 /// A membership the last import found renewed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -738,13 +781,15 @@ pub fn renewed_in_last_import(conn: &Connection) -> rusqlite::Result<RenewedSumm
          FROM membership_events e
          JOIN memberships m ON m.id = e.membership_id
          JOIN contacts c ON c.id = m.contact_id
-         LEFT JOIN contact_attempts ca ON ca.id = e.credited_attempt_id
-         WHERE e.kind = 'renewed' AND e.import_id = ?1 AND c.is_deceased = 0
-         ORDER BY ca.id IS NULL, c.sort_name, e.membership_id"
+         LEFT JOIN contact_attempts ca ON ca.id = e.credited_attempt_id AND {credit}
+         WHERE e.kind = 'renewed' AND e.import_id = :import
+           AND e.membership_id IN ({RENEWED_IN_IMPORT_SQL})
+         ORDER BY ca.id IS NULL, c.sort_name, e.membership_id",
+        credit = credit_condition("ca", "e.occurred_on")
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt
-        .query_map([import_id], |r| {
+        .query_map(rusqlite::named_params! {":import": import_id}, |r| {
             let credited_id: Option<i64> = r.get(6)?;
             let credited = match credited_id {
                 Some(id) => Some(LastContact {

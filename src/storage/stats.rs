@@ -21,8 +21,10 @@
 //!   and which was seen (`occurred_on`) no later than old end + 1 month. **Renewal rate** =
 //!   renewed within grace / due. A month is *provisional* while its last grace day has not passed.
 //! - **Won back after a contact in month M**: `renewed` events seen in M that are credited to a
-//!   contact attempt and whose old end date was before the day they were seen (renewed after
-//!   lapsing).
+//!   contact attempt by the credit rule ([`credit_condition`], docs/renewals.md) and whose old
+//!   end date was before the day they were seen (renewed after lapsing).
+//! - **Renewed** (since the last import): [`RENEWED_IN_IMPORT_SQL`], the same memberships the
+//!   renewals pane's renewed view lists; **after a contact**: those credited by the same rule.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -36,6 +38,7 @@ use crate::domain::MemberStatus;
 use crate::domain::dates::{add_months, parse_iso, sub_months};
 #[cfg(doc)]
 use crate::domain::membership::derive_status;
+use crate::storage::renewals::{RENEWED_IN_IMPORT_SQL, credit_condition};
 
 /// A "will renew" promise is checked once it is this many days old and the membership has not
 /// renewed.
@@ -197,6 +200,9 @@ pub struct SinceImport {
     pub import: Option<ImportSummary>,
     pub joined: u64,
     pub renewed: u64,
+    /// Of `renewed`, those credited to a contact attempt by the credit rule
+    /// ([`credit_condition`]).
+    pub renewed_after_contact: u64,
     pub lapsed: u64,
     pub vanished: u64,
 }
@@ -238,6 +244,7 @@ pub fn since_last_import(conn: &Connection) -> rusqlite::Result<SinceImport> {
             import,
             joined: 0,
             renewed: 0,
+            renewed_after_contact: 0,
             lapsed: 0,
             vanished: 0,
         });
@@ -247,10 +254,23 @@ pub fn since_last_import(conn: &Connection) -> rusqlite::Result<SinceImport> {
     Ok(SinceImport {
         joined: n(ListKind::Joined)?,
         renewed: n(ListKind::Renewed)?,
+        renewed_after_contact: count(conn, &renewed_after_contact_sql(), &params)?,
         lapsed: n(ListKind::Lapsed)?,
         vanished: n(ListKind::Vanished)?,
         import,
     })
+}
+
+/// Counts the last import's renewals (as Today and the renewed view list them) that are credited
+/// to a contact attempt.
+fn renewed_after_contact_sql() -> String {
+    format!(
+        "SELECT COUNT(DISTINCT e.membership_id) FROM membership_events e
+         JOIN contact_attempts ca ON ca.id = e.credited_attempt_id AND {}
+         WHERE e.kind = 'renewed' AND e.import_id = :import
+           AND e.membership_id IN ({RENEWED_IN_IMPORT_SQL})",
+        credit_condition("ca", "e.occurred_on")
+    )
 }
 
 fn import_params(summary: &ImportSummary) -> Params {
@@ -324,10 +344,7 @@ impl ListKind {
                 "SELECT DISTINCT membership_id FROM membership_events
                  WHERE import_id = :import AND kind = 'joined'"
             }
-            ListKind::Renewed => {
-                "SELECT DISTINCT membership_id FROM membership_events
-                 WHERE import_id = :import AND kind = 'renewed'"
-            }
+            ListKind::Renewed => RENEWED_IN_IMPORT_SQL,
             ListKind::Vanished => {
                 "SELECT DISTINCT membership_id FROM membership_events
                  WHERE import_id = :import AND kind = 'missing'"
@@ -987,20 +1004,19 @@ fn renewal_events(
     for (i, _) in renewed {
         months[i].renewed_in_grace += 1;
     }
-    let won_back = query_rows(
-        conn,
-        "SELECT membership_id, old_value, occurred_on FROM membership_events
-         WHERE kind = 'renewed' AND credited_attempt_id IS NOT NULL
-           AND occurred_on BETWEEN :first AND :last",
-        &range,
-        |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-            ))
-        },
-    )?;
+    let won_back_sql = format!(
+        "SELECT e.membership_id, e.old_value, e.occurred_on FROM membership_events e
+         JOIN contact_attempts ca ON ca.id = e.credited_attempt_id AND {}
+         WHERE e.kind = 'renewed' AND e.occurred_on BETWEEN :first AND :last",
+        credit_condition("ca", "e.occurred_on")
+    );
+    let won_back = query_rows(conn, &won_back_sql, &range, |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+        ))
+    })?;
     for (membership, old_end, seen) in won_back {
         let Some(seen_on) = parse_iso(&seen) else {
             continue;

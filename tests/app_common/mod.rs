@@ -63,7 +63,7 @@ impl Default for Options {
 }
 
 pub fn failing_importer(message: &'static str) -> ImportRunner {
-    Arc::new(move |_, _, _| anyhow::bail!(message))
+    Arc::new(move |_, _, _, _| anyhow::bail!(message))
 }
 
 pub struct Harness {
@@ -343,7 +343,7 @@ impl Pane for FakePane {
 /// An importer that reports progress, then waits for the cancel flag or for `release`.
 pub fn slow_importer(release: Arc<Mutex<bool>>) -> ImportRunner {
     Arc::new(
-        move |_path, progress: &mut dyn FnMut(Progress), cancel: &AtomicBool| {
+        move |_path, _options, progress: &mut dyn FnMut(Progress), cancel: &AtomicBool| {
             progress(Progress {
                 bytes_done: 250,
                 bytes_total: 1000,
@@ -386,6 +386,7 @@ pub fn report() -> ImportReport {
             missing_from_export: 4,
             back_in_export: 1,
             still_missing: 0,
+            end_date_moved_back: 0,
         },
         rejected: 1,
         skipped_erased: 0,
@@ -395,6 +396,7 @@ pub fn report() -> ImportReport {
             reason: "`Membership Expiration Date` is not a date".into(),
         }],
         missing_check_skipped: None,
+        latest_joiners: None,
         dry_run: false,
         committed: true,
         elapsed_ms: 2300,

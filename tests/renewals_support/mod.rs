@@ -230,6 +230,7 @@ pub fn simulate_renewal_import(store: &Store, as_of: &str, renewed: &[(Target, &
         let credited = rollcall::storage::renewals::creditable_attempt(
             conn,
             target.membership_id,
+            target.contact_id,
             &format!("{as_of}T18:00:00"),
         )
         .unwrap();

@@ -17,6 +17,7 @@ pub fn command(db: &Path) -> Command {
         "ROLLCALL_TODAY",
         "ROLLCALL_USER",
         "ROLLCALL_READ_ONLY",
+        "ROLLCALL_TEST_HOLD",
     ] {
         cmd.env_remove(var);
     }
@@ -62,6 +63,19 @@ pub fn import(db: &Path, file: &Path) -> Output {
 
 pub fn spawn_import(db: &Path, file: &Path) -> Child {
     command(db)
+        .arg("import")
+        .arg(file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// An import that stops at the named test moment (`ROLLCALL_TEST_HOLD`), says so on stderr and
+/// waits there to be killed (its standard input stays open until then).
+pub fn spawn_import_pausing_at(db: &Path, file: &Path, point: &str) -> Child {
+    command(db)
+        .env("ROLLCALL_TEST_HOLD", point)
         .arg("import")
         .arg(file)
         .stdout(Stdio::null())

@@ -95,7 +95,7 @@ const COMMANDS: &[Command] = &[
     },
     Command {
         action: "next_view",
-        description: "next view: all, mine, unassigned, overdue, by local party",
+        description: "next view: all, mine, unassigned, overdue, by local party, rejoiners",
         hint: true,
     },
     Command {

@@ -397,7 +397,10 @@ fn draw_overview(
 
     let since_title = match since {
         Load::Ready(s) => match &s.import {
-            Some(i) => format!("Since the last import ({})", short_date(&i.as_of)),
+            Some(i) => format!(
+                "Since the last import ({})",
+                short_date(&i.as_of, shared.clock.today)
+            ),
             None => "Since the last import: no import yet".to_owned(),
         },
         _ => "Since the last import".to_owned(),
@@ -702,10 +705,10 @@ fn month_abbrev(month: &str) -> &'static str {
         .unwrap_or("?")
 }
 
-/// `2026-11-23` as `23 Nov 2026`.
-fn short_date(iso: &str) -> String {
+/// `2026-11-23` as `23 Nov` (with the year when it is not the as-of date's: `text::short_date`).
+fn short_date(iso: &str, today: chrono::NaiveDate) -> String {
     crate::domain::dates::parse_iso(iso)
-        .map(|d| d.format("%-d %b %Y").to_string())
+        .map(|d| crate::text::short_date(d, today))
         .unwrap_or_else(|| iso.to_owned())
 }
 

@@ -4,7 +4,7 @@
 //! fit (at 80 columns: joined date, due date, Welsh, local party and preferences), and the strip
 //! under the table always shows all of them for the highlighted member.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -17,9 +17,9 @@ use super::{LoadState, OnboardingPane, Row};
 use crate::app::pane::Shared;
 use crate::app::theme::Theme;
 use crate::domain::ContactFlags;
-use crate::domain::onboarding::{Progress, StepPath, due_marker};
+use crate::domain::onboarding::{Arrival, Progress, StepPath, due_marker};
 use crate::storage::onboarding::{QueueEntry, View};
-use crate::text::ellipsize;
+use crate::text::{ellipsize, short_date};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Col {
@@ -96,14 +96,14 @@ impl Col {
 
     /// The least width the column needs; Name and Next step take whatever is left over too
     /// (see [`column_widths`]).
-    fn width(self, progress_width: u16) -> u16 {
+    fn width(self, sizes: Sizes) -> u16 {
         match self {
             Col::Mark => 1,
             Col::Name => 14,
             Col::Next => 15,
-            Col::Joined | Col::Due => 6,
+            Col::Joined | Col::Due => sizes.date,
             Col::Wait => 5,
-            Col::Progress => progress_width,
+            Col::Progress => sizes.progress,
             Col::Step => 3,
             Col::Status => 13,
             Col::Assignee => 8,
@@ -114,9 +114,17 @@ impl Col {
     }
 }
 
+/// The widths that depend on what is shown: the progress gauge (the path's length) and the dates
+/// (`03 Nov`, or `03 Nov 2025` when any date shown is not in this year).
+#[derive(Debug, Clone, Copy)]
+struct Sizes {
+    progress: u16,
+    date: u16,
+}
+
 /// The columns that fit in `width`, in display order. The by-local-party view needs the party
 /// most after the name, and shows it first.
-fn columns(width: u16, view: View, progress_width: u16) -> Vec<Col> {
+fn columns(width: u16, view: View, sizes: Sizes) -> Vec<Col> {
     let mut priority = PRIORITY.to_vec();
     if view == View::ByLocalParty {
         priority.retain(|c| *c != Col::Party);
@@ -126,7 +134,7 @@ fn columns(width: u16, view: View, progress_width: u16) -> Vec<Col> {
     let mut chosen = Vec::new();
     let mut used = 0u16;
     for col in priority {
-        let need = col.width(progress_width) + if chosen.is_empty() { 0 } else { SPACING };
+        let need = col.width(sizes) + if chosen.is_empty() { 0 } else { SPACING };
         if used + need <= available {
             used += need;
             chosen.push(col);
@@ -143,9 +151,9 @@ fn columns(width: u16, view: View, progress_width: u16) -> Vec<Col> {
 
 /// Each column's width: its least width, with what is left over shared between the name (2
 /// parts) and the next step (3 parts), whose labels are the longest.
-fn column_widths(cols: &[Col], width: u16, progress_width: u16) -> Vec<u16> {
+fn column_widths(cols: &[Col], width: u16, sizes: Sizes) -> Vec<u16> {
     let available = width.saturating_sub(HIGHLIGHT.chars().count() as u16);
-    let used: u16 = cols.iter().map(|c| c.width(progress_width)).sum::<u16>()
+    let used: u16 = cols.iter().map(|c| c.width(sizes)).sum::<u16>()
         + SPACING * cols.len().saturating_sub(1) as u16;
     let spare = available.saturating_sub(used);
     let to_name = spare * 2 / 5;
@@ -156,14 +164,9 @@ fn column_widths(cols: &[Col], width: u16, progress_width: u16) -> Vec<u16> {
                 Col::Next => spare - to_name,
                 _ => 0,
             };
-            c.width(progress_width) + extra
+            c.width(sizes) + extra
         })
         .collect()
-}
-
-/// "03 Nov": short enough for a table, and never ambiguous next to the relative marker.
-fn short_date(date: NaiveDate) -> String {
-    date.format("%d %b").to_string()
 }
 
 fn long_date(date: NaiveDate) -> String {
@@ -285,8 +288,20 @@ fn draw_table(
         frame.render_widget(Paragraph::new(text).style(theme.dim), area);
         return;
     }
-    let progress_width = (format!("{0}/{0} ", path.len()).len() + path.len().min(10)) as u16;
-    let cols = columns(area.width, pane.view, progress_width);
+    let today = shared.clock.today;
+    let other_year = pane.rows.iter().any(|row| {
+        let anchor = pane.entries[row.entry].anchor;
+        anchor.year() != today.year()
+            || row
+                .progress
+                .next
+                .is_some_and(|n| n.due.year() != today.year())
+    });
+    let sizes = Sizes {
+        progress: (format!("{0}/{0} ", path.len()).len() + path.len().min(10)) as u16,
+        date: if other_year { 11 } else { 6 },
+    };
+    let cols = columns(area.width, pane.view, sizes);
     pane.page = area.height.saturating_sub(1).max(1) as usize;
     if pane.cursor < pane.offset {
         pane.offset = pane.cursor;
@@ -294,7 +309,7 @@ fn draw_table(
         pane.offset = pane.cursor + 1 - pane.page;
     }
     pane.offset = pane.offset.min(pane.rows.len().saturating_sub(pane.page));
-    let widths = column_widths(&cols, area.width, progress_width);
+    let widths = column_widths(&cols, area.width, sizes);
     let context = CellContext {
         step_key: path.get(pane.step).map_or("", |s| s.key.as_str()),
         path,
@@ -348,7 +363,7 @@ impl CellContext<'_> {
         let text = match col {
             Col::Mark => (if marked { "●" } else { " " }).to_owned(),
             Col::Name => ellipsize(&entry.name, width),
-            Col::Joined => short_date(entry.anchor),
+            Col::Joined => short_date(entry.anchor, self.today),
             Col::Wait => format!("{}d", entry.days_waiting(self.today)),
             Col::Progress => row.progress.label(),
             Col::Step => (if entry.steps.contains_key(self.step_key) {
@@ -360,7 +375,7 @@ impl CellContext<'_> {
             Col::Next => next
                 .and_then(|n| self.path.get(n.index))
                 .map_or_else(|| "all done".to_owned(), |s| ellipsize(&s.label, width)),
-            Col::Due => next.map_or_else(String::new, |n| short_date(n.due)),
+            Col::Due => next.map_or_else(String::new, |n| short_date(n.due, self.today)),
             Col::Status => next.map_or_else(String::new, |n| n.marker()),
             Col::Assignee => ellipsize(entry.assignee.as_deref().unwrap_or("-"), width),
             Col::Party => ellipsize(&entry.local_party, width),
@@ -483,6 +498,11 @@ fn facts(entry: &QueueEntry, today: NaiveDate) -> Vec<String> {
     if !badges.is_empty() {
         facts.push(badges.join(" "));
     }
+    match entry.arrival {
+        Arrival::New => {}
+        Arrival::Rejoined => facts.push("rejoined after a lapse".into()),
+        Arrival::NotNew => facts.push("not new (kept: work recorded)".into()),
+    }
     if entry.added_by_hand {
         facts.push("added by hand".into());
     }
@@ -496,11 +516,16 @@ fn facts(entry: &QueueEntry, today: NaiveDate) -> Vec<String> {
 mod tests {
     use super::*;
 
+    const SIZES: Sizes = Sizes {
+        progress: 9,
+        date: 6,
+    };
+
     #[test]
     fn columns_drop_least_needed_first_and_keep_display_order() {
-        let wide = columns(200, View::All, 9);
+        let wide = columns(200, View::All, SIZES);
         assert_eq!(wide, DISPLAY_ORDER.to_vec());
-        let narrow = columns(78, View::All, 9);
+        let narrow = columns(78, View::All, SIZES);
         assert_eq!(
             narrow,
             [
@@ -514,7 +539,7 @@ mod tests {
                 Col::Assignee
             ]
         );
-        let by_party = columns(78, View::ByLocalParty, 9);
+        let by_party = columns(78, View::ByLocalParty, SIZES);
         assert_eq!(by_party[1], Col::Party);
     }
 }

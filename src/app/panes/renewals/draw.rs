@@ -18,6 +18,7 @@ use crate::app::theme::Theme;
 use crate::domain::MemberStatus;
 use crate::domain::membership::{MembershipDates, derive_status};
 use crate::domain::renewal::{Channel, LastContact, Outcome, QueueRow, Section, describe_days};
+use crate::text::short_date;
 
 /// The name column never gets narrower than this; other columns give way first.
 const NAME_MIN: usize = 18;
@@ -164,13 +165,12 @@ fn days_short(days: i64) -> String {
     }
 }
 
-fn short_date(d: NaiveDate) -> String {
-    d.format("%d %b").to_string()
-}
-
 /// "20 Nov ann: phone no answer".
-fn last_short(last: &LastContact) -> String {
-    let when = last.date().map(short_date).unwrap_or_default();
+fn last_short(last: &LastContact, today: NaiveDate) -> String {
+    let when = last
+        .date()
+        .map(|d| short_date(d, today))
+        .unwrap_or_default();
     let how = match (Channel::parse(&last.channel), Outcome::parse(&last.outcome)) {
         (Some(c), Some(o)) => format!("{} {}", c.label(), o.label_for(c)),
         _ => format!("{} {}", last.channel, last.outcome),
@@ -197,10 +197,19 @@ fn cell(row: &QueueRow, col: Col, today: NaiveDate) -> String {
         Col::Last => row
             .last_contact
             .as_ref()
-            .map(last_short)
+            .map(|l| last_short(l, today))
             .unwrap_or_default(),
-        Col::Next => row.snoozed_until.map(short_date).unwrap_or_default(),
-        Col::Flags => row.flags.badges().join(" "),
+        Col::Next => row
+            .snoozed_until
+            .map(|d| short_date(d, today))
+            .unwrap_or_default(),
+        Col::Flags => {
+            let mut flags = row.flags.badges();
+            if row.payment_pending() {
+                flags.insert(0, "PayPending");
+            }
+            flags.join(" ")
+        }
     }
 }
 
@@ -249,7 +258,13 @@ pub(super) fn draw(pane: &mut RenewalsPane, frame: &mut Frame, area: Rect, share
                 draw_detail(row, frame, detail, today, theme);
             }
         }
-        View::Renewed => draw_renewed(pane, frame, [summary, second, header, list, detail], theme),
+        View::Renewed => draw_renewed(
+            pane,
+            frame,
+            [summary, second, header, list, detail],
+            today,
+            theme,
+        ),
     }
     if let Some(m) = &pane.message {
         let style = match m.tone {
@@ -433,10 +448,15 @@ fn draw_detail(row: &QueueRow, frame: &mut Frame, area: Rect, today: NaiveDate, 
     };
     let first = format!("{} · {} · {place}", row.name, row.membership_type);
     let second = format!(
-        "Ends {} ({}) · {}{} · next {} · assigned {}",
+        "Ends {} ({}) · {}{}{} · next {} · assigned {}",
         row.end_date,
         describe_days(row.days(today)),
         status_text(row, today),
+        if row.payment_pending() {
+            " · payment pending (renewal awaiting payment)"
+        } else {
+            ""
+        },
         if row.auto_renew {
             " · auto-renews"
         } else {
@@ -470,7 +490,13 @@ fn draw_detail(row: &QueueRow, frame: &mut Frame, area: Rect, today: NaiveDate, 
     );
 }
 
-fn draw_renewed(pane: &RenewalsPane, frame: &mut Frame, areas: [Rect; 5], theme: &Theme) {
+fn draw_renewed(
+    pane: &RenewalsPane,
+    frame: &mut Frame,
+    areas: [Rect; 5],
+    today: NaiveDate,
+    theme: &Theme,
+) {
     let [summary, second, header, list, detail] = areas;
     let title = pane
         .renewed
@@ -479,7 +505,7 @@ fn draw_renewed(pane: &RenewalsPane, frame: &mut Frame, areas: [Rect; 5], theme:
     frame.render_widget(Paragraph::new(Line::styled(title, theme.title)), summary);
     frame.render_widget(
         Paragraph::new(Line::styled(
-            "Each renewal is credited to the last contact attempt before the import that saw it.",
+            "Credit: the latest call or message that reached them, up to 60 days before.",
             theme.dim,
         )),
         second,
@@ -514,7 +540,7 @@ fn draw_renewed(pane: &RenewalsPane, frame: &mut Frame, areas: [Rect; 5], theme:
             let credited = r
                 .credited
                 .as_ref()
-                .map(last_short)
+                .map(|l| last_short(l, today))
                 .unwrap_or_else(|| "—".to_owned());
             let ends = format!(
                 "{} → {}",
