@@ -4,6 +4,7 @@
 
 pub mod activities;
 pub mod csv_safe;
+pub mod letters;
 pub mod members;
 pub mod pending_file;
 
