@@ -13,6 +13,7 @@ mod forget;
 mod generate;
 mod import_cmd;
 mod imports;
+mod letters;
 mod onboarding;
 pub mod quiet_panic;
 mod renewals;
@@ -88,6 +89,8 @@ pub enum Command {
     Audit(audit::Args),
     /// Erase a person completely (a data protection erasure request)
     Forget(forget::Args),
+    /// Renewal, win-back and welcome letters (PDF) or emails (CSV), in each member's language
+    Letters(letters::Args),
 }
 
 /// Parses the arguments and runs the command; the binary's whole `main`.
@@ -121,6 +124,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Export(args) => export::run(&ctx, args),
             Command::Audit(args) => audit::run(&ctx, args),
             Command::Forget(args) => forget::run(&ctx, args),
+            Command::Letters(args) => letters::run(&ctx, args),
         },
     }
 }

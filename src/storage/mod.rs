@@ -9,6 +9,7 @@ pub mod assignments;
 pub mod audit;
 pub mod erase;
 pub mod escalations;
+pub mod letters;
 pub mod member;
 pub mod onboarding;
 mod permissions;
