@@ -308,3 +308,14 @@ fn a_bad_template_is_refused_with_file_line_and_column_and_nothing_is_written() 
     assert!(!pdf.exists());
     assert_eq!(f.count("SELECT count(*) FROM contact_attempts"), 0);
 }
+
+#[test]
+fn read_only_refuses_since_every_letter_is_recorded() {
+    let f = Fixture::new();
+    let pdf = f.out("letters.pdf");
+    let mut cmd = f.cmd(&["renewal-due", "-o", pdf.to_str().unwrap()]);
+    cmd.env("ROLLCALL_READ_ONLY", "1");
+    let err = stderr(cmd, false);
+    assert!(err.contains("writing letters"), "{err}");
+    assert!(!pdf.exists());
+}

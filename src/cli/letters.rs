@@ -110,7 +110,12 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         kind,
         super::config_dir().map(|d| d.join("letters")).as_deref(),
     )?;
-    let mut store = ctx.open_store()?;
+    // Letters to nobody must not leave an empty database where there was none.
+    let mut store = if ctx.db_path.exists() {
+        ctx.open_store()?
+    } else {
+        ctx.open_store_for_reading()?
+    };
     store.ensure_writable("writing letters (each is recorded as a contact attempt)")?;
     let chosen = choose(&mut store, ctx, &config, kind, &args)?;
     let rows = store_letters::recipients(&store.conn, &chosen.wanted)?;
