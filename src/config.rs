@@ -15,6 +15,7 @@ pub struct Config {
     pub escalations: EscalationsConfig,
     pub retention: RetentionConfig,
     pub ui: UiConfig,
+    pub letters: LettersConfig,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -103,6 +104,31 @@ pub struct UiConfig {
     pub mouse: bool,
     /// `default`, `high-contrast`, or a path to a theme TOML.
     pub theme: Option<String>,
+}
+
+/// `[letters]`: what `rollcall letters` fills in the same for everyone (docs/letters.md).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct LettersConfig {
+    /// `{renew_link}` in templates.
+    pub renew_link: String,
+    /// Welsh-preferring members get Welsh then English (true), or Welsh only (false).
+    pub bilingual: bool,
+    /// `{sender_name}`, and the first line of the return address.
+    pub sender_name: String,
+    /// The return address, one line per entry, printed above the envelope window.
+    pub sender_address: Vec<String>,
+}
+
+impl Default for LettersConfig {
+    fn default() -> Self {
+        LettersConfig {
+            renew_link: String::new(),
+            bilingual: true,
+            sender_name: "The Membership Team".to_owned(),
+            sender_address: Vec::new(),
+        }
+    }
 }
 
 impl Config {

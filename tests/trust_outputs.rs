@@ -33,6 +33,7 @@ fn writing_commands(dest: &Path) -> Vec<Vec<String>> {
         with(&["export", "activities"]),
         with(&["generate", "--members", "5"]),
         with(&["subject-access", TARGET.crm_id]),
+        with(&["letters", "renewal-due"]),
     ]
 }
 
@@ -179,7 +180,11 @@ fn an_output_that_is_not_a_regular_file_is_refused() {
 fn an_existing_output_is_replaced_whole_never_written_into() {
     let s = seeded();
     let dest = s.dir.path().join("out.csv");
-    for args in writing_commands(&dest) {
+    // `letters` writes no file when nobody is due a letter, as nobody in the seed is.
+    for args in writing_commands(&dest)
+        .into_iter()
+        .filter(|a| a[0] != "letters")
+    {
         std::fs::write(&dest, b"the old list\n").unwrap();
         let keep = s.dir.path().join("old-list.csv");
         // A second name for the old file: writing in place would change what it holds.

@@ -13,6 +13,7 @@ mod forget;
 mod generate;
 mod import_cmd;
 mod imports;
+mod letters;
 mod onboarding;
 mod output;
 pub mod quiet_panic;
@@ -95,6 +96,8 @@ pub enum Command {
     SubjectAccess(subject_access::Args),
     /// Who the retention rule would erase; erase them with --apply
     Retention(retention::Args),
+    /// Renewal, win-back and welcome letters (PDF) or emails (CSV), in each member's language
+    Letters(letters::Args),
 }
 
 /// Parses the arguments and runs the command; the binary's whole `main`.
@@ -156,6 +159,7 @@ fn dispatch(ctx: &Ctx, command: Option<Command>) -> anyhow::Result<ExitCode> {
             Command::Forget(args) => forget::run(ctx, args),
             Command::SubjectAccess(args) => subject_access::run(ctx, args),
             Command::Retention(args) => retention::run(ctx, args),
+            Command::Letters(args) => letters::run(ctx, args),
         },
     }
 }

@@ -6,6 +6,7 @@ pub mod membership;
 
 pub use membership::{ContactFlags, MemberStatus};
 pub mod escalation;
+pub mod letters;
 pub mod onboarding;
 pub mod renewal;
 

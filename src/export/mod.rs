@@ -6,6 +6,7 @@
 pub mod activities;
 pub mod csv_safe;
 pub mod destination;
+pub mod letters;
 pub mod members;
 pub mod pending_file;
 pub mod subject_access;

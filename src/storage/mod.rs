@@ -12,6 +12,7 @@ mod busy;
 pub mod erase;
 pub mod escalations;
 mod explain;
+pub mod letters;
 pub mod member;
 pub mod onboarding;
 mod permissions;
