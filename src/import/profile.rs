@@ -218,6 +218,7 @@ const CIVICRM: &[(Field, &[&str])] = &[
             "Internal Contact ID",
             "contact_id",
             "civicrm_contact_id",
+            "civicrm_primary_id",
         ],
     ),
     (Field::ContactType, &["Contact Type", "contact_type"]),
@@ -607,8 +608,11 @@ impl Profile {
             )
             .filter(|name| !name.is_empty())
             .collect();
+        let used: HashSet<usize> = columns.values().flatten().copied().collect();
+        let unused = (0..headers.len()).filter(|c| !used.contains(c)).collect();
         Ok(ColumnMap {
             columns,
+            unused,
             headers: headers.to_vec(),
             header_names,
             has_memberships,
@@ -678,30 +682,256 @@ impl Profile {
             return Ok((profile, map, false));
         }
         let keys: Vec<HeaderKey> = headers.iter().map(|h| HeaderKey::of(h)).collect();
-        let first_choice = if keys.iter().any(|k| k.full == "nationbuilder id") {
-            "nationbuilder"
-        } else if keys.iter().any(|k| k.full == "uuid") {
-            "actionnetwork"
-        } else {
-            "civicrm"
-        };
-        let order = std::iter::once(first_choice)
-            .chain(BUILT_IN.into_iter().filter(|n| *n != first_choice));
-        let mut first_error = None;
-        for name in order {
+        let evidence: Vec<(&str, usize)> = BUILT_IN
+            .into_iter()
+            .map(|name| (name, evidence_for(name, &keys)))
+            .collect();
+        let best = evidence
+            .iter()
+            .filter(|(_, n)| *n >= MIN_EVIDENCE)
+            .max_by_key(|(name, n)| {
+                (
+                    *n,
+                    std::cmp::Reverse(BUILT_IN.iter().position(|b| b == name)),
+                )
+            });
+        if let Some((name, _)) = best {
             let profile = Profile::built_in(name).expect("built-in profile");
-            match profile.map_keys(headers, &keys) {
-                Ok(map) => return Ok((profile, map, true)),
-                Err(e) => {
-                    first_error.get_or_insert(e);
+            return match profile.map_keys(headers, &keys) {
+                Ok(map) => Ok((profile, map, true)),
+                Err(mut e) => {
+                    e.profile = format!("auto (chose {name} on its own columns)");
+                    Err(e.into())
                 }
+            };
+        }
+        // No profile's own columns: refuse, naming the closest profile (the one that maps the
+        // most columns) and the columns it would have matched.
+        let closest = BUILT_IN
+            .into_iter()
+            .map(|name| Profile::built_in(name).expect("built-in profile"))
+            .rev()
+            .max_by_key(|p| p.matched_columns(&keys).len())
+            .expect("built-in profiles");
+        match closest.map_keys(headers, &keys) {
+            Ok(_) => Err(NoEvidence::of(&closest, headers, &keys).into()),
+            Err(mut e) => {
+                e.profile = format!("auto (tried {})", BUILT_IN.join(", "));
+                Err(e.into())
             }
         }
-        let mut err = first_error.expect("at least one profile was tried");
-        err.profile = format!("auto (tried {})", BUILT_IN.join(", "));
-        Err(err.into())
+    }
+
+    /// The columns (by index) that some alias of this profile matches.
+    fn matched_columns(&self, keys: &[HeaderKey]) -> Vec<usize> {
+        let names: HashSet<&str> = self
+            .aliases
+            .iter()
+            .flat_map(|(_, names)| names.iter().map(String::as_str))
+            .collect();
+        keys.iter()
+            .enumerate()
+            .filter(|(_, key)| {
+                names.contains(key.full.as_str())
+                    || key
+                        .without_location
+                        .as_deref()
+                        .is_some_and(|name| names.contains(name))
+            })
+            .map(|(column, _)| column)
+            .collect()
     }
 }
+
+/// How many of a profile's distinctive columns [`Profile::choose`] needs to pick it.
+const MIN_EVIDENCE: usize = 2;
+
+/// Columns that only one CRM writes (normalised), per built-in profile: auto-detection picks a
+/// profile on these and never on generic names (`id`, `email`, `name`, `city`) that every CRM
+/// and plugin has. A WordPress membership plugin's `id, email, first_name` is no NationBuilder
+/// export.
+const EVIDENCE: [(&str, &[&str]); 3] = [
+    (
+        "civicrm",
+        &[
+            "contact id",
+            "internal contact id",
+            "civicrm primary id",
+            "civicrm contact id",
+            "contact type",
+            "contact subtype",
+            "contact sub type",
+            "sort name",
+            "display name",
+            "do not email",
+            "do not phone",
+            "do not mail",
+            "do not sms",
+            "do not trade",
+            "no bulk emails user opt out",
+            "is opt out",
+            "legal identifier",
+            "external identifier",
+            "supplemental address 1",
+            "postal code",
+            "state province",
+            "on hold",
+            "membership type",
+            "membership type id",
+            "member since",
+            "membership join date",
+            "membership start date",
+            "membership expiration date",
+            "membership end date",
+            "membership source",
+            "membership recurring contribution",
+            "membership recur id",
+            "member auto renew",
+            "member is test",
+            "primary member id",
+            "max related",
+        ],
+    ),
+    (
+        "nationbuilder",
+        &[
+            "nationbuilder id",
+            "email1",
+            "email1 is bad",
+            "email2",
+            "email opt in",
+            "phone number",
+            "mobile number",
+            "do not call",
+            "do not contact",
+            "primary address1",
+            "primary address2",
+            "primary city",
+            "primary zip",
+            "primary state",
+            "primary country code",
+            "tag list",
+            "membership names",
+            "membership name",
+            "membership started at",
+            "membership expires on",
+            "started at",
+            "expires on",
+        ],
+    ),
+    ("actionnetwork", &["uuid", "can2 *"]),
+];
+
+/// The contact id column each CRM names its own way: it alone is as good as [`MIN_EVIDENCE`]
+/// other distinctive columns (it says whose export the file is; `id` is not among them).
+const OWN_ID_COLUMNS: [&str; 5] = [
+    "contact id",
+    "internal contact id",
+    "civicrm primary id",
+    "nationbuilder id",
+    "uuid",
+];
+
+/// How much of the headers is evidence for the profile `name`: one per column distinctive to it
+/// ([`MIN_EVIDENCE`] for its own contact id column). A CiviCRM location-typed header
+/// (`Home-street_address`) counts for CiviCRM; every `can2_…` header for Action Network.
+fn evidence_for(name: &str, keys: &[HeaderKey]) -> usize {
+    let (_, distinctive) = EVIDENCE
+        .iter()
+        .find(|(profile, _)| *profile == name)
+        .expect("evidence for every built-in profile");
+    let is_distinctive = |header: &str| {
+        distinctive.iter().any(|d| match d.strip_suffix('*') {
+            Some(prefix) => header.starts_with(prefix),
+            None => header == *d,
+        })
+    };
+    keys.iter()
+        .map(|key| {
+            if is_distinctive(&key.full) {
+                if OWN_ID_COLUMNS.contains(&key.full.as_str()) {
+                    MIN_EVIDENCE
+                } else {
+                    1
+                }
+            } else if name == "civicrm" && key.without_location.is_some() {
+                1
+            } else {
+                0
+            }
+        })
+        .sum()
+}
+
+/// Refused by `--profile auto`: the closest built-in profile would map the file, but only on
+/// columns every CRM has. Quotes only the column names that profile knows.
+#[derive(Debug, Clone)]
+pub struct NoEvidence {
+    closest: String,
+    matched: Vec<String>,
+    total: usize,
+    /// The matched columns that are the closest profile's own (fewer than [`MIN_EVIDENCE`]).
+    own: usize,
+    /// A few of the closest profile's own columns, to say what was looked for.
+    looked_for: Vec<&'static str>,
+}
+
+impl NoEvidence {
+    fn of(closest: &Profile, headers: &[String], keys: &[HeaderKey]) -> NoEvidence {
+        let matched = closest
+            .matched_columns(keys)
+            .into_iter()
+            .map(|column| shown(&headers[column]))
+            .collect();
+        let looked_for = EVIDENCE
+            .iter()
+            .find(|(name, _)| *name == closest.name)
+            .map(|(_, d)| d.iter().take(4).copied().collect())
+            .unwrap_or_default();
+        NoEvidence {
+            own: evidence_for(&closest.name, keys).min(MIN_EVIDENCE - 1),
+            closest: closest.name.clone(),
+            matched,
+            total: headers.len(),
+            looked_for,
+        }
+    }
+}
+
+impl std::fmt::Display for NoEvidence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown: Vec<String> = self.matched.iter().take(HEADERS_SHOWN).cloned().collect();
+        write!(
+            f,
+            "unknown layout (profile auto): fewer than {MIN_EVIDENCE} columns distinctive to \
+             one built-in profile are in the file, so it is not taken for any of them. The closest is {}, which would match {} of the \
+             {} columns: {}",
+            self.closest,
+            self.matched.len(),
+            self.total,
+            quote_list(&shown)
+        )?;
+        if self.matched.len() > shown.len() {
+            write!(f, " … and {} more", self.matched.len() - shown.len())?;
+        }
+        write!(
+            f,
+            " — {} of them its own (it has columns such as {}); the other columns are not \
+             quoted, as they may hold a member's details. If the file really is a {} export, \
+             import it with --profile {}; otherwise name the columns in a mapping file and pass \
+             it with --profile PATH.toml (see assets/mappings/example.toml)",
+            match self.own {
+                0 => "none".to_owned(),
+                n => format!("only {n}"),
+            },
+            self.looked_for.join(", ").replace(" *", "_…"),
+            self.closest,
+            self.closest
+        )
+    }
+}
+
+impl std::error::Error for NoEvidence {}
 
 /// A mapping file.
 #[derive(Debug, Deserialize)]
@@ -733,6 +963,8 @@ impl OneOrMany {
 #[derive(Debug, Clone)]
 pub struct ColumnMap {
     columns: BTreeMap<Field, Vec<usize>>,
+    /// The columns no field reads, in header order.
+    unused: Vec<usize>,
     headers: Vec<String>,
     /// The file's headers and the aliases of its mapped fields, normalised: a row made of these
     /// is a header line, not a member.
@@ -760,6 +992,25 @@ impl ColumnMap {
             .unwrap_or(field.label())
     }
 
+    /// What the report says about the columns no field reads: their names when the header line
+    /// is clean, else only how many (see [`NotImported`]).
+    pub fn not_imported(&self) -> NotImported {
+        let clean = self
+            .headers
+            .iter()
+            .all(|h| !h.trim().is_empty() && data_kind(h).is_none());
+        if clean {
+            NotImported::Named(
+                self.unused
+                    .iter()
+                    .map(|&c| shown(&self.headers[c]))
+                    .collect(),
+            )
+        } else {
+            NotImported::Counted(self.unused.len())
+        }
+    }
+
     pub fn header_count(&self) -> usize {
         self.headers.len()
     }
@@ -774,6 +1025,16 @@ impl ColumnMap {
     pub fn header_names(&self) -> impl Iterator<Item = &str> {
         self.header_names.iter().map(String::as_str)
     }
+}
+
+/// The columns an import did not read. Named when the header line is clean (no empty cell, none
+/// that looks like a value); only counted otherwise, because a header line that a row ran into
+/// holds a member's details among its cells. The import names them only when no row was
+/// rejected for its number of fields either (the other sign of such a line).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotImported {
+    Named(Vec<String>),
+    Counted(usize),
 }
 
 /// The file's layout did not match: says what was found and what was missing.
@@ -1045,7 +1306,13 @@ impl HeaderKey {
                     // `Phone-Mobile` is a phone of type Mobile.
                     let rest = normalise(rest);
                     match rest.split_once(' ') {
-                        Some(("phone", kind)) if PHONE_TYPES.contains(&kind) => "phone".to_owned(),
+                        // `Home-phone-1`: a raw export names the phone type by its id.
+                        Some(("phone", kind))
+                            if PHONE_TYPES.contains(&kind)
+                                || kind.bytes().all(|b| b.is_ascii_digit()) =>
+                        {
+                            "phone".to_owned()
+                        }
                         _ => rest,
                     }
                 })
@@ -1337,6 +1604,36 @@ mod tests {
             "{err}"
         );
         assert!(err.contains("\"Email\" … and 99969 more."), "{err}");
+    }
+
+    #[test]
+    fn unread_columns_are_named_only_from_a_clean_header_line() {
+        let clean = headers(&["Contact ID", "Contact Type", "Email", "Gift Aid"]);
+        let (_, map, _) = Profile::choose("auto", &clean).unwrap();
+        assert_eq!(
+            map.not_imported(),
+            NotImported::Named(vec!["Gift Aid".into()])
+        );
+        let with_a_value = headers(&["Contact ID", "Email", "Angharad", "07700 900101"]);
+        let (_, map, _) = Profile::choose("civicrm", &with_a_value).unwrap();
+        assert_eq!(map.not_imported(), NotImported::Counted(2));
+    }
+
+    #[test]
+    fn detection_needs_columns_distinctive_to_a_profile() {
+        let generic = headers(&["id", "email", "first_name", "last_name", "city"]);
+        let err = Profile::choose("auto", &generic).unwrap_err().to_string();
+        assert!(err.contains("unknown layout"), "{err}");
+        let raw = headers(&[
+            "civicrm_primary_id",
+            "Home-street_address",
+            "Home-phone-1",
+            "id",
+        ]);
+        let (p, map, _) = Profile::choose("auto", &raw).unwrap();
+        assert_eq!(p.name, "civicrm");
+        assert_eq!(map.columns(Field::ContactId), &[0]);
+        assert_eq!(map.columns(Field::Phone), &[2]);
     }
 
     #[test]

@@ -48,6 +48,10 @@ pub enum Slot {
     MembershipSource,
 }
 
+/// The words of a rejection for a row with more or fewer fields than the header (the report
+/// looks for them: such rows hint that the header line is not clean).
+pub const RAGGED: &str = "fields where the header has";
+
 /// The most bytes one cell may hold. The longest CRM field (an address of several lines, a
 /// name) is a few hundred bytes; a bigger cell is a file pasted into a spreadsheet cell or a
 /// quote left open, and is rejected with its row rather than stored for every screen to choke
@@ -352,8 +356,7 @@ impl RowParser {
     pub fn parse(&mut self, record: &StringRecord, line: u64, buffer: String) -> RowOutcome {
         if record.len() != self.map.header_count() {
             let reason = format!(
-                "{} fields where the header has {} (a stray delimiter, or a quote that is never \
-                 closed?)",
+                "{} {RAGGED} {} (a stray delimiter, or a quote that is never closed?)",
                 record.len(),
                 self.map.header_count()
             );

@@ -1,0 +1,151 @@
+//! Real-world header sets from each source (issue 18): what lands, field by field, and what is
+//! refused. The fixtures' headers are the sources' own; the rows are made up in their value
+//! formats.
+
+mod import_support;
+
+use import_support::{Scratch, fixture, stderr_of};
+
+/// One contact's columns, `|`-joined, by CRM id.
+fn contact(s: &Scratch, crm_id: &str, columns: &str) -> String {
+    s.text(&format!(
+        "SELECT {} FROM contacts WHERE crm_id = '{crm_id}'",
+        columns
+            .split(',')
+            .map(|c| format!("IFNULL({c}, '∅')"))
+            .collect::<Vec<_>>()
+            .join(" || '|' || ")
+    ))
+    .unwrap_or_else(|| panic!("no contact {crm_id}"))
+}
+
+/// One contact's memberships' columns, one string per membership, by sync key.
+fn memberships(s: &Scratch, crm_id: &str, columns: &str) -> Vec<String> {
+    let joined = columns
+        .split(',')
+        .map(|c| format!("IFNULL(m.{c}, '∅')"))
+        .collect::<Vec<_>>()
+        .join(" || '|' || ");
+    let conn = s.conn();
+    let mut stmt = conn
+        .prepare(&format!(
+            "SELECT {joined} FROM memberships m JOIN contacts c ON c.id = m.contact_id \
+             WHERE c.crm_id = ?1 ORDER BY m.sync_key"
+        ))
+        .unwrap();
+    stmt.query_map([crm_id], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn a_paid_memberships_pro_list_is_not_taken_for_nationbuilder() {
+    let s = Scratch::new();
+    let out = s
+        .cmd()
+        .arg("import")
+        .arg(fixture("pmpro_members.csv"))
+        .assert()
+        .failure();
+    let err = stderr_of(&out);
+    assert!(err.contains("unknown layout (profile auto"), "{err}");
+    assert!(!s.db.exists() || s.count("SELECT COUNT(*) FROM contacts") == 0);
+    for cell in [
+        "Rhiannon",
+        "Evans",
+        "rhiannon@",
+        "SY23",
+        "Declan",
+        "username",
+        "firstname",
+    ] {
+        assert!(!err.contains(cell), "{cell} in {err}");
+    }
+}
+
+#[test]
+fn a_list_with_only_generic_columns_is_refused_naming_the_closest_profile() {
+    let s = Scratch::new();
+    let file = s.path("plugin.csv");
+    std::fs::write(
+        &file,
+        "id,email,first_name,last_name,level,joined\n3,a@example.org,Ann,Bell,Gold,2024-01-01\n",
+    )
+    .unwrap();
+    let out = s.cmd().arg("import").arg(&file).assert().failure();
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("fewer than 2 columns distinctive to one built-in profile are in the file"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "The closest is nationbuilder, which would match 4 of the 6 columns: \"id\", \
+             \"email\", \"first_name\", \"last_name\""
+        ),
+        "{err}"
+    );
+    assert!(err.contains("--profile nationbuilder"), "{err}");
+    for cell in ["level", "joined", "Ann", "Bell", "a@example"] {
+        assert!(!err.contains(cell), "{cell} in {err}");
+    }
+}
+
+#[test]
+fn a_civicrm_export_with_raw_field_names_maps_like_its_titles() {
+    let s = Scratch::new();
+    let out = s.import("civicrm_raw.csv", &[]);
+    assert!(
+        out.contains("profile      civicrm (detected from the headers)"),
+        "{out}"
+    );
+    assert_eq!(
+        contact(
+            &s,
+            "4101",
+            "contact_type,display_name,sort_name,first_name,last_name,preferred_language,\
+             street_address,city,postcode,county,country,phone,email,do_not_email,do_not_phone,\
+             no_bulk_email,on_hold,is_deceased"
+        ),
+        "Individual|Nia Pritchard|Pritchard, Nia|Nia|Pritchard|cy_GB|3 Stryd y Castell|\
+         Caernarfon|LL55 1SE|Gwynedd|United Kingdom|07700 900701|nia@example.cymru|0|1|1|1|0"
+    );
+    assert_eq!(
+        contact(&s, "4102", "contact_type,display_name"),
+        "Organization|Cwmni Cydweithredol Ogwen"
+    );
+    assert_eq!(
+        memberships(
+            &s,
+            "4101",
+            "crm_membership_id,membership_type,join_date,start_date,end_date,membership_source,crm_status,auto_renew"
+        ),
+        ["7701|General|2018-05-02|2026-05-02|2027-05-01|Online|Current|1"]
+    );
+    assert_eq!(
+        memberships(&s, "4102", "membership_type,auto_renew"),
+        ["Society|0"]
+    );
+    assert!(
+        out.contains("not read     1 column(s) not imported: \"member_is_test\""),
+        "{out}"
+    );
+}
+
+#[test]
+fn every_report_names_the_columns_it_did_not_import() {
+    let s = Scratch::new();
+    let out = s.import("actionnetwork.csv", &[]);
+    assert!(out.contains("column(s) not imported: "), "{out}");
+    assert!(out.contains("\"can2_subscription_date\""), "{out}");
+    let json = s.import_json(import_support::TODAY, "actionnetwork.csv", &[]);
+    assert!(
+        json["columns_not_imported"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "can2_subscription_date"),
+        "{json}"
+    );
+}
