@@ -149,3 +149,55 @@ fn every_report_names_the_columns_it_did_not_import() {
         "{json}"
     );
 }
+
+#[test]
+fn a_title_line_above_a_civicrm_header_is_skipped_and_reported() {
+    let s = Scratch::new();
+    let out = s.import("civicrm_raw_titled.csv", &[]);
+    assert!(
+        out.contains("title        1 line(s) above the header skipped"),
+        "{out}"
+    );
+    assert!(out.contains("rows read    2"), "{out}");
+    assert_eq!(
+        contact(&s, "4101", "display_name,email,phone"),
+        "Nia Pritchard|nia@example.cymru|07700 900701"
+    );
+    let json = s.import_json(import_support::TODAY, "civicrm_raw_titled.csv", &[]);
+    assert_eq!(json["title_lines_skipped"], 1, "{json}");
+}
+
+#[test]
+fn a_title_line_is_skipped_with_a_mapping_file_too() {
+    let s = Scratch::new();
+    let mapping = s.path("acme.toml");
+    std::fs::write(
+        &mapping,
+        "[columns]\ncontact_id = \"Supporter No\"\nfirst_name = \"Forename\"\nemail = \"Email\"\n",
+    )
+    .unwrap();
+    let file = s.path("acme.csv");
+    std::fs::write(
+        &file,
+        "Acme CRM supporters\n\"Exported 2026-11-22 by Gwen\"\nSupporter No;Forename;Email\n\
+         A-1;Angharad;angharad@example.org\n",
+    )
+    .unwrap();
+    let out = s
+        .cmd()
+        .arg("import")
+        .args(["--profile", mapping.to_str().unwrap()])
+        .arg(&file)
+        .assert()
+        .success();
+    let out = import_support::stdout_of(&out);
+    assert!(
+        out.contains("title        2 line(s) above the header skipped"),
+        "{out}"
+    );
+    assert!(out.contains("delimiter ;"), "{out}");
+    assert_eq!(
+        contact(&s, "A-1", "first_name,email"),
+        "Angharad|angharad@example.org"
+    );
+}

@@ -225,6 +225,13 @@ pub fn summary_text(report: &ImportReport, db: &str) -> String {
         DateOrder::Mdy => "month first (mm/dd/yyyy)",
     };
     let _ = writeln!(s, "  date order   {order}");
+    if report.title_lines_skipped > 0 {
+        let _ = writeln!(
+            s,
+            "  title        {} line(s) above the header skipped",
+            report.title_lines_skipped
+        );
+    }
     let _ = writeln!(s, "  rows read    {}", report.rows_read);
     if let Some(line) = not_imported_line(report) {
         let _ = writeln!(s, "  not read     {line}");

@@ -198,6 +198,8 @@ pub struct ImportReport {
     /// `,`, `;` or `tab`.
     pub delimiter: String,
     pub date_order: DateOrder,
+    /// Lines above the header skipped as a title.
+    pub title_lines_skipped: u64,
     /// Data records read (not the header).
     pub rows_read: u64,
     pub contacts: ContactCounts,

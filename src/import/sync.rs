@@ -163,6 +163,7 @@ fn attempt(
         encoding: file.encoding.label().to_owned(),
         delimiter: decode::delimiter_label(file.delimiter).to_owned(),
         date_order: DateOrder::Iso,
+        title_lines_skipped: export.title_lines,
         rows_read: 0,
         contacts: ContactCounts::default(),
         memberships: MembershipCounts::default(),
