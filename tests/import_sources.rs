@@ -201,3 +201,58 @@ fn a_title_line_is_skipped_with_a_mapping_file_too() {
         "Angharad|angharad@example.org"
     );
 }
+
+#[test]
+fn a_nationbuilder_people_export_keeps_its_preferences_and_makes_nobody_a_lifetime_member() {
+    let s = Scratch::new();
+    let out = s.import("nationbuilder_people.csv", &[]);
+    assert!(
+        out.contains("profile      nationbuilder (detected from the headers)"),
+        "{out}"
+    );
+    let columns = "display_name,email,phone,street_address,city,county,postcode,country,\
+                   do_not_email,do_not_phone,do_not_mail,do_not_sms,no_bulk_email,on_hold,is_deceased";
+    assert_eq!(
+        contact(&s, "501", columns),
+        "Eilidh MacLeod|eilidh@example.org|01632 960501|4 Bank Street|Inverness|Highland|IV1 1QE|\
+         GB|0|0|0|0|0|1|0"
+    );
+    assert_eq!(
+        contact(&s, "502", columns),
+        "Kwame Mensah|kwame@example.com|07700 900502|19 Moss Side Road\nFlat 2|Manchester|\
+         Greater Manchester|M14 4PX|GB|0|1|0|0|1|0|0"
+    );
+    assert_eq!(
+        contact(&s, "503", columns),
+        "Bronwen Ellis|bronwen@example.net|01632 960503|2 Heol Fawr|Aberaeron|Ceredigion|SA46 0AA|\
+         GB|1|1|1|1|0|0|1"
+    );
+    // membership_names has types but no dates: never a lifetime Current membership.
+    assert_eq!(s.count("SELECT COUNT(*) FROM memberships"), 0);
+    assert!(out.contains("\"membership_names\""), "{out}");
+    assert!(out.contains("\"tag_list\""), "{out}");
+}
+
+#[test]
+fn an_action_network_report_reads_addresses_and_subscription_status() {
+    let s = Scratch::new();
+    let out = s.import("actionnetwork_report.csv", &[]);
+    assert!(
+        out.contains("profile      actionnetwork (detected from the headers)"),
+        "{out}"
+    );
+    let columns = "street_address,city,county,postcode,country,phone,no_bulk_email,on_hold";
+    assert_eq!(
+        contact(&s, "5e0c1a2b-0001-4d2f-8c3a-00000000a001", columns),
+        "3 Lemon Street|Truro|Cornwall|TR1 2AB|GB|07700 900801|0|0"
+    );
+    assert_eq!(
+        contact(&s, "5e0c1a2b-0002-4d2f-8c3a-00000000a002", columns),
+        "8 Ffordd Caergybi|Bangor|Gwynedd|LL57 2PW|GB|07700 900802|1|0"
+    );
+    assert_eq!(
+        contact(&s, "5e0c1a2b-0003-4d2f-8c3a-00000000a003", columns),
+        "21 Headingley Lane|Leeds|West Yorkshire|LS6 1AB|GB|07700 900803|0|1"
+    );
+    assert!(out.contains("\"can2_user_tags\""), "{out}");
+}

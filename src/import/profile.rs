@@ -64,10 +64,13 @@ pub enum Field {
     AutoRenew,
     /// A recurring contribution's id: filled means the membership renews automatically.
     RecurringContribution,
+    /// An email subscription's state (Action Network's `can2_subscription_status`):
+    /// `unsubscribed` sets "no bulk email", `bouncing` sets "on hold".
+    SubscriptionStatus,
 }
 
 impl Field {
-    pub const ALL: [Field; 40] = [
+    pub const ALL: [Field; 41] = [
         Field::ContactId,
         Field::ContactType,
         Field::DisplayName,
@@ -108,6 +111,7 @@ impl Field {
         Field::MembershipSource,
         Field::AutoRenew,
         Field::RecurringContribution,
+        Field::SubscriptionStatus,
     ];
 
     /// The name a mapping file uses.
@@ -153,6 +157,7 @@ impl Field {
             Field::MembershipSource => "membership_source",
             Field::AutoRenew => "auto_renew",
             Field::RecurringContribution => "recurring_contribution",
+            Field::SubscriptionStatus => "subscription_status",
         }
     }
 
@@ -353,13 +358,21 @@ const CIVICRM: &[(Field, &[&str])] = &[
     ),
 ];
 
-/// NationBuilder people exports.
+/// NationBuilder people exports and membership exports. A people export's `membership_names`
+/// is not read: it lists types with no dates or status, and read as memberships it made every
+/// one a lifetime Current member (issue 18). The report names it among the columns not imported.
 const NATIONBUILDER: &[(Field, &[&str])] = &[
-    (Field::ContactId, &["nationbuilder_id", "id"]),
+    (
+        Field::ContactId,
+        &["nationbuilder_id", "person_id", "signup_id", "id"],
+    ),
     (Field::FirstName, &["first_name"]),
     (Field::LastName, &["last_name"]),
     (Field::DisplayName, &["full_name"]),
-    (Field::Email, &["email", "email1"]),
+    (
+        Field::Email,
+        &["email", "email1", "email2", "email3", "email4"],
+    ),
     (
         Field::Phone,
         &["phone_number", "mobile_number", "work_phone_number"],
@@ -379,13 +392,14 @@ const NATIONBUILDER: &[(Field, &[&str])] = &[
         &["language", "preferred_language"],
     ),
     (Field::EmailOptIn, &["email_opt_in"]),
+    (Field::OnHold, &["email1_is_bad"]),
     (Field::DoNotPhone, &["do_not_call"]),
     (Field::DoNotContact, &["do_not_contact"]),
     (Field::IsDeceased, &["is_deceased"]),
     (Field::MembershipId, &["membership_id"]),
     (
         Field::MembershipType,
-        &["membership_name", "membership_names", "membership_type"],
+        &["membership_name", "membership_type"],
     ),
     (Field::MembershipStatus, &["membership_status"]),
     (
@@ -398,19 +412,32 @@ const NATIONBUILDER: &[(Field, &[&str])] = &[
     (Field::AutoRenew, &["membership_auto_renew"]),
 ];
 
-/// Action Network reports (contacts only).
+/// Action Network reports (contacts only: Action Network has no membership object; a mapping
+/// file can read membership status from custom fields).
 const ACTIONNETWORK: &[(Field, &[&str])] = &[
     (Field::ContactId, &["uuid"]),
     (Field::FirstName, &["first_name"]),
     (Field::LastName, &["last_name"]),
     (Field::Email, &["email"]),
     (Field::Phone, &["can2_phone", "phone", "phone_number"]),
-    (Field::StreetAddress, &["address", "can2_address"]),
-    (Field::City, &["city", "can2_city"]),
+    (
+        Field::StreetAddress,
+        &["can2_user_address", "address", "can2_address"],
+    ),
+    (Field::City, &["can2_user_city", "city", "can2_city"]),
     (Field::Postcode, &["zip_code", "can2_zip"]),
-    (Field::County, &["state", "can2_state"]),
+    (
+        Field::County,
+        &[
+            "can2_county",
+            "can2_state_abbreviated",
+            "state",
+            "can2_state",
+        ],
+    ),
     (Field::Country, &["country", "can2_country"]),
     (Field::PreferredLanguage, &["language"]),
+    (Field::SubscriptionStatus, &["can2_subscription_status"]),
 ];
 
 /// The built-in profile names.
@@ -815,8 +842,6 @@ const EVIDENCE: [(&str, &[&str]); 3] = [
             "membership name",
             "membership started at",
             "membership expires on",
-            "started at",
-            "expires on",
         ],
     ),
     ("actionnetwork", &["uuid", "can2 *"]),
@@ -1543,7 +1568,7 @@ mod tests {
             "{err}"
         );
         assert!(
-            err.contains("could not find Contact ID (a column named nationbuilder id / id)"),
+            err.contains("could not find Contact ID (a column named nationbuilder id / person id / signup id / id)"),
             "{err}"
         );
         assert!(

@@ -568,7 +568,11 @@ impl RowParser {
         b.push(Slot::LastName, last);
         b.push(Slot::OrganizationName, organisation);
         b.push(Slot::Email, t(Field::Email));
-        b.push(Slot::Phone, t(Field::Phone));
+        // NationBuilder writes `'07700…` so that Excel keeps the leading zero.
+        b.push(
+            Slot::Phone,
+            t(Field::Phone).trim_start_matches('\'').trim_start(),
+        );
         let address = [
             t(Field::StreetAddress),
             t(Field::SupplementalAddress1),
@@ -670,6 +674,12 @@ impl RowParser {
         }
         if flag_value(self.text(record, Field::EmailOptIn)) == Some(false) {
             flags |= flag::NO_BULK_EMAIL;
+        }
+        let subscription = self.text(record, Field::SubscriptionStatus);
+        if subscription.eq_ignore_ascii_case("unsubscribed") {
+            flags |= flag::NO_BULK_EMAIL;
+        } else if subscription.eq_ignore_ascii_case("bouncing") {
+            flags |= flag::ON_HOLD;
         }
         if flag_value(self.text(record, Field::DoNotContact)) == Some(true) {
             flags |= flag::DO_NOT_EMAIL | flag::DO_NOT_PHONE | flag::DO_NOT_MAIL | flag::DO_NOT_SMS;
