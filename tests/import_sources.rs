@@ -256,3 +256,108 @@ fn an_action_network_report_reads_addresses_and_subscription_status() {
     );
     assert!(out.contains("\"can2_user_tags\""), "{out}");
 }
+
+#[test]
+fn a_mapping_file_takes_membership_from_action_network_custom_fields_with_value_maps() {
+    let s = Scratch::new();
+    let mapping = fixture("actionnetwork_membership.toml");
+    let out = s.import(
+        "actionnetwork_report.csv",
+        &["--profile", mapping.to_str().unwrap()],
+    );
+    assert!(out.contains("profile      actionnetwork-members"), "{out}");
+    assert_eq!(
+        memberships(
+            &s,
+            "5e0c1a2b-0001-4d2f-8c3a-00000000a001",
+            "membership_type,crm_status,end_date"
+        ),
+        ["Individual|Current|2027-03-31"]
+    );
+    assert_eq!(
+        memberships(
+            &s,
+            "5e0c1a2b-0002-4d2f-8c3a-00000000a002",
+            "membership_type,crm_status,end_date"
+        ),
+        ["Individual|Expired|2026-04-30"]
+    );
+    // "Never": no end date, not a rejected row.
+    assert_eq!(
+        memberships(
+            &s,
+            "5e0c1a2b-0003-4d2f-8c3a-00000000a003",
+            "membership_type,crm_status,end_date"
+        ),
+        ["Lifetime|Current|∅"]
+    );
+    assert!(out.contains("rejected     0 row(s)"), "{out}");
+    assert_eq!(
+        contact(
+            &s,
+            "5e0c1a2b-0002-4d2f-8c3a-00000000a002",
+            "no_bulk_email,on_hold"
+        ),
+        "1|0"
+    );
+}
+
+#[test]
+fn a_mapping_file_reads_backslash_escaped_quotes_when_it_says_so() {
+    let s = Scratch::new();
+    let csv = s.path("export.csv");
+    std::fs::write(
+        &csv,
+        "Ref,Name,Address\nR1,\"Dai \\\"Bach\\\" Jones\",\"1 Stryd \\\"Fawr\\\"\"\n",
+    )
+    .unwrap();
+    let mapping = s.path("m.toml");
+    let columns =
+        "[columns]\ncontact_id = \"Ref\"\ndisplay_name = \"Name\"\nstreet_address = \"Address\"\n";
+    std::fs::write(&mapping, format!("quote_escape = \"backslash\"\n{columns}")).unwrap();
+    s.cmd()
+        .arg("import")
+        .args(["--profile", mapping.to_str().unwrap()])
+        .arg(&csv)
+        .assert()
+        .success();
+    assert_eq!(
+        contact(&s, "R1", "display_name,street_address"),
+        "Dai \"Bach\" Jones|1 Stryd \"Fawr\""
+    );
+}
+
+#[test]
+fn a_mapping_file_with_a_mistake_is_refused_with_its_line_and_column() {
+    let s = Scratch::new();
+    let mapping = s.path("m.toml");
+    for (text, expected) in [
+        (
+            "name = \"x\"\n[columns]\ncontact_id = \"Ref\"\n  shoe_size = \"Shoe\"\n",
+            "m.toml: line 4, column 3: [columns] has `shoe_size`",
+        ),
+        (
+            "[columns]\ncontact_id = \"Ref\"\nemail = [\"E\"\n",
+            "m.toml: line 3, column",
+        ),
+        (
+            "quote_escape = \"sql\"\n[columns]\ncontact_id = \"Ref\"\n",
+            "m.toml: line 1, column 16: quote_escape = \"sql\" is not one of",
+        ),
+        (
+            "[columns]\ncontact_id = \"Ref\"\n[values.membership_status]\n\"Lapsed\" = \"Expired\"\n",
+            "m.toml: line 3, column 9: [values.membership_status] maps the values of a field",
+        ),
+    ] {
+        std::fs::write(&mapping, text).unwrap();
+        let out = s
+            .cmd()
+            .arg("import")
+            .args(["--profile", mapping.to_str().unwrap()])
+            .arg(fixture("example_crm.csv"))
+            .assert()
+            .failure();
+        let err = stderr_of(&out);
+        assert!(err.contains(expected), "{expected} not in {err}");
+    }
+}

@@ -454,6 +454,11 @@ pub struct Profile {
     aliases: Vec<(Field, Vec<String>)>,
     /// A mapping file names its columns exactly: every one must be in the file.
     strict_columns: bool,
+    /// A mapping file's `quote_escape = "backslash"`: `\"` inside quotes is a quote.
+    pub escape: Option<u8>,
+    /// A mapping file's value maps, per field: a cell (by [`value_key`]) read as another value
+    /// (`"Lapsed" = "Expired"`; `"Never" = ""`, no end date).
+    values: BTreeMap<Field, HashMap<String, String>>,
 }
 
 impl Profile {
@@ -475,6 +480,8 @@ impl Profile {
             date_order: None,
             aliases,
             strict_columns: false,
+            escape: None,
+            values: BTreeMap::new(),
         })
     }
 
@@ -486,35 +493,69 @@ impl Profile {
     }
 
     fn from_mapping_toml(text: &str, path: &Path) -> Result<Profile> {
-        let file: MappingFile = toml::from_str(text)
-            .with_context(|| format!("{}: not a valid mapping file", path.display()))?;
+        let at = |span: Option<std::ops::Range<usize>>| match span {
+            Some(span) => {
+                let (line, column) = line_and_column(text, span.start);
+                format!("{}: line {line}, column {column}", path.display())
+            }
+            None => path.display().to_string(),
+        };
+        let file: MappingFile = toml::from_str(text).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: not a valid mapping file: {}",
+                at(e.span()),
+                e.message().trim_end()
+            )
+        })?;
         let stem = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "mapping".into());
         let name = file.name.unwrap_or(stem);
-        let date_order = match file.date_order.as_deref() {
+        let date_order = match &file.date_order {
             None => None,
-            Some("dmy") => Some(DateOrder::Dmy),
-            Some("mdy") => Some(DateOrder::Mdy),
-            Some(other) => bail!(
-                "{}: date_order = \"{other}\" is not one of \"dmy\", \"mdy\"",
-                path.display()
-            ),
+            Some(order) => match order.get_ref().as_str() {
+                "dmy" => Some(DateOrder::Dmy),
+                "mdy" => Some(DateOrder::Mdy),
+                other => bail!(
+                    "{}: date_order = \"{other}\" is not one of \"dmy\", \"mdy\"",
+                    at(Some(order.span()))
+                ),
+            },
         };
-        let mut aliases = Vec::new();
-        for (key, columns) in file.columns {
-            let field = Field::from_key(&key).with_context(|| {
+        let escape = match &file.quote_escape {
+            None => None,
+            Some(style) => match style.get_ref().as_str() {
+                "double" => None,
+                "backslash" => Some(b'\\'),
+                other => bail!(
+                    "{}: quote_escape = \"{other}\" is not one of \"double\" (\"\" inside quotes, \
+                     the default), \"backslash\" (\\\" inside quotes)",
+                    at(Some(style.span()))
+                ),
+            },
+        };
+        let field_of = |key: &toml::Spanned<String>, table: &str| {
+            Field::from_key(key.get_ref()).with_context(|| {
                 format!(
-                    "{}: [columns] has `{key}`, which is not a field rollcall reads; the fields \
+                    "{}: [{table}] has `{}`, which is not a field rollcall reads; the fields \
                      are: {}",
-                    path.display(),
+                    at(Some(key.span())),
+                    key.get_ref(),
                     Field::ALL.map(Field::key).join(", ")
                 )
-            })?;
-            let names = columns.into_vec();
+            })
+        };
+        let mut aliases = Vec::new();
+        for (key, columns) in &file.columns {
+            let field = field_of(key, "columns")?;
+            let names = columns.clone().into_vec();
             if names.is_empty() {
-                bail!("{}: [columns] `{key}` names no column", path.display());
+                bail!(
+                    "{}: [columns] `{}` names no column",
+                    at(Some(key.span())),
+                    key.get_ref()
+                );
             }
             aliases.push((field, unique_normalised(names.iter().map(String::as_str))));
         }
@@ -524,13 +565,56 @@ impl Profile {
                 path.display()
             );
         }
+        let mut values: BTreeMap<Field, HashMap<String, String>> = BTreeMap::new();
+        for (key, map) in &file.values {
+            let field = field_of(key, "values")?;
+            if field == Field::ContactId {
+                bail!(
+                    "{}: [values.contact_id]: the contact id is matched as exported; it cannot \
+                     have a value map",
+                    at(Some(key.span()))
+                );
+            }
+            if !aliases.iter().any(|(f, _)| *f == field) {
+                bail!(
+                    "{}: [values.{}] maps the values of a field that [columns] does not name",
+                    at(Some(key.span())),
+                    key.get_ref()
+                );
+            }
+            let entry = values.entry(field).or_default();
+            for (from, to) in map {
+                entry.insert(value_key(from), to.trim().to_owned());
+            }
+        }
+        for never in file.no_end_date.iter().flatten() {
+            values
+                .entry(Field::EndDate)
+                .or_default()
+                .insert(value_key(never), String::new());
+        }
         Ok(Profile {
             default_source: file.source.unwrap_or_else(|| name.clone()),
             name,
             date_order,
+            escape,
+            values,
             aliases,
             strict_columns: true,
         })
+    }
+
+    /// The escape character the CSV reader needs for `--profile requested` (a mapping file's
+    /// `quote_escape = "backslash"`); None for `""` inside quotes, the CSV standard.
+    pub fn quote_escape_of(requested: &str) -> Result<Option<u8>> {
+        if requested == "auto" || Profile::built_in(requested).is_some() {
+            return Ok(None);
+        }
+        let path = Path::new(requested);
+        if requested.ends_with(".toml") || path.exists() {
+            return Ok(Profile::from_mapping_file(path)?.escape);
+        }
+        Ok(None)
     }
 
     /// Matches the profile to a file's headers.
@@ -638,6 +722,7 @@ impl Profile {
         let used: HashSet<usize> = columns.values().flatten().copied().collect();
         let unused = (0..headers.len()).filter(|c| !used.contains(c)).collect();
         Ok(ColumnMap {
+            values: self.values.clone(),
             columns,
             unused,
             headers: headers.to_vec(),
@@ -958,17 +1043,34 @@ impl std::fmt::Display for NoEvidence {
 
 impl std::error::Error for NoEvidence {}
 
-/// A mapping file.
+/// A mapping file. Keys and settings keep their place in the file, for errors that name it.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct MappingFile {
     name: Option<String>,
     source: Option<String>,
-    date_order: Option<String>,
-    columns: BTreeMap<String, OneOrMany>,
+    date_order: Option<toml::Spanned<String>>,
+    quote_escape: Option<toml::Spanned<String>>,
+    no_end_date: Option<Vec<String>>,
+    columns: BTreeMap<toml::Spanned<String>, OneOrMany>,
+    #[serde(default)]
+    values: BTreeMap<toml::Spanned<String>, BTreeMap<String, String>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A cell as a value map looks it up: trimmed, case folded (`Lapsed` = `LAPSED`).
+pub fn value_key(cell: &str) -> String {
+    cell.trim().to_lowercase()
+}
+
+/// The 1-based line and column (in characters) of byte `offset` in `text`.
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+#[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 enum OneOrMany {
     One(String),
@@ -990,6 +1092,8 @@ pub struct ColumnMap {
     columns: BTreeMap<Field, Vec<usize>>,
     /// The columns no field reads, in header order.
     unused: Vec<usize>,
+    /// The mapping file's value maps (see [`Profile`]).
+    values: BTreeMap<Field, HashMap<String, String>>,
     headers: Vec<String>,
     /// The file's headers and the aliases of its mapped fields, normalised: a row made of these
     /// is a header line, not a member.
@@ -1034,6 +1138,11 @@ impl ColumnMap {
         } else {
             NotImported::Counted(self.unused.len())
         }
+    }
+
+    /// The value map of a field, when the mapping file gives one.
+    pub fn value_map(&self, field: Field) -> Option<&HashMap<String, String>> {
+        self.values.get(&field)
     }
 
     pub fn header_count(&self) -> usize {

@@ -37,8 +37,10 @@ impl OpenExport {
         date_order: Option<DateOrder>,
     ) -> Result<OpenExport> {
         let reader = ExportReader::new(file, encoding);
+        let escape = Profile::quote_escape_of(requested_profile)?;
         let mut csv = csv::ReaderBuilder::new()
             .delimiter(delimiter)
+            .escape(escape)
             .has_headers(false)
             .flexible(true)
             .buffer_capacity(1 << 20)

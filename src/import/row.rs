@@ -5,6 +5,7 @@
 //! per import) and carries the hashes of its CRM-owned fields, so the writer can tell "unchanged"
 //! without reading the database.
 
+use std::collections::HashMap;
 use std::hash::Hasher;
 
 use chrono::{Datelike, NaiveDate};
@@ -12,7 +13,7 @@ use csv::StringRecord;
 
 use super::dates::{DateProblem, DateReader};
 use super::hash::StableHasher;
-use super::profile::{ColumnMap, Field, normalise_into};
+use super::profile::{ColumnMap, Field, normalise_into, value_key};
 use crate::domain::MemberStatus;
 
 /// The text slots of a parsed row, in buffer order.
@@ -153,6 +154,8 @@ pub struct RowParser {
     map: ColumnMap,
     /// The columns of each field (indexed by `Field as usize`), looked up once, not per row.
     columns: Vec<Vec<usize>>,
+    /// A mapping file's value map of each field (indexed the same way).
+    value_maps: Vec<Option<HashMap<String, String>>>,
     pub dates: DateReader,
     header: StringRecord,
     /// A cell normalised for comparing with header names, reused from row to row.
@@ -332,6 +335,10 @@ impl RowParser {
             .iter()
             .map(|f| map.columns(*f).to_vec())
             .collect();
+        let value_maps = Field::ALL
+            .iter()
+            .map(|f| map.value_map(*f).cloned())
+            .collect();
         let mut header_masks: Vec<u64> = map.header_names().filter_map(letter_mask).collect();
         header_masks.sort_unstable();
         header_masks.dedup();
@@ -339,6 +346,7 @@ impl RowParser {
         RowParser {
             map,
             columns,
+            value_maps,
             dates,
             header,
             scratch: String::new(),
@@ -370,7 +378,8 @@ impl RowParser {
                           renamed column or a stray quote: were two exports pasted together?)";
             return RowOutcome::Rejected(Rejection::unreadable(line, reason));
         }
-        let crm_id = self.text(record, Field::ContactId);
+        // The contact id is never value-mapped (a mapping file cannot give it a value map).
+        let crm_id = raw_cell(&self.columns, record, Field::ContactId);
         if crm_id.is_empty() {
             let problem = CellProblem {
                 header: self.map.field_header(Field::ContactId).to_owned(),
@@ -489,20 +498,15 @@ impl RowParser {
         self.map.is_header_name(&self.scratch)
     }
 
-    /// The first non-empty value among the field's columns, trimmed.
-    fn text<'r>(&self, record: &'r StringRecord, field: Field) -> &'r str {
-        for &column in &self.columns[field as usize] {
-            let value = trim_cell(record.get(column).unwrap_or_default());
-            if !value.is_empty() {
-                return value;
-            }
-        }
-        ""
+    /// The first non-empty value among the field's columns, trimmed, through the mapping
+    /// file's value map for the field.
+    fn text<'a>(&'a self, record: &'a StringRecord, field: Field) -> &'a str {
+        cell(&self.columns, &self.value_maps, record, field)
     }
 
     /// The membership's key as parts to concatenate: `id:<membership id>`, or
     /// `ct:<contact id>:<type>`; None when the row names no membership.
-    fn sync_key<'r>(&self, record: &'r StringRecord) -> Option<[&'r str; 4]> {
+    fn sync_key<'a>(&'a self, record: &'a StringRecord) -> Option<[&'a str; 4]> {
         let membership_id = self.text(record, Field::MembershipId);
         if !membership_id.is_empty() {
             return Some(["id:", membership_id, "", ""]);
@@ -516,7 +520,7 @@ impl RowParser {
     }
 
     fn date(&mut self, record: &StringRecord, field: Field) -> Result<Option<NaiveDate>, Built> {
-        let value = self.text(record, field);
+        let value = cell(&self.columns, &self.value_maps, record, field);
         match self.dates.read(value) {
             Ok(date) => Ok(date),
             Err(DateProblem::RestartMonthFirst) => Err(Built::Restart),
@@ -686,6 +690,31 @@ impl RowParser {
         }
         flags
     }
+}
+
+/// A field's first non-empty cell, trimmed and mapped (see [`RowParser::text`]).
+fn cell<'a>(
+    columns: &'a [Vec<usize>],
+    value_maps: &'a [Option<HashMap<String, String>>],
+    record: &'a StringRecord,
+    field: Field,
+) -> &'a str {
+    let value = raw_cell(columns, record, field);
+    match &value_maps[field as usize] {
+        Some(map) if !value.is_empty() => map.get(&value_key(value)).map_or(value, String::as_str),
+        _ => value,
+    }
+}
+
+/// A field's first non-empty cell, trimmed, as the file has it.
+fn raw_cell<'r>(columns: &[Vec<usize>], record: &'r StringRecord, field: Field) -> &'r str {
+    for &column in &columns[field as usize] {
+        let value = trim_cell(record.get(column).unwrap_or_default());
+        if !value.is_empty() {
+            return value;
+        }
+    }
+    ""
 }
 
 fn reject(
