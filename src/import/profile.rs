@@ -1850,5 +1850,8 @@ mod tests {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/mappings/example.toml");
         let p = Profile::from_mapping_file(&path).unwrap();
         assert!(!p.aliases.is_empty());
+        let status = &p.values[&Field::MembershipStatus];
+        assert_eq!(status[&value_key("LAPSED ")], "Expired");
+        assert_eq!(p.values[&Field::EndDate][&value_key("never")], "");
     }
 }
