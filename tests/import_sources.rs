@@ -361,3 +361,36 @@ fn a_mapping_file_with_a_mistake_is_refused_with_its_line_and_column() {
         assert!(err.contains(expected), "{expected} not in {err}");
     }
 }
+
+#[test]
+fn a_nationbuilder_memberships_export_adds_dated_memberships_and_keeps_the_people() {
+    let s = Scratch::new();
+    s.import("nationbuilder_people.csv", &[]);
+    let before = contact(&s, "501", "display_name,email,phone,on_hold");
+    let out = s.import("nationbuilder_memberships.csv", &[]);
+    assert!(
+        out.contains("profile      nationbuilder (detected from the headers)"),
+        "{out}"
+    );
+    assert_eq!(
+        contact(&s, "501", "display_name,email,phone,on_hold"),
+        before
+    );
+    assert_eq!(contact(&s, "502", "display_name"), "Kwame Mensah");
+    assert_eq!(
+        memberships(
+            &s,
+            "501",
+            "membership_type,join_date,start_date,end_date,crm_status"
+        ),
+        [
+            "Member|2019-04-02|2019-04-02|2027-04-01|Current",
+            "Young Greens|2022-04-02|2022-04-02|2026-11-01|Grace"
+        ]
+    );
+    assert_eq!(
+        memberships(&s, "502", "membership_type,end_date,crm_status"),
+        ["Member|2025-09-30|Expired"]
+    );
+    assert!(out.contains("\"status_reason\""), "{out}");
+}

@@ -358,7 +358,8 @@ const CIVICRM: &[(Field, &[&str])] = &[
     ),
 ];
 
-/// NationBuilder people exports and membership exports. A people export's `membership_names`
+/// NationBuilder people exports and membership exports (`name, status, started_at,
+/// expires_on`: memberships only, which leave the contacts' details as they are). A people export's `membership_names`
 /// is not read: it lists types with no dates or status, and read as memberships it made every
 /// one a lifetime Current member (issue 18). The report names it among the columns not imported.
 const NATIONBUILDER: &[(Field, &[&str])] = &[
@@ -399,15 +400,19 @@ const NATIONBUILDER: &[(Field, &[&str])] = &[
     (Field::MembershipId, &["membership_id"]),
     (
         Field::MembershipType,
-        &["membership_name", "membership_type"],
+        &["membership_name", "membership_type", "name"],
     ),
-    (Field::MembershipStatus, &["membership_status"]),
+    (Field::MembershipStatus, &["membership_status", "status"]),
     (
         Field::JoinDate,
-        &["membership_joined_at", "membership_started_at"],
+        &[
+            "membership_joined_at",
+            "membership_started_at",
+            "started_at",
+        ],
     ),
-    (Field::StartDate, &["membership_started_at"]),
-    (Field::EndDate, &["membership_expires_on"]),
+    (Field::StartDate, &["membership_started_at", "started_at"]),
+    (Field::EndDate, &["membership_expires_on", "expires_on"]),
     (Field::MembershipSource, &["membership_source"]),
     (Field::AutoRenew, &["membership_auto_renew"]),
 ];
@@ -927,6 +932,9 @@ const EVIDENCE: [(&str, &[&str]); 3] = [
             "membership name",
             "membership started at",
             "membership expires on",
+            "started at",
+            "expires on",
+            "status reason",
         ],
     ),
     ("actionnetwork", &["uuid", "can2 *"]),
@@ -1138,6 +1146,20 @@ impl ColumnMap {
         } else {
             NotImported::Counted(self.unused.len())
         }
+    }
+
+    /// Whether the file holds memberships and no contact details (NationBuilder's memberships
+    /// export): its rows must not blank the details a people export gave.
+    pub fn membership_only(&self) -> bool {
+        self.has_memberships
+            && self.columns.keys().all(|f| {
+                *f == Field::ContactId
+                    || f.is_membership()
+                    || matches!(
+                        f,
+                        Field::MembershipSource | Field::AutoRenew | Field::RecurringContribution
+                    )
+            })
     }
 
     /// The value map of a field, when the mapping file gives one.

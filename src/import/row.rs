@@ -74,6 +74,8 @@ pub mod flag {
     pub const CONTACT_FLAGS: u16 = (1 << 7) - 1;
     pub const AUTO_RENEW: u16 = 1 << 7;
     pub const HAS_MEMBERSHIP: u16 = 1 << 8;
+    /// The file has no contact details (a memberships export): leave the contact's as they are.
+    pub const MEMBERSHIP_ONLY: u16 = 1 << 9;
 }
 
 /// A row ready to write.
@@ -594,6 +596,9 @@ impl RowParser {
         b.push(Slot::Region, t(Field::Region));
         b.push(Slot::Constituency, t(Field::Constituency));
         let mut flags = self.contact_flags(record);
+        if self.map.membership_only() {
+            flags |= flag::MEMBERSHIP_ONLY;
+        }
         if deceased_date.is_some() {
             flags |= flag::DECEASED;
         }
