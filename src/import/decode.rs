@@ -505,20 +505,29 @@ pub fn sniff_delimiter(export: &ExportFile, encoding: TextEncoding) -> io::Resul
     Ok(delimiter_of_first_line(&head[..filled]))
 }
 
+/// The delimiter of the first line that has one, among the first few: a title line above the
+/// header (one cell) has none.
 fn delimiter_of_first_line(text: &[u8]) -> u8 {
+    let delimiters = [b',', b';', b'\t'];
     let mut counts = [0usize; 3];
     let mut quoted = false;
+    let mut lines = 0;
     for &b in text {
         match b {
             b'"' => quoted = !quoted,
-            b'\n' | b'\r' if !quoted => break,
+            b'\n' | b'\r' if !quoted => {
+                // CRLF counts twice: a title's line end is two of them.
+                if counts.iter().any(|&n| n > 0) || lines >= 2 * super::reader::MAX_TITLE_LINES {
+                    break;
+                }
+                lines += 1;
+            }
             b',' if !quoted => counts[0] += 1,
             b';' if !quoted => counts[1] += 1,
             b'\t' if !quoted => counts[2] += 1,
             _ => {}
         }
     }
-    let delimiters = [b',', b';', b'\t'];
     let best = (0..3).max_by_key(|&i| (counts[i], std::cmp::Reverse(i)));
     match best {
         Some(i) if counts[i] > 0 => delimiters[i],
@@ -708,6 +717,7 @@ mod tests {
         assert_eq!(delimiter_of_first_line(b"\"a,b\";c\n"), b';');
         assert_eq!(delimiter_of_first_line(b"a\tb\tc"), b'\t');
         assert_eq!(delimiter_of_first_line(b"single"), b',');
+        assert_eq!(delimiter_of_first_line(b"\"Title\"\r\na;b;c\r\n"), b';');
     }
 
     #[test]

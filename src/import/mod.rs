@@ -198,6 +198,8 @@ pub struct ImportReport {
     /// `,`, `;` or `tab`.
     pub delimiter: String,
     pub date_order: DateOrder,
+    /// Lines above the header skipped as a title.
+    pub title_lines_skipped: u64,
     /// Data records read (not the header).
     pub rows_read: u64,
     pub contacts: ContactCounts,
@@ -208,6 +210,11 @@ pub struct ImportReport {
     /// Rows repeating a membership already read from this file.
     pub duplicate_rows: u64,
     pub errors: Vec<RejectedRow>,
+    /// The file's columns that no field reads, by name, when the header line is clean (see
+    /// `profile::NotImported`); empty otherwise.
+    pub columns_not_imported: Vec<String>,
+    /// How many columns no field reads (named in `columns_not_imported` or not).
+    pub columns_not_imported_count: u64,
     /// Why memberships absent from the file were not flagged, when they were not.
     pub missing_check_skipped: Option<String>,
     /// The last import's joiners and how many this file lacks; None when the source has had no

@@ -64,10 +64,13 @@ pub enum Field {
     AutoRenew,
     /// A recurring contribution's id: filled means the membership renews automatically.
     RecurringContribution,
+    /// An email subscription's state (Action Network's `can2_subscription_status`):
+    /// `unsubscribed` sets "no bulk email", `bouncing` sets "on hold".
+    SubscriptionStatus,
 }
 
 impl Field {
-    pub const ALL: [Field; 40] = [
+    pub const ALL: [Field; 41] = [
         Field::ContactId,
         Field::ContactType,
         Field::DisplayName,
@@ -108,6 +111,7 @@ impl Field {
         Field::MembershipSource,
         Field::AutoRenew,
         Field::RecurringContribution,
+        Field::SubscriptionStatus,
     ];
 
     /// The name a mapping file uses.
@@ -153,6 +157,7 @@ impl Field {
             Field::MembershipSource => "membership_source",
             Field::AutoRenew => "auto_renew",
             Field::RecurringContribution => "recurring_contribution",
+            Field::SubscriptionStatus => "subscription_status",
         }
     }
 
@@ -218,6 +223,7 @@ const CIVICRM: &[(Field, &[&str])] = &[
             "Internal Contact ID",
             "contact_id",
             "civicrm_contact_id",
+            "civicrm_primary_id",
         ],
     ),
     (Field::ContactType, &["Contact Type", "contact_type"]),
@@ -352,13 +358,22 @@ const CIVICRM: &[(Field, &[&str])] = &[
     ),
 ];
 
-/// NationBuilder people exports.
+/// NationBuilder people exports and membership exports (`name, status, started_at,
+/// expires_on`: memberships only, which leave the contacts' details as they are). A people export's `membership_names`
+/// is not read: it lists types with no dates or status, and read as memberships it made every
+/// one a lifetime Current member (issue 18). The report names it among the columns not imported.
 const NATIONBUILDER: &[(Field, &[&str])] = &[
-    (Field::ContactId, &["nationbuilder_id", "id"]),
+    (
+        Field::ContactId,
+        &["nationbuilder_id", "person_id", "signup_id", "id"],
+    ),
     (Field::FirstName, &["first_name"]),
     (Field::LastName, &["last_name"]),
     (Field::DisplayName, &["full_name"]),
-    (Field::Email, &["email", "email1"]),
+    (
+        Field::Email,
+        &["email", "email1", "email2", "email3", "email4"],
+    ),
     (
         Field::Phone,
         &["phone_number", "mobile_number", "work_phone_number"],
@@ -378,38 +393,56 @@ const NATIONBUILDER: &[(Field, &[&str])] = &[
         &["language", "preferred_language"],
     ),
     (Field::EmailOptIn, &["email_opt_in"]),
+    (Field::OnHold, &["email1_is_bad"]),
     (Field::DoNotPhone, &["do_not_call"]),
     (Field::DoNotContact, &["do_not_contact"]),
     (Field::IsDeceased, &["is_deceased"]),
     (Field::MembershipId, &["membership_id"]),
     (
         Field::MembershipType,
-        &["membership_name", "membership_names", "membership_type"],
+        &["membership_name", "membership_type", "name"],
     ),
-    (Field::MembershipStatus, &["membership_status"]),
+    (Field::MembershipStatus, &["membership_status", "status"]),
     (
         Field::JoinDate,
-        &["membership_joined_at", "membership_started_at"],
+        &[
+            "membership_joined_at",
+            "membership_started_at",
+            "started_at",
+        ],
     ),
-    (Field::StartDate, &["membership_started_at"]),
-    (Field::EndDate, &["membership_expires_on"]),
+    (Field::StartDate, &["membership_started_at", "started_at"]),
+    (Field::EndDate, &["membership_expires_on", "expires_on"]),
     (Field::MembershipSource, &["membership_source"]),
     (Field::AutoRenew, &["membership_auto_renew"]),
 ];
 
-/// Action Network reports (contacts only).
+/// Action Network reports (contacts only: Action Network has no membership object; a mapping
+/// file can read membership status from custom fields).
 const ACTIONNETWORK: &[(Field, &[&str])] = &[
     (Field::ContactId, &["uuid"]),
     (Field::FirstName, &["first_name"]),
     (Field::LastName, &["last_name"]),
     (Field::Email, &["email"]),
     (Field::Phone, &["can2_phone", "phone", "phone_number"]),
-    (Field::StreetAddress, &["address", "can2_address"]),
-    (Field::City, &["city", "can2_city"]),
+    (
+        Field::StreetAddress,
+        &["can2_user_address", "address", "can2_address"],
+    ),
+    (Field::City, &["can2_user_city", "city", "can2_city"]),
     (Field::Postcode, &["zip_code", "can2_zip"]),
-    (Field::County, &["state", "can2_state"]),
+    (
+        Field::County,
+        &[
+            "can2_county",
+            "can2_state_abbreviated",
+            "state",
+            "can2_state",
+        ],
+    ),
     (Field::Country, &["country", "can2_country"]),
     (Field::PreferredLanguage, &["language"]),
+    (Field::SubscriptionStatus, &["can2_subscription_status"]),
 ];
 
 /// The built-in profile names.
@@ -426,6 +459,11 @@ pub struct Profile {
     aliases: Vec<(Field, Vec<String>)>,
     /// A mapping file names its columns exactly: every one must be in the file.
     strict_columns: bool,
+    /// A mapping file's `quote_escape = "backslash"`: `\"` inside quotes is a quote.
+    pub escape: Option<u8>,
+    /// A mapping file's value maps, per field: a cell (by [`value_key`]) read as another value
+    /// (`"Lapsed" = "Expired"`; `"Never" = ""`, no end date).
+    values: BTreeMap<Field, HashMap<String, String>>,
 }
 
 impl Profile {
@@ -447,6 +485,8 @@ impl Profile {
             date_order: None,
             aliases,
             strict_columns: false,
+            escape: None,
+            values: BTreeMap::new(),
         })
     }
 
@@ -458,35 +498,69 @@ impl Profile {
     }
 
     fn from_mapping_toml(text: &str, path: &Path) -> Result<Profile> {
-        let file: MappingFile = toml::from_str(text)
-            .with_context(|| format!("{}: not a valid mapping file", path.display()))?;
+        let at = |span: Option<std::ops::Range<usize>>| match span {
+            Some(span) => {
+                let (line, column) = line_and_column(text, span.start);
+                format!("{}: line {line}, column {column}", path.display())
+            }
+            None => path.display().to_string(),
+        };
+        let file: MappingFile = toml::from_str(text).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: not a valid mapping file: {}",
+                at(e.span()),
+                e.message().trim_end()
+            )
+        })?;
         let stem = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "mapping".into());
         let name = file.name.unwrap_or(stem);
-        let date_order = match file.date_order.as_deref() {
+        let date_order = match &file.date_order {
             None => None,
-            Some("dmy") => Some(DateOrder::Dmy),
-            Some("mdy") => Some(DateOrder::Mdy),
-            Some(other) => bail!(
-                "{}: date_order = \"{other}\" is not one of \"dmy\", \"mdy\"",
-                path.display()
-            ),
+            Some(order) => match order.get_ref().as_str() {
+                "dmy" => Some(DateOrder::Dmy),
+                "mdy" => Some(DateOrder::Mdy),
+                other => bail!(
+                    "{}: date_order = \"{other}\" is not one of \"dmy\", \"mdy\"",
+                    at(Some(order.span()))
+                ),
+            },
         };
-        let mut aliases = Vec::new();
-        for (key, columns) in file.columns {
-            let field = Field::from_key(&key).with_context(|| {
+        let escape = match &file.quote_escape {
+            None => None,
+            Some(style) => match style.get_ref().as_str() {
+                "double" => None,
+                "backslash" => Some(b'\\'),
+                other => bail!(
+                    "{}: quote_escape = \"{other}\" is not one of \"double\" (\"\" inside quotes, \
+                     the default), \"backslash\" (\\\" inside quotes)",
+                    at(Some(style.span()))
+                ),
+            },
+        };
+        let field_of = |key: &toml::Spanned<String>, table: &str| {
+            Field::from_key(key.get_ref()).with_context(|| {
                 format!(
-                    "{}: [columns] has `{key}`, which is not a field rollcall reads; the fields \
+                    "{}: [{table}] has `{}`, which is not a field rollcall reads; the fields \
                      are: {}",
-                    path.display(),
+                    at(Some(key.span())),
+                    key.get_ref(),
                     Field::ALL.map(Field::key).join(", ")
                 )
-            })?;
-            let names = columns.into_vec();
+            })
+        };
+        let mut aliases = Vec::new();
+        for (key, columns) in &file.columns {
+            let field = field_of(key, "columns")?;
+            let names = columns.clone().into_vec();
             if names.is_empty() {
-                bail!("{}: [columns] `{key}` names no column", path.display());
+                bail!(
+                    "{}: [columns] `{}` names no column",
+                    at(Some(key.span())),
+                    key.get_ref()
+                );
             }
             aliases.push((field, unique_normalised(names.iter().map(String::as_str))));
         }
@@ -496,13 +570,56 @@ impl Profile {
                 path.display()
             );
         }
+        let mut values: BTreeMap<Field, HashMap<String, String>> = BTreeMap::new();
+        for (key, map) in &file.values {
+            let field = field_of(key, "values")?;
+            if field == Field::ContactId {
+                bail!(
+                    "{}: [values.contact_id]: the contact id is matched as exported; it cannot \
+                     have a value map",
+                    at(Some(key.span()))
+                );
+            }
+            if !aliases.iter().any(|(f, _)| *f == field) {
+                bail!(
+                    "{}: [values.{}] maps the values of a field that [columns] does not name",
+                    at(Some(key.span())),
+                    key.get_ref()
+                );
+            }
+            let entry = values.entry(field).or_default();
+            for (from, to) in map {
+                entry.insert(value_key(from), to.trim().to_owned());
+            }
+        }
+        for never in file.no_end_date.iter().flatten() {
+            values
+                .entry(Field::EndDate)
+                .or_default()
+                .insert(value_key(never), String::new());
+        }
         Ok(Profile {
             default_source: file.source.unwrap_or_else(|| name.clone()),
             name,
             date_order,
+            escape,
+            values,
             aliases,
             strict_columns: true,
         })
+    }
+
+    /// The escape character the CSV reader needs for `--profile requested` (a mapping file's
+    /// `quote_escape = "backslash"`); None for `""` inside quotes, the CSV standard.
+    pub fn quote_escape_of(requested: &str) -> Result<Option<u8>> {
+        if requested == "auto" || Profile::built_in(requested).is_some() {
+            return Ok(None);
+        }
+        let path = Path::new(requested);
+        if requested.ends_with(".toml") || path.exists() {
+            return Ok(Profile::from_mapping_file(path)?.escape);
+        }
+        Ok(None)
     }
 
     /// Matches the profile to a file's headers.
@@ -607,8 +724,12 @@ impl Profile {
             )
             .filter(|name| !name.is_empty())
             .collect();
+        let used: HashSet<usize> = columns.values().flatten().copied().collect();
+        let unused = (0..headers.len()).filter(|c| !used.contains(c)).collect();
         Ok(ColumnMap {
+            values: self.values.clone(),
             columns,
+            unused,
             headers: headers.to_vec(),
             header_names,
             has_memberships,
@@ -678,42 +799,286 @@ impl Profile {
             return Ok((profile, map, false));
         }
         let keys: Vec<HeaderKey> = headers.iter().map(|h| HeaderKey::of(h)).collect();
-        let first_choice = if keys.iter().any(|k| k.full == "nationbuilder id") {
-            "nationbuilder"
-        } else if keys.iter().any(|k| k.full == "uuid") {
-            "actionnetwork"
-        } else {
-            "civicrm"
-        };
-        let order = std::iter::once(first_choice)
-            .chain(BUILT_IN.into_iter().filter(|n| *n != first_choice));
-        let mut first_error = None;
-        for name in order {
+        let evidence: Vec<(&str, usize)> = BUILT_IN
+            .into_iter()
+            .map(|name| (name, evidence_for(name, &keys)))
+            .collect();
+        let best = evidence
+            .iter()
+            .filter(|(_, n)| *n >= MIN_EVIDENCE)
+            .max_by_key(|(name, n)| {
+                (
+                    *n,
+                    std::cmp::Reverse(BUILT_IN.iter().position(|b| b == name)),
+                )
+            });
+        if let Some((name, _)) = best {
             let profile = Profile::built_in(name).expect("built-in profile");
-            match profile.map_keys(headers, &keys) {
-                Ok(map) => return Ok((profile, map, true)),
-                Err(e) => {
-                    first_error.get_or_insert(e);
+            return match profile.map_keys(headers, &keys) {
+                Ok(map) => Ok((profile, map, true)),
+                Err(mut e) => {
+                    e.profile = format!("auto (chose {name} on its own columns)");
+                    Err(e.into())
                 }
+            };
+        }
+        // No profile's own columns: refuse, naming the closest profile (the one that maps the
+        // most columns) and the columns it would have matched.
+        let closest = BUILT_IN
+            .into_iter()
+            .map(|name| Profile::built_in(name).expect("built-in profile"))
+            .rev()
+            .max_by_key(|p| p.matched_columns(&keys).len())
+            .expect("built-in profiles");
+        match closest.map_keys(headers, &keys) {
+            Ok(_) => Err(NoEvidence::of(&closest, headers, &keys).into()),
+            Err(mut e) => {
+                e.profile = format!("auto (tried {})", BUILT_IN.join(", "));
+                Err(e.into())
             }
         }
-        let mut err = first_error.expect("at least one profile was tried");
-        err.profile = format!("auto (tried {})", BUILT_IN.join(", "));
-        Err(err.into())
+    }
+
+    /// The columns (by index) that some alias of this profile matches.
+    fn matched_columns(&self, keys: &[HeaderKey]) -> Vec<usize> {
+        let names: HashSet<&str> = self
+            .aliases
+            .iter()
+            .flat_map(|(_, names)| names.iter().map(String::as_str))
+            .collect();
+        keys.iter()
+            .enumerate()
+            .filter(|(_, key)| {
+                names.contains(key.full.as_str())
+                    || key
+                        .without_location
+                        .as_deref()
+                        .is_some_and(|name| names.contains(name))
+            })
+            .map(|(column, _)| column)
+            .collect()
     }
 }
 
-/// A mapping file.
+/// How many of a profile's distinctive columns [`Profile::choose`] needs to pick it.
+const MIN_EVIDENCE: usize = 2;
+
+/// Columns that only one CRM writes (normalised), per built-in profile: auto-detection picks a
+/// profile on these and never on generic names (`id`, `email`, `name`, `city`) that every CRM
+/// and plugin has. A WordPress membership plugin's `id, email, first_name` is no NationBuilder
+/// export.
+const EVIDENCE: [(&str, &[&str]); 3] = [
+    (
+        "civicrm",
+        &[
+            "contact id",
+            "internal contact id",
+            "civicrm primary id",
+            "civicrm contact id",
+            "contact type",
+            "contact subtype",
+            "contact sub type",
+            "sort name",
+            "display name",
+            "do not email",
+            "do not phone",
+            "do not mail",
+            "do not sms",
+            "do not trade",
+            "no bulk emails user opt out",
+            "is opt out",
+            "legal identifier",
+            "external identifier",
+            "supplemental address 1",
+            "postal code",
+            "state province",
+            "on hold",
+            "membership type",
+            "membership type id",
+            "member since",
+            "membership join date",
+            "membership start date",
+            "membership expiration date",
+            "membership end date",
+            "membership source",
+            "membership recurring contribution",
+            "membership recur id",
+            "member auto renew",
+            "member is test",
+            "primary member id",
+            "max related",
+        ],
+    ),
+    (
+        "nationbuilder",
+        &[
+            "nationbuilder id",
+            "email1",
+            "email1 is bad",
+            "email2",
+            "email opt in",
+            "phone number",
+            "mobile number",
+            "do not call",
+            "do not contact",
+            "primary address1",
+            "primary address2",
+            "primary city",
+            "primary zip",
+            "primary state",
+            "primary country code",
+            "tag list",
+            "membership names",
+            "membership name",
+            "membership started at",
+            "membership expires on",
+            "started at",
+            "expires on",
+            "status reason",
+        ],
+    ),
+    ("actionnetwork", &["uuid", "can2 *"]),
+];
+
+/// The contact id column each CRM names its own way: it alone is as good as [`MIN_EVIDENCE`]
+/// other distinctive columns (it says whose export the file is; `id` is not among them).
+const OWN_ID_COLUMNS: [&str; 5] = [
+    "contact id",
+    "internal contact id",
+    "civicrm primary id",
+    "nationbuilder id",
+    "uuid",
+];
+
+/// How much of the headers is evidence for the profile `name`: one per column distinctive to it
+/// ([`MIN_EVIDENCE`] for its own contact id column). A CiviCRM location-typed header
+/// (`Home-street_address`) counts for CiviCRM; every `can2_…` header for Action Network.
+fn evidence_for(name: &str, keys: &[HeaderKey]) -> usize {
+    let (_, distinctive) = EVIDENCE
+        .iter()
+        .find(|(profile, _)| *profile == name)
+        .expect("evidence for every built-in profile");
+    let is_distinctive = |header: &str| {
+        distinctive.iter().any(|d| match d.strip_suffix('*') {
+            Some(prefix) => header.starts_with(prefix),
+            None => header == *d,
+        })
+    };
+    keys.iter()
+        .map(|key| {
+            if is_distinctive(&key.full) {
+                if OWN_ID_COLUMNS.contains(&key.full.as_str()) {
+                    MIN_EVIDENCE
+                } else {
+                    1
+                }
+            } else if name == "civicrm" && key.without_location.is_some() {
+                1
+            } else {
+                0
+            }
+        })
+        .sum()
+}
+
+/// Refused by `--profile auto`: the closest built-in profile would map the file, but only on
+/// columns every CRM has. Quotes only the column names that profile knows.
+#[derive(Debug, Clone)]
+pub struct NoEvidence {
+    closest: String,
+    matched: Vec<String>,
+    total: usize,
+    /// The matched columns that are the closest profile's own (fewer than [`MIN_EVIDENCE`]).
+    own: usize,
+    /// A few of the closest profile's own columns, to say what was looked for.
+    looked_for: Vec<&'static str>,
+}
+
+impl NoEvidence {
+    fn of(closest: &Profile, headers: &[String], keys: &[HeaderKey]) -> NoEvidence {
+        let matched = closest
+            .matched_columns(keys)
+            .into_iter()
+            .map(|column| shown(&headers[column]))
+            .collect();
+        let looked_for = EVIDENCE
+            .iter()
+            .find(|(name, _)| *name == closest.name)
+            .map(|(_, d)| d.iter().take(4).copied().collect())
+            .unwrap_or_default();
+        NoEvidence {
+            own: evidence_for(&closest.name, keys).min(MIN_EVIDENCE - 1),
+            closest: closest.name.clone(),
+            matched,
+            total: headers.len(),
+            looked_for,
+        }
+    }
+}
+
+impl std::fmt::Display for NoEvidence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown: Vec<String> = self.matched.iter().take(HEADERS_SHOWN).cloned().collect();
+        write!(
+            f,
+            "unknown layout (profile auto): fewer than {MIN_EVIDENCE} columns distinctive to \
+             one built-in profile are in the file, so it is not taken for any of them. The closest is {}, which would match {} of the \
+             {} columns: {}",
+            self.closest,
+            self.matched.len(),
+            self.total,
+            quote_list(&shown)
+        )?;
+        if self.matched.len() > shown.len() {
+            write!(f, " … and {} more", self.matched.len() - shown.len())?;
+        }
+        write!(
+            f,
+            " — {} of them its own (it has columns such as {}); the other columns are not \
+             quoted, as they may hold a member's details. If the file really is a {} export, \
+             import it with --profile {}; otherwise name the columns in a mapping file and pass \
+             it with --profile PATH.toml (see assets/mappings/example.toml)",
+            match self.own {
+                0 => "none".to_owned(),
+                n => format!("only {n}"),
+            },
+            self.looked_for.join(", ").replace(" *", "_…"),
+            self.closest,
+            self.closest
+        )
+    }
+}
+
+impl std::error::Error for NoEvidence {}
+
+/// A mapping file. Keys and settings keep their place in the file, for errors that name it.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct MappingFile {
     name: Option<String>,
     source: Option<String>,
-    date_order: Option<String>,
-    columns: BTreeMap<String, OneOrMany>,
+    date_order: Option<toml::Spanned<String>>,
+    quote_escape: Option<toml::Spanned<String>>,
+    no_end_date: Option<Vec<String>>,
+    columns: BTreeMap<toml::Spanned<String>, OneOrMany>,
+    #[serde(default)]
+    values: BTreeMap<toml::Spanned<String>, BTreeMap<String, String>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A cell as a value map looks it up: trimmed, case folded (`Lapsed` = `LAPSED`).
+pub fn value_key(cell: &str) -> String {
+    cell.trim().to_lowercase()
+}
+
+/// The 1-based line and column (in characters) of byte `offset` in `text`.
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+#[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 enum OneOrMany {
     One(String),
@@ -733,6 +1098,10 @@ impl OneOrMany {
 #[derive(Debug, Clone)]
 pub struct ColumnMap {
     columns: BTreeMap<Field, Vec<usize>>,
+    /// The columns no field reads, in header order.
+    unused: Vec<usize>,
+    /// The mapping file's value maps (see [`Profile`]).
+    values: BTreeMap<Field, HashMap<String, String>>,
     headers: Vec<String>,
     /// The file's headers and the aliases of its mapped fields, normalised: a row made of these
     /// is a header line, not a member.
@@ -760,6 +1129,44 @@ impl ColumnMap {
             .unwrap_or(field.label())
     }
 
+    /// What the report says about the columns no field reads: their names when the header line
+    /// is clean, else only how many (see [`NotImported`]).
+    pub fn not_imported(&self) -> NotImported {
+        let clean = self
+            .headers
+            .iter()
+            .all(|h| !h.trim().is_empty() && data_kind(h).is_none());
+        if clean {
+            NotImported::Named(
+                self.unused
+                    .iter()
+                    .map(|&c| shown(&self.headers[c]))
+                    .collect(),
+            )
+        } else {
+            NotImported::Counted(self.unused.len())
+        }
+    }
+
+    /// Whether the file holds memberships and no contact details (NationBuilder's memberships
+    /// export): its rows must not blank the details a people export gave.
+    pub fn membership_only(&self) -> bool {
+        self.has_memberships
+            && self.columns.keys().all(|f| {
+                *f == Field::ContactId
+                    || f.is_membership()
+                    || matches!(
+                        f,
+                        Field::MembershipSource | Field::AutoRenew | Field::RecurringContribution
+                    )
+            })
+    }
+
+    /// The value map of a field, when the mapping file gives one.
+    pub fn value_map(&self, field: Field) -> Option<&HashMap<String, String>> {
+        self.values.get(&field)
+    }
+
     pub fn header_count(&self) -> usize {
         self.headers.len()
     }
@@ -774,6 +1181,16 @@ impl ColumnMap {
     pub fn header_names(&self) -> impl Iterator<Item = &str> {
         self.header_names.iter().map(String::as_str)
     }
+}
+
+/// The columns an import did not read. Named when the header line is clean (no empty cell, none
+/// that looks like a value); only counted otherwise, because a header line that a row ran into
+/// holds a member's details among its cells. The import names them only when no row was
+/// rejected for its number of fields either (the other sign of such a line).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotImported {
+    Named(Vec<String>),
+    Counted(usize),
 }
 
 /// The file's layout did not match: says what was found and what was missing.
@@ -1045,7 +1462,13 @@ impl HeaderKey {
                     // `Phone-Mobile` is a phone of type Mobile.
                     let rest = normalise(rest);
                     match rest.split_once(' ') {
-                        Some(("phone", kind)) if PHONE_TYPES.contains(&kind) => "phone".to_owned(),
+                        // `Home-phone-1`: a raw export names the phone type by its id.
+                        Some(("phone", kind))
+                            if PHONE_TYPES.contains(&kind)
+                                || kind.bytes().all(|b| b.is_ascii_digit()) =>
+                        {
+                            "phone".to_owned()
+                        }
                         _ => rest,
                     }
                 })
@@ -1276,7 +1699,7 @@ mod tests {
             "{err}"
         );
         assert!(
-            err.contains("could not find Contact ID (a column named nationbuilder id / id)"),
+            err.contains("could not find Contact ID (a column named nationbuilder id / person id / signup id / id)"),
             "{err}"
         );
         assert!(
@@ -1337,6 +1760,36 @@ mod tests {
             "{err}"
         );
         assert!(err.contains("\"Email\" … and 99969 more."), "{err}");
+    }
+
+    #[test]
+    fn unread_columns_are_named_only_from_a_clean_header_line() {
+        let clean = headers(&["Contact ID", "Contact Type", "Email", "Gift Aid"]);
+        let (_, map, _) = Profile::choose("auto", &clean).unwrap();
+        assert_eq!(
+            map.not_imported(),
+            NotImported::Named(vec!["Gift Aid".into()])
+        );
+        let with_a_value = headers(&["Contact ID", "Email", "Angharad", "07700 900101"]);
+        let (_, map, _) = Profile::choose("civicrm", &with_a_value).unwrap();
+        assert_eq!(map.not_imported(), NotImported::Counted(2));
+    }
+
+    #[test]
+    fn detection_needs_columns_distinctive_to_a_profile() {
+        let generic = headers(&["id", "email", "first_name", "last_name", "city"]);
+        let err = Profile::choose("auto", &generic).unwrap_err().to_string();
+        assert!(err.contains("unknown layout"), "{err}");
+        let raw = headers(&[
+            "civicrm_primary_id",
+            "Home-street_address",
+            "Home-phone-1",
+            "id",
+        ]);
+        let (p, map, _) = Profile::choose("auto", &raw).unwrap();
+        assert_eq!(p.name, "civicrm");
+        assert_eq!(map.columns(Field::ContactId), &[0]);
+        assert_eq!(map.columns(Field::Phone), &[2]);
     }
 
     #[test]
@@ -1419,5 +1872,8 @@ mod tests {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/mappings/example.toml");
         let p = Profile::from_mapping_file(&path).unwrap();
         assert!(!p.aliases.is_empty());
+        let status = &p.values[&Field::MembershipStatus];
+        assert_eq!(status[&value_key("LAPSED ")], "Expired");
+        assert_eq!(p.values[&Field::EndDate][&value_key("never")], "");
     }
 }

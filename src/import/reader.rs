@@ -10,7 +10,7 @@ use csv::{ByteRecord, StringRecord};
 use super::DateOrder;
 use super::dates::DateReader;
 use super::decode::{ExportFile, ExportReader, TextEncoding};
-use super::profile::{ColumnMap, Profile};
+use super::profile::{ColumnMap, LayoutError, NoEvidence, Profile};
 use super::row::{Rejection, RowOutcome, RowParser};
 
 /// Rows per message to the writer: big enough that the channel costs nothing, small enough that
@@ -21,6 +21,8 @@ pub const BATCH_ROWS: usize = 1024;
 pub struct OpenExport {
     pub profile: Profile,
     pub detected: bool,
+    /// Lines above the header skipped as a title (CiviCRM writes one when the export has one).
+    pub title_lines: u64,
     pub parser: RowParser,
     pub csv: csv::Reader<ExportReader>,
 }
@@ -35,35 +37,57 @@ impl OpenExport {
         date_order: Option<DateOrder>,
     ) -> Result<OpenExport> {
         let reader = ExportReader::new(file, encoding);
+        let escape = Profile::quote_escape_of(requested_profile)?;
         let mut csv = csv::ReaderBuilder::new()
             .delimiter(delimiter)
+            .escape(escape)
             .has_headers(false)
             .flexible(true)
             .buffer_capacity(1 << 20)
             .from_reader(reader);
-        let mut header = ByteRecord::new();
-        let found = csv
-            .read_byte_record(&mut header)
-            .with_context(|| format!("{}: cannot read the header line", path.display()))?;
-        if !found {
-            bail!("{}: the file is empty (no header line)", path.display());
-        }
-        let headers: Vec<String> = header
-            .iter()
-            .map(|h| {
-                String::from_utf8_lossy(h)
-                    .trim_start_matches('\u{feff}')
-                    .trim()
-                    .to_owned()
-            })
-            .collect();
-        let header = StringRecord::from(headers.clone());
-        let (profile, map, detected) = Profile::choose(requested_profile, &headers)
-            .with_context(|| path.display().to_string())?;
+        let mut title_lines = 0;
+        let (header, profile, map, detected) = loop {
+            let mut header = ByteRecord::new();
+            let found = csv
+                .read_byte_record(&mut header)
+                .with_context(|| format!("{}: cannot read the header line", path.display()))?;
+            if !found {
+                bail!("{}: the file is empty (no header line)", path.display());
+            }
+            let headers: Vec<String> = header
+                .iter()
+                .map(|h| {
+                    String::from_utf8_lossy(h)
+                        .trim_start_matches('\u{feff}')
+                        .trim()
+                        .to_owned()
+                })
+                .collect();
+            match Profile::choose(requested_profile, &headers) {
+                Ok((profile, map, detected)) => {
+                    break (StringRecord::from(headers), profile, map, detected);
+                }
+                Err(e)
+                    if title_lines < MAX_TITLE_LINES
+                        && is_layout_error(&e)
+                        && is_title_line(&headers) =>
+                {
+                    title_lines += 1;
+                }
+                Err(e) if title_lines > 0 => {
+                    return Err(e.context(format!(
+                        "{}: after {title_lines} title line(s) at the top, skipped",
+                        path.display()
+                    )));
+                }
+                Err(e) => return Err(e.context(path.display().to_string())),
+            }
+        };
         let dates = DateReader::new(date_order.or(profile.date_order));
         Ok(OpenExport {
             profile,
             detected,
+            title_lines,
             parser: RowParser::new(map, dates, header),
             csv,
         })
@@ -72,6 +96,21 @@ impl OpenExport {
     pub fn map(&self) -> &ColumnMap {
         self.parser.map()
     }
+}
+
+/// At most this many lines above the header are skipped as a title.
+pub const MAX_TITLE_LINES: u64 = 3;
+
+/// A line that may be a title above the header: at most two cells hold anything (CiviCRM's
+/// `makeCSVTable` writes the export's title alone on the first line). A missing header's first
+/// row, or a header line, has many.
+fn is_title_line(cells: &[String]) -> bool {
+    cells.iter().filter(|c| !c.is_empty()).count() <= 2
+}
+
+/// Whether `choose` failed on the layout (worth trying the next line), not on the mapping file.
+fn is_layout_error(e: &anyhow::Error) -> bool {
+    e.is::<LayoutError>() || e.is::<NoEvidence>()
 }
 
 /// A record read from the file, or a line that could not be read as text.

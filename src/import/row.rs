@@ -5,6 +5,7 @@
 //! per import) and carries the hashes of its CRM-owned fields, so the writer can tell "unchanged"
 //! without reading the database.
 
+use std::collections::HashMap;
 use std::hash::Hasher;
 
 use chrono::{Datelike, NaiveDate};
@@ -12,7 +13,7 @@ use csv::StringRecord;
 
 use super::dates::{DateProblem, DateReader};
 use super::hash::StableHasher;
-use super::profile::{ColumnMap, Field, normalise_into};
+use super::profile::{ColumnMap, Field, normalise_into, value_key};
 use crate::domain::MemberStatus;
 
 /// The text slots of a parsed row, in buffer order.
@@ -48,6 +49,10 @@ pub enum Slot {
     MembershipSource,
 }
 
+/// The words of a rejection for a row with more or fewer fields than the header (the report
+/// looks for them: such rows hint that the header line is not clean).
+pub const RAGGED: &str = "fields where the header has";
+
 /// The most bytes one cell may hold. The longest CRM field (an address of several lines, a
 /// name) is a few hundred bytes; a bigger cell is a file pasted into a spreadsheet cell or a
 /// quote left open, and is rejected with its row rather than stored for every screen to choke
@@ -69,6 +74,8 @@ pub mod flag {
     pub const CONTACT_FLAGS: u16 = (1 << 7) - 1;
     pub const AUTO_RENEW: u16 = 1 << 7;
     pub const HAS_MEMBERSHIP: u16 = 1 << 8;
+    /// The file has no contact details (a memberships export): leave the contact's as they are.
+    pub const MEMBERSHIP_ONLY: u16 = 1 << 9;
 }
 
 /// A row ready to write.
@@ -149,6 +156,8 @@ pub struct RowParser {
     map: ColumnMap,
     /// The columns of each field (indexed by `Field as usize`), looked up once, not per row.
     columns: Vec<Vec<usize>>,
+    /// A mapping file's value map of each field (indexed the same way).
+    value_maps: Vec<Option<HashMap<String, String>>>,
     pub dates: DateReader,
     header: StringRecord,
     /// A cell normalised for comparing with header names, reused from row to row.
@@ -328,6 +337,10 @@ impl RowParser {
             .iter()
             .map(|f| map.columns(*f).to_vec())
             .collect();
+        let value_maps = Field::ALL
+            .iter()
+            .map(|f| map.value_map(*f).cloned())
+            .collect();
         let mut header_masks: Vec<u64> = map.header_names().filter_map(letter_mask).collect();
         header_masks.sort_unstable();
         header_masks.dedup();
@@ -335,6 +348,7 @@ impl RowParser {
         RowParser {
             map,
             columns,
+            value_maps,
             dates,
             header,
             scratch: String::new(),
@@ -352,8 +366,7 @@ impl RowParser {
     pub fn parse(&mut self, record: &StringRecord, line: u64, buffer: String) -> RowOutcome {
         if record.len() != self.map.header_count() {
             let reason = format!(
-                "{} fields where the header has {} (a stray delimiter, or a quote that is never \
-                 closed?)",
+                "{} {RAGGED} {} (a stray delimiter, or a quote that is never closed?)",
                 record.len(),
                 self.map.header_count()
             );
@@ -367,7 +380,8 @@ impl RowParser {
                           renamed column or a stray quote: were two exports pasted together?)";
             return RowOutcome::Rejected(Rejection::unreadable(line, reason));
         }
-        let crm_id = self.text(record, Field::ContactId);
+        // The contact id is never value-mapped (a mapping file cannot give it a value map).
+        let crm_id = raw_cell(&self.columns, record, Field::ContactId);
         if crm_id.is_empty() {
             let problem = CellProblem {
                 header: self.map.field_header(Field::ContactId).to_owned(),
@@ -486,20 +500,15 @@ impl RowParser {
         self.map.is_header_name(&self.scratch)
     }
 
-    /// The first non-empty value among the field's columns, trimmed.
-    fn text<'r>(&self, record: &'r StringRecord, field: Field) -> &'r str {
-        for &column in &self.columns[field as usize] {
-            let value = trim_cell(record.get(column).unwrap_or_default());
-            if !value.is_empty() {
-                return value;
-            }
-        }
-        ""
+    /// The first non-empty value among the field's columns, trimmed, through the mapping
+    /// file's value map for the field.
+    fn text<'a>(&'a self, record: &'a StringRecord, field: Field) -> &'a str {
+        cell(&self.columns, &self.value_maps, record, field)
     }
 
     /// The membership's key as parts to concatenate: `id:<membership id>`, or
     /// `ct:<contact id>:<type>`; None when the row names no membership.
-    fn sync_key<'r>(&self, record: &'r StringRecord) -> Option<[&'r str; 4]> {
+    fn sync_key<'a>(&'a self, record: &'a StringRecord) -> Option<[&'a str; 4]> {
         let membership_id = self.text(record, Field::MembershipId);
         if !membership_id.is_empty() {
             return Some(["id:", membership_id, "", ""]);
@@ -513,7 +522,7 @@ impl RowParser {
     }
 
     fn date(&mut self, record: &StringRecord, field: Field) -> Result<Option<NaiveDate>, Built> {
-        let value = self.text(record, field);
+        let value = cell(&self.columns, &self.value_maps, record, field);
         match self.dates.read(value) {
             Ok(date) => Ok(date),
             Err(DateProblem::RestartMonthFirst) => Err(Built::Restart),
@@ -565,7 +574,11 @@ impl RowParser {
         b.push(Slot::LastName, last);
         b.push(Slot::OrganizationName, organisation);
         b.push(Slot::Email, t(Field::Email));
-        b.push(Slot::Phone, t(Field::Phone));
+        // NationBuilder writes `'07700…` so that Excel keeps the leading zero.
+        b.push(
+            Slot::Phone,
+            t(Field::Phone).trim_start_matches('\'').trim_start(),
+        );
         let address = [
             t(Field::StreetAddress),
             t(Field::SupplementalAddress1),
@@ -583,6 +596,9 @@ impl RowParser {
         b.push(Slot::Region, t(Field::Region));
         b.push(Slot::Constituency, t(Field::Constituency));
         let mut flags = self.contact_flags(record);
+        if self.map.membership_only() {
+            flags |= flag::MEMBERSHIP_ONLY;
+        }
         if deceased_date.is_some() {
             flags |= flag::DECEASED;
         }
@@ -668,11 +684,42 @@ impl RowParser {
         if flag_value(self.text(record, Field::EmailOptIn)) == Some(false) {
             flags |= flag::NO_BULK_EMAIL;
         }
+        let subscription = self.text(record, Field::SubscriptionStatus);
+        if subscription.eq_ignore_ascii_case("unsubscribed") {
+            flags |= flag::NO_BULK_EMAIL;
+        } else if subscription.eq_ignore_ascii_case("bouncing") {
+            flags |= flag::ON_HOLD;
+        }
         if flag_value(self.text(record, Field::DoNotContact)) == Some(true) {
             flags |= flag::DO_NOT_EMAIL | flag::DO_NOT_PHONE | flag::DO_NOT_MAIL | flag::DO_NOT_SMS;
         }
         flags
     }
+}
+
+/// A field's first non-empty cell, trimmed and mapped (see [`RowParser::text`]).
+fn cell<'a>(
+    columns: &'a [Vec<usize>],
+    value_maps: &'a [Option<HashMap<String, String>>],
+    record: &'a StringRecord,
+    field: Field,
+) -> &'a str {
+    let value = raw_cell(columns, record, field);
+    match &value_maps[field as usize] {
+        Some(map) if !value.is_empty() => map.get(&value_key(value)).map_or(value, String::as_str),
+        _ => value,
+    }
+}
+
+/// A field's first non-empty cell, trimmed, as the file has it.
+fn raw_cell<'r>(columns: &[Vec<usize>], record: &'r StringRecord, field: Field) -> &'r str {
+    for &column in &columns[field as usize] {
+        let value = trim_cell(record.get(column).unwrap_or_default());
+        if !value.is_empty() {
+            return value;
+        }
+    }
+    ""
 }
 
 fn reject(

@@ -26,7 +26,9 @@ use anyhow::{Context, Result, anyhow, bail};
 use rusqlite::{Connection, TransactionBehavior, params};
 
 use super::decode::{self, ExportFile, TextEncoding};
+use super::profile::NotImported;
 use super::reader::{self, Message, OpenExport};
+use super::row::RAGGED;
 use super::writer::Writer;
 use super::{ContactCounts, DateOrder, ImportOptions, ImportReport, MembershipCounts, Progress};
 use crate::Clock;
@@ -101,6 +103,20 @@ pub fn import(
     }
 }
 
+/// Names the columns the import did not read, unless the header line may hold a member's
+/// details: not clean, or rows rejected for their number of fields (a row run into the header).
+fn report_not_imported(report: &mut ImportReport, not_imported: NotImported) {
+    let ragged = report.errors.iter().any(|e| e.reason.contains(RAGGED));
+    match not_imported {
+        NotImported::Named(names) if !ragged => {
+            report.columns_not_imported_count = names.len() as u64;
+            report.columns_not_imported = names;
+        }
+        NotImported::Named(names) => report.columns_not_imported_count = names.len() as u64,
+        NotImported::Counted(n) => report.columns_not_imported_count = n as u64,
+    }
+}
+
 struct FileFacts<'p> {
     path: &'p Path,
     /// The one handle every pass over the file reads.
@@ -137,6 +153,7 @@ fn attempt(
         bail!("--source: the source name must not be empty");
     }
     let has_membership_columns = export.map().has_memberships;
+    let not_imported = export.map().not_imported();
     let profile_name = export.profile.name.clone();
     let mut report = ImportReport {
         file: file.path.display().to_string(),
@@ -146,6 +163,7 @@ fn attempt(
         encoding: file.encoding.label().to_owned(),
         delimiter: decode::delimiter_label(file.delimiter).to_owned(),
         date_order: DateOrder::Iso,
+        title_lines_skipped: export.title_lines,
         rows_read: 0,
         contacts: ContactCounts::default(),
         memberships: MembershipCounts::default(),
@@ -153,6 +171,8 @@ fn attempt(
         skipped_erased: 0,
         duplicate_rows: 0,
         errors: Vec::new(),
+        columns_not_imported: Vec::new(),
+        columns_not_imported_count: 0,
         missing_check_skipped: None,
         latest_joiners: None,
         dry_run: options.dry_run,
@@ -189,6 +209,7 @@ fn attempt(
             writer.reserve_for(file.size);
             let sha256 = stream_into(&mut writer, export, file, &mut report, progress, cancel)?;
             writer.finish(&mut report, options.partial, has_membership_columns)?;
+            report_not_imported(&mut report, not_imported);
             sha256
         };
         test_hook::hold("rows_written");

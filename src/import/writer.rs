@@ -377,7 +377,7 @@ impl<'c> Writer<'c> {
             Some(entry) => {
                 entry.seen = true;
                 let id = entry.id;
-                if entry.hash == row.contact_hash {
+                if entry.hash == row.contact_hash || row.has(flag::MEMBERSHIP_ONLY) {
                     report.contacts.unchanged += 1;
                 } else {
                     entry.hash = row.contact_hash;

@@ -372,6 +372,7 @@ pub fn report() -> ImportReport {
         encoding: "utf-8".into(),
         delimiter: ",".into(),
         date_order: DateOrder::Iso,
+        title_lines_skipped: 0,
         rows_read: 12_345,
         contacts: ContactCounts {
             inserted: 12,
@@ -391,6 +392,8 @@ pub fn report() -> ImportReport {
         rejected: 1,
         skipped_erased: 0,
         duplicate_rows: 0,
+        columns_not_imported: Vec::new(),
+        columns_not_imported_count: 0,
         errors: vec![RejectedRow {
             line: 77,
             reason: "`Membership Expiration Date` is not a date".into(),
