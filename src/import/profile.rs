@@ -13,10 +13,12 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use serde::Deserialize;
+use toml::Spanned;
 
 use super::DateOrder;
+use crate::text;
 
 /// A field rollcall reads from an export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -450,50 +452,74 @@ impl Profile {
         })
     }
 
-    /// Reads a TOML mapping file.
+    /// Reads a TOML mapping file. Every error names the file, and the line and column of what
+    /// is wrong (for a missing `[columns]` entry, where the table is).
     pub fn from_mapping_file(path: &Path) -> Result<Profile> {
-        let text = std::fs::read_to_string(path)
+        let bytes = std::fs::read(path)
             .with_context(|| format!("{}: cannot read the mapping file", path.display()))?;
-        Profile::from_mapping_toml(&text, path)
+        let text = std::str::from_utf8(&bytes).map_err(|e| {
+            let (line, column) = text::line_column_of_bytes(&bytes, e.valid_up_to());
+            anyhow!(
+                "{}, line {line}, column {column}: not a valid mapping file: it is not UTF-8 \
+                 text (save it as UTF-8)",
+                path.display()
+            )
+        })?;
+        Profile::from_mapping_toml(text, path)
     }
 
     fn from_mapping_toml(text: &str, path: &Path) -> Result<Profile> {
-        let file: MappingFile = toml::from_str(text)
-            .with_context(|| format!("{}: not a valid mapping file", path.display()))?;
+        let at = |span: std::ops::Range<usize>| {
+            let (line, column) = text::line_column(text, span.start);
+            format!("{}, line {line}, column {column}", path.display())
+        };
+        let file: MappingFile = toml::from_str(text).map_err(|e| {
+            // toml names no place for a few errors (a missing table): then it is the file.
+            let place = at(e.span().unwrap_or(0..0));
+            anyhow!("{place}: not a valid mapping file: {}", e.message().trim())
+        })?;
         let stem = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "mapping".into());
         let name = file.name.unwrap_or(stem);
-        let date_order = match file.date_order.as_deref() {
+        let date_order = match &file.date_order {
             None => None,
-            Some("dmy") => Some(DateOrder::Dmy),
-            Some("mdy") => Some(DateOrder::Mdy),
-            Some(other) => bail!(
-                "{}: date_order = \"{other}\" is not one of \"dmy\", \"mdy\"",
-                path.display()
-            ),
+            Some(order) => match order.get_ref().as_str() {
+                "dmy" => Some(DateOrder::Dmy),
+                "mdy" => Some(DateOrder::Mdy),
+                other => bail!(
+                    "{}: date_order = \"{other}\" is not one of \"dmy\", \"mdy\"",
+                    at(order.span())
+                ),
+            },
         };
+        let columns_at = file.columns.span();
         let mut aliases = Vec::new();
-        for (key, columns) in file.columns {
-            let field = Field::from_key(&key).with_context(|| {
+        for (key, columns) in file.columns.into_inner() {
+            let field = Field::from_key(key.get_ref()).with_context(|| {
                 format!(
-                    "{}: [columns] has `{key}`, which is not a field rollcall reads; the fields \
+                    "{}: [columns] has `{}`, which is not a field rollcall reads; the fields \
                      are: {}",
-                    path.display(),
+                    at(key.span()),
+                    key.get_ref(),
                     Field::ALL.map(Field::key).join(", ")
                 )
             })?;
             let names = columns.into_vec();
             if names.is_empty() {
-                bail!("{}: [columns] `{key}` names no column", path.display());
+                bail!(
+                    "{}: [columns] `{}` names no column",
+                    at(key.span()),
+                    key.get_ref()
+                );
             }
             aliases.push((field, unique_normalised(names.iter().map(String::as_str))));
         }
         if !aliases.iter().any(|(f, _)| *f == Field::ContactId) {
             bail!(
                 "{}: [columns] must name the `contact_id` column (the CRM's contact id)",
-                path.display()
+                at(columns_at)
             );
         }
         Ok(Profile {
@@ -709,8 +735,9 @@ impl Profile {
 struct MappingFile {
     name: Option<String>,
     source: Option<String>,
-    date_order: Option<String>,
-    columns: BTreeMap<String, OneOrMany>,
+    // Spanned, so that an error can say where in the file the value is.
+    date_order: Option<Spanned<String>>,
+    columns: Spanned<BTreeMap<Spanned<String>, OneOrMany>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -1412,6 +1439,49 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("date_order"), "{err}");
+    }
+
+    /// Found by fuzzing the mapping parser (fuzz/, target `mapping`): a mistake past TOML's
+    /// syntax (an unknown field, a bad `date_order`, no `contact_id`) and a file that is not
+    /// UTF-8 named no line or column, so a long file had to be searched by hand.
+    #[test]
+    fn mapping_file_mistakes_name_their_line_and_column() {
+        let cases = [
+            (
+                "[columns]\ncontact_id = \"Id\"\n  shoe_size = \"Shoe\"\n",
+                "m.toml, line 3, column 3: [columns] has `shoe_size`",
+            ),
+            (
+                "name = \"x\"\ndate_order = \"ymd\"\n[columns]\ncontact_id = \"Id\"\n",
+                "m.toml, line 2, column 14: date_order = \"ymd\"",
+            ),
+            (
+                "[columns]\ncontact_id = []\n",
+                "m.toml, line 2, column 1: [columns] `contact_id` names no column",
+            ),
+            (
+                "name = \"x\"\n\n[columns]\nemail = \"Email\"\n",
+                "m.toml, line 3, column 1: [columns] must name the `contact_id` column",
+            ),
+            (
+                "[columns]\ncontact_id = \"Id\n",
+                "m.toml, line 2, column 17: not a valid mapping file: invalid basic string",
+            ),
+        ];
+        for (text, expected) in cases {
+            let err = format!(
+                "{:#}",
+                Profile::from_mapping_toml(text, Path::new("m.toml")).unwrap_err()
+            );
+            assert!(err.starts_with(expected), "{text:?}: {err}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("latin1.toml");
+        std::fs::write(&path, b"[columns]\ncontact_id = \"Pr\xe9nom\"\n").unwrap();
+        let err = format!("{:#}", Profile::from_mapping_file(&path).unwrap_err());
+        let expected = format!("{}, line 2, column 17: ", path.display());
+        assert!(err.starts_with(&expected), "{err}");
+        assert!(err.contains("not UTF-8"), "{err}");
     }
 
     #[test]
