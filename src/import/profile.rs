@@ -622,12 +622,17 @@ impl Profile {
                 fits: None,
             });
         }
+        // The aliases of every built-in profile too: a header line of another CRM's export
+        // pasted in mid-file (found by fuzzing: an Action Network header in a CiviCRM file,
+        // imported as a member with the CRM id `uuid`) is no member either.
+        let built_in: Vec<Profile> = BUILT_IN.into_iter().filter_map(Profile::built_in).collect();
         let header_names = keys
             .iter()
             .map(|k| k.full.clone())
             .chain(
                 self.aliases
                     .iter()
+                    .chain(built_in.iter().flat_map(|p| &p.aliases))
                     .filter(|(field, _)| columns.contains_key(field))
                     .flat_map(|(_, names)| names.iter().cloned()),
             )
@@ -761,8 +766,8 @@ impl OneOrMany {
 pub struct ColumnMap {
     columns: BTreeMap<Field, Vec<usize>>,
     headers: Vec<String>,
-    /// The file's headers and the aliases of its mapped fields, normalised: a row made of these
-    /// is a header line, not a member.
+    /// The file's headers and the aliases of its mapped fields (in its profile or any built-in
+    /// one), normalised: a row made of these is a header line, not a member.
     header_names: HashSet<String>,
     /// Whether the file has membership columns at all (a contact-only export has none).
     pub has_memberships: bool,
@@ -791,8 +796,8 @@ impl ColumnMap {
         self.headers.len()
     }
 
-    /// Whether `normalised` (see [`normalise`]) is one of the file's headers or an alias of a
-    /// field the file has.
+    /// Whether `normalised` (see [`normalise`]) is one of the file's headers or an alias (in
+    /// any profile) of a field the file has.
     pub fn is_header_name(&self, normalised: &str) -> bool {
         self.header_names.contains(normalised)
     }
