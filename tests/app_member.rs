@@ -178,3 +178,83 @@ fn a_contact_that_is_gone_says_so() {
     h.code(KeyCode::Enter);
     assert!(h.screen().contains("no longer in the database"));
 }
+
+/// Ten megabytes: what a CRM export can hold in one cell, and what rollcall's import lets
+/// through only since its cell limit; older databases may hold such values already.
+const HUGE: usize = 10 * 1024 * 1024;
+
+/// The member of [`member_store`] with a 10 MB display name, a 10 MB address that is one
+/// unbroken "word", and a 10 MB note of ordinary words, written through the store directly.
+fn huge_member_store() -> rollcall::storage::Store {
+    let store = member_store();
+    let unbroken = format!("12 Heol y Castell {}", "A".repeat(HUGE));
+    let name = format!("Siân Prydderch {}", "y".repeat(HUGE));
+    let note = format!("Prefers letters. {}", "word ".repeat(HUGE / 5));
+    store
+        .conn
+        .execute(
+            "UPDATE contacts SET display_name = ?1, street_address = ?2 WHERE id = 1",
+            [&name, &unbroken],
+        )
+        .unwrap();
+    store
+        .conn
+        .execute("UPDATE notes SET body = ?1 WHERE contact_id = 1", [&note])
+        .unwrap();
+    store
+}
+
+/// Opening a member with 10 MB fields froze the app (100% CPU for minutes, Esc, `q` and SIGTERM
+/// ignored): every frame wrapped each value in full, and cut a long word by copying the rest of
+/// it again for every line. Drawing now costs what is shown: each value is cut to the lines it
+/// may fill, ending in `…`. The views are drawn on a thread of their own, so that a freeze
+/// fails this test rather than hanging it.
+#[test]
+fn a_member_with_10_mb_fields_opens_at_once_cut_short_with_an_ellipsis() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let log = Log::default();
+        let mut h = Harness::with(
+            huge_member_store(),
+            Options {
+                panes: fake_panes(&log),
+                size: (80, 24),
+                ..Options::default()
+            },
+        );
+        h.code(KeyCode::Char('1'));
+        h.code(KeyCode::Enter);
+        let top = h.screen();
+        h.code(KeyCode::Char('G'));
+        let end = h.screen();
+        let _ = tx.send((top, end));
+    });
+    let (top, end) = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the member view drew a member with 10 MB fields (it froze the app)");
+    insta::assert_snapshot!("member_10mb_fields_80x24", top);
+    insta::assert_snapshot!("member_10mb_fields_80x24_end", end);
+    let lines: Vec<&str> = top.lines().collect();
+    assert!(lines[1].contains("Siân Prydderch yyy"), "{top}");
+    assert!(
+        lines[1].contains("y… ┐"),
+        "the title is cut with an ellipsis:\n{top}"
+    );
+    let address: Vec<&&str> = lines
+        .iter()
+        .skip_while(|l| !l.contains("Address"))
+        .take_while(|l| !l.contains("Language"))
+        .collect();
+    assert!(
+        (2..=4).contains(&address.len()),
+        "the address fills at most four lines:\n{top}"
+    );
+    assert!(address[0].contains("12 Heol y Castell"), "{top}");
+    assert!(address.last().unwrap().contains("AAA…"), "{top}");
+    assert!(
+        end.contains("word word…”"),
+        "the note is cut with an ellipsis:\n{end}"
+    );
+    // The view is a screenful or four, not the 150,000 lines the note would wrap to.
+    assert!(end.contains(" 61/79 "), "{end}");
+}

@@ -334,19 +334,19 @@ fn a_mapping_file_with_a_mistake_is_refused_with_its_line_and_column() {
     for (text, expected) in [
         (
             "name = \"x\"\n[columns]\ncontact_id = \"Ref\"\n  shoe_size = \"Shoe\"\n",
-            "m.toml: line 4, column 3: [columns] has `shoe_size`",
+            "m.toml, line 4, column 3: [columns] has `shoe_size`",
         ),
         (
             "[columns]\ncontact_id = \"Ref\"\nemail = [\"E\"\n",
-            "m.toml: line 3, column",
+            "m.toml, line 3, column",
         ),
         (
             "quote_escape = \"sql\"\n[columns]\ncontact_id = \"Ref\"\n",
-            "m.toml: line 1, column 16: quote_escape = \"sql\" is not one of",
+            "m.toml, line 1, column 16: quote_escape = \"sql\" is not one of",
         ),
         (
             "[columns]\ncontact_id = \"Ref\"\n[values.membership_status]\n\"Lapsed\" = \"Expired\"\n",
-            "m.toml: line 3, column 9: [values.membership_status] maps the values of a field",
+            "m.toml, line 3, column 9: [values.membership_status] maps the values of a field",
         ),
     ] {
         std::fs::write(&mapping, text).unwrap();

@@ -258,6 +258,15 @@ fn found_a_header_fragment_that_ran_into_a_row_imported_as_a_member() {
     replay_found("header-fragment-ran-into-a-row.csv");
 }
 
+/// Found by the cargo-fuzz target `import` (fuzz/): an Action Network export's header line
+/// pasted into a CiviCRM export with as many columns. Half its cells are Action Network's
+/// column names, which the CiviCRM layout does not know, so it was neither a repeated header
+/// nor a header fragment, and it was imported as a member with the CRM id `uuid`.
+#[test]
+fn found_another_crms_header_line_imported_as_a_member() {
+    replay_found("another-crms-header-mid-file.csv");
+}
+
 #[test]
 fn found_utf16_file_with_an_incomplete_last_character() {
     replay_found("utf16-odd-length.csv");

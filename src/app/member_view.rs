@@ -8,6 +8,15 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use super::theme::Theme;
 use crate::storage::member::{ContactDetail, MemberDetail, MembershipDetail, TimelineEntry};
+use crate::text::{self, clip, ellipsize};
+
+/// The most lines one contact field, or a timeline entry's heading, may fill; the rest is cut
+/// with `…`.
+const FIELD_LINES: usize = 4;
+/// The most lines a note or an attempt's note may fill in the timeline.
+const DETAIL_LINES: usize = 40;
+/// More characters than any terminal's title line shows.
+const TITLE_CHARS: usize = 1024;
 
 pub enum MemberState {
     Loading,
@@ -88,7 +97,10 @@ impl MemberView {
                 )],
             ),
             MemberState::Loaded(m) => (
-                format!(" {} ", display_name(&m.contact)),
+                format!(
+                    " {} ",
+                    ellipsize(&display_name(&m.contact), inner_width.saturating_sub(2))
+                ),
                 member_lines(m, inner_width, theme),
             ),
         };
@@ -123,12 +135,19 @@ impl MemberView {
     }
 }
 
+/// The name to show, cut to what a title can hold (a name is not copied in full every frame).
 fn display_name(c: &ContactDetail) -> String {
     let name = [&c.display_name, &c.organization_name, &c.sort_name]
         .into_iter()
         .find(|n| !n.trim().is_empty())
-        .cloned()
-        .unwrap_or_else(|| format!("{} {}", c.first_name, c.last_name));
+        .map(|n| clip(n, TITLE_CHARS).to_owned())
+        .unwrap_or_else(|| {
+            format!(
+                "{} {}",
+                clip(&c.first_name, TITLE_CHARS),
+                clip(&c.last_name, TITLE_CHARS)
+            )
+        });
     if name.trim().is_empty() {
         format!("contact {}", c.id)
     } else {
@@ -162,7 +181,7 @@ fn member_lines(m: &MemberDetail, width: usize, theme: &Theme) -> Vec<Line<'stat
     let who_width = m
         .timeline
         .iter()
-        .map(|e| e.who.chars().count())
+        .map(|e| clip(&e.who, 14).chars().count())
         .max()
         .unwrap_or(0)
         .min(14);
@@ -176,7 +195,7 @@ fn member_lines(m: &MemberDetail, width: usize, theme: &Theme) -> Vec<Line<'stat
 fn preference_lines(c: &ContactDetail, theme: &Theme) -> Vec<Line<'static>> {
     let f = &c.flags;
     let deceased = match &c.deceased_date {
-        Some(d) if f.deceased => format!("DECEASED {d}"),
+        Some(d) if f.deceased => format!("DECEASED {}", ellipsize(d, 20)),
         _ => "DECEASED".to_owned(),
     };
     let stops: Vec<String> = [
@@ -198,7 +217,7 @@ fn preference_lines(c: &ContactDetail, theme: &Theme) -> Vec<Line<'static>> {
     }
     if f.welsh {
         spans.push(Span::styled(
-            format!("[WELSH SPEAKER: {}]", c.preferred_language),
+            format!("[WELSH SPEAKER: {}]", ellipsize(&c.preferred_language, 20)),
             theme.badge,
         ));
     }
@@ -209,6 +228,10 @@ fn preference_lines(c: &ContactDetail, theme: &Theme) -> Vec<Line<'static>> {
 }
 
 fn contact_lines(c: &ContactDetail, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let value_width = width.saturating_sub(15);
+    // Each part is cut to what its lines can show before it is copied into a value.
+    let budget = FIELD_LINES * (value_width.max(8) + 1) + 1;
+    let v = |s: &str| clip(s, budget).to_owned();
     let address = [
         &c.street_address,
         &c.city,
@@ -218,7 +241,7 @@ fn contact_lines(c: &ContactDetail, width: usize, theme: &Theme) -> Vec<Line<'st
     ]
     .into_iter()
     .filter(|s| !s.trim().is_empty())
-    .cloned()
+    .map(|s| clip(s, budget))
     .collect::<Vec<_>>()
     .join(", ");
     let fields: [(&str, String); 12] = [
@@ -226,29 +249,33 @@ fn contact_lines(c: &ContactDetail, width: usize, theme: &Theme) -> Vec<Line<'st
             "Contact",
             format!(
                 "{} · {} id {} · rollcall #{}",
-                c.contact_type, c.source, c.crm_id, c.id
+                v(&c.contact_type),
+                v(&c.source),
+                v(&c.crm_id),
+                c.id
             ),
         ),
         (
             "Name",
-            format!("{} {}", c.first_name, c.last_name)
+            format!("{} {}", v(&c.first_name), v(&c.last_name))
                 .trim()
                 .to_owned(),
         ),
-        ("Sort name", c.sort_name.clone()),
-        ("Organisation", c.organization_name.clone()),
-        ("Email", c.email.clone()),
-        ("Phone", c.phone.clone()),
+        ("Sort name", v(&c.sort_name)),
+        ("Organisation", v(&c.organization_name)),
+        ("Email", v(&c.email)),
+        ("Phone", v(&c.phone)),
         ("Address", address),
-        ("Language", c.preferred_language.clone()),
-        ("Local party", c.local_party.clone()),
-        ("Region", c.region.clone()),
-        ("Constituency", c.constituency.clone()),
+        ("Language", v(&c.preferred_language)),
+        ("Local party", v(&c.local_party)),
+        ("Region", v(&c.region)),
+        ("Constituency", v(&c.constituency)),
         (
             "Deceased",
             c.deceased_date
-                .clone()
+                .as_deref()
                 .filter(|_| c.flags.deceased)
+                .map(v)
                 .unwrap_or_default(),
         ),
     ];
@@ -257,7 +284,7 @@ fn contact_lines(c: &ContactDetail, width: usize, theme: &Theme) -> Vec<Line<'st
         if value.trim().is_empty() {
             continue;
         }
-        for (i, part) in wrap(&value, width.saturating_sub(15))
+        for (i, part) in wrap(&value, value_width, FIELD_LINES)
             .into_iter()
             .enumerate()
         {
@@ -272,18 +299,20 @@ fn contact_lines(c: &ContactDetail, width: usize, theme: &Theme) -> Vec<Line<'st
 }
 
 fn membership_lines(m: &MembershipDetail, width: usize, theme: &Theme) -> Vec<Line<'static>> {
-    let opt = |d: &Option<String>| d.clone().unwrap_or_else(|| "—".into());
+    // Each line is cut to the width below; no value needs more characters than that.
+    let c = |s: &str| clip(s, width + 1).to_owned();
+    let opt = |d: &Option<String>| d.as_deref().map_or_else(|| "—".into(), c);
     let id = m
         .crm_membership_id
         .as_deref()
-        .map_or_else(String::new, |i| format!("  CRM #{i}"));
+        .map_or_else(String::new, |i| format!("  CRM #{}", c(i)));
     let end = m
         .end_date
-        .clone()
-        .unwrap_or_else(|| "none (lifetime)".into());
+        .as_deref()
+        .map_or_else(|| "none (lifetime)".into(), c);
     let mut lines = vec![
         Line::from(vec![
-            Span::styled(format!("▪ {}", m.membership_type), theme.title),
+            Span::styled(format!("▪ {}", c(&m.membership_type)), theme.title),
             Span::raw(id),
         ]),
         Line::from(format!(
@@ -296,7 +325,7 @@ fn membership_lines(m: &MembershipDetail, width: usize, theme: &Theme) -> Vec<Li
     let crm = if m.crm_status.is_empty() {
         "—"
     } else {
-        &m.crm_status
+        clip(&m.crm_status, width + 1)
     };
     lines.push(Line::from(vec![
         Span::raw(format!("  CRM status {crm} · rollcall status ")),
@@ -314,7 +343,7 @@ fn membership_lines(m: &MembershipDetail, width: usize, theme: &Theme) -> Vec<Li
     let source = if m.membership_source.is_empty() {
         "—"
     } else {
-        &m.membership_source
+        clip(&m.membership_source, width + 1)
     };
     lines.push(Line::from(format!(
         "  auto-renew {} · source {source}",
@@ -338,25 +367,20 @@ fn timeline_lines(
     width: usize,
     theme: &Theme,
 ) -> Vec<Line<'static>> {
-    let at = e.at.replacen('T', " ", 1);
-    let at: String = at.chars().take(16).collect();
-    let who: String = e.who.chars().take(who_width).collect();
+    let at = clip(&e.at, 16).replacen('T', " ", 1);
+    let who = clip(&e.who, who_width);
     let indent = 16 + 2 + who_width + 2;
     let mut lines = Vec::new();
-    let what = wrap(&e.what, width.saturating_sub(indent));
+    let what = wrap(&e.what, width.saturating_sub(indent), FIELD_LINES);
     for (i, part) in what.into_iter().enumerate() {
-        let (at, who) = if i == 0 {
-            (at.as_str(), who.as_str())
-        } else {
-            ("", "")
-        };
+        let (at, who) = if i == 0 { (at.as_str(), who) } else { ("", "") };
         lines.push(Line::from(vec![
             Span::styled(format!("{at:<16}  "), theme.dim),
             Span::styled(format!("{who:<who_width$}  "), theme.hint_text),
             Span::raw(part),
         ]));
     }
-    for part in wrap(&e.detail, width.saturating_sub(indent + 2)) {
+    for part in wrap(&e.detail, width.saturating_sub(indent + 2), DETAIL_LINES) {
         lines.push(Line::from(vec![
             Span::raw(" ".repeat(indent)),
             Span::styled(format!("“{part}”"), theme.dim),
@@ -365,47 +389,112 @@ fn timeline_lines(
     lines
 }
 
-/// Word-wraps `text` to `width` columns (a word longer than the width is cut). Line breaks in
-/// the text are kept. Empty text gives no lines.
-pub fn wrap(text: &str, width: usize) -> Vec<String> {
+/// Word-wraps `text` to `width` columns in at most `max_lines` lines (a word longer than the
+/// width is cut). Line breaks in the text are kept; empty text gives no lines. Text that does
+/// not fit ends in `…` on the last line.
+///
+/// The cost is bounded by what is shown, not by the text: reading stops at the last line, and
+/// at most the characters those lines could hold are read. (A 10 MB field, wrapped in full on
+/// every frame, and a long word cut by copying its rest for each line, froze the app.)
+pub fn wrap(text: &str, width: usize, max_lines: usize) -> Vec<String> {
     let width = width.max(8);
-    let mut out = Vec::new();
-    for paragraph in text.lines() {
+    let budget = max_lines.saturating_mul(width + 1);
+    let shown = text::clip(text, budget);
+    let mut lines = Wrapped {
+        out: Vec::new(),
+        width,
+        max_lines,
+        cut: shown.len() < text.len(),
+    };
+    'paragraphs: for paragraph in shown.lines() {
         let mut line = String::new();
         let mut used = 0;
         for word in paragraph.split_whitespace() {
-            let mut word = word.to_owned();
-            let mut w = Span::raw(word.as_str()).width();
-            while w > width {
-                // A word wider than a line: emit it in line-sized pieces.
-                if !line.is_empty() {
-                    out.push(std::mem::take(&mut line));
+            let mut rest = word;
+            loop {
+                let (end, w) = fit(rest, width);
+                if end < rest.len() {
+                    // A word wider than a line: emit it in line-sized pieces.
+                    if !line.is_empty() && !lines.push(std::mem::take(&mut line)) {
+                        break 'paragraphs;
+                    }
+                    used = 0;
+                    if !lines.push(rest[..end].to_owned()) {
+                        break 'paragraphs;
+                    }
+                    rest = &rest[end..];
+                    continue;
+                }
+                if w == 0 {
+                    break;
+                }
+                if used > 0 && used + 1 + w > width {
+                    if !lines.push(std::mem::take(&mut line)) {
+                        break 'paragraphs;
+                    }
                     used = 0;
                 }
-                let piece: String = word.chars().take(width).collect();
-                word = word.chars().skip(width).collect();
-                out.push(piece);
-                w = Span::raw(word.as_str()).width();
+                if used > 0 {
+                    line.push(' ');
+                    used += 1;
+                }
+                line.push_str(rest);
+                used += w;
+                break;
             }
-            if w == 0 {
-                continue;
-            }
-            if used > 0 && used + 1 + w > width {
-                out.push(std::mem::take(&mut line));
-                used = 0;
-            }
-            if used > 0 {
-                line.push(' ');
-                used += 1;
-            }
-            line.push_str(&word);
-            used += w;
         }
-        if !line.is_empty() {
-            out.push(line);
+        if !line.is_empty() && !lines.push(line) {
+            break;
         }
     }
-    out
+    lines.finish()
+}
+
+/// Lines being wrapped, up to a limit.
+struct Wrapped {
+    out: Vec<String>,
+    width: usize,
+    max_lines: usize,
+    /// Some of the text is not shown.
+    cut: bool,
+}
+
+impl Wrapped {
+    /// Adds a line; false (and the text marked as cut) when the lines are full.
+    fn push(&mut self, line: String) -> bool {
+        if self.out.len() == self.max_lines {
+            self.cut = true;
+            return false;
+        }
+        self.out.push(line);
+        true
+    }
+
+    fn finish(mut self) -> Vec<String> {
+        if self.cut
+            && let Some(last) = self.out.last_mut()
+        {
+            let (end, _) = fit(last, self.width - 1);
+            last.truncate(end);
+            last.push('…');
+        }
+        self.out
+    }
+}
+
+/// The longest start of `word` that fits `width` columns and `width` characters (so that
+/// zero-width characters cannot make a piece unbounded): its length in bytes, and its width.
+fn fit(word: &str, width: usize) -> (usize, usize) {
+    let mut used = 0;
+    for (count, (i, c)) in word.char_indices().enumerate() {
+        let mut buf = [0; 4];
+        let w = Span::raw(&*c.encode_utf8(&mut buf)).width();
+        if count == width || used + w > width {
+            return (i, used);
+        }
+        used += w;
+    }
+    (word.len(), used)
 }
 
 /// Cuts a line's spans so that it fits `width` columns.
@@ -434,11 +523,34 @@ mod tests {
     #[test]
     fn wraps_on_words_and_cuts_long_ones() {
         assert_eq!(
-            wrap("one two three four", 9),
+            wrap("one two three four", 9, 10),
             vec!["one two", "three", "four"]
         );
-        assert_eq!(wrap("abcdefghijkl", 8), vec!["abcdefgh", "ijkl"]);
-        assert_eq!(wrap("a\nb", 20), vec!["a", "b"]);
-        assert!(wrap("", 20).is_empty());
+        assert_eq!(wrap("abcdefghijkl", 8, 10), vec!["abcdefgh", "ijkl"]);
+        assert_eq!(wrap("a\nb", 20, 10), vec!["a", "b"]);
+        assert!(wrap("", 20, 10).is_empty());
+        assert_eq!(wrap("Siân Ŵyn", 8, 10), vec!["Siân Ŵyn"]);
+    }
+
+    #[test]
+    fn text_past_the_last_line_ends_in_an_ellipsis() {
+        assert_eq!(wrap("one two three four", 9, 2), vec!["one two", "three…"]);
+        assert_eq!(
+            wrap("abcdefghijklmnopq", 8, 2),
+            vec!["abcdefgh", "ijklmno…"]
+        );
+        assert_eq!(wrap("a\nb\nc", 20, 2), vec!["a", "b…"]);
+        // Exactly filling the lines is not cut.
+        assert_eq!(wrap("abcdefgh", 8, 1), vec!["abcdefgh"]);
+    }
+
+    #[test]
+    fn wide_and_zero_width_characters_stay_within_the_width() {
+        // Two columns each: four fit in eight.
+        assert_eq!(wrap("日本語日本語", 8, 10), vec!["日本語日", "本語"]);
+        let marks = "\u{301}".repeat(100);
+        let lines = wrap(&marks, 8, 3);
+        assert_eq!(lines.len(), 3);
+        assert!(lines.iter().all(|l| l.chars().count() <= 8), "{lines:?}");
     }
 }

@@ -55,7 +55,7 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<ExitCode> {
     let (tx, rx) = channel();
     let (db, replies) = DbWorker::start(store, ctx.clock.clone(), || {});
     event::forward_replies(replies, tx.clone());
-    event::watch_signals(tx.clone()).context("watching for SIGTERM")?;
+    let signals = event::watch_signals(tx.clone()).context("watching for SIGTERM")?;
     let mouse = config.ui.mouse;
     let mut app = App::new(AppInit {
         clock: ctx.clock.clone(),
@@ -74,6 +74,7 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<ExitCode> {
     event::read_terminal(tx);
     let mut term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     let result = event_loop(&mut app, &mut term, &rx, mouse);
+    signals.ui_finished();
     drop(term);
     drop(guard);
     wait_for_save(&mut app, &rx);

@@ -15,6 +15,7 @@ use toml::Spanned;
 
 use super::MemberStatus;
 use crate::config::OnboardingConfig;
+use crate::text::line_column;
 
 /// The default path, documented in the file itself.
 pub const DEFAULT_STEPS: &str = include_str!("../../assets/onboarding.toml");
@@ -272,14 +273,6 @@ pub fn resolve_steps_file(file: &Path, config_dir: Option<&Path>) -> PathBuf {
         Some(dir) if file.is_relative() => dir.join(file),
         _ => file.to_owned(),
     }
-}
-
-/// 1-based line and column (in characters) of a byte offset.
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (line, before[line_start..].chars().count() + 1)
 }
 
 /// A member's progress along the path.

@@ -25,6 +25,8 @@ use crate::Clock;
 use crate::storage::Store;
 
 pub use profile::BUILT_IN as BUILT_IN_PROFILES;
+/// Public for the mapping-file fuzz target (fuzz/), which parses mapping files on their own.
+pub use profile::Profile;
 pub use sync::{CANCELLED, StrictRejected, erased_key_hash};
 
 /// How dates in a file are ordered, decided once per file.

@@ -13,10 +13,12 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use serde::Deserialize;
+use toml::Spanned;
 
 use super::DateOrder;
+use crate::text;
 
 /// A field rollcall reads from an export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -490,18 +492,27 @@ impl Profile {
         })
     }
 
-    /// Reads a TOML mapping file.
+    /// Reads a TOML mapping file. Every error names the file, and the line and column of what
+    /// is wrong (for a missing `[columns]` entry, where the table is).
     pub fn from_mapping_file(path: &Path) -> Result<Profile> {
-        let text = std::fs::read_to_string(path)
+        let bytes = std::fs::read(path)
             .with_context(|| format!("{}: cannot read the mapping file", path.display()))?;
-        Profile::from_mapping_toml(&text, path)
+        let text = std::str::from_utf8(&bytes).map_err(|e| {
+            let (line, column) = text::line_column_of_bytes(&bytes, e.valid_up_to());
+            anyhow!(
+                "{}, line {line}, column {column}: not a valid mapping file: it is not UTF-8 \
+                 text (save it as UTF-8)",
+                path.display()
+            )
+        })?;
+        Profile::from_mapping_toml(text, path)
     }
 
     fn from_mapping_toml(text: &str, path: &Path) -> Result<Profile> {
         let at = |span: Option<std::ops::Range<usize>>| match span {
             Some(span) => {
-                let (line, column) = line_and_column(text, span.start);
-                format!("{}: line {line}, column {column}", path.display())
+                let (line, column) = text::line_column(text, span.start);
+                format!("{}, line {line}, column {column}", path.display())
             }
             None => path.display().to_string(),
         };
@@ -540,7 +551,7 @@ impl Profile {
                 ),
             },
         };
-        let field_of = |key: &toml::Spanned<String>, table: &str| {
+        let field_of = |key: &Spanned<String>, table: &str| {
             Field::from_key(key.get_ref()).with_context(|| {
                 format!(
                     "{}: [{table}] has `{}`, which is not a field rollcall reads; the fields \
@@ -551,8 +562,9 @@ impl Profile {
                 )
             })
         };
+        let columns_at = file.columns.span();
         let mut aliases = Vec::new();
-        for (key, columns) in &file.columns {
+        for (key, columns) in file.columns.get_ref() {
             let field = field_of(key, "columns")?;
             let names = columns.clone().into_vec();
             if names.is_empty() {
@@ -567,7 +579,7 @@ impl Profile {
         if !aliases.iter().any(|(f, _)| *f == Field::ContactId) {
             bail!(
                 "{}: [columns] must name the `contact_id` column (the CRM's contact id)",
-                path.display()
+                at(Some(columns_at))
             );
         }
         let mut values: BTreeMap<Field, HashMap<String, String>> = BTreeMap::new();
@@ -713,12 +725,17 @@ impl Profile {
                 fits: None,
             });
         }
+        // The aliases of every built-in profile too: a header line of another CRM's export
+        // pasted in mid-file (found by fuzzing: an Action Network header in a CiviCRM file,
+        // imported as a member with the CRM id `uuid`) is no member either.
+        let built_in: Vec<Profile> = BUILT_IN.into_iter().filter_map(Profile::built_in).collect();
         let header_names = keys
             .iter()
             .map(|k| k.full.clone())
             .chain(
                 self.aliases
                     .iter()
+                    .chain(built_in.iter().flat_map(|p| &p.aliases))
                     .filter(|(field, _)| columns.contains_key(field))
                     .flat_map(|(_, names)| names.iter().cloned()),
             )
@@ -1057,25 +1074,18 @@ impl std::error::Error for NoEvidence {}
 struct MappingFile {
     name: Option<String>,
     source: Option<String>,
-    date_order: Option<toml::Spanned<String>>,
-    quote_escape: Option<toml::Spanned<String>>,
+    date_order: Option<Spanned<String>>,
+    quote_escape: Option<Spanned<String>>,
     no_end_date: Option<Vec<String>>,
-    columns: BTreeMap<toml::Spanned<String>, OneOrMany>,
+    // Spanned, so that an error can say where in the file the value is.
+    columns: Spanned<BTreeMap<Spanned<String>, OneOrMany>>,
     #[serde(default)]
-    values: BTreeMap<toml::Spanned<String>, BTreeMap<String, String>>,
+    values: BTreeMap<Spanned<String>, BTreeMap<String, String>>,
 }
 
 /// A cell as a value map looks it up: trimmed, case folded (`Lapsed` = `LAPSED`).
 pub fn value_key(cell: &str) -> String {
     cell.trim().to_lowercase()
-}
-
-/// The 1-based line and column (in characters) of byte `offset` in `text`.
-fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (line, before[line_start..].chars().count() + 1)
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -1103,8 +1113,8 @@ pub struct ColumnMap {
     /// The mapping file's value maps (see [`Profile`]).
     values: BTreeMap<Field, HashMap<String, String>>,
     headers: Vec<String>,
-    /// The file's headers and the aliases of its mapped fields, normalised: a row made of these
-    /// is a header line, not a member.
+    /// The file's headers and the aliases of its mapped fields (in its profile or any built-in
+    /// one), normalised: a row made of these is a header line, not a member.
     header_names: HashSet<String>,
     /// Whether the file has membership columns at all (a contact-only export has none).
     pub has_memberships: bool,
@@ -1171,8 +1181,8 @@ impl ColumnMap {
         self.headers.len()
     }
 
-    /// Whether `normalised` (see [`normalise`]) is one of the file's headers or an alias of a
-    /// field the file has.
+    /// Whether `normalised` (see [`normalise`]) is one of the file's headers or an alias (in
+    /// any profile) of a field the file has.
     pub fn is_header_name(&self, normalised: &str) -> bool {
         self.header_names.contains(normalised)
     }
@@ -1865,6 +1875,49 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("date_order"), "{err}");
+    }
+
+    /// Found by fuzzing the mapping parser (fuzz/, target `mapping`): a mistake past TOML's
+    /// syntax (an unknown field, a bad `date_order`, no `contact_id`) and a file that is not
+    /// UTF-8 named no line or column, so a long file had to be searched by hand.
+    #[test]
+    fn mapping_file_mistakes_name_their_line_and_column() {
+        let cases = [
+            (
+                "[columns]\ncontact_id = \"Id\"\n  shoe_size = \"Shoe\"\n",
+                "m.toml, line 3, column 3: [columns] has `shoe_size`",
+            ),
+            (
+                "name = \"x\"\ndate_order = \"ymd\"\n[columns]\ncontact_id = \"Id\"\n",
+                "m.toml, line 2, column 14: date_order = \"ymd\"",
+            ),
+            (
+                "[columns]\ncontact_id = []\n",
+                "m.toml, line 2, column 1: [columns] `contact_id` names no column",
+            ),
+            (
+                "name = \"x\"\n\n[columns]\nemail = \"Email\"\n",
+                "m.toml, line 3, column 1: [columns] must name the `contact_id` column",
+            ),
+            (
+                "[columns]\ncontact_id = \"Id\n",
+                "m.toml, line 2, column 17: not a valid mapping file: invalid basic string",
+            ),
+        ];
+        for (text, expected) in cases {
+            let err = format!(
+                "{:#}",
+                Profile::from_mapping_toml(text, Path::new("m.toml")).unwrap_err()
+            );
+            assert!(err.starts_with(expected), "{text:?}: {err}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("latin1.toml");
+        std::fs::write(&path, b"[columns]\ncontact_id = \"Pr\xe9nom\"\n").unwrap();
+        let err = format!("{:#}", Profile::from_mapping_file(&path).unwrap_err());
+        let expected = format!("{}, line 2, column 17: ", path.display());
+        assert!(err.starts_with(&expected), "{err}");
+        assert!(err.contains("not UTF-8"), "{err}");
     }
 
     #[test]

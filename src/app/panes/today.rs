@@ -17,6 +17,10 @@ use crate::app::pane::{Command, Effect, Pane, PaneId, PaneInput, Shared};
 use crate::storage::stats::{
     self, ListKind, ListRow, MyWork, SinceImport, TeamFigures, WorkContext, percent, thousands,
 };
+use crate::text::clip;
+
+/// More characters than a table cell shows.
+const SHOWN_CHARS: usize = 512;
 
 /// The most rows a list behind a count loads; the header says when there are more.
 pub const LIST_LIMIT: usize = 500;
@@ -638,10 +642,12 @@ fn draw_list(frame: &mut Frame, area: Rect, shared: &Shared, list: &mut ListView
     .style(shared.theme.header);
     let rows = page.rows.iter().map(|r| {
         Row::new([
-            Cell::from(r.name.clone()),
-            Cell::from(r.what.clone()),
+            // Cut before copying: a cell never shows more, and a 10 MB name would be copied
+            // and measured every frame.
+            Cell::from(clip(&r.name, SHOWN_CHARS).to_owned()),
+            Cell::from(clip(&r.what, SHOWN_CHARS).to_owned()),
             Cell::from(r.date.clone().unwrap_or_else(|| "—".into())),
-            Cell::from(r.detail.clone()),
+            Cell::from(clip(&r.detail, SHOWN_CHARS).to_owned()),
         ])
     });
     let table = Table::new(

@@ -406,7 +406,10 @@ fn draw_detail(
     let block = Block::default()
         .borders(Borders::TOP)
         .border_style(theme.border)
-        .title(Line::styled(format!(" {} ", entry.name), theme.title));
+        .title(Line::styled(
+            format!(" {} ", ellipsize(&entry.name, area.width.into())),
+            theme.title,
+        ));
     let inner = block.inner(area);
     frame.render_widget(block, area);
 

@@ -18,7 +18,11 @@ use crate::app::theme::Theme;
 use crate::domain::MemberStatus;
 use crate::domain::membership::{MembershipDates, derive_status};
 use crate::domain::renewal::{Channel, LastContact, Outcome, QueueRow, Section, describe_days};
-use crate::text::short_date;
+use crate::text::{clip, short_date};
+
+/// More characters than any column or the detail strip shows: a value is cut to this before it
+/// is copied or measured, so a 10 MB name costs a frame what a short one does.
+const SHOWN_CHARS: usize = 512;
 
 /// The name column never gets narrower than this; other columns give way first.
 const NAME_MIN: usize = 18;
@@ -133,6 +137,7 @@ fn char_width(c: char) -> usize {
 
 /// `text` cut (with `…`) or padded to exactly `width` columns.
 fn fit(text: &str, width: usize) -> String {
+    let text = clip(text, width + 1);
     let total: usize = text.chars().map(char_width).sum();
     if width == 0 {
         return String::new();
@@ -187,12 +192,12 @@ fn last_long(last: &LastContact) -> String {
 
 fn cell(row: &QueueRow, col: Col, today: NaiveDate) -> String {
     match col {
-        Col::Name => row.name.clone(),
-        Col::Type => row.membership_type.clone(),
-        Col::Local => row.local_party.clone(),
+        Col::Name => clip(&row.name, SHOWN_CHARS).to_owned(),
+        Col::Type => clip(&row.membership_type, SHOWN_CHARS).to_owned(),
+        Col::Local => clip(&row.local_party, SHOWN_CHARS).to_owned(),
         Col::End => row.end_date.to_string(),
         Col::Days => days_short(row.days(today)),
-        Col::Status => row.crm_status.clone(),
+        Col::Status => clip(&row.crm_status, SHOWN_CHARS).to_owned(),
         Col::Auto => if row.auto_renew { "yes" } else { "" }.to_owned(),
         Col::Last => row
             .last_contact
@@ -446,7 +451,12 @@ fn draw_detail(row: &QueueRow, frame: &mut Frame, area: Rect, today: NaiveDate, 
         (true, false) => row.region.clone(),
         (true, true) => "no local party".to_owned(),
     };
-    let first = format!("{} · {} · {place}", row.name, row.membership_type);
+    let first = format!(
+        "{} · {} · {}",
+        clip(&row.name, SHOWN_CHARS),
+        clip(&row.membership_type, SHOWN_CHARS),
+        clip(&place, SHOWN_CHARS)
+    );
     let second = format!(
         "Ends {} ({}) · {}{}{} · next {} · assigned {}",
         row.end_date,
