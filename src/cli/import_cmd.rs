@@ -51,6 +51,9 @@ pub struct Args {
     /// moving back, the last import's joiners absent); without it such a file is refused
     #[arg(long)]
     pub older_export: bool,
+    /// Which sheet of a spreadsheet (.xlsx, .xls, .ods) to read [default: the first]
+    #[arg(long, value_name = "NAME")]
+    pub sheet: Option<String>,
     /// Print only JSON: one object for one file, an array for several (failures included, with
     /// their `error`)
     #[arg(long)]
@@ -81,6 +84,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         allow_erased: args.allow_erased,
         partial: args.partial,
         older_export: args.older_export,
+        sheet: args.sheet.clone(),
     };
     let existed = database_exists(&ctx.db_path);
     // A dry run on a database that does not exist yet works on a private in-memory one, so it

@@ -13,6 +13,7 @@ mod profile;
 mod reader;
 mod row;
 pub mod runs;
+mod sheet;
 mod sync;
 mod writer;
 
@@ -60,6 +61,8 @@ pub struct ImportOptions {
     /// Import the file even though it looks older than what the database holds
     /// ([`OlderExport`]).
     pub older_export: bool,
+    /// Which sheet of a spreadsheet to read; the first when None.
+    pub sheet: Option<String>,
 }
 
 impl Default for ImportOptions {
@@ -73,6 +76,7 @@ impl Default for ImportOptions {
             allow_erased: false,
             partial: false,
             older_export: false,
+            sheet: None,
         }
     }
 }

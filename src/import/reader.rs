@@ -12,6 +12,7 @@ use super::dates::DateReader;
 use super::decode::{ExportFile, ExportReader, TextEncoding};
 use super::profile::{ColumnMap, Profile};
 use super::row::{Rejection, RowOutcome, RowParser};
+use super::sheet::Sheet;
 
 /// Rows per message to the writer: big enough that the channel costs nothing, small enough that
 /// progress and Ctrl-C are seen several times a second.
@@ -22,7 +23,17 @@ pub struct OpenExport {
     pub profile: Profile,
     pub detected: bool,
     pub parser: RowParser,
-    pub csv: csv::Reader<ExportReader>,
+    pub records: RecordSource,
+}
+
+/// Where the records come from: a CSV file streamed, or a spreadsheet's sheet read whole.
+pub enum RecordSource {
+    Csv(csv::Reader<ExportReader>),
+    Sheet {
+        records: Vec<(StringRecord, u64)>,
+        /// The file's size, shared out over the rows for the progress bar.
+        size: u64,
+    },
 }
 
 impl OpenExport {
@@ -57,6 +68,37 @@ impl OpenExport {
                     .to_owned()
             })
             .collect();
+        Self::matched(
+            path,
+            headers,
+            RecordSource::Csv(csv),
+            requested_profile,
+            date_order,
+        )
+    }
+
+    /// A spreadsheet's sheet, through the same profile detection and row parser as a CSV file.
+    pub fn from_sheet(
+        path: &Path,
+        sheet: Sheet,
+        size: u64,
+        requested_profile: &str,
+        date_order: Option<DateOrder>,
+    ) -> Result<OpenExport> {
+        let records = RecordSource::Sheet {
+            records: sheet.records,
+            size,
+        };
+        Self::matched(path, sheet.header, records, requested_profile, date_order)
+    }
+
+    fn matched(
+        path: &Path,
+        headers: Vec<String>,
+        records: RecordSource,
+        requested_profile: &str,
+        date_order: Option<DateOrder>,
+    ) -> Result<OpenExport> {
         let header = StringRecord::from(headers.clone());
         let (profile, map, detected) = Profile::choose(requested_profile, &headers)
             .with_context(|| path.display().to_string())?;
@@ -65,7 +107,7 @@ impl OpenExport {
             profile,
             detected,
             parser: RowParser::new(map, dates, header),
-            csv,
+            records,
         })
     }
 
@@ -114,9 +156,52 @@ pub struct Batch {
     pub bytes_done: u64,
 }
 
-/// Stage 1: splits the file into records and notes the line each starts on. Spent records come
-/// back on `recycled`, so their buffers are reused.
+/// Stage 1: splits the file into records and notes the line each starts on (a sheet's records
+/// come with their row numbers). Spent records come back on `recycled`, so their buffers are
+/// reused.
 pub fn read_records(
+    source: RecordSource,
+    path: &Path,
+    to_builder: SyncSender<Records>,
+    recycled: Receiver<Vec<Record>>,
+) {
+    match source {
+        RecordSource::Csv(csv) => read_csv_records(csv, path, to_builder, recycled),
+        RecordSource::Sheet { records, size } => send_sheet_records(records, size, to_builder),
+    }
+}
+
+/// A sheet's records in batches, as [`read_csv_records`] sends a file's.
+fn send_sheet_records(
+    records: Vec<(StringRecord, u64)>,
+    size: u64,
+    to_builder: SyncSender<Records>,
+) {
+    let total = records.len().max(1) as u64;
+    let mut sent = 0u64;
+    let mut records = records.into_iter().peekable();
+    while records.peek().is_some() {
+        let batch: Vec<Record> = records
+            .by_ref()
+            .take(BATCH_ROWS)
+            .map(|(record, line)| Record::Read { record, line })
+            .collect();
+        sent += batch.len() as u64;
+        let bytes_done = size * sent / total;
+        if to_builder
+            .send(Records::Batch {
+                records: batch,
+                bytes_done,
+            })
+            .is_err()
+        {
+            return; // Stopped downstream (cancelled or failed).
+        }
+    }
+    let _ = to_builder.send(Records::Done);
+}
+
+fn read_csv_records(
     mut csv: csv::Reader<ExportReader>,
     path: &Path,
     to_builder: SyncSender<Records>,
