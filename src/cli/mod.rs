@@ -13,6 +13,7 @@ mod forget;
 mod generate;
 mod import_cmd;
 mod imports;
+mod member;
 mod onboarding;
 mod output;
 pub mod quiet_panic;
@@ -73,6 +74,8 @@ pub enum Command {
     Generate(generate::Args),
     /// Build a demo database from a generated export and open the app on it
     Demo(demo::Args),
+    /// Everything rollcall holds on one contact: what an import stored, and staff's records
+    Member(member::Args),
     /// Find members, as the app's search does
     Search(search::Args),
     /// The renewals queue: who is due and who has lapsed
@@ -145,6 +148,7 @@ fn dispatch(ctx: &Ctx, command: Option<Command>) -> anyhow::Result<ExitCode> {
             Command::Imports(args) => imports::run(ctx, args),
             Command::Generate(args) => generate::run(ctx, args),
             Command::Demo(args) => demo::run(ctx, args),
+            Command::Member(args) => member::run(ctx, args),
             Command::Search(args) => search::run(ctx, args),
             Command::Renewals(args) => renewals::run(ctx, args),
             Command::Onboarding(args) => onboarding::run(ctx, args),
