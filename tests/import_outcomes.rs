@@ -76,7 +76,11 @@ fn human_output_tries_every_file_and_fails_when_one_did() {
         .assert()
         .failure();
     assert!(stdout_of(&out).contains("Imported"), "{}", stdout_of(&out));
-    assert!(stderr_of(&out).contains("absent.csv"), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("absent.csv"),
+        "{}",
+        stderr_of(&out)
+    );
     assert_eq!(s.count("SELECT count(*) FROM import_runs"), 1);
 }
 
@@ -116,4 +120,94 @@ fn a_refused_import_keeps_a_database_that_existed() {
     s.cmd().arg("import").arg(&empty).assert().failure();
     assert!(s.db.exists());
     assert_eq!(s.count("SELECT count(*) FROM import_runs"), 1);
+}
+
+const RESAVE_HEADER: &str = "Contact ID,First Name,Last Name,Display Name,City,Email\n";
+
+#[test]
+fn a_lossy_resave_keeps_the_stored_names_and_says_so() {
+    let s = Scratch::new();
+    let good = s.path("good.csv");
+    std::fs::write(
+        &good,
+        format!(
+            "{RESAVE_HEADER}201,Łukasz,Dvořák,Łukasz Dvořák,Łódź,lukasz@example.org\n\
+             202,Siân,Jones,Siân Jones,Cardiff,sian@example.org\n"
+        ),
+    )
+    .unwrap();
+    s.cmd().arg("import").arg(&good).assert().success();
+    // Excel's "CSV" re-save: Windows-1252, `?` for what it cannot hold; and a real change to
+    // the second contact's city in the same file.
+    let resaved = s.path("resaved.csv");
+    let text = format!(
+        "{RESAVE_HEADER}201,?ukasz,Dvo?ák,?ukasz Dvo?ák,?ód?,lukasz@example.org\n\
+         202,Siân,Jones,Siân Jones,Swansea,sian@example.org\n"
+    );
+    let (bytes, _, lossy) = encoding_rs::WINDOWS_1252.encode(&text);
+    assert!(!lossy);
+    std::fs::write(&resaved, &bytes).unwrap();
+    let out = s
+        .cmd()
+        .args(["import", "--json"])
+        .arg(&resaved)
+        .assert()
+        .success();
+    let report: Value = serde_json::from_str(&stdout_of(&out)).unwrap();
+    assert_eq!(report["encoding"], "Windows-1252");
+    assert_eq!(report["kept_resave_damaged"], 1, "{report:#}");
+    assert_eq!(
+        report["contacts"]["updated"], 1,
+        "only the real change: {report:#}"
+    );
+    assert_eq!(report["contacts"]["unchanged"], 1, "{report:#}");
+    assert_eq!(
+        s.text("SELECT first_name || ' ' || last_name || ', ' || city FROM contacts WHERE crm_id = '201'"),
+        Some("Łukasz Dvořák, Łódź".into())
+    );
+    assert_eq!(
+        s.text("SELECT display_name FROM contacts WHERE crm_id = '201'"),
+        Some("Łukasz Dvořák".into())
+    );
+    assert_eq!(
+        s.text("SELECT city FROM contacts WHERE crm_id = '202'"),
+        Some("Swansea".into())
+    );
+    let human = s.cmd().arg("import").arg(&resaved).assert().success();
+    assert!(
+        stdout_of(&human).contains("kept         1 name(s) that a re-save had damaged"),
+        "{}",
+        stdout_of(&human)
+    );
+}
+
+#[test]
+fn a_question_mark_in_place_of_a_code_page_letter_is_a_real_change() {
+    let s = Scratch::new();
+    let first = s.path("first.csv");
+    std::fs::write(
+        &first,
+        format!("{RESAVE_HEADER}201,Jon,Jones,Jon Jones,Cardiff,j@example.org\n"),
+    )
+    .unwrap();
+    s.cmd().arg("import").arg(&first).assert().success();
+    let second = s.path("second.csv");
+    std::fs::write(
+        &second,
+        format!("{RESAVE_HEADER}201,J?n,Jones,Jon Jones,Cardiff,j@example.org\n"),
+    )
+    .unwrap();
+    let out = s
+        .cmd()
+        .args(["import", "--json"])
+        .arg(&second)
+        .assert()
+        .success();
+    let report: Value = serde_json::from_str(&stdout_of(&out)).unwrap();
+    assert_eq!(report["kept_resave_damaged"], 0);
+    assert_eq!(report["contacts"]["updated"], 1);
+    assert_eq!(
+        s.text("SELECT first_name FROM contacts WHERE crm_id = '201'"),
+        Some("J?n".into())
+    );
 }

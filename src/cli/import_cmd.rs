@@ -332,6 +332,14 @@ pub fn summary_text(report: &ImportReport, db: &str) -> String {
             report.duplicate_rows
         );
     }
+    if report.kept_resave_damaged > 0 {
+        let _ = writeln!(
+            s,
+            "  kept         {} name(s) that a re-save had damaged (a `?` in the file where the \
+             database has a letter Windows-1252 lacks); save the export as UTF-8",
+            report.kept_resave_damaged
+        );
+    }
     let _ = writeln!(s, "  rejected     {} row(s)", report.rejected);
     const SHOWN: usize = 10;
     for e in report.errors.iter().take(SHOWN) {

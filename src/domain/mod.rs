@@ -8,6 +8,7 @@ pub use membership::{ContactFlags, MemberStatus};
 pub mod escalation;
 pub mod onboarding;
 pub mod renewal;
+pub mod resave;
 
 /// A staff member's name as recorded on changes and assignments: 1 to 64 printable characters,
 /// trimmed. The one rule for `--user`, assignees and anything else that names staff.

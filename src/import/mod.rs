@@ -211,6 +211,9 @@ pub struct ImportReport {
     pub skipped_erased: u64,
     /// Rows repeating a membership already read from this file.
     pub duplicate_rows: u64,
+    /// Contacts whose stored value was kept because the file's differed only by `?` where the
+    /// store has a letter Windows-1252 lacks (a lossy re-save: `Łukasz` → `?ukasz`).
+    pub kept_resave_damaged: u64,
     pub errors: Vec<RejectedRow>,
     /// Why memberships absent from the file were not flagged, when they were not.
     pub missing_check_skipped: Option<String>,

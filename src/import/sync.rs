@@ -203,6 +203,7 @@ fn attempt(
         rejected: 0,
         skipped_erased: 0,
         duplicate_rows: 0,
+        kept_resave_damaged: 0,
         errors: Vec::new(),
         missing_check_skipped: None,
         latest_joiners: None,

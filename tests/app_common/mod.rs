@@ -391,6 +391,7 @@ pub fn report() -> ImportReport {
         rejected: 1,
         skipped_erased: 0,
         duplicate_rows: 0,
+        kept_resave_damaged: 0,
         errors: vec![RejectedRow {
             line: 77,
             reason: "`Membership Expiration Date` is not a date".into(),
