@@ -12,7 +12,7 @@ use super::dates::DateReader;
 use super::decode::{ExportFile, ExportReader, TextEncoding};
 use super::profile::{ColumnMap, Profile};
 use super::row::{Rejection, RowOutcome, RowParser};
-use super::sheet::Sheet;
+use super::sheet::{NumberedRecords, Sheet};
 
 /// Rows per message to the writer: big enough that the channel costs nothing, small enough that
 /// progress and Ctrl-C are seen several times a second.
@@ -28,9 +28,11 @@ pub struct OpenExport {
 
 /// Where the records come from: a CSV file streamed, or a spreadsheet's sheet read whole.
 pub enum RecordSource {
-    Csv(csv::Reader<ExportReader>),
+    // Boxed: a CSV reader carries its buffers' state, hundreds of bytes, which a sheet's
+    // variant would otherwise pay for too.
+    Csv(Box<csv::Reader<ExportReader>>),
     Sheet {
-        records: Vec<(StringRecord, u64)>,
+        records: NumberedRecords,
         /// The file's size, shared out over the rows for the progress bar.
         size: u64,
     },
@@ -71,7 +73,7 @@ impl OpenExport {
         Self::matched(
             path,
             headers,
-            RecordSource::Csv(csv),
+            RecordSource::Csv(Box::new(csv)),
             requested_profile,
             date_order,
         )
@@ -166,17 +168,13 @@ pub fn read_records(
     recycled: Receiver<Vec<Record>>,
 ) {
     match source {
-        RecordSource::Csv(csv) => read_csv_records(csv, path, to_builder, recycled),
+        RecordSource::Csv(csv) => read_csv_records(*csv, path, to_builder, recycled),
         RecordSource::Sheet { records, size } => send_sheet_records(records, size, to_builder),
     }
 }
 
 /// A sheet's records in batches, as [`read_csv_records`] sends a file's.
-fn send_sheet_records(
-    records: Vec<(StringRecord, u64)>,
-    size: u64,
-    to_builder: SyncSender<Records>,
-) {
+fn send_sheet_records(records: NumberedRecords, size: u64, to_builder: SyncSender<Records>) {
     let total = records.len().max(1) as u64;
     let mut sent = 0u64;
     let mut records = records.into_iter().peekable();

@@ -51,6 +51,9 @@ impl FileKind {
     }
 }
 
+/// Records with the 1-based row number each has in its sheet.
+pub type NumberedRecords = Vec<(StringRecord, u64)>;
+
 /// A sheet read whole: its header and data records, each with its row number in the sheet.
 #[derive(Debug, Clone)]
 pub struct Sheet {
@@ -59,7 +62,7 @@ pub struct Sheet {
     pub header: Vec<String>,
     /// Data records (after the header), with their 1-based row numbers as the spreadsheet
     /// shows them; empty rows are left out.
-    pub records: Vec<(StringRecord, u64)>,
+    pub records: NumberedRecords,
 }
 
 /// Reads the first sheet (or the one named `wanted`) of the workbook in `file`. `Ok(None)` when
@@ -141,7 +144,7 @@ fn quoted_list(names: &[String]) -> String {
 
 /// The first non-empty row as the header and the rest as records, numbered as the sheet shows
 /// them. None when the sheet has no non-empty row.
-fn records_of(range: &Range<Data>) -> Option<(Vec<String>, Vec<(StringRecord, u64)>)> {
+fn records_of(range: &Range<Data>) -> Option<(Vec<String>, NumberedRecords)> {
     let first_row = range.start().map_or(0, |(row, _)| u64::from(row));
     let mut rows = range
         .rows()
@@ -226,7 +229,7 @@ mod tests {
         ));
         assert_eq!(cell_text(&date), "2026-06-15");
         let datetime = Data::DateTime(ExcelDateTime::new(
-            46188.396_527_777_78,
+            46_188.396_527_777_78,
             ExcelDateTimeType::DateTime,
             false,
         ));
