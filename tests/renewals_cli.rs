@@ -140,8 +140,9 @@ fn json_lists_the_queue_in_urgency_order() {
     assert_eq!(rows[1]["days"], 2);
     assert_eq!(rows[1]["last_contact"], serde_json::Value::Null);
     let keys: Vec<&String> = rows[1].as_object().unwrap().keys().collect();
-    assert_eq!(keys.len(), 8, "{keys:?}");
+    assert_eq!(keys.len(), 9, "{keys:?}");
     assert_eq!(rows[1]["payment_pending"], false);
+    assert_eq!(rows[1]["payment_failed"], false);
     let names: Vec<&str> = rows.iter().map(|r| r["name"].as_str().unwrap()).collect();
     for absent in ["Dead Person", "Dead Status", "Auto Renewer", "Asked Not"] {
         assert!(!names.contains(&absent), "{absent} listed");
@@ -182,7 +183,8 @@ fn call_list_leaves_out_do_not_phone_and_no_number() {
             "End Date",
             "Days",
             "Bucket",
-            "Last Contact"
+            "Last Contact",
+            "Payment"
         ]
     );
     let names = column(&rows, "Name");
@@ -217,7 +219,8 @@ fn email_list_leaves_out_do_not_email_bouncing_and_no_bulk() {
             "Welsh",
             "Membership Type",
             "End Date",
-            "Bucket"
+            "Bucket",
+            "Payment"
         ]
     );
     let names = column(&rows, "Name");
@@ -247,7 +250,8 @@ fn letter_list_leaves_out_do_not_mail_and_no_address() {
             "Welsh",
             "Membership Type",
             "End Date",
-            "Bucket"
+            "Bucket",
+            "Payment"
         ]
     );
     let names = column(&rows, "Name");
@@ -442,4 +446,40 @@ fn a_renewal_awaiting_payment_is_listed_and_labelled() {
     assert_eq!(rows[0]["payment_pending"], true);
     let table = f.stdout(&[]);
     assert!(table.contains("[payment pending]"), "{table}");
+}
+
+fn failed_payments(store: &mut Store) {
+    let c = &store.conn;
+    insert(c, &member("Lapsed Plain", "2026-11-10"));
+    insert(c, &member("Lapsed Auto", "2026-11-20").auto_renew());
+    insert(c, &member("Due Auto", "2026-12-01").auto_renew());
+    insert(c, &member("Due Plain", "2026-12-02"));
+}
+
+#[test]
+fn a_lapsed_auto_renewer_is_listed_first_as_a_failed_payment() {
+    let f = Fixture::new(failed_payments);
+    let rows: serde_json::Value = serde_json::from_str(&f.stdout(&["--json"])).unwrap();
+    let rows = rows.as_array().unwrap();
+    let names: Vec<&str> = rows.iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Lapsed Auto", "Lapsed Plain", "Due Plain"]);
+    assert_eq!(rows[0]["bucket"], "lapsed");
+    assert_eq!(rows[0]["payment_failed"], true);
+    assert_eq!(rows[1]["payment_failed"], false);
+
+    let out = f.cmd(&[]).assert().success();
+    let table = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let line = table.lines().find(|l| l.contains("Lapsed Auto")).unwrap();
+    assert!(line.contains("[payment failed?]"), "{table}");
+    let summary = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(summary.contains("1 payment failed?"), "{summary}");
+    assert!(
+        summary.contains("1 auto-renewing (--include-auto-renew)"),
+        "{summary}"
+    );
+
+    let calls = f.csv(&["--csv", "--for", "phone"]);
+    assert_eq!(column(&calls, "Name")[0], "Lapsed Auto");
+    assert_eq!(column(&calls, "Payment")[0], "payment failed?");
+    assert_eq!(column(&calls, "Payment")[1], "");
 }

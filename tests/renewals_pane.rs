@@ -606,3 +606,34 @@ fn read_only_refuses_before_asking() {
             .contains("Read-only (--read-only): logging a contact attempt was refused")
     );
 }
+
+#[test]
+fn a_lapsed_auto_renewer_shows_first_marked_payment_failed() {
+    let mut h = Harness::new(|store| {
+        let c = &store.conn;
+        insert(c, &member("Gwen Plain", "2026-11-10"));
+        insert(c, &member("Owain Auto", "2026-11-20").auto_renew());
+        insert(c, &member("Dewi Due", "2026-12-02"));
+        insert(c, &member("Nia Later", "2026-12-05").auto_renew());
+    });
+    let screen = h.screen();
+    let line_of = |name: &str| {
+        screen
+            .lines()
+            .position(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("{name} not shown: {screen}"))
+    };
+    assert!(line_of("Owain Auto") < line_of("Gwen Plain"), "{screen}");
+    assert!(line_of("Gwen Plain") < line_of("Dewi Due"), "{screen}");
+    assert!(
+        screen
+            .lines()
+            .nth(line_of("Owain Auto"))
+            .unwrap()
+            .contains("PayFailed?")
+    );
+    assert!(
+        !screen.contains("Nia Later"),
+        "not yet due stays hidden: {screen}"
+    );
+}

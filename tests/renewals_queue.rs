@@ -538,3 +538,60 @@ fn a_database_from_before_the_renewals_indexes_upgrades_and_keeps_its_records() 
         .unwrap();
     assert_eq!(indexes, 1);
 }
+
+/// An auto-renewing membership whose end date has passed is a failed payment: never hidden, in
+/// the lapsed bucket, at the top of its section; only those not yet due stay hidden.
+#[test]
+fn a_lapsed_auto_renewing_membership_is_a_failed_payment_at_the_top() {
+    let store = Store::open_in_memory().unwrap();
+    insert(&store.conn, &member("Grace Plain", "2026-11-10"));
+    insert(
+        &store.conn,
+        &member("Grace Failed", "2026-11-20").auto_renew(),
+    );
+    insert(&store.conn, &member("Past Plain", "2026-10-15"));
+    insert(
+        &store.conn,
+        &member("Past Failed", "2026-09-01").auto_renew(),
+    );
+    insert(&store.conn, &member("Due Auto", "2026-12-01").auto_renew());
+    insert(&store.conn, &member("Due Plain", "2026-12-02"));
+    let today = d("2026-11-23");
+    let rows = queue(&store, "2026-11-23");
+    let arranged = arrange(&rows, &QueueFilter::default(), today, "ann");
+    let listed: Vec<(&str, Section, Bucket, Option<&str>)> = arranged
+        .order
+        .iter()
+        .map(|&i| {
+            let r = &rows[i];
+            (
+                r.name.as_str(),
+                r.section(today),
+                r.bucket(today),
+                r.payment_mark(today),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            (
+                "Grace Failed",
+                Section::InGrace,
+                Bucket::Lapsed,
+                Some("payment failed?")
+            ),
+            ("Grace Plain", Section::InGrace, Bucket::Lapsed, None),
+            ("Due Plain", Section::Due, Bucket::Due, None),
+            (
+                "Past Failed",
+                Section::PastGrace,
+                Bucket::Lapsed,
+                Some("payment failed?")
+            ),
+            ("Past Plain", Section::PastGrace, Bucket::Lapsed, None),
+        ]
+    );
+    assert_eq!(arranged.auto_renew_hidden, 1, "only Due Auto is hidden");
+    assert_eq!(arranged.lapsed, 4);
+}

@@ -232,6 +232,12 @@ pub fn summary_lines(r: &ImportReport) -> Vec<Line<'static>> {
             thousands(m.back_in_export)
         )),
     ];
+    if r.kept_resave_damaged > 0 {
+        lines.push(Line::from(format!(
+            "kept {} name(s) that a re-save had damaged (`?` for letters Windows-1252 lacks)",
+            thousands(r.kept_resave_damaged)
+        )));
+    }
     if !r.errors.is_empty() {
         lines.push(Line::from(
             "rejected rows (see `rollcall imports` for all):",

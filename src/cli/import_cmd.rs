@@ -2,10 +2,10 @@
 
 use std::fmt::Write as _;
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use anyhow::Context;
@@ -16,6 +16,8 @@ use super::output::{is_closed_pipe, note, print, print_text};
 use crate::import::{
     DateOrder, ImportOptions, ImportReport, Progress, StrictRejected, import_file,
 };
+use crate::storage::{Store, explain_anyhow};
+use crate::text::error_text;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -49,7 +51,11 @@ pub struct Args {
     /// moving back, the last import's joiners absent); without it such a file is refused
     #[arg(long)]
     pub older_export: bool,
-    /// Print only JSON: one object for one file, an array for several
+    /// Which sheet of a spreadsheet (.xlsx, .xls, .ods) to read [default: the first]
+    #[arg(long, value_name = "NAME")]
+    pub sheet: Option<String>,
+    /// Print only JSON: one object for one file, an array for several (failures included, with
+    /// their `error`)
     #[arg(long)]
     pub json: bool,
 }
@@ -78,10 +84,17 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         allow_erased: args.allow_erased,
         partial: args.partial,
         older_export: args.older_export,
+        sheet: args.sheet.clone(),
     };
-    let mut store = ctx.open_store()?;
-    let mut reports = Vec::new();
-    let mut failed = false;
+    let existed = database_exists(&ctx.db_path);
+    // A dry run on a database that does not exist yet works on a private in-memory one, so it
+    // leaves no file behind (docs/import.md, "No leftovers").
+    let mut store = if args.dry_run && !existed && !ctx.read_only {
+        Store::open_in_memory()?
+    } else {
+        ctx.open_store()?
+    };
+    let mut outcomes = Vec::new();
     for path in &args.files {
         let bar = progress_bar();
         let started = Instant::now();
@@ -92,48 +105,118 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
             &options,
             &mut |p| show_progress(&bar, p, started),
             &cancel,
-        );
+        )
+        .map_err(|e| explain_anyhow(&ctx.db_path, e));
         bar.finish_and_clear();
-        let report = match result {
-            Ok(report) => report,
-            Err(e) => match e.downcast::<StrictRejected>() {
-                Ok(StrictRejected(report)) => {
-                    failed = true;
-                    report
-                }
-                Err(e) => {
-                    if args.json && !reports.is_empty() {
-                        print_json(&reports)?;
-                    }
-                    return Err(e);
-                }
-            },
-        };
+        let outcome = FileOutcome::of(path, result);
         if !args.json {
-            let summary = summary_text(&report, &ctx.db_path.display().to_string());
-            unless_closed_pipe(print_text(&summary))?;
+            outcome.tell(&ctx.db_path.display().to_string())?;
         }
-        reports.push(report);
-        if failed {
-            break;
+        outcomes.push(outcome);
+        if cancel.load(Ordering::SeqCst) {
+            break; // Ctrl-C stops the whole command, not just this file.
         }
+    }
+    let committed = outcomes.iter().any(FileOutcome::committed);
+    drop(store);
+    if !existed && !committed {
+        remove_created_database(&ctx.db_path);
     }
     if args.json {
-        print_json(&reports)?;
+        print_json(&outcomes)?;
     }
-    if failed {
-        let last = reports.last().expect("a report");
-        note(format_args!(
-            "rollcall: error: {}: {} rejected row(s) under --strict; nothing was changed",
-            last.file, last.rejected
-        ));
+    if outcomes.iter().any(FileOutcome::failed) {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_json(reports: &[ImportReport]) -> anyhow::Result<()> {
-    let json = match reports {
+/// What became of one file: its report, its error, or both (`--strict` refused it).
+struct FileOutcome {
+    file: String,
+    report: Option<ImportReport>,
+    error: Option<anyhow::Error>,
+}
+
+impl FileOutcome {
+    fn of(path: &Path, result: anyhow::Result<ImportReport>) -> FileOutcome {
+        let file = path.display().to_string();
+        match result {
+            Ok(report) => FileOutcome {
+                file,
+                report: Some(report),
+                error: None,
+            },
+            Err(e) => match e.downcast::<StrictRejected>() {
+                Ok(StrictRejected(report)) => FileOutcome {
+                    file,
+                    error: Some(anyhow::anyhow!(
+                        "{}: {} rejected row(s) under --strict; nothing was changed",
+                        report.file,
+                        report.rejected
+                    )),
+                    report: Some(report),
+                },
+                Err(e) => FileOutcome {
+                    file,
+                    report: None,
+                    error: Some(e),
+                },
+            },
+        }
+    }
+
+    fn failed(&self) -> bool {
+        self.error.is_some()
+    }
+
+    fn committed(&self) -> bool {
+        self.report.as_ref().is_some_and(|r| r.committed)
+    }
+
+    /// The human report: the summary, then the error on standard error.
+    fn tell(&self, db: &str) -> anyhow::Result<()> {
+        if let Some(report) = &self.report {
+            unless_closed_pipe(print_text(&summary_text(report, db)))?;
+        }
+        if let Some(e) = &self.error {
+            note(format_args!("rollcall: error: {}", error_text(e)));
+        }
+        Ok(())
+    }
+
+    /// The `--json` object: the report (when there is one) with `error` beside it on failure.
+    fn to_json(&self) -> anyhow::Result<serde_json::Value> {
+        let mut object = match &self.report {
+            Some(report) => serde_json::to_value(report)?,
+            None => serde_json::json!({ "file": self.file, "committed": false }),
+        };
+        if let (Some(e), Some(map)) = (&self.error, object.as_object_mut()) {
+            map.insert("error".into(), error_text(e).into());
+        }
+        Ok(object)
+    }
+}
+
+fn database_exists(db: &Path) -> bool {
+    std::fs::symlink_metadata(db).is_ok()
+}
+
+/// Removes the database this command created and its SQLite companions, when no file was
+/// imported into it: a refused import leaves nothing behind.
+fn remove_created_database(db: &Path) {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let path = PathBuf::from(format!("{}{suffix}", db.display()));
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+fn print_json(outcomes: &[FileOutcome]) -> anyhow::Result<()> {
+    let objects = outcomes
+        .iter()
+        .map(FileOutcome::to_json)
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let json = match objects.as_slice() {
         [one] => serde_json::to_string_pretty(one)?,
         many => serde_json::to_string_pretty(many)?,
     };
@@ -274,6 +357,14 @@ pub fn summary_text(report: &ImportReport, db: &str) -> String {
             s,
             "  duplicates   {} row(s) repeated a membership already read",
             report.duplicate_rows
+        );
+    }
+    if report.kept_resave_damaged > 0 {
+        let _ = writeln!(
+            s,
+            "  kept         {} name(s) that a re-save had damaged (a `?` in the file where the \
+             database has a letter Windows-1252 lacks); save the export as UTF-8",
+            report.kept_resave_damaged
         );
     }
     let _ = writeln!(s, "  rejected     {} row(s)", report.rejected);

@@ -14,6 +14,7 @@ mod generate;
 mod import_cmd;
 mod imports;
 mod letters;
+mod member;
 mod onboarding;
 mod output;
 pub mod quiet_panic;
@@ -74,6 +75,8 @@ pub enum Command {
     Generate(generate::Args),
     /// Build a demo database from a generated export and open the app on it
     Demo(demo::Args),
+    /// Everything rollcall holds on one contact: what an import stored, and staff's records
+    Member(member::Args),
     /// Find members, as the app's search does
     Search(search::Args),
     /// The renewals queue: who is due and who has lapsed
@@ -148,6 +151,7 @@ fn dispatch(ctx: &Ctx, command: Option<Command>) -> anyhow::Result<ExitCode> {
             Command::Imports(args) => imports::run(ctx, args),
             Command::Generate(args) => generate::run(ctx, args),
             Command::Demo(args) => demo::run(ctx, args),
+            Command::Member(args) => member::run(ctx, args),
             Command::Search(args) => search::run(ctx, args),
             Command::Renewals(args) => renewals::run(ctx, args),
             Command::Onboarding(args) => onboarding::run(ctx, args),

@@ -12,7 +12,7 @@ use super::Ctx;
 use super::output::{note, write_output};
 use crate::config::Config;
 use crate::domain::renewal::{
-    self, Bucket, LastContact, ListPurpose, PAYMENT_PENDING, QueueFilter, QueueRow, Windows,
+    self, Bucket, LastContact, ListPurpose, PAYMENT_FAILED, QueueFilter, QueueRow, Windows,
     describe_days,
 };
 use crate::export::SafeCsvWriter;
@@ -193,8 +193,17 @@ fn summary(
         .iter()
         .filter(|l| l.row.bucket(today) == Bucket::Due)
         .count();
+    let failed = listed
+        .iter()
+        .filter(|l| l.row.payment_failed(today))
+        .count();
+    let failed = if failed > 0 {
+        format!(", {failed} {PAYMENT_FAILED}")
+    } else {
+        String::new()
+    };
     let mut line = format!(
-        "{} listed ({due} due, {} lapsed)",
+        "{} listed ({due} due, {} lapsed{failed})",
         listed.len(),
         listed.len() - due
     );
@@ -231,6 +240,8 @@ struct JsonRow<'a> {
     bucket: Bucket,
     /// The CRM's status is Pending: a renewal awaiting payment.
     payment_pending: bool,
+    /// Auto-renewing, yet lapsed: the recurring payment did not renew it.
+    payment_failed: bool,
     last_contact: Option<&'a LastContact>,
 }
 
@@ -249,6 +260,7 @@ fn write_json(
             days: l.row.days(today),
             bucket: l.row.bucket(today),
             payment_pending: l.row.payment_pending(),
+            payment_failed: l.row.payment_failed(today),
             last_contact: l.row.last_contact.as_ref(),
         })
         .collect();
@@ -295,6 +307,7 @@ fn write_csv(
             "Last Contact",
             "Next Action",
             "Assigned To",
+            "Payment",
         ],
         Some(ListPurpose::Phone) => &[
             "Contact ID",
@@ -307,6 +320,7 @@ fn write_csv(
             "Days",
             "Bucket",
             "Last Contact",
+            "Payment",
         ],
         Some(ListPurpose::Email) => &[
             "Contact ID",
@@ -317,6 +331,7 @@ fn write_csv(
             "Membership Type",
             "End Date",
             "Bucket",
+            "Payment",
         ],
         Some(ListPurpose::Letter) => &[
             "Contact ID",
@@ -331,6 +346,7 @@ fn write_csv(
             "Membership Type",
             "End Date",
             "Bucket",
+            "Payment",
         ],
     };
     csv.write_record(header)?;
@@ -342,7 +358,8 @@ fn write_csv(
         let bucket = r.bucket(today).as_str();
         let welsh = yes(r.flags.welsh);
         let last = last_contact_text(r.last_contact.as_ref());
-        let record: Vec<String> = match (purpose, &l.details) {
+        let payment = r.payment_mark(today).unwrap_or_default().to_owned();
+        let mut record: Vec<String> = match (purpose, &l.details) {
             (Some(ListPurpose::Phone), Some(d)) => vec![
                 r.contact_crm_id.clone(),
                 r.name.clone(),
@@ -394,6 +411,7 @@ fn write_csv(
                 r.assignee.clone().unwrap_or_default(),
             ],
         };
+        record.push(payment);
         csv.write_record(&record)?;
     }
     csv.flush()?;
@@ -417,11 +435,9 @@ fn write_table(out: &mut dyn Write, listed: &[Listed], today: chrono::NaiveDate)
             cell(&r.name, 28),
             cell(&r.membership_type, 14),
             cell(&r.local_party, 20),
-            if r.payment_pending() {
-                format!("[{PAYMENT_PENDING}] ")
-            } else {
-                String::new()
-            },
+            r.payment_mark(today)
+                .map(|mark| format!("[{mark}] "))
+                .unwrap_or_default(),
             printable(&last_contact_text(r.last_contact.as_ref())),
         )?;
     }

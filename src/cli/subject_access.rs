@@ -92,7 +92,12 @@ fn json_path(document: &Path) -> anyhow::Result<PathBuf> {
     Ok(json)
 }
 
-fn find(conn: &rusqlite::Connection, crm_id: &str, source: Option<&str>) -> anyhow::Result<i64> {
+/// The rollcall id of the contact with CRM id `crm_id`, or an error saying why there is none.
+pub(super) fn find(
+    conn: &rusqlite::Connection,
+    crm_id: &str,
+    source: Option<&str>,
+) -> anyhow::Result<i64> {
     match erase::find_contact(conn, crm_id, source)? {
         Lookup::Found { id, .. } => Ok(id),
         Lookup::Erased { erased_at, staff } => bail!(

@@ -10,13 +10,21 @@
 //! 1. **Lapsed, in grace**: the end date has passed but the CRM still counts them as members for
 //!    one more month. These are about to be lost, so they come first, the one whose grace ends
 //!    soonest at the top.
+//!
+//!    An auto-renewing membership whose end date has passed is a **failed payment**
+//!    ([`QueueRow::payment_failed`]): the recurring payment should have renewed it and did not
+//!    (Direct Debit providers do not retry by themselves). It is the most urgent call of all, so
+//!    it sits at the top of its lapsed section, marked "payment failed?", and is never hidden
+//!    as auto-renewing. (CiviCRM's reminders made the opposite mistake and had to be fixed,
+//!    civicrm-core#26563.)
 //! 2. **Due**: the end date is today or ahead; soonest first.
 //! 3. **Lapsed, past grace**: most recently lapsed first (the fresher the lapse, the likelier a
 //!    win-back).
 //! 4. **Set aside** (hidden unless asked for): snoozed until a later date (by that date), or
 //!    settled by the last contact (the member said they renewed, declined, or asked not to be
 //!    contacted).
-//! 5. **Auto-renewing** (hidden unless asked for): a recurring payment will usually renew them.
+//! 5. **Auto-renewing** (hidden unless asked for): not yet due, and a recurring payment will
+//!    usually renew them.
 //!
 //! Ties go by sort name, then membership id, so the order is stable between reloads.
 
@@ -143,6 +151,9 @@ pub fn is_excluded(crm_status: &str, contact_deceased: bool) -> bool {
 
 /// The label of a renewal whose payment the CRM is waiting for.
 pub const PAYMENT_PENDING: &str = "payment pending";
+
+/// How a lapsed auto-renewing membership is marked: the recurring payment did not renew it.
+pub const PAYMENT_FAILED: &str = "payment failed?";
 
 /// How staff reached (or tried to reach) a member. Spelt as in `contact_attempts.channel`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -451,14 +462,33 @@ impl QueueRow {
         MemberStatus::parse(&self.crm_status) == Some(MemberStatus::Pending)
     }
 
+    /// Auto-renewing, yet the end date has passed: the recurring payment failed (or was
+    /// cancelled), so the member is lapsing without knowing. Not when the CRM says the payment is
+    /// pending: that is [`QueueRow::payment_pending`].
+    pub fn payment_failed(&self, today: NaiveDate) -> bool {
+        self.auto_renew && !self.payment_pending() && self.end_date < today
+    }
+
+    /// The payment mark the queue shows beside the row, if any.
+    pub fn payment_mark(&self, today: NaiveDate) -> Option<&'static str> {
+        if self.payment_failed(today) {
+            Some(PAYMENT_FAILED)
+        } else if self.payment_pending() {
+            Some(PAYMENT_PENDING)
+        } else {
+            None
+        }
+    }
+
     pub fn is_snoozed(&self, today: NaiveDate) -> bool {
         self.snoozed_until.is_some_and(|until| until > today)
     }
 
     /// Where this row sits in the urgency order (see the module docs).
     pub fn section(&self, today: NaiveDate) -> Section {
-        // A payment that is pending has not come through the recurring payment either.
-        if self.auto_renew && !self.payment_pending() {
+        // A payment that is pending has not come through the recurring payment either, and one
+        // that lapsed has failed: only the auto-renewing not yet due are left to the payment.
+        if self.auto_renew && !self.payment_pending() && self.end_date >= today {
             Section::AutoRenew
         } else if self.is_snoozed(today) || self.last_contact.as_ref().is_some_and(|l| l.settles())
         {
@@ -501,18 +531,21 @@ impl Section {
     }
 }
 
-/// Where a row sorts within the urgency order: its section, then a key that orders the section
-/// as the module docs say (ties: sort name, then membership id).
-fn urgency_key(row: &QueueRow, section: Section) -> (Section, i64, i64) {
+/// Where a row sorts within the urgency order: its section, failed payments first within it,
+/// then a key that orders the section as the module docs say (ties: sort name, then membership
+/// id).
+fn urgency_key(row: &QueueRow, section: Section, today: NaiveDate) -> (Section, bool, i64, i64) {
     let day = |d: NaiveDate| i64::from(d.num_days_from_ce());
+    let after_failed = !row.payment_failed(today);
     match section {
-        Section::PastGrace => (section, -day(row.end_date), 0),
+        Section::PastGrace => (section, after_failed, -day(row.end_date), 0),
         Section::SetAside => (
             section,
+            after_failed,
             row.snoozed_until.map_or(i64::MAX, day),
             day(row.end_date),
         ),
-        _ => (section, day(row.end_date), 0),
+        _ => (section, after_failed, day(row.end_date), 0),
     }
 }
 
@@ -524,8 +557,8 @@ fn tie_break(a: &QueueRow, b: &QueueRow) -> Ordering {
 
 /// The urgency order of two rows (see the module docs).
 pub fn urgency_cmp(a: &QueueRow, b: &QueueRow, today: NaiveDate) -> Ordering {
-    urgency_key(a, a.section(today))
-        .cmp(&urgency_key(b, b.section(today)))
+    urgency_key(a, a.section(today), today)
+        .cmp(&urgency_key(b, b.section(today), today))
         .then_with(|| tie_break(a, b))
 }
 
@@ -627,7 +660,7 @@ pub fn arrange(rows: &[QueueRow], filter: &QueueFilter, today: NaiveDate, me: &s
         ..filter.clone()
     };
     let mut out = Arranged::default();
-    let mut keyed: Vec<((Section, i64, i64), usize)> = Vec::new();
+    let mut keyed: Vec<((Section, bool, i64, i64), usize)> = Vec::new();
     for (i, row) in rows.iter().enumerate() {
         if !everything.matches(row, today, me) {
             continue;
@@ -641,7 +674,7 @@ pub fn arrange(rows: &[QueueRow], filter: &QueueFilter, today: NaiveDate, me: &s
                     Bucket::Due => out.due += 1,
                     Bucket::Lapsed => out.lapsed += 1,
                 }
-                keyed.push((urgency_key(row, section), i));
+                keyed.push((urgency_key(row, section, today), i));
             }
         }
     }
@@ -685,6 +718,67 @@ pub fn parse_snooze(text: &str, today: NaiveDate) -> Result<NaiveDate, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn queue_row(end: &str, auto_renew: bool, crm_status: &str) -> QueueRow {
+        QueueRow {
+            membership_id: 1,
+            contact_id: 1,
+            contact_crm_id: "1".into(),
+            membership_crm_id: None,
+            name: "A".into(),
+            sort_name: "A".into(),
+            membership_type: "Individual".into(),
+            local_party: String::new(),
+            region: String::new(),
+            end_date: d(end),
+            crm_status: crm_status.into(),
+            auto_renew,
+            flags: ContactFlags::default(),
+            last_contact: None,
+            snoozed_until: None,
+            assignee: None,
+        }
+    }
+
+    #[test]
+    fn an_auto_renewal_past_its_end_date_is_a_failed_payment() {
+        let today = d("2026-11-23");
+        let lapsed = queue_row("2026-11-22", true, "Current");
+        assert!(lapsed.payment_failed(today));
+        assert_eq!(lapsed.section(today), Section::InGrace);
+        assert_eq!(lapsed.payment_mark(today), Some(PAYMENT_FAILED));
+        let long_gone = queue_row("2026-09-01", true, "Expired");
+        assert_eq!(long_gone.section(today), Section::PastGrace);
+        assert!(long_gone.payment_failed(today));
+        // Ending today is not yet lapsed: the payment may still come.
+        let today_end = queue_row("2026-11-23", true, "Current");
+        assert!(!today_end.payment_failed(today));
+        assert_eq!(today_end.section(today), Section::AutoRenew);
+        // A pending payment is pending, not failed.
+        let pending = queue_row("2026-11-20", true, "Pending");
+        assert!(!pending.payment_failed(today));
+        assert_eq!(pending.payment_mark(today), Some(PAYMENT_PENDING));
+        // Without a recurring payment a lapse is an ordinary lapse.
+        assert!(!queue_row("2026-11-20", false, "Grace").payment_failed(today));
+    }
+
+    #[test]
+    fn failed_payments_lead_their_section() {
+        let today = d("2026-11-23");
+        let mut plain = queue_row("2026-11-01", false, "Grace");
+        plain.sort_name = "Aaron".into();
+        let mut failed = queue_row("2026-11-20", true, "Current");
+        failed.sort_name = "Zed".into();
+        assert_eq!(urgency_cmp(&failed, &plain, today), Ordering::Less);
+        let mut past = queue_row("2026-10-01", false, "Expired");
+        past.sort_name = "Aaron".into();
+        let mut past_failed = queue_row("2026-09-01", true, "Expired");
+        past_failed.sort_name = "Zed".into();
+        assert_eq!(urgency_cmp(&past_failed, &past, today), Ordering::Less);
+        // Sections still come first: a failed payment past grace is after the due.
+        let due = queue_row("2026-12-01", false, "Current");
+        assert_eq!(urgency_cmp(&due, &past_failed, today), Ordering::Less);
+    }
 
     fn d(s: &str) -> NaiveDate {
         parse_iso(s).unwrap()

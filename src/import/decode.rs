@@ -102,6 +102,17 @@ impl ExportFile {
         self.len
     }
 
+    /// The first `n` bytes (fewer in a shorter file): what the file is.
+    pub fn head(&self, n: u64) -> io::Result<Vec<u8>> {
+        self.bytes(0, n)
+    }
+
+    /// The whole file, for readers that need it in memory (a spreadsheet's zip directory is at
+    /// its end).
+    pub fn all_bytes(&self) -> io::Result<Vec<u8>> {
+        self.bytes(0, u64::MAX)
+    }
+
     /// A reader from byte `pos` on, independent of every other reader of the file.
     fn reader_at(&self, pos: u64) -> FileAt {
         FileAt {

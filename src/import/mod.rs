@@ -13,6 +13,7 @@ mod profile;
 mod reader;
 mod row;
 pub mod runs;
+mod sheet;
 mod sync;
 mod writer;
 
@@ -62,6 +63,8 @@ pub struct ImportOptions {
     /// Import the file even though it looks older than what the database holds
     /// ([`OlderExport`]).
     pub older_export: bool,
+    /// Which sheet of a spreadsheet to read; the first when None.
+    pub sheet: Option<String>,
 }
 
 impl Default for ImportOptions {
@@ -75,6 +78,7 @@ impl Default for ImportOptions {
             allow_erased: false,
             partial: false,
             older_export: false,
+            sheet: None,
         }
     }
 }
@@ -211,6 +215,9 @@ pub struct ImportReport {
     pub skipped_erased: u64,
     /// Rows repeating a membership already read from this file.
     pub duplicate_rows: u64,
+    /// Contacts whose stored value was kept because the file's differed only by `?` where the
+    /// store has a letter Windows-1252 lacks (a lossy re-save: `Łukasz` → `?ukasz`).
+    pub kept_resave_damaged: u64,
     pub errors: Vec<RejectedRow>,
     /// The file's columns that no field reads, by name, when the header line is clean (see
     /// `profile::NotImported`); empty otherwise.

@@ -12,6 +12,7 @@ use super::dates::DateReader;
 use super::decode::{ExportFile, ExportReader, TextEncoding};
 use super::profile::{ColumnMap, LayoutError, NoEvidence, Profile};
 use super::row::{Rejection, RowOutcome, RowParser};
+use super::sheet::{NumberedRecords, Sheet};
 
 /// Rows per message to the writer: big enough that the channel costs nothing, small enough that
 /// progress and Ctrl-C are seen several times a second.
@@ -24,7 +25,19 @@ pub struct OpenExport {
     /// Lines above the header skipped as a title (CiviCRM writes one when the export has one).
     pub title_lines: u64,
     pub parser: RowParser,
-    pub csv: csv::Reader<ExportReader>,
+    pub records: RecordSource,
+}
+
+/// Where the records come from: a CSV file streamed, or a spreadsheet's sheet read whole.
+pub enum RecordSource {
+    // Boxed: a CSV reader carries its buffers' state, hundreds of bytes, which a sheet's
+    // variant would otherwise pay for too.
+    Csv(Box<csv::Reader<ExportReader>>),
+    Sheet {
+        records: NumberedRecords,
+        /// The file's size, shared out over the rows for the progress bar.
+        size: u64,
+    },
 }
 
 impl OpenExport {
@@ -46,7 +59,7 @@ impl OpenExport {
             .buffer_capacity(1 << 20)
             .from_reader(reader);
         let mut title_lines = 0;
-        let (header, profile, map, detected) = loop {
+        let (headers, profile, map, detected) = loop {
             let mut header = ByteRecord::new();
             let found = csv
                 .read_byte_record(&mut header)
@@ -65,7 +78,7 @@ impl OpenExport {
                 .collect();
             match Profile::choose(requested_profile, &headers) {
                 Ok((profile, map, detected)) => {
-                    break (StringRecord::from(headers), profile, map, detected);
+                    break (headers, profile, map, detected);
                 }
                 Err(e)
                     if title_lines < MAX_TITLE_LINES
@@ -83,14 +96,49 @@ impl OpenExport {
                 Err(e) => return Err(e.context(path.display().to_string())),
             }
         };
+        Ok(Self::matched(
+            headers,
+            (profile, map, detected),
+            title_lines,
+            RecordSource::Csv(Box::new(csv)),
+            date_order,
+        ))
+    }
+
+    /// A spreadsheet's sheet, through the same profile detection and row parser as a CSV file.
+    /// (A title line above a sheet's header is not looked for: workbooks carry their title in
+    /// the sheet name.)
+    pub fn from_sheet(
+        path: &Path,
+        sheet: Sheet,
+        size: u64,
+        requested_profile: &str,
+        date_order: Option<DateOrder>,
+    ) -> Result<OpenExport> {
+        let chosen = Profile::choose(requested_profile, &sheet.header)
+            .with_context(|| path.display().to_string())?;
+        let records = RecordSource::Sheet {
+            records: sheet.records,
+            size,
+        };
+        Ok(Self::matched(sheet.header, chosen, 0, records, date_order))
+    }
+
+    fn matched(
+        headers: Vec<String>,
+        (profile, map, detected): (Profile, ColumnMap, bool),
+        title_lines: u64,
+        records: RecordSource,
+        date_order: Option<DateOrder>,
+    ) -> OpenExport {
         let dates = DateReader::new(date_order.or(profile.date_order));
-        Ok(OpenExport {
+        OpenExport {
             profile,
             detected,
             title_lines,
-            parser: RowParser::new(map, dates, header),
-            csv,
-        })
+            parser: RowParser::new(map, dates, StringRecord::from(headers)),
+            records,
+        }
     }
 
     pub fn map(&self) -> &ColumnMap {
@@ -153,9 +201,48 @@ pub struct Batch {
     pub bytes_done: u64,
 }
 
-/// Stage 1: splits the file into records and notes the line each starts on. Spent records come
-/// back on `recycled`, so their buffers are reused.
+/// Stage 1: splits the file into records and notes the line each starts on (a sheet's records
+/// come with their row numbers). Spent records come back on `recycled`, so their buffers are
+/// reused.
 pub fn read_records(
+    source: RecordSource,
+    path: &Path,
+    to_builder: SyncSender<Records>,
+    recycled: Receiver<Vec<Record>>,
+) {
+    match source {
+        RecordSource::Csv(csv) => read_csv_records(*csv, path, to_builder, recycled),
+        RecordSource::Sheet { records, size } => send_sheet_records(records, size, to_builder),
+    }
+}
+
+/// A sheet's records in batches, as [`read_csv_records`] sends a file's.
+fn send_sheet_records(records: NumberedRecords, size: u64, to_builder: SyncSender<Records>) {
+    let total = records.len().max(1) as u64;
+    let mut sent = 0u64;
+    let mut records = records.into_iter().peekable();
+    while records.peek().is_some() {
+        let batch: Vec<Record> = records
+            .by_ref()
+            .take(BATCH_ROWS)
+            .map(|(record, line)| Record::Read { record, line })
+            .collect();
+        sent += batch.len() as u64;
+        let bytes_done = size * sent / total;
+        if to_builder
+            .send(Records::Batch {
+                records: batch,
+                bytes_done,
+            })
+            .is_err()
+        {
+            return; // Stopped downstream (cancelled or failed).
+        }
+    }
+    let _ = to_builder.send(Records::Done);
+}
+
+fn read_csv_records(
     mut csv: csv::Reader<ExportReader>,
     path: &Path,
     to_builder: SyncSender<Records>,

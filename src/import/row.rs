@@ -109,7 +109,82 @@ impl ParsedRow {
     pub fn has_membership(&self) -> bool {
         self.has(flag::HAS_MEMBERSHIP)
     }
+
+    /// The contact's text slots (all but the CRM id), for comparing with what the store holds.
+    pub const CONTACT_TEXT: [Slot; 17] = [
+        Slot::ContactType,
+        Slot::DisplayName,
+        Slot::SortName,
+        Slot::FirstName,
+        Slot::LastName,
+        Slot::OrganizationName,
+        Slot::Email,
+        Slot::Phone,
+        Slot::StreetAddress,
+        Slot::City,
+        Slot::Postcode,
+        Slot::County,
+        Slot::Country,
+        Slot::PreferredLanguage,
+        Slot::LocalParty,
+        Slot::Region,
+        Slot::Constituency,
+    ];
+
+    /// This row with some slots' text replaced (the contact hash follows).
+    pub fn with_text(&self, replaced: &[(Slot, String)]) -> ParsedRow {
+        let mut text = String::with_capacity(self.text.len());
+        let mut ends = [0u32; SLOTS];
+        for (i, end) in ends.iter_mut().enumerate() {
+            let slot = SLOT_ORDER[i];
+            let value = replaced
+                .iter()
+                .find(|(s, _)| *s == slot)
+                .map_or(self.get(slot), |(_, v)| v.as_str());
+            text.push_str(value);
+            *end = text.len() as u32;
+        }
+        ParsedRow {
+            line: self.line,
+            contact_hash: hash_contact(&text, &ends, self.flags & flag::CONTACT_FLAGS),
+            text,
+            ends,
+            flags: self.flags,
+            membership_hash: self.membership_hash,
+        }
+    }
 }
+
+/// Every slot, in its order in [`ParsedRow`]'s text.
+const SLOT_ORDER: [Slot; SLOTS] = [
+    Slot::CrmId,
+    Slot::ContactType,
+    Slot::DisplayName,
+    Slot::SortName,
+    Slot::FirstName,
+    Slot::LastName,
+    Slot::OrganizationName,
+    Slot::Email,
+    Slot::Phone,
+    Slot::StreetAddress,
+    Slot::City,
+    Slot::Postcode,
+    Slot::County,
+    Slot::Country,
+    Slot::PreferredLanguage,
+    Slot::DeceasedDate,
+    Slot::LocalParty,
+    Slot::Region,
+    Slot::Constituency,
+    Slot::SyncKey,
+    Slot::MembershipId,
+    Slot::MembershipType,
+    Slot::JoinDate,
+    Slot::StartDate,
+    Slot::EndDate,
+    Slot::Status,
+    Slot::MembershipSource,
+];
 
 /// A row that cannot be imported.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -738,10 +813,14 @@ fn reject(
 
 /// The contact slots' text (their boundaries included) and flags.
 fn contact_hash(b: &Builder, flags: u16) -> i64 {
-    let contact_end = b.ends[FIRST_MEMBERSHIP_SLOT - 1] as usize;
+    hash_contact(&b.text, &b.ends, flags)
+}
+
+fn hash_contact(text: &str, ends: &[u32; SLOTS], flags: u16) -> i64 {
+    let contact_end = ends[FIRST_MEMBERSHIP_SLOT - 1] as usize;
     let mut h = StableHasher::default();
-    h.field(&b.text.as_bytes()[..contact_end]);
-    for end in &b.ends[..FIRST_MEMBERSHIP_SLOT] {
+    h.field(&text.as_bytes()[..contact_end]);
+    for end in &ends[..FIRST_MEMBERSHIP_SLOT] {
         h.write_u64(u64::from(*end));
     }
     h.write_u64(u64::from(flags));

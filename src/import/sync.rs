@@ -29,6 +29,7 @@ use super::decode::{self, ExportFile, TextEncoding};
 use super::profile::NotImported;
 use super::reader::{self, Message, OpenExport};
 use super::row::RAGGED;
+use super::sheet::{self, Sheet};
 use super::writer::Writer;
 use super::{ContactCounts, DateOrder, ImportOptions, ImportReport, MembershipCounts, Progress};
 use crate::Clock;
@@ -84,12 +85,20 @@ pub fn import(
     let started = Instant::now();
     let export = ExportFile::open(path)?;
     let cannot_read = || format!("{}: cannot read the file", path.display());
-    let encoding = decode::sniff_encoding(&export).with_context(cannot_read)?;
+    let layout = match sheet::read_if_spreadsheet(path, &export, options.sheet.as_deref())? {
+        Some(sheet) => Layout::Sheet(sheet),
+        None => {
+            let encoding = decode::sniff_encoding(&export).with_context(cannot_read)?;
+            Layout::Text {
+                encoding,
+                delimiter: decode::sniff_delimiter(&export, encoding).with_context(cannot_read)?,
+            }
+        }
+    };
     let file = FileFacts {
         path,
         size: export.size(),
-        encoding,
-        delimiter: decode::sniff_delimiter(&export, encoding).with_context(cannot_read)?,
+        layout,
         export,
     };
     let mut date_order = options.date_order;
@@ -122,8 +131,56 @@ struct FileFacts<'p> {
     /// The one handle every pass over the file reads.
     export: ExportFile,
     size: u64,
-    encoding: TextEncoding,
-    delimiter: u8,
+    layout: Layout,
+}
+
+/// How the file holds its records.
+enum Layout {
+    Text {
+        encoding: TextEncoding,
+        delimiter: u8,
+    },
+    /// A spreadsheet's sheet, read whole; each attempt reads its own copy of the records.
+    Sheet(Sheet),
+}
+
+impl FileFacts<'_> {
+    fn open(&self, options: &ImportOptions, date_order: Option<DateOrder>) -> Result<OpenExport> {
+        match &self.layout {
+            Layout::Text {
+                encoding,
+                delimiter,
+            } => OpenExport::open(
+                self.path,
+                &self.export,
+                *encoding,
+                *delimiter,
+                &options.profile,
+                date_order,
+            ),
+            Layout::Sheet(sheet) => OpenExport::from_sheet(
+                self.path,
+                sheet.clone(),
+                self.size,
+                &options.profile,
+                date_order,
+            ),
+        }
+    }
+
+    /// The report's `encoding` and `delimiter`.
+    fn labels(&self) -> (String, String) {
+        match &self.layout {
+            Layout::Text {
+                encoding,
+                delimiter,
+            } => (
+                encoding.label().to_owned(),
+                decode::delimiter_label(*delimiter).to_owned(),
+            ),
+            Layout::Sheet(sheet) => (sheet.label.clone(), "none (spreadsheet cells)".to_owned()),
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -137,14 +194,7 @@ fn attempt(
     cancel: &AtomicBool,
     started: Instant,
 ) -> Result<ImportReport> {
-    let export = OpenExport::open(
-        file.path,
-        &file.export,
-        file.encoding,
-        file.delimiter,
-        &options.profile,
-        date_order,
-    )?;
+    let export = file.open(options, date_order)?;
     let source = options
         .source
         .clone()
@@ -155,13 +205,14 @@ fn attempt(
     let has_membership_columns = export.map().has_memberships;
     let not_imported = export.map().not_imported();
     let profile_name = export.profile.name.clone();
+    let (encoding, delimiter) = file.labels();
     let mut report = ImportReport {
         file: file.path.display().to_string(),
         profile: profile_name.clone(),
         profile_detected: export.detected,
         source: source.clone(),
-        encoding: file.encoding.label().to_owned(),
-        delimiter: decode::delimiter_label(file.delimiter).to_owned(),
+        encoding,
+        delimiter,
         date_order: DateOrder::Iso,
         title_lines_skipped: export.title_lines,
         rows_read: 0,
@@ -170,6 +221,7 @@ fn attempt(
         rejected: 0,
         skipped_erased: 0,
         duplicate_rows: 0,
+        kept_resave_damaged: 0,
         errors: Vec::new(),
         columns_not_imported: Vec::new(),
         columns_not_imported_count: 0,
@@ -260,7 +312,9 @@ fn stream_into(
     progress: &mut dyn FnMut(Progress),
     cancel: &AtomicBool,
 ) -> Result<String> {
-    let OpenExport { parser, csv, .. } = export;
+    let OpenExport {
+        parser, records, ..
+    } = export;
     let (to_builder, from_reader) = sync_channel(4);
     let (spent_records, recycled_records) = channel();
     let (to_writer, from_builder) = sync_channel(4);
@@ -269,7 +323,7 @@ fn stream_into(
     let path = file.path;
     std::thread::scope(|scope| {
         let sha = scope.spawn(|| decode::file_sha256(&file.export, &stop_hashing));
-        scope.spawn(move || reader::read_records(csv, path, to_builder, recycled_records));
+        scope.spawn(move || reader::read_records(records, path, to_builder, recycled_records));
         scope.spawn(move || {
             reader::build_rows(parser, from_reader, spent_records, to_writer, recycled)
         });
@@ -447,7 +501,7 @@ fn insert_run(
             file.size as i64,
             profile,
             source,
-            file.encoding.label(),
+            file.labels().0,
         ],
     )?;
     Ok(conn.last_insert_rowid())

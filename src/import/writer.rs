@@ -16,6 +16,7 @@ use super::row::{ParsedRow, Rejection, RowOutcome, Slot, flag};
 use super::sync::erased_key_hash;
 use super::{ImportReport, RejectedRow};
 use crate::Clock;
+use crate::domain::resave::damaged_by_resave;
 
 struct ContactEntry {
     id: i64,
@@ -152,6 +153,7 @@ struct Statements<'c> {
     old_membership: Statement<'c>,
     insert_event: Statement<'c>,
     credited_attempt: Statement<'c>,
+    stored_contact: Statement<'c>,
 }
 
 impl<'c> Statements<'c> {
@@ -196,8 +198,65 @@ impl<'c> Statements<'c> {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?,
             credited_attempt: conn.prepare(&crate::storage::renewals::creditable_attempt_sql())?,
+            stored_contact: conn.prepare(&format!(
+                "SELECT {} FROM contacts WHERE id = ?1",
+                ParsedRow::CONTACT_TEXT.map(slot_column).join(", ")
+            ))?,
         })
     }
+}
+
+/// The contacts column of a contact text slot.
+fn slot_column(slot: Slot) -> &'static str {
+    match slot {
+        Slot::CrmId => "crm_id",
+        Slot::ContactType => "contact_type",
+        Slot::DisplayName => "display_name",
+        Slot::SortName => "sort_name",
+        Slot::FirstName => "first_name",
+        Slot::LastName => "last_name",
+        Slot::OrganizationName => "organization_name",
+        Slot::Email => "email",
+        Slot::Phone => "phone",
+        Slot::StreetAddress => "street_address",
+        Slot::City => "city",
+        Slot::Postcode => "postcode",
+        Slot::County => "county",
+        Slot::Country => "country",
+        Slot::PreferredLanguage => "preferred_language",
+        Slot::LocalParty => "local_party",
+        Slot::Region => "region",
+        Slot::Constituency => "constituency",
+        _ => unreachable!("not a contact text slot"),
+    }
+}
+
+/// The row with every value a lossy re-save damaged ([`damaged_by_resave`]) put back as the
+/// store holds it, or None when no value was damaged. Only rows with a `?` in them are looked
+/// up, so a clean re-import reads nothing more.
+fn keep_undamaged(
+    stored_contact: &mut Statement<'_>,
+    id: i64,
+    row: &ParsedRow,
+) -> Result<Option<ParsedRow>> {
+    if !ParsedRow::CONTACT_TEXT
+        .iter()
+        .any(|&slot| row.get(slot).contains('?'))
+    {
+        return Ok(None);
+    }
+    let stored: Vec<String> = stored_contact.query_row([id], |r| {
+        (0..ParsedRow::CONTACT_TEXT.len())
+            .map(|i| r.get(i))
+            .collect()
+    })?;
+    let kept: Vec<(Slot, String)> = ParsedRow::CONTACT_TEXT
+        .iter()
+        .zip(stored)
+        .filter(|(slot, old)| damaged_by_resave(old, row.get(**slot)))
+        .map(|(slot, old)| (*slot, old))
+        .collect();
+    Ok((!kept.is_empty()).then(|| row.with_text(&kept)))
 }
 
 /// A new row waiting for the batch's multi-row INSERT.
@@ -377,16 +436,26 @@ impl<'c> Writer<'c> {
             Some(entry) => {
                 entry.seen = true;
                 let id = entry.id;
-                if entry.hash == row.contact_hash || row.has(flag::MEMBERSHIP_ONLY) {
+                let stored_hash = entry.hash;
+                if stored_hash == row.contact_hash || row.has(flag::MEMBERSHIP_ONLY) {
                     report.contacts.unchanged += 1;
                 } else {
+                    let kept = keep_undamaged(&mut self.sql.stored_contact, id, row)?;
+                    let row = kept.as_ref().unwrap_or(row);
+                    if kept.is_some() {
+                        report.kept_resave_damaged += 1;
+                    }
+                    if row.contact_hash == stored_hash {
+                        report.contacts.unchanged += 1;
+                    } else {
+                        self.sql.update_contact.execute(|params| {
+                            bind_shared(params, &self.source, self.run_id)?;
+                            params.int(3, id)?;
+                            bind_contact(params, 4, row)
+                        })?;
+                        report.contacts.updated += 1;
+                    }
                     entry.hash = row.contact_hash;
-                    self.sql.update_contact.execute(|params| {
-                        bind_shared(params, &self.source, self.run_id)?;
-                        params.int(3, id)?;
-                        bind_contact(params, 4, row)
-                    })?;
-                    report.contacts.updated += 1;
                 }
                 id
             }

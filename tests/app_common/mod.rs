@@ -394,6 +394,7 @@ pub fn report() -> ImportReport {
         duplicate_rows: 0,
         columns_not_imported: Vec::new(),
         columns_not_imported_count: 0,
+        kept_resave_damaged: 0,
         errors: vec![RejectedRow {
             line: 77,
             reason: "`Membership Expiration Date` is not a date".into(),

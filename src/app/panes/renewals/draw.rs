@@ -210,7 +210,9 @@ fn cell(row: &QueueRow, col: Col, today: NaiveDate) -> String {
             .unwrap_or_default(),
         Col::Flags => {
             let mut flags = row.flags.badges();
-            if row.payment_pending() {
+            if row.payment_failed(today) {
+                flags.insert(0, "PayFailed?");
+            } else if row.payment_pending() {
                 flags.insert(0, "PayPending");
             }
             flags.join(" ")
@@ -224,6 +226,7 @@ fn cell_style(row: &QueueRow, col: Col, today: NaiveDate, theme: &Theme) -> Styl
         return theme.dim;
     }
     match col {
+        Col::Days | Col::Flags if row.payment_failed(today) => theme.danger,
         Col::Days if section == Section::InGrace => theme.danger,
         Col::Days if row.days(today) <= 7 => theme.warning,
         Col::Next if row.snoozed_until.is_some() => theme.warning,
@@ -462,12 +465,14 @@ fn draw_detail(row: &QueueRow, frame: &mut Frame, area: Rect, today: NaiveDate, 
         row.end_date,
         describe_days(row.days(today)),
         status_text(row, today),
-        if row.payment_pending() {
+        if row.payment_failed(today) {
+            " · payment failed? (auto-renews, yet lapsed: the recurring payment did not renew it)"
+        } else if row.payment_pending() {
             " · payment pending (renewal awaiting payment)"
         } else {
             ""
         },
-        if row.auto_renew {
+        if row.auto_renew && !row.payment_failed(today) {
             " · auto-renews"
         } else {
             ""

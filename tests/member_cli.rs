@@ -1,0 +1,104 @@
+//! `rollcall member CRM_ID [--json]`: what an import stored on one contact, and what staff
+//! recorded about them (issue 18).
+
+mod import_support;
+
+use import_support::*;
+use serde_json::Value;
+
+fn member_json(s: &Scratch, crm_id: &str) -> Value {
+    let out = s
+        .cmd()
+        .args(["member", crm_id, "--json"])
+        .assert()
+        .success();
+    serde_json::from_str(&stdout_of(&out)).unwrap()
+}
+
+#[test]
+fn member_json_shows_every_field_membership_and_record() {
+    let s = Scratch::new();
+    s.import("civicrm_small.csv", &[]);
+    s.cmd()
+        .args([
+            "escalate",
+            "--contact",
+            "103",
+            "--category",
+            "complaint",
+            "--priority",
+            "high",
+            "--title",
+            "Card declined",
+        ])
+        .assert()
+        .success();
+    let json = member_json(&s, "103");
+    let c = &json["contact"];
+    assert_eq!(c["crm_id"], "103");
+    assert_eq!(c["first_name"], "Dafydd");
+    assert_eq!(c["city"], "Aberystwyth");
+    assert_eq!(c["postcode"], "SY23 1DE");
+    assert_eq!(c["do_not_phone"], false);
+    assert_eq!(c["local_party"], "Ceredigion");
+    let memberships = json["memberships"].as_array().unwrap();
+    assert_eq!(memberships.len(), 2, "both of the contact's memberships");
+    let individual = memberships
+        .iter()
+        .find(|m| m["membership_type"] == "Individual")
+        .unwrap();
+    assert_eq!(individual["crm_membership_id"], "5003");
+    assert_eq!(individual["end_date"], "2027-01-31");
+    assert_eq!(individual["crm_status"], "Current");
+    assert_eq!(individual["rollcall_status"], "Current");
+    assert_eq!(individual["auto_renew"], true);
+    let escalations = json["escalations"].as_array().unwrap();
+    assert_eq!(escalations.len(), 1);
+    assert_eq!(escalations[0]["title"], "Card declined");
+    assert_eq!(json["as_of"], TODAY);
+}
+
+#[test]
+fn member_text_shows_both_statuses_and_the_preferences() {
+    let s = Scratch::new();
+    s.import("civicrm_small.csv", &[]);
+    let out = s.cmd().args(["member", "102"]).assert().success();
+    let text = stdout_of(&out);
+    assert!(
+        text.contains("Rhys ap Gwilym — contact 102 in civicrm"),
+        "{text}"
+    );
+    assert!(text.contains("do not phone yes"), "{text}");
+    assert!(
+        text.contains("Reduced Rate (membership 2, CRM id 5002): status Expired (CRM: Expired)"),
+        "{text}"
+    );
+    assert!(text.contains("end 2026-06-14"), "{text}");
+    assert!(text.contains("Escalations (0)"), "{text}");
+}
+
+#[test]
+fn member_never_prints_control_characters() {
+    let s = Scratch::new();
+    s.import("civicrm_small.csv", &[]);
+    s.conn()
+        .execute(
+            "UPDATE contacts SET display_name = 'Evil\u{1b}[2J Name' WHERE crm_id = '101'",
+            [],
+        )
+        .unwrap();
+    let out = s.cmd().args(["member", "101"]).assert().success();
+    let text = stdout_of(&out);
+    assert!(!text.contains('\u{1b}'), "{text:?}");
+    assert!(text.contains("Evil"), "{text}");
+}
+
+#[test]
+fn an_unknown_id_is_an_error_and_no_database_is_made() {
+    let s = Scratch::new();
+    s.cmd().args(["member", "101"]).assert().failure();
+    assert!(!s.db.exists());
+    s.import("civicrm_small.csv", &[]);
+    let out = s.cmd().args(["member", "999"]).assert().failure();
+    assert!(stderr_of(&out).contains("no contact has that CRM id"));
+}
