@@ -741,3 +741,18 @@ fn view_and_selection_survive_a_restart() {
     other.restore_state("not json");
     other.restore_state(r#"{"view":"sideways"}"#);
 }
+
+#[test]
+fn resolving_from_the_list_puts_the_cursor_on_the_one_that_was_next() {
+    let mut h = harness();
+    for _ in 0..3 {
+        h.action("next_view");
+    }
+    h.select("Subject access");
+    h.action("resolve");
+    h.type_text("Sent the copy");
+    assert!(changed(&h.key(KeyCode::Enter)));
+    let screen = h.screen(100, 30);
+    assert!(!screen.contains("Subject access"), "{screen}");
+    assert!(selected_line(&screen).contains("Dispute over"), "{screen}");
+}

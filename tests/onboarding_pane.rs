@@ -652,3 +652,43 @@ fn dates_from_another_year_show_the_year_and_rejoiners_have_their_own_view() {
     assert!(screen.contains("rejoined after a lapse"), "{screen}");
     assert!(!screen.contains("Nia Griffiths"), "{screen}");
 }
+
+/// The name on the highlighted row of the queue.
+fn highlighted(screen: &str) -> String {
+    let line = screen
+        .lines()
+        .find(|l| l.contains('▶'))
+        .expect("a highlighted row");
+    let after = line.split('▶').nth(1).unwrap();
+    after
+        .trim_start()
+        .split("  ")
+        .next()
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
+#[test]
+fn abandoning_a_member_puts_the_cursor_on_the_one_that_was_next() {
+    let mut h = Harness::new(welsh_office);
+    h.act("down");
+    assert_eq!(highlighted(&h.screen(100, 30)), "Carys Hughes");
+    h.act("abandon");
+    h.key(KeyCode::Char('1'));
+    h.key(KeyCode::Enter);
+    let screen = h.screen(100, 30);
+    assert!(!screen.contains("Carys Hughes"), "{screen}");
+    assert_eq!(highlighted(&screen), "Owain Thomas", "{screen}");
+}
+
+#[test]
+fn abandoning_the_last_member_puts_the_cursor_on_the_new_last_row() {
+    let mut h = Harness::new(welsh_office);
+    h.act("bottom");
+    assert_eq!(highlighted(&h.screen(100, 30)), "Eleri Price");
+    h.act("abandon");
+    h.key(KeyCode::Char('1'));
+    h.key(KeyCode::Enter);
+    assert_eq!(highlighted(&h.screen(100, 30)), "Bethan Evans");
+}

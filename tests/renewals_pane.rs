@@ -606,3 +606,55 @@ fn read_only_refuses_before_asking() {
             .contains("Read-only (--read-only): logging a contact attempt was refused")
     );
 }
+
+/// The name on the cursor row.
+fn cursor_name(screen: &str) -> String {
+    let line = screen
+        .lines()
+        .find(|l| l.contains("│> ") || l.contains("│>*"))
+        .expect("a cursor row");
+    let after = &line[line.find('>').unwrap() + 2..];
+    after.split("  ").next().unwrap().trim().to_owned()
+}
+
+#[test]
+fn snoozing_a_row_puts_the_cursor_on_the_one_that_was_next() {
+    let mut h = Harness::new(morning);
+    go_to(&mut h, "Gareth Thomas");
+    h.action("snooze");
+    h.keys("+7");
+    h.key(KeyCode::Enter);
+    let screen = h.screen();
+    assert!(!screen.contains("Gareth Thomas"), "{screen}");
+    assert_eq!(cursor_name(&screen), "Alys Jones", "{screen}");
+}
+
+#[test]
+fn an_outcome_that_settles_the_row_moves_the_cursor_to_the_next_row() {
+    let mut h = Harness::new(morning);
+    go_to(&mut h, "Alys Jones");
+    h.action("log_contact");
+    h.keys("p");
+    h.keys("d"); // declined settles the renewal
+    let screen = h.screen();
+    assert!(!screen.contains("Alys Jones"), "{screen}");
+    assert_eq!(cursor_name(&screen), "Ceri Evans", "{screen}");
+}
+
+#[test]
+fn a_bulk_snooze_puts_the_cursor_on_the_next_unsnoozed_row() {
+    let mut h = Harness::new(morning);
+    go_to(&mut h, "Bryn Davies");
+    h.action("select");
+    h.action("select");
+    assert_eq!(cursor_name(&h.screen()), "Alys Jones");
+    h.action("up");
+    h.action("up");
+    h.action("snooze");
+    h.keys("+7");
+    h.key(KeyCode::Enter);
+    h.keys("y");
+    let screen = h.screen();
+    assert!(!screen.contains("Gareth Thomas"), "{screen}");
+    assert_eq!(cursor_name(&screen), "Alys Jones", "{screen}");
+}

@@ -24,6 +24,7 @@ use self::dialogs::{Modal, ModalOutcome, PromptKind};
 use crate::app::db::DbReply;
 use crate::app::pane::{Command, Effect, Pane, PaneId, PaneInput, Shared};
 use crate::app::widgets::confirm::ConfirmDialog;
+use crate::app::widgets::list_cursor::CursorAnchor;
 use crate::app::widgets::text_prompt::TextPrompt;
 use crate::domain::onboarding::{AbandonReason, Progress, StepPath};
 use crate::storage::onboarding::{self as store, Added, QueueEntry, Undo, View, members};
@@ -287,9 +288,30 @@ impl OnboardingPane {
         Effect::Status(text)
     }
 
+    /// The shown rows by contact, with the cursor: taken before `entries` is replaced, since a
+    /// row's entry index into new entries names a stranger.
+    fn anchor(&self) -> CursorAnchor<i64> {
+        let ids: Vec<i64> = self
+            .rows
+            .iter()
+            .map(|r| self.entries[r.entry].contact_id)
+            .collect();
+        let anchor = CursorAnchor::at(&ids, self.cursor);
+        match self.follow {
+            Some(id) => anchor.preferring(id),
+            None => anchor,
+        }
+    }
+
     /// Recomputes the visible rows from the entries, the view, the filter and today.
     fn rebuild(&mut self, shared: &Shared) {
-        let keep = self.follow.take().or_else(|| self.current_contact());
+        let anchor = self.anchor();
+        self.rebuild_keeping(anchor, shared);
+    }
+
+    /// [`Self::rebuild`], putting the cursor on the anchor's row or the one that was next.
+    fn rebuild_keeping(&mut self, anchor: CursorAnchor<i64>, shared: &Shared) {
+        self.follow = None;
         let Some(path) = self.path.clone() else {
             self.rows.clear();
             return;
@@ -311,14 +333,12 @@ impl OnboardingPane {
             store::sort_key(self.view, &self.entries[r.entry], &r.progress)
         });
         self.rows = rows;
-        self.cursor = keep
-            .and_then(|id| {
-                self.rows
-                    .iter()
-                    .position(|r| self.entries[r.entry].contact_id == id)
-            })
-            .unwrap_or(self.cursor)
-            .min(self.rows.len().saturating_sub(1));
+        let ids: Vec<i64> = self
+            .rows
+            .iter()
+            .map(|r| self.entries[r.entry].contact_id)
+            .collect();
+        self.cursor = anchor.resolve(&ids);
         self.step = self.step.min(path.len().saturating_sub(1));
     }
 
@@ -390,13 +410,14 @@ impl OnboardingPane {
         if loaded.enrolled {
             self.enrol_pending = false;
         }
+        let anchor = self.anchor();
         self.path = Some(loaded.path);
         self.entries = loaded.entries;
         self.load = LoadState::Loaded;
         // Marks on people who have left the queue would tick nothing; drop them.
         let present: BTreeSet<i64> = self.entries.iter().map(|e| e.contact_id).collect();
         self.marked.retain(|id| present.contains(id));
-        self.rebuild(shared);
+        self.rebuild_keeping(anchor, shared);
         if first {
             self.send_next_write(shared);
         }

@@ -23,6 +23,7 @@ use self::chooser::{Choice, Chooser, ChooserItem};
 use crate::app::db::DbReply;
 use crate::app::pane::{Command, Effect, Pane, PaneId, PaneInput, Shared};
 use crate::app::widgets::confirm::{Answer, ConfirmDialog};
+use crate::app::widgets::list_cursor::CursorAnchor;
 use crate::app::widgets::text_prompt::{PromptOutcome, TextPrompt};
 use crate::domain::renewal::{
     self, Arranged, Bucket, Channel, Outcome, QueueFilter, QueueRow, Section, Windows,
@@ -447,16 +448,35 @@ impl RenewalsPane {
     }
 
     fn set_rows(&mut self, rows: Vec<QueueRow>, shared: &Shared) {
+        // Taken before the rows are replaced: the shown order indexes the old rows.
+        let anchor = self.anchor();
         self.rows = rows;
         self.loaded = true;
         self.load_error = None;
-        self.rearrange(shared);
+        self.rearrange_keeping(anchor, shared);
+    }
+
+    /// The shown memberships, with the cursor.
+    fn shown_ids(&self) -> Vec<i64> {
+        self.arranged
+            .order
+            .iter()
+            .map(|&i| self.rows[i].membership_id)
+            .collect()
+    }
+
+    fn anchor(&self) -> CursorAnchor<i64> {
+        CursorAnchor::at(&self.shown_ids(), self.cursor)
     }
 
     /// Applies the filters and order, keeping the cursor on the same membership if it is still
-    /// shown, and dropping marks on rows no longer shown.
+    /// shown (else on the one that was next), and dropping marks on rows no longer shown.
     fn rearrange(&mut self, shared: &Shared) {
-        let keep = self.current().map(|r| r.membership_id);
+        let anchor = self.anchor();
+        self.rearrange_keeping(anchor, shared);
+    }
+
+    fn rearrange_keeping(&mut self, anchor: CursorAnchor<i64>, shared: &Shared) {
         let today = Self::today(shared);
         self.arranged = renewal::arrange(&self.rows, &self.filter, today, &shared.clock.user);
         self.lines.clear();
@@ -476,24 +496,12 @@ impl RenewalsPane {
             self.line_of.push(self.lines.len());
             self.lines.push(ListLine::Row(pos));
         }
+        let shown_ids = self.shown_ids();
         if !self.marked.is_empty() {
-            let shown: HashSet<i64> = self
-                .arranged
-                .order
-                .iter()
-                .map(|&i| self.rows[i].membership_id)
-                .collect();
+            let shown: HashSet<i64> = shown_ids.iter().copied().collect();
             self.marked.retain(|id| shown.contains(id));
         }
-        self.cursor = keep
-            .and_then(|id| {
-                self.arranged
-                    .order
-                    .iter()
-                    .position(|&i| self.rows[i].membership_id == id)
-            })
-            .unwrap_or(self.cursor)
-            .min(self.arranged.order.len().saturating_sub(1));
+        self.cursor = anchor.resolve(&shown_ids);
         self.scroll_to_cursor();
     }
 
