@@ -692,3 +692,56 @@ fn abandoning_the_last_member_puts_the_cursor_on_the_new_last_row() {
     h.key(KeyCode::Enter);
     assert_eq!(highlighted(&h.screen(100, 30)), "Bethan Evans");
 }
+
+fn ctrl_key(h: &mut Harness, c: char) {
+    let parts = h.shared_parts();
+    let event = KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
+    h.pane.handle(PaneInput::Key(event), &parts.as_shared());
+    h.pump();
+}
+
+#[test]
+fn tab_completes_the_local_party_in_the_filter() {
+    let mut h = Harness::new(welsh_office);
+    h.act("filter");
+    h.type_text("card");
+    h.key(KeyCode::Tab);
+    assert!(
+        h.screen(100, 30).contains("Cardiff West"),
+        "completed in the box"
+    );
+    h.key(KeyCode::Enter);
+    let screen = h.screen(100, 30);
+    for name in ["Aled Jones", "Eleri Price", "Owain Thomas"] {
+        assert!(screen.contains(name), "{name}: {screen}");
+    }
+    assert!(!screen.contains("Bethan Evans"), "{screen}");
+}
+
+#[test]
+fn the_assign_box_starts_empty_and_ctrl_u_and_ctrl_w_edit_it() {
+    let mut h = Harness::new(welsh_office);
+    let carys = contact_id(&h, "103");
+    h.act("down");
+    h.act("assign");
+    let screen = h.screen(100, 30);
+    assert!(
+        screen.contains("Assign to (now rhian; Tab: ann"),
+        "{screen}"
+    );
+    h.type_text("someone else");
+    ctrl_key(&mut h, 'w');
+    h.type_text("bob");
+    ctrl_key(&mut h, 'u');
+    h.type_text("bob");
+    h.key(KeyCode::Enter);
+    let who: String = h
+        .conn()
+        .query_row(
+            "SELECT assignee FROM assignments WHERE contact_id = ?1 AND queue = 'onboarding'",
+            [carys],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(who, "bob");
+}

@@ -569,7 +569,20 @@ pub fn keys_markdown(panes: &[(PaneId, &'static [Command])]) -> String {
          | `:import PATH` | import a CRM export with a progress gauge; `Esc` cancels, nothing is changed |\n\
          | `:import --older-export PATH` | import an export that looks older than what the database holds (refused without it) |\n\
          | `:help` | this help |\n\n\
-         On the command line: `Enter` runs, `Esc` cancels, `Up`/`Down` recall earlier commands.\n",
+         On the command line: `Enter` runs, `Esc` cancels, `Up`/`Down` recall earlier commands, \
+         `Tab` completes the command's name.\n\n\
+         ## Text fields (fixed)\n\n\
+         Every text field (prompts, the escalation form, the search and command lines) edits with \
+         the same keys, after readline:\n\n\
+         | Keys | What it does |\n|---|---|\n\
+         | `ctrl-u` | delete to the start of the line |\n\
+         | `ctrl-w` `alt-Backspace` | delete the word before the cursor |\n\
+         | `ctrl-k` | delete to the end of the line |\n\
+         | `ctrl-a` `Home` / `ctrl-e` `End` | start / end of the line |\n\
+         | `Tab` | complete (a local party, a region, your own name in an assign box); never types a tab |\n\
+         | `Enter` / `Esc` | submit / cancel |\n\n\
+         A box that asks for a new value (an assignee) starts empty; one that edits a value in \
+         place (a filter, a date) starts with it.\n",
     );
     out
 }

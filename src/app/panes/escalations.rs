@@ -805,13 +805,16 @@ fn change_overlay(action: &str, row: &Row, shared: &Shared) -> Result<Overlay, S
             ));
         }
         "assign" => {
-            // Unassigned: taking it yourself is one Enter away.
-            let current = row.assignee.as_deref().unwrap_or(&shared.clock.user);
-            let title = format!("Assign #{id} to (empty = nobody)");
+            // Empty, to type a new name into; taking it yourself is Tab, Enter.
+            let me = &shared.clock.user;
+            let title = match row.assignee.as_deref() {
+                Some(now) => format!("Assign #{id} to (now {now}; Tab: {me}; empty = nobody)"),
+                None => format!("Assign #{id} to (Tab: {me}; empty = nobody)"),
+            };
             prompt(
                 PromptAction::Assign,
                 id,
-                TextPrompt::new(title).with_text(current),
+                TextPrompt::new(title).with_completions(vec![me.clone()]),
             )
         }
         "comment" => prompt(PromptAction::Comment, id, comment_prompt(id)),

@@ -24,6 +24,7 @@ use self::dialogs::{Modal, ModalOutcome, PromptKind};
 use crate::app::db::DbReply;
 use crate::app::pane::{Command, Effect, Pane, PaneId, PaneInput, Shared};
 use crate::app::widgets::confirm::ConfirmDialog;
+use crate::app::widgets::line_edit;
 use crate::app::widgets::list_cursor::CursorAnchor;
 use crate::app::widgets::text_prompt::TextPrompt;
 use crate::domain::onboarding::{AbandonReason, Progress, StepPath};
@@ -497,7 +498,11 @@ impl OnboardingPane {
                 }
             }
             "filter" => {
-                let prompt = TextPrompt::new("Filter: name or local party").with_text(&self.filter);
+                let parties =
+                    line_edit::distinct(self.entries.iter().map(|e| e.local_party.as_str()));
+                let prompt = TextPrompt::new("Filter: name or local party (Tab completes)")
+                    .with_text(&self.filter)
+                    .with_completions(parties);
                 self.modal = Some(Modal::prompt(PromptKind::Filter, prompt));
             }
             "back" => {
@@ -616,6 +621,7 @@ impl OnboardingPane {
             return Effect::None;
         };
         let contact_id = entry.contact_id;
+        let me = &shared.clock.user;
         self.modal = Some(if note {
             Modal::prompt(
                 PromptKind::Note { contact_id },
@@ -624,8 +630,12 @@ impl OnboardingPane {
         } else {
             Modal::prompt(
                 PromptKind::Assign { contact_id },
-                TextPrompt::new("Assign to (empty: unassign)")
-                    .with_text(entry.assignee.as_deref().unwrap_or("")),
+                // Empty, to type a new name into; the title says who has it now.
+                TextPrompt::new(match entry.assignee.as_deref() {
+                    Some(now) => format!("Assign to (now {now}; Tab: {me}; empty: unassign)"),
+                    None => format!("Assign to (Tab: {me}; empty: unassign)"),
+                })
+                .with_completions(vec![me.clone()]),
             )
         });
         Effect::None

@@ -23,6 +23,7 @@ use self::chooser::{Choice, Chooser, ChooserItem};
 use crate::app::db::DbReply;
 use crate::app::pane::{Command, Effect, Pane, PaneId, PaneInput, Shared};
 use crate::app::widgets::confirm::{Answer, ConfirmDialog};
+use crate::app::widgets::line_edit;
 use crate::app::widgets::list_cursor::CursorAnchor;
 use crate::app::widgets::text_prompt::{PromptOutcome, TextPrompt};
 use crate::domain::renewal::{
@@ -155,6 +156,19 @@ impl TextFilter {
             TextFilter::NotContactedDays => "Not contacted in how many days? (empty: any)",
         }
     }
+
+    /// What `Tab` completes to: the values the queue holds.
+    fn completions(self, rows: &[QueueRow]) -> Vec<String> {
+        fn value(field: TextFilter, r: &QueueRow) -> Option<&str> {
+            match field {
+                TextFilter::Region => Some(r.region.as_str()),
+                TextFilter::LocalParty => Some(r.local_party.as_str()),
+                TextFilter::MembershipType => Some(r.membership_type.as_str()),
+                TextFilter::NotContactedDays => None,
+            }
+        }
+        line_edit::distinct(rows.iter().filter_map(|r| value(self, r)))
+    }
 }
 
 /// What the pane is asking, while it asks.
@@ -248,11 +262,7 @@ struct Written {
 }
 
 fn members(n: usize) -> String {
-    if n == 1 {
-        "1 member".to_owned()
-    } else {
-        format!("{n} members")
-    }
+    crate::text::plural(n as u64, "member")
 }
 
 /// "phone, no answer", "email, sent".
@@ -746,11 +756,13 @@ impl RenewalsPane {
         if targets.is_empty() {
             return;
         }
+        // Empty, to type a new name into; Tab offers your own.
         let prompt = TextPrompt::new(format!(
-            "Assign {} to (staff name; empty unassigns)",
-            members(targets.len())
+            "Assign {} to (staff name; Tab: {}; empty unassigns)",
+            members(targets.len()),
+            shared.clock.user
         ))
-        .with_text(&shared.clock.user);
+        .with_completions(vec![shared.clock.user.clone()]);
         self.popup = Some(Popup::Assign { targets, prompt });
     }
 
@@ -939,8 +951,8 @@ impl RenewalsPane {
         {
             return Some(Popup::Confirm {
                 dialog: ConfirmDialog::new(format!(
-                    "This member's preference: {flag}. Log a {} contact anyway?",
-                    channel.label()
+                    "This member's preference: {flag}. Log {} contact anyway?",
+                    crate::text::with_article(channel.label())
                 )),
                 then: AfterConfirm::ChooseOutcome {
                     targets,
@@ -1077,8 +1089,9 @@ impl RenewalsPane {
 
     fn filter_menu_key(&mut self, key: KeyEvent, shared: &Shared) -> Option<Popup> {
         let menu = filter_menu(&self.filter);
+        let rows = &self.rows;
         let text = |field: TextFilter, value: Option<String>| {
-            let prompt = TextPrompt::new(field.title());
+            let prompt = TextPrompt::new(field.title()).with_completions(field.completions(rows));
             Some(Popup::FilterText {
                 field,
                 prompt: match value {

@@ -1,6 +1,7 @@
 //! Widgets more than one pane uses.
 
 pub mod confirm;
+pub mod line_edit;
 pub mod list_cursor;
 pub mod text_prompt;
 
