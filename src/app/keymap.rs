@@ -76,12 +76,30 @@ pub const LIST_ACTIONS: &[Command] = &[
 
 /// `[member]`: the member view, over any pane.
 pub const MEMBER_ACTIONS: &[Command] = &[
+    // What a queue offers on a member, in the renewals pane's words and dialogs.
+    cmd(
+        "log_contact",
+        "log a contact attempt: channel key, then outcome key",
+        true,
+    ),
+    cmd(
+        "log_contact_note",
+        "log a contact attempt with a note",
+        false,
+    ),
+    cmd("note", "add a note on the membership", false),
+    cmd(
+        "snooze",
+        "set the next action date (YYYY-MM-DD or +N days)",
+        false,
+    ),
+    cmd("assign", "assign in renewals (empty: unassign)", false),
     cmd(
         "escalate",
         "escalate: open an escalation about this member",
         true,
     ),
-    cmd("add_to_onboarding", "add this member to onboarding", true),
+    cmd("add_to_onboarding", "add to onboarding", true),
 ];
 
 /// Where a binding lives.

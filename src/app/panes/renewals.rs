@@ -660,11 +660,14 @@ impl RenewalsPane {
                 self.rearrange(shared);
             }
             "renewed" => self.view = View::Renewed,
-            "log_contact" => self.start_attempt(false, shared),
-            "log_contact_note" => self.start_attempt(true, shared),
-            "snooze" => self.start_snooze(shared),
-            "note" => self.start_note(shared),
-            "assign" => self.start_assign(shared),
+            "log_contact" | "log_contact_note" | "snooze" | "note" | "assign" => {
+                let targets = match action {
+                    // A note is on one membership: the cursor row, not the marked ones.
+                    "note" => self.current().cloned().into_iter().collect(),
+                    _ => self.targets(),
+                };
+                self.start(action, targets, shared);
+            }
             "undo" => self.start_undo(shared),
             _ => {}
         }
@@ -700,11 +703,23 @@ impl RenewalsPane {
         true
     }
 
-    fn start_attempt(&mut self, with_note: bool, shared: &Shared) {
+    /// Opens the dialog of one of the actions on members (`log_contact`, `log_contact_note`,
+    /// `snooze`, `note`, `assign`) for `targets`: from the queue, or from the member view.
+    fn start(&mut self, action: &str, targets: Vec<QueueRow>, shared: &Shared) {
+        match action {
+            "log_contact" => self.start_attempt(false, targets, shared),
+            "log_contact_note" => self.start_attempt(true, targets, shared),
+            "snooze" => self.start_snooze(targets, shared),
+            "note" => self.start_note(targets, shared),
+            "assign" => self.start_assign(targets, shared),
+            _ => {}
+        }
+    }
+
+    fn start_attempt(&mut self, with_note: bool, targets: Vec<QueueRow>, shared: &Shared) {
         if !self.can_write("logging a contact attempt", shared) {
             return;
         }
-        let targets = self.targets();
         if targets.is_empty() {
             return;
         }
@@ -716,11 +731,10 @@ impl RenewalsPane {
         });
     }
 
-    fn start_snooze(&mut self, shared: &Shared) {
+    fn start_snooze(&mut self, targets: Vec<QueueRow>, shared: &Shared) {
         if !self.can_write("setting a next action date", shared) {
             return;
         }
-        let targets = self.targets();
         let Some(first) = targets.first() else {
             return;
         };
@@ -734,11 +748,11 @@ impl RenewalsPane {
         self.popup = Some(Popup::Snooze { targets, prompt });
     }
 
-    fn start_note(&mut self, shared: &Shared) {
+    fn start_note(&mut self, targets: Vec<QueueRow>, shared: &Shared) {
         if !self.can_write("adding a note", shared) {
             return;
         }
-        if let Some(row) = self.current() {
+        if let Some(row) = targets.first() {
             let target = Target::from(row);
             self.popup = Some(Popup::Note {
                 target,
@@ -748,11 +762,10 @@ impl RenewalsPane {
         }
     }
 
-    fn start_assign(&mut self, shared: &Shared) {
+    fn start_assign(&mut self, targets: Vec<QueueRow>, shared: &Shared) {
         if !self.can_write("assigning members", shared) {
             return;
         }
-        let targets = self.targets();
         if targets.is_empty() {
             return;
         }
@@ -1338,6 +1351,28 @@ impl Pane for RenewalsPane {
                 View::Renewed => self.handle_renewed_action(action),
             },
         }
+    }
+
+    /// The member view's contact, note, snooze and assign open this pane's own dialogs, on the
+    /// queue's row for that membership when the queue holds it (its last contact, next action
+    /// date and assignee), else on the member view's own.
+    fn act_for_member(&mut self, action: &str, member: &QueueRow, shared: &Shared) -> Effect {
+        let row = self
+            .rows
+            .iter()
+            .find(|r| r.membership_id == member.membership_id)
+            .cloned()
+            .unwrap_or_else(|| member.clone());
+        self.message = None;
+        self.start(action, vec![row], shared);
+        match (&self.popup, &self.message) {
+            (None, Some(refused)) => Effect::Status(refused.text.clone()),
+            _ => Effect::None,
+        }
+    }
+
+    fn draw_dialog(&mut self, frame: &mut Frame, area: Rect, shared: &Shared) {
+        draw::draw_dialog(self, frame, area, shared.theme);
     }
 
     fn on_reply(&mut self, reply: DbReply, shared: &Shared) -> Effect {
