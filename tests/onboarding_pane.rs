@@ -745,3 +745,26 @@ fn the_assign_box_starts_empty_and_ctrl_u_and_ctrl_w_edit_it() {
         .unwrap();
     assert_eq!(who, "bob");
 }
+
+#[test]
+fn ticking_the_welcome_email_for_a_do_not_email_member_says_so_and_asks() {
+    let mut h = Harness::new(welsh_office);
+    // Dafydd, first, asked not to be emailed; the step cursor is on "Welcome email sent".
+    let dafydd = contact_id(&h, "104");
+    h.act("tick_step");
+    let screen = h.screen(100, 30);
+    assert!(
+        screen.contains("This member asked not to be emailed (Do Not Email)"),
+        "{screen}"
+    );
+    h.key(KeyCode::Char('n'));
+    let ticked = format!("SELECT COUNT(*) FROM onboarding_steps WHERE contact_id = {dafydd}");
+    assert_eq!(h.count(&ticked), 0);
+    h.act("tick_step");
+    h.key(KeyCode::Char('y'));
+    assert_eq!(h.count(&ticked), 1);
+    // Another step asks nothing.
+    h.act("step_next");
+    h.act("tick_step");
+    assert_eq!(h.count(&ticked), 2);
+}

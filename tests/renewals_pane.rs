@@ -657,3 +657,30 @@ fn a_bulk_snooze_puts_the_cursor_on_the_next_unsnoozed_row() {
     assert!(!screen.contains("Gareth Thomas"), "{screen}");
     assert_eq!(cursor_name(&screen), "Alys Jones", "{screen}");
 }
+
+#[test]
+fn snoozing_past_the_end_of_grace_says_so_and_asks() {
+    let mut h = Harness::new(morning);
+    // Bryn's membership ended 2026-11-10: his grace ends 2026-12-10.
+    go_to(&mut h, "Bryn Davies");
+    h.action("snooze");
+    h.keys("2026-12-20");
+    h.key(KeyCode::Enter);
+    let screen = h.screen();
+    assert!(
+        screen.contains("The grace period ends 2026-12-10, before 2026-12-20"),
+        "{screen}"
+    );
+    h.keys("n");
+    assert_eq!(
+        count(&h.store(), "SELECT COUNT(*) FROM snoozes"),
+        1,
+        "only Eleri's"
+    );
+    // Within grace: no question.
+    h.action("snooze");
+    h.keys("2026-12-05");
+    h.key(KeyCode::Enter);
+    assert!(!h.pane.wants_raw_keys());
+    assert_eq!(count(&h.store(), "SELECT COUNT(*) FROM snoozes"), 2);
+}

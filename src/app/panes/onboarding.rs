@@ -227,6 +227,24 @@ pub struct OnboardingPane {
     follow: Option<i64>,
 }
 
+/// A step about emailing the member: its key says so (`welcome_email` in the built-in path).
+/// Documented in docs/onboarding.md, so a steps file can name its own email steps.
+fn is_email_step(step_key: &str) -> bool {
+    step_key.to_ascii_lowercase().contains("email")
+}
+
+/// Why this member should not get an email, if they should not: said when an email step is
+/// ticked, at the moment it matters.
+fn email_refusal(flags: &crate::domain::membership::ContactFlags) -> Option<&'static str> {
+    if flags.do_not_email {
+        Some("asked not to be emailed (Do Not Email)")
+    } else if flags.on_hold {
+        Some("has an email address that bounces (On Hold)")
+    } else {
+        None
+    }
+}
+
 impl Default for OnboardingPane {
     fn default() -> Self {
         OnboardingPane {
@@ -546,6 +564,17 @@ impl OnboardingPane {
             return Effect::None;
         };
         let contact_id = entry.contact_id;
+        if !shared.read_only && !entry.steps.contains_key(&step_key) && is_email_step(&step_key) {
+            if let Some(why) = email_refusal(&entry.flags) {
+                let question = format!("This member {why}. Tick \"{}\" anyway?", self.step_label());
+                self.modal = Some(Modal::ConfirmBulk {
+                    dialog: ConfirmDialog::new(question),
+                    step_key,
+                    contacts: vec![contact_id],
+                });
+                return Effect::None;
+            }
+        }
         let write = if entry.steps.contains_key(&step_key) {
             Write::Untick {
                 contact_id,
@@ -600,10 +629,24 @@ impl OnboardingPane {
             1 => "the 1 selected member".to_owned(),
             n => format!("the {n} selected members"),
         };
-        let question = format!(
+        let mut question = format!(
             "Tick \"{}\" for {whom}? Any who have it already are left as they are.",
             self.step_label(),
         );
+        if is_email_step(&step_key) {
+            let unemailable = self
+                .entries
+                .iter()
+                .filter(|e| self.marked.contains(&e.contact_id))
+                .filter(|e| email_refusal(&e.flags).is_some())
+                .count();
+            if unemailable > 0 {
+                question.push_str(&format!(
+                    " {unemailable} of them asked not to be emailed or {} a bouncing address.",
+                    if unemailable == 1 { "has" } else { "have" }
+                ));
+            }
+        }
         self.modal = Some(Modal::ConfirmBulk {
             dialog: ConfirmDialog::new(question),
             step_key,

@@ -265,6 +265,29 @@ fn members(n: usize) -> String {
     crate::text::plural(n as u64, "member")
 }
 
+/// A next action date after a member's grace period ends puts them out of sight until they have
+/// lapsed for good: the question that says so, or None when no target's grace ends before
+/// `until` (members already past grace lose nothing by waiting).
+fn past_grace_question(targets: &[QueueRow], until: NaiveDate, shared: &Shared) -> Option<String> {
+    let today = shared.clock.today;
+    let grace_ends: Vec<NaiveDate> = targets
+        .iter()
+        .map(|t| crate::domain::dates::add_months(t.end_date, 1))
+        .filter(|&end| end >= today && end < until)
+        .collect();
+    let first = *grace_ends.iter().min()?;
+    Some(match (targets.len(), grace_ends.len()) {
+        (1, _) => format!(
+            "The grace period ends {first}, before {until}: the membership will have lapsed for \
+             good by then. Set {until} anyway?"
+        ),
+        (n, past) => format!(
+            "For {past} of {n} members the grace period ends before {until} (the first on \
+             {first}): they will have lapsed for good by then. Set {until} for all {n} anyway?"
+        ),
+    })
+}
+
 /// "phone, no answer", "email, sent".
 fn attempt_label(channel: Channel, outcome: Outcome) -> String {
     format!("{}, {}", channel.label(), outcome.label_for(channel))
@@ -1048,6 +1071,12 @@ impl RenewalsPane {
             targets: targets.iter().map(Target::from).collect(),
             until,
         };
+        if let Some(question) = until.and_then(|d| past_grace_question(&targets, d, shared)) {
+            return Some(Popup::Confirm {
+                dialog: ConfirmDialog::new(question),
+                then: AfterConfirm::Write(write),
+            });
+        }
         if !self.bulk() {
             self.write(write, shared);
             return None;
