@@ -262,3 +262,49 @@ mod tests {
         assert_eq!(error_text(&anyhow::anyhow!("plain")), "plain");
     }
 }
+
+/// "1 member", "12 members", "0 days": a count with its noun, singular only for one. Every
+/// count shown in words goes through here (or [`noun`]), so none reads "1 working days".
+pub fn plural(n: impl Into<i128>, one: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", noun(n, one))
+}
+
+/// The noun for `n` of them: `one` for 1, else `one` + "s" (regular English plurals; the app's
+/// nouns are all regular).
+pub fn noun(n: impl Into<i128>, one: &str) -> String {
+    if n.into() == 1 {
+        one.to_owned()
+    } else {
+        format!("{one}s")
+    }
+}
+
+/// `word` with its indefinite article: "an email", "a phone call", "an SMS".
+pub fn with_article(word: &str) -> String {
+    // By sound: initialisms whose first letter is said with a vowel ("an SMS", "an MP") take "an".
+    let first = word.chars().next().unwrap_or('x');
+    let initialism = word.len() > 1 && word.chars().take(2).all(|c| c.is_ascii_uppercase());
+    let vowel_sound = if initialism {
+        "AEFHILMNORSX".contains(first)
+    } else {
+        "aeiouAEIOU".contains(first)
+    };
+    format!("{} {word}", if vowel_sound { "an" } else { "a" })
+}
+
+#[cfg(test)]
+mod grammar_tests {
+    use super::*;
+
+    #[test]
+    fn counts_and_articles_read_as_a_person_writes() {
+        assert_eq!(plural(1u32, "working day"), "1 working day");
+        assert_eq!(plural(3u32, "working day"), "3 working days");
+        assert_eq!(plural(0i64, "member"), "0 members");
+        assert_eq!(with_article("email"), "an email");
+        assert_eq!(with_article("phone"), "a phone");
+        assert_eq!(with_article("SMS"), "an SMS");
+        assert_eq!(with_article("letter"), "a letter");
+    }
+}

@@ -258,3 +258,76 @@ fn a_member_with_10_mb_fields_opens_at_once_cut_short_with_an_ellipsis() {
     // The view is a screenful or four, not the 150,000 lines the note would wrap to.
     assert!(end.contains(" 61/79 "), "{end}");
 }
+
+/// The real panes on the member store, the member opened from the renewals queue (the same
+/// `OpenMember` as from search).
+fn opened_from_a_queue() -> Harness {
+    let options = Options {
+        size: (100, 60),
+        ..Options::default()
+    };
+    let mut h = Harness::with(member_store(), options);
+    h.code(KeyCode::Char('2'));
+    h.code(KeyCode::Char('A')); // she renews automatically: show those too
+    assert!(h.screen().contains("Siân Prydderch"), "{}", h.screen());
+    h.code(KeyCode::Enter);
+    assert!(h.screen().contains("Memberships (2)"), "{}", h.screen());
+    h
+}
+
+#[test]
+fn a_contact_logged_from_the_member_view_shows_on_the_timeline() {
+    let mut h = opened_from_a_queue();
+    let hints = h.screen();
+    assert!(
+        hints.contains("log a contact"),
+        "the hint line offers it:\n{hints}"
+    );
+    h.code(KeyCode::Char('c'));
+    let screen = h.screen();
+    assert!(
+        screen.contains("channel"),
+        "the renewals channel chooser:\n{screen}"
+    );
+    h.code(KeyCode::Char('e'));
+    h.code(KeyCode::Char('n'));
+    let screen = h.screen();
+    assert!(
+        screen.contains("ann") && screen.contains("email contact: no answer"),
+        "on the timeline:\n{screen}"
+    );
+}
+
+#[test]
+fn a_note_and_a_snooze_from_the_member_view() {
+    let mut h = opened_from_a_queue();
+    h.code(KeyCode::Char('n'));
+    h.type_text("Rang in about the branch AGM");
+    h.code(KeyCode::Enter);
+    assert!(h.screen().contains("Rang in about the branch AGM"));
+    h.code(KeyCode::Char('s'));
+    h.type_text("+7");
+    h.code(KeyCode::Enter);
+    let screen = h.screen();
+    assert!(
+        screen.contains("Siân Prydderch"),
+        "still on the member:\n{screen}"
+    );
+}
+
+#[test]
+fn help_in_the_member_view_lists_every_action_on_a_member() {
+    let mut h = opened_from_a_queue();
+    h.code(KeyCode::Char('?'));
+    let screen = h.screen();
+    for action in [
+        "log a contact attempt",
+        "add a note",
+        "set the next action date",
+        "assign in renewals",
+        "escalate",
+        "add to onboarding",
+    ] {
+        assert!(screen.contains(action), "{action}:\n{screen}");
+    }
+}

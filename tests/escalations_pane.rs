@@ -451,7 +451,7 @@ fn a_new_escalation_typed_into_the_form_is_saved_and_opened() {
     h.key(KeyCode::Right); // Complaint → Renewal or payment problem
     h.key(KeyCode::Right); // → Member concern
     h.key(KeyCode::Tab);
-    h.key(KeyCode::Left); // Normal → High
+    h.key(KeyCode::Right); // Normal → High: choices as they read, low → urgent
     h.key(KeyCode::Tab);
     h.type_text("Branch meeting room unsafe");
     h.key(KeyCode::Tab);
@@ -555,9 +555,13 @@ fn assign_status_priority_comment_resolve_and_reopen_from_the_keyboard() {
     h.action("next_view"); // Unassigned
     h.select("Dispute over");
 
-    // a: prefilled with your own name when nobody has it.
+    // a: an empty box (nothing to delete first); Tab gives your own name.
     h.action("assign");
-    assert!(h.screen(100, 30).contains("Assign #5 to (empty = nobody)"));
+    assert!(
+        h.screen(100, 30)
+            .contains("Assign #5 to (Tab: ann; empty = nobody)")
+    );
+    h.key(KeyCode::Tab);
     assert!(changed(&h.key(KeyCode::Enter)));
     assert!(
         h.screen(100, 30)
@@ -740,4 +744,59 @@ fn view_and_selection_survive_a_restart() {
     let mut other = escalations::pane();
     other.restore_state("not json");
     other.restore_state(r#"{"view":"sideways"}"#);
+}
+
+#[test]
+fn resolving_from_the_list_puts_the_cursor_on_the_one_that_was_next() {
+    let mut h = harness();
+    for _ in 0..3 {
+        h.action("next_view");
+    }
+    h.select("Subject access");
+    h.action("resolve");
+    h.type_text("Sent the copy");
+    assert!(changed(&h.key(KeyCode::Enter)));
+    let screen = h.screen(100, 30);
+    assert!(!screen.contains("Subject access"), "{screen}");
+    assert!(selected_line(&screen).contains("Dispute over"), "{screen}");
+}
+
+#[test]
+fn right_raises_the_priority_and_one_working_day_is_singular() {
+    let mut h = harness();
+    h.action("new_escalation");
+    h.key(KeyCode::Tab); // to Priority, Normal
+    h.key(KeyCode::Right);
+    assert!(h.screen(100, 30).contains("◀ high ▶"));
+    h.key(KeyCode::Right);
+    let screen = h.screen(100, 30);
+    assert!(screen.contains("◀ urgent ▶"), "{screen}");
+    assert!(screen.contains("(1 working day)"), "{screen}");
+    h.key(KeyCode::Left);
+    h.key(KeyCode::Left);
+    assert!(h.screen(100, 30).contains("◀ normal ▶"));
+}
+
+#[test]
+fn ctrl_u_clears_a_comment_to_the_start_instead_of_undoing() {
+    let mut h = harness();
+    h.action("next_view");
+    h.action("next_view");
+    h.action("next_view");
+    h.select("Dispute over");
+    h.action("comment");
+    h.type_text("Rang twice");
+    h.ctrl('u');
+    h.type_text("Met them");
+    assert!(changed(&h.key(KeyCode::Enter)));
+    let store = h.store();
+    let body: String = store
+        .conn
+        .query_row(
+            "SELECT body FROM escalation_events WHERE kind = 'comment' ORDER BY id DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(body, "Met them");
 }

@@ -652,3 +652,119 @@ fn dates_from_another_year_show_the_year_and_rejoiners_have_their_own_view() {
     assert!(screen.contains("rejoined after a lapse"), "{screen}");
     assert!(!screen.contains("Nia Griffiths"), "{screen}");
 }
+
+/// The name on the highlighted row of the queue.
+fn highlighted(screen: &str) -> String {
+    let line = screen
+        .lines()
+        .find(|l| l.contains('▶'))
+        .expect("a highlighted row");
+    let after = line.split('▶').nth(1).unwrap();
+    after
+        .trim_start()
+        .split("  ")
+        .next()
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
+#[test]
+fn abandoning_a_member_puts_the_cursor_on_the_one_that_was_next() {
+    let mut h = Harness::new(welsh_office);
+    h.act("down");
+    assert_eq!(highlighted(&h.screen(100, 30)), "Carys Hughes");
+    h.act("abandon");
+    h.key(KeyCode::Char('1'));
+    h.key(KeyCode::Enter);
+    let screen = h.screen(100, 30);
+    assert!(!screen.contains("Carys Hughes"), "{screen}");
+    assert_eq!(highlighted(&screen), "Owain Thomas", "{screen}");
+}
+
+#[test]
+fn abandoning_the_last_member_puts_the_cursor_on_the_new_last_row() {
+    let mut h = Harness::new(welsh_office);
+    h.act("bottom");
+    assert_eq!(highlighted(&h.screen(100, 30)), "Eleri Price");
+    h.act("abandon");
+    h.key(KeyCode::Char('1'));
+    h.key(KeyCode::Enter);
+    assert_eq!(highlighted(&h.screen(100, 30)), "Bethan Evans");
+}
+
+fn ctrl_key(h: &mut Harness, c: char) {
+    let parts = h.shared_parts();
+    let event = KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
+    h.pane.handle(PaneInput::Key(event), &parts.as_shared());
+    h.pump();
+}
+
+#[test]
+fn tab_completes_the_local_party_in_the_filter() {
+    let mut h = Harness::new(welsh_office);
+    h.act("filter");
+    h.type_text("card");
+    h.key(KeyCode::Tab);
+    assert!(
+        h.screen(100, 30).contains("Cardiff West"),
+        "completed in the box"
+    );
+    h.key(KeyCode::Enter);
+    let screen = h.screen(100, 30);
+    for name in ["Aled Jones", "Eleri Price", "Owain Thomas"] {
+        assert!(screen.contains(name), "{name}: {screen}");
+    }
+    assert!(!screen.contains("Bethan Evans"), "{screen}");
+}
+
+#[test]
+fn the_assign_box_starts_empty_and_ctrl_u_and_ctrl_w_edit_it() {
+    let mut h = Harness::new(welsh_office);
+    let carys = contact_id(&h, "103");
+    h.act("down");
+    h.act("assign");
+    let screen = h.screen(100, 30);
+    assert!(
+        screen.contains("Assign to (now rhian; Tab: ann"),
+        "{screen}"
+    );
+    h.type_text("someone else");
+    ctrl_key(&mut h, 'w');
+    h.type_text("bob");
+    ctrl_key(&mut h, 'u');
+    h.type_text("bob");
+    h.key(KeyCode::Enter);
+    let who: String = h
+        .conn()
+        .query_row(
+            "SELECT assignee FROM assignments WHERE contact_id = ?1 AND queue = 'onboarding'",
+            [carys],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(who, "bob");
+}
+
+#[test]
+fn ticking_the_welcome_email_for_a_do_not_email_member_says_so_and_asks() {
+    let mut h = Harness::new(welsh_office);
+    // Dafydd, first, asked not to be emailed; the step cursor is on "Welcome email sent".
+    let dafydd = contact_id(&h, "104");
+    h.act("tick_step");
+    let screen = h.screen(100, 30);
+    assert!(
+        screen.contains("This member asked not to be emailed (Do Not Email)"),
+        "{screen}"
+    );
+    h.key(KeyCode::Char('n'));
+    let ticked = format!("SELECT COUNT(*) FROM onboarding_steps WHERE contact_id = {dafydd}");
+    assert_eq!(h.count(&ticked), 0);
+    h.act("tick_step");
+    h.key(KeyCode::Char('y'));
+    assert_eq!(h.count(&ticked), 1);
+    // Another step asks nothing.
+    h.act("step_next");
+    h.act("tick_step");
+    assert_eq!(h.count(&ticked), 2);
+}

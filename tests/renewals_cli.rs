@@ -483,3 +483,32 @@ fn a_lapsed_auto_renewer_is_listed_first_as_a_failed_payment() {
     assert_eq!(column(&calls, "Payment")[0], "payment failed?");
     assert_eq!(column(&calls, "Payment")[1], "");
 }
+
+#[test]
+fn call_list_leaves_out_a_wrong_number_and_says_how_many() {
+    let f = Fixture::new(|store| {
+        let c = &store.conn;
+        insert(c, &member("Right Number", "2026-11-25"));
+        let wrong = insert(c, &member("Wrong Number", "2026-11-26"));
+        let letter_wrong = insert(c, &member("Moved House", "2026-11-27"));
+        let clk = clock("2026-11-20");
+        let attempt = |channel, outcome| NewAttempt {
+            channel,
+            outcome,
+            note: String::new(),
+        };
+        let phoned = attempt(Channel::Phone, Outcome::WrongNumber);
+        renewals::log_attempts(store, &clk, &[wrong], &phoned).unwrap();
+        // A wrong address on a letter says nothing about the phone number.
+        let wrote = attempt(Channel::Letter, Outcome::WrongNumber);
+        renewals::log_attempts(store, &clk, &[letter_wrong], &wrote).unwrap();
+    });
+    let rows = f.csv(&["--csv", "--for", "phone"]);
+    let names = column(&rows, "Name");
+    assert_eq!(names, ["Right Number", "Moved House"]);
+    f.cmd(&["--csv", "--for", "phone"])
+        .assert()
+        .stderr(predicate::str::contains(
+            "left out: 1 wrong number at the last call",
+        ));
+}

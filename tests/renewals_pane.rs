@@ -468,13 +468,12 @@ fn notes_assignments_escalation_and_opening() {
         1
     );
 
+    // The box starts empty: Enter unassigns, Tab gives your own name.
     h.action("assign");
-    for _ in 0.."ann".len() {
-        h.key(KeyCode::Backspace);
-    }
     h.key(KeyCode::Enter);
     assert!(h.screen().contains("Nobody is assigned there to unassign"));
     h.action("assign");
+    h.key(KeyCode::Tab);
     h.key(KeyCode::Enter);
     assert!(h.screen().contains("Assigned 1 member to ann"));
     h.action("filter");
@@ -636,4 +635,83 @@ fn a_lapsed_auto_renewer_shows_first_marked_payment_failed() {
         !screen.contains("Nia Later"),
         "not yet due stays hidden: {screen}"
     );
+}
+
+/// The name on the cursor row.
+fn cursor_name(screen: &str) -> String {
+    let line = screen
+        .lines()
+        .find(|l| l.contains("│> ") || l.contains("│>*"))
+        .expect("a cursor row");
+    let after = &line[line.find('>').unwrap() + 2..];
+    after.split("  ").next().unwrap().trim().to_owned()
+}
+
+#[test]
+fn snoozing_a_row_puts_the_cursor_on_the_one_that_was_next() {
+    let mut h = Harness::new(morning);
+    go_to(&mut h, "Gareth Thomas");
+    h.action("snooze");
+    h.keys("+7");
+    h.key(KeyCode::Enter);
+    let screen = h.screen();
+    assert!(!screen.contains("Gareth Thomas"), "{screen}");
+    assert_eq!(cursor_name(&screen), "Alys Jones", "{screen}");
+}
+
+#[test]
+fn an_outcome_that_settles_the_row_moves_the_cursor_to_the_next_row() {
+    let mut h = Harness::new(morning);
+    go_to(&mut h, "Alys Jones");
+    h.action("log_contact");
+    h.keys("p");
+    h.keys("d"); // declined settles the renewal
+    let screen = h.screen();
+    assert!(!screen.contains("Alys Jones"), "{screen}");
+    assert_eq!(cursor_name(&screen), "Ceri Evans", "{screen}");
+}
+
+#[test]
+fn a_bulk_snooze_puts_the_cursor_on_the_next_unsnoozed_row() {
+    let mut h = Harness::new(morning);
+    go_to(&mut h, "Bryn Davies");
+    h.action("select");
+    h.action("select");
+    assert_eq!(cursor_name(&h.screen()), "Alys Jones");
+    h.action("up");
+    h.action("up");
+    h.action("snooze");
+    h.keys("+7");
+    h.key(KeyCode::Enter);
+    h.keys("y");
+    let screen = h.screen();
+    assert!(!screen.contains("Gareth Thomas"), "{screen}");
+    assert_eq!(cursor_name(&screen), "Alys Jones", "{screen}");
+}
+
+#[test]
+fn snoozing_past_the_end_of_grace_says_so_and_asks() {
+    let mut h = Harness::new(morning);
+    // Bryn's membership ended 2026-11-10: his grace ends 2026-12-10.
+    go_to(&mut h, "Bryn Davies");
+    h.action("snooze");
+    h.keys("2026-12-20");
+    h.key(KeyCode::Enter);
+    let screen = h.screen();
+    assert!(
+        screen.contains("The grace period ends 2026-12-10, before 2026-12-20"),
+        "{screen}"
+    );
+    h.keys("n");
+    assert_eq!(
+        count(&h.store(), "SELECT COUNT(*) FROM snoozes"),
+        1,
+        "only Eleri's"
+    );
+    // Within grace: no question.
+    h.action("snooze");
+    h.keys("2026-12-05");
+    h.key(KeyCode::Enter);
+    assert!(!h.pane.wants_raw_keys());
+    assert_eq!(count(&h.store(), "SELECT COUNT(*) FROM snoozes"), 2);
 }

@@ -90,8 +90,15 @@ fn loaded() -> (Env, TodayPane) {
     let env = Env::new();
     let mut pane = TodayPane::new();
     pane.refresh(&env.shared());
-    env.pump(&mut pane, 3);
+    env.pump(&mut pane, 4);
     (env, pane)
+}
+
+/// Moves the cursor past the waiting work onto the first count (Joined).
+fn to_the_counts(env: &Env, pane: &mut TodayPane) {
+    for _ in 0..4 {
+        env.act(pane, "down");
+    }
 }
 
 #[test]
@@ -111,6 +118,7 @@ fn overview_at_100x30() {
 #[test]
 fn overview_at_80x24_with_the_cursor_on_my_work() {
     let (env, mut pane) = loaded();
+    to_the_counts(&env, &mut pane);
     for _ in 0..5 {
         env.act(&mut pane, "down");
     }
@@ -120,6 +128,7 @@ fn overview_at_80x24_with_the_cursor_on_my_work() {
 #[test]
 fn a_count_opens_its_list_and_enter_opens_the_member() {
     let (env, mut pane) = loaded();
+    to_the_counts(&env, &mut pane);
     env.act(&mut pane, "down");
     env.act(&mut pane, "down");
     assert_eq!(env.act(&mut pane, "open"), Effect::None);
@@ -161,6 +170,7 @@ fn escalation_lists_lead_to_the_escalations_pane() {
 #[test]
 fn onboarding_steps_due_list() {
     let (env, mut pane) = loaded();
+    to_the_counts(&env, &mut pane);
     for _ in 0..6 {
         env.act(&mut pane, "down");
     }
@@ -192,7 +202,7 @@ fn a_part_that_fails_says_so_and_the_rest_still_shows() {
     });
     let mut pane = TodayPane::new();
     pane.refresh(&env.shared());
-    env.pump(&mut pane, 3);
+    env.pump(&mut pane, 4);
     let screen = env.draw(&mut pane, 100, 30);
     assert!(screen.contains("could not load my work"), "{screen}");
     assert!(screen.contains("Memberships by status"), "{screen}");
@@ -202,12 +212,71 @@ fn a_part_that_fails_says_so_and_the_rest_still_shows() {
 #[test]
 fn reload_asks_again_and_keeps_the_open_list() {
     let (env, mut pane) = loaded();
+    to_the_counts(&env, &mut pane);
     env.act(&mut pane, "down");
     env.act(&mut pane, "open");
     env.pump(&mut pane, 1);
     env.act(&mut pane, "down");
     assert!(matches!(env.act(&mut pane, "reload"), Effect::Status(_)));
-    env.pump(&mut pane, 4);
+    env.pump(&mut pane, 5);
     // Still on the renewed list, on its second row (King, c18).
     assert_eq!(env.act(&mut pane, "open"), Effect::OpenMember(18));
+}
+
+#[test]
+fn today_leads_with_the_work_waiting_and_enter_starts_on_it() {
+    let (env, mut pane) = loaded();
+    let screen = env.draw(&mut pane, 100, 30);
+    let lines: Vec<&str> = screen.lines().collect();
+    assert!(
+        lines[1].contains("Waiting in the queues"),
+        "first:\n{screen}"
+    );
+    let waiting = screen.find("Waiting in the queues").unwrap();
+    let since = screen.find("Since the last import").unwrap();
+    assert!(waiting < since, "{screen}");
+    for line in [
+        "Renewals due",
+        "Lapsed, in grace",
+        "Onboarding steps overdue",
+    ] {
+        assert!(screen.contains(line), "{line}:\n{screen}");
+    }
+    // The cursor starts on the first of them; Enter goes where the work is done.
+    assert_eq!(
+        env.act(&mut pane, "open"),
+        Effect::SwitchPane(PaneId::Renewals)
+    );
+    env.act(&mut pane, "down");
+    env.act(&mut pane, "down");
+    assert_eq!(
+        env.act(&mut pane, "open"),
+        Effect::SwitchPane(PaneId::Onboarding)
+    );
+    env.act(&mut pane, "down");
+    assert_eq!(
+        env.act(&mut pane, "open"),
+        Effect::SwitchPane(PaneId::Escalations)
+    );
+}
+
+#[test]
+fn nothing_is_cut_off_at_80x24_and_120x35() {
+    let (env, mut pane) = loaded();
+    let small = env.draw(&mut pane, 80, 24);
+    insta::assert_snapshot!("today_overview_80x24_waiting", small);
+    let large = env.draw(&mut pane, 120, 35);
+    insta::assert_snapshot!("today_overview_120x35", large);
+    assert!(large.contains("Top region: Wales (10)"), "{large}");
+    assert!(large.contains("peak 2)"), "{large}");
+    for screen in [&small, &large] {
+        // No figure left without its closing bracket.
+        for line in screen.lines() {
+            assert_eq!(
+                line.matches('(').count(),
+                line.matches(')').count(),
+                "a cut-off figure: {line}"
+            );
+        }
+    }
 }

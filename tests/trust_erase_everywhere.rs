@@ -122,7 +122,7 @@ fn a_window_opened_after_an_erasure_saves_its_state_as_usual() {
         .success();
     let mut window = Window::open("window", &s.db, STAFF);
     window.send("1");
-    window.wait_for_text("1 members");
+    window.wait_for_text("1 member");
     window.send("/");
     window.send("kowalczyk");
     window.wait_for_text(BYSTANDER.display);

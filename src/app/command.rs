@@ -3,8 +3,10 @@
 use std::path::PathBuf;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use ratatui_textarea::{CursorMove, TextArea};
 
 use super::pane::PaneId;
+use super::widgets::line_edit;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ShellCommand {
@@ -86,11 +88,11 @@ fn expand_home(path: &str) -> PathBuf {
 }
 
 /// The line being typed after `:`, with the cursor and the keys any shell line takes.
+/// The line typed after `:`, edited with the app's one set of editing keys
+/// ([`line_edit`]); `Up`/`Down` recall earlier commands and `Tab` completes a command name.
 #[derive(Debug, Default, Clone)]
 pub struct CommandLine {
-    text: String,
-    /// In chars.
-    cursor: usize,
+    area: TextArea<'static>,
     /// Earlier commands, oldest first, and where Up has got to.
     history: Vec<String>,
     recalled: Option<usize>,
@@ -103,6 +105,9 @@ pub enum LineOutcome {
     Cancelled,
 }
 
+/// What `Tab` completes the command word to.
+const COMMAND_NAMES: [&str; 4] = ["help", "import ", "pane ", "quit"];
+
 impl CommandLine {
     pub fn with_history(history: Vec<String>) -> CommandLine {
         CommandLine {
@@ -111,12 +116,13 @@ impl CommandLine {
         }
     }
 
-    pub fn text(&self) -> &str {
-        &self.text
+    pub fn text(&self) -> String {
+        self.area.lines().join(" ")
     }
 
+    /// Where the cursor is, in chars.
     pub fn cursor(&self) -> usize {
-        self.cursor
+        self.area.cursor().1
     }
 
     pub fn into_history(self) -> Vec<String> {
@@ -124,47 +130,33 @@ impl CommandLine {
     }
 
     pub fn handle(&mut self, key: KeyEvent) -> LineOutcome {
-        let len = self.text.chars().count();
         match key.code {
             KeyCode::Esc => return LineOutcome::Cancelled,
-            KeyCode::Backspace if self.text.is_empty() => return LineOutcome::Cancelled,
+            KeyCode::Backspace if self.text().is_empty() => return LineOutcome::Cancelled,
             KeyCode::Enter => {
-                let line = std::mem::take(&mut self.text);
+                let line = self.text();
+                self.set_text("");
                 if !line.trim().is_empty() && self.history.last() != Some(&line) {
                     self.history.push(line.clone());
                 }
                 return LineOutcome::Submitted(line);
             }
-            KeyCode::Char(c) => {
-                let at = self.byte_at(self.cursor);
-                self.text.insert(at, c);
-                self.cursor += 1;
-            }
-            KeyCode::Backspace if self.cursor > 0 => {
-                self.cursor -= 1;
-                let at = self.byte_at(self.cursor);
-                self.text.remove(at);
-            }
-            KeyCode::Delete if self.cursor < len => {
-                let at = self.byte_at(self.cursor);
-                self.text.remove(at);
-            }
-            KeyCode::Left => self.cursor = self.cursor.saturating_sub(1),
-            KeyCode::Right => self.cursor = (self.cursor + 1).min(len),
-            KeyCode::Home => self.cursor = 0,
-            KeyCode::End => self.cursor = len,
             KeyCode::Up => self.recall(true),
             KeyCode::Down => self.recall(false),
-            _ => {}
+            KeyCode::Tab if !self.text().contains(' ') => {
+                let names = COMMAND_NAMES.map(str::to_owned);
+                line_edit::complete(&mut self.area, &names);
+            }
+            _ => {
+                line_edit::edit(&mut self.area, key);
+            }
         }
         LineOutcome::Editing
     }
 
-    fn byte_at(&self, chars: usize) -> usize {
-        self.text
-            .char_indices()
-            .nth(chars)
-            .map_or(self.text.len(), |(i, _)| i)
+    fn set_text(&mut self, text: &str) {
+        self.area = TextArea::new(vec![text.to_owned()]);
+        self.area.move_cursor(CursorMove::End);
     }
 
     fn recall(&mut self, older: bool) {
@@ -180,8 +172,8 @@ impl CommandLine {
             (Some(_), false) => None,
         };
         self.recalled = next;
-        self.text = next.map(|i| self.history[i].clone()).unwrap_or_default();
-        self.cursor = self.text.chars().count();
+        let text = next.map(|i| self.history[i].clone()).unwrap_or_default();
+        self.set_text(&text);
     }
 }
 
@@ -257,5 +249,22 @@ mod tests {
         line.handle(key(KeyCode::Up));
         assert_eq!(line.text(), "pane ér");
         assert_eq!(line.handle(key(KeyCode::Esc)), LineOutcome::Cancelled);
+    }
+
+    #[test]
+    fn the_same_editing_keys_as_every_field_and_tab_completes_the_command() {
+        let key = |c| KeyEvent::new(c, KeyModifiers::NONE);
+        let ctrl = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
+        let mut line = CommandLine::default();
+        for c in "pane one two".chars() {
+            line.handle(key(KeyCode::Char(c)));
+        }
+        line.handle(ctrl('w'));
+        assert_eq!(line.text(), "pane one ");
+        line.handle(ctrl('u'));
+        assert_eq!(line.text(), "");
+        line.handle(key(KeyCode::Char('i')));
+        line.handle(key(KeyCode::Tab));
+        assert_eq!(line.text(), "import ");
     }
 }

@@ -136,9 +136,23 @@ impl ImportView {
         let (ratio, text) = match self.progress {
             Some(p) if p.bytes_total > 0 => {
                 let ratio = (p.bytes_done as f64 / p.bytes_total as f64).clamp(0.0, 1.0);
-                (ratio, format!("{} rows read", thousands(p.rows)))
+                (
+                    ratio,
+                    format!(
+                        "{} {} read",
+                        thousands(p.rows),
+                        crate::text::noun(p.rows, "row")
+                    ),
+                )
             }
-            Some(p) => (0.0, format!("{} rows read", thousands(p.rows))),
+            Some(p) => (
+                0.0,
+                format!(
+                    "{} {} read",
+                    thousands(p.rows),
+                    crate::text::noun(p.rows, "row")
+                ),
+            ),
             None => (0.0, "starting…".to_owned()),
         };
         frame.render_widget(Paragraph::new(text).style(theme.base), text_area);

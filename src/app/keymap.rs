@@ -76,12 +76,30 @@ pub const LIST_ACTIONS: &[Command] = &[
 
 /// `[member]`: the member view, over any pane.
 pub const MEMBER_ACTIONS: &[Command] = &[
+    // What a queue offers on a member, in the renewals pane's words and dialogs.
+    cmd(
+        "log_contact",
+        "log a contact attempt: channel key, then outcome key",
+        true,
+    ),
+    cmd(
+        "log_contact_note",
+        "log a contact attempt with a note",
+        false,
+    ),
+    cmd("note", "add a note on the membership", false),
+    cmd(
+        "snooze",
+        "set the next action date (YYYY-MM-DD or +N days)",
+        false,
+    ),
+    cmd("assign", "assign in renewals (empty: unassign)", false),
     cmd(
         "escalate",
         "escalate: open an escalation about this member",
         true,
     ),
-    cmd("add_to_onboarding", "add this member to onboarding", true),
+    cmd("add_to_onboarding", "add to onboarding", true),
 ];
 
 /// Where a binding lives.
@@ -569,7 +587,20 @@ pub fn keys_markdown(panes: &[(PaneId, &'static [Command])]) -> String {
          | `:import PATH` | import a CRM export with a progress gauge; `Esc` cancels, nothing is changed |\n\
          | `:import --older-export PATH` | import an export that looks older than what the database holds (refused without it) |\n\
          | `:help` | this help |\n\n\
-         On the command line: `Enter` runs, `Esc` cancels, `Up`/`Down` recall earlier commands.\n",
+         On the command line: `Enter` runs, `Esc` cancels, `Up`/`Down` recall earlier commands, \
+         `Tab` completes the command's name.\n\n\
+         ## Text fields (fixed)\n\n\
+         Every text field (prompts, the escalation form, the search and command lines) edits with \
+         the same keys, after readline:\n\n\
+         | Keys | What it does |\n|---|---|\n\
+         | `ctrl-u` | delete to the start of the line |\n\
+         | `ctrl-w` `alt-Backspace` | delete the word before the cursor |\n\
+         | `ctrl-k` | delete to the end of the line |\n\
+         | `ctrl-a` `Home` / `ctrl-e` `End` | start / end of the line |\n\
+         | `Tab` | complete (a local party, a region, your own name in an assign box); never types a tab |\n\
+         | `Enter` / `Esc` | submit / cancel |\n\n\
+         A box that asks for a new value (an assignee) starts empty; one that edits a value in \
+         place (a filter, a date) starts with it.\n",
     );
     out
 }

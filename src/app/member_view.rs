@@ -6,7 +6,11 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
+use chrono::NaiveDate;
+
 use super::theme::Theme;
+use crate::domain::dates::parse_iso;
+use crate::domain::renewal::QueueRow;
 use crate::storage::member::{ContactDetail, MemberDetail, MembershipDetail, TimelineEntry};
 use crate::text::{self, clip, ellipsize};
 
@@ -45,6 +49,34 @@ impl MemberView {
             page: 1,
             total: 0,
         }
+    }
+
+    /// The member's main membership as the renewals actions address it (a contact logged, a
+    /// note, a next action date, an assignee), or None while loading or with no membership. A
+    /// lifetime membership has no end date: it stands at `today`.
+    pub fn as_queue_row(&self, today: NaiveDate) -> Option<QueueRow> {
+        let MemberState::Loaded(m) = &self.state else {
+            return None;
+        };
+        let (c, ms) = (&m.contact, m.memberships.first()?);
+        Some(QueueRow {
+            membership_id: ms.id,
+            contact_id: c.id,
+            contact_crm_id: c.crm_id.clone(),
+            membership_crm_id: ms.crm_membership_id.clone(),
+            name: c.display_name.clone(),
+            sort_name: c.sort_name.clone(),
+            membership_type: ms.membership_type.clone(),
+            local_party: c.local_party.clone(),
+            region: c.region.clone(),
+            end_date: ms.end_date.as_deref().and_then(parse_iso).unwrap_or(today),
+            crm_status: ms.crm_status.clone(),
+            auto_renew: ms.auto_renew,
+            flags: c.flags,
+            last_contact: None,
+            snoozed_until: None,
+            assignee: None,
+        })
     }
 
     /// The membership an escalation from here is about: the one listed first (lifetime or the
@@ -116,15 +148,9 @@ impl MemberView {
             .borders(Borders::ALL)
             .border_style(theme.border)
             .title(Line::styled(title, theme.title))
-            .title_bottom(Line::from(vec![
-                Span::styled(" e", theme.hint_key),
-                Span::styled(" escalate  ", theme.hint_text),
-                Span::styled("o", theme.hint_key),
-                Span::styled(" onboarding  ", theme.hint_text),
-                Span::styled("Esc", theme.hint_key),
-                Span::styled(" back ", theme.hint_text),
-                Span::styled(position, theme.dim),
-            ]));
+            // The keys are on the hint line below, from the keymap (a fixed list here would
+            // go stale when a key is rebound).
+            .title_bottom(Line::styled(position, theme.dim));
         frame.render_widget(
             Paragraph::new(lines)
                 .style(theme.base)

@@ -151,6 +151,22 @@ pub trait Pane {
     ) {
     }
 
+    /// The member view's actions on a member (log a contact, note, snooze, assign) open the
+    /// renewals pane's own dialogs on this membership; the app then sends keys to this pane while
+    /// it [`Self::wants_raw_keys`] and draws [`Self::draw_dialog`] over the member view. Other
+    /// panes ignore it.
+    fn act_for_member(
+        &mut self,
+        _action: &str,
+        _member: &crate::domain::renewal::QueueRow,
+        _shared: &Shared,
+    ) -> Effect {
+        Effect::None
+    }
+
+    /// Draws only the open dialog (for [`Self::act_for_member`]); nothing when none is open.
+    fn draw_dialog(&mut self, _frame: &mut Frame, _area: Rect, _shared: &Shared) {}
+
     /// The onboarding pane adds this contact by hand on [`Effect::AddToOnboarding`].
     fn add_to_onboarding(&mut self, _contact_id: i64, _shared: &Shared) -> Effect {
         Effect::None

@@ -36,6 +36,9 @@ pub const STATUS_FOR: Duration = Duration::from_secs(5);
 pub const START_PANE: PaneId = PaneId::Today;
 
 const JOB_MEMBER: &str = "app:member";
+/// The pane whose dialogs the member view's actions on a member open (see
+/// [`Pane::act_for_member`]).
+const MEMBER_DIALOGS: PaneId = PaneId::Renewals;
 const JOB_LAST_IMPORT: &str = "app:last_import";
 const JOB_LOAD_STATE: &str = "app:load_state";
 const JOB_SAVE_STATE: &str = "app:save_state";
@@ -264,6 +267,12 @@ impl App {
         if self.help.is_some() {
             return self.help_key(resolved.map(|r| r.action));
         }
+        if self.member.is_some() && self.panes[index_of(MEMBER_DIALOGS)].wants_raw_keys() {
+            let effect = self.with_pane(MEMBER_DIALOGS, |pane, shared| {
+                pane.handle(PaneInput::Key(key), shared)
+            });
+            return self.apply(effect);
+        }
         if self.member.is_none() && self.active_pane_ref().wants_raw_keys() {
             let effect = self.with_active(|pane, shared| pane.handle(PaneInput::Key(key), shared));
             return self.apply(effect);
@@ -297,6 +306,17 @@ impl App {
                 }
                 "add_to_onboarding" => {
                     let effect = Effect::AddToOnboarding(view.contact_id);
+                    self.apply(effect);
+                }
+                // The renewals pane's own dialogs and writes, on this member's membership.
+                "log_contact" | "log_contact_note" | "note" | "snooze" | "assign" => {
+                    let Some(row) = view.as_queue_row(self.env.clock.today) else {
+                        let why = "This member has no membership to act on".to_owned();
+                        return self.set_status(why, true);
+                    };
+                    let effect = self.with_pane(PaneId::Renewals, |pane, shared| {
+                        pane.act_for_member(action, &row, shared)
+                    });
                     self.apply(effect);
                 }
                 other => {
@@ -519,6 +539,11 @@ impl App {
         if !reply.key.starts_with(APP_JOB_PREFIX) {
             let pane = reply.pane;
             let effect = self.with_pane(pane, |p, shared| p.on_reply(reply, shared));
+            // The pane that wrote has reloaded itself; the one shown may be another (the member
+            // view's actions write through the renewals pane).
+            if effect == Effect::DataChanged {
+                return self.data_changed(Some(pane));
+            }
             return self.apply(effect);
         }
         match reply.key {
@@ -671,6 +696,7 @@ impl App {
         self.panes[index_of(self.active)].draw(frame, body, &shared);
         if let Some(view) = &mut self.member {
             view.draw(frame, body, &self.env.theme);
+            self.panes[index_of(MEMBER_DIALOGS)].draw_dialog(frame, body, &shared);
         }
         self.draw_status(frame, status);
         let sections = self.help_sections();

@@ -383,8 +383,19 @@ pub fn bulk_preference_conflict(
 ) -> Option<&'static str> {
     preference_conflict(channel, flags, last).or(match channel {
         Channel::Email if flags.no_bulk_email => Some("No Bulk Emails"),
+        // A call list (or a bulk call or text) is for numbers that may reach them: the last
+        // call or text found the number wrong, so it waits for the next export's number.
+        Channel::Phone | Channel::Sms if last.is_some_and(wrong_number) => {
+            Some("wrong number at the last call")
+        }
         _ => None,
     })
+}
+
+/// The last attempt, by phone or text, found the number wrong.
+fn wrong_number(last: &LastContact) -> bool {
+    let by_number = [Channel::Phone.as_str(), Channel::Sms.as_str()];
+    last.outcome == Outcome::WrongNumber.as_str() && by_number.contains(&last.channel.as_str())
 }
 
 /// What a list handed outside rollcall is for (`rollcall renewals --for`).

@@ -28,6 +28,7 @@ use crate::Clock;
 use crate::app::db::DbReply;
 use crate::app::pane::{Command, Effect, Pane, PaneId, PaneInput, Shared};
 use crate::app::theme::Theme;
+use crate::app::widgets::list_cursor::CursorAnchor;
 use crate::app::widgets::text_prompt::{PromptOutcome, TextPrompt};
 use crate::config::EscalationsConfig;
 use crate::domain::escalation::{
@@ -495,18 +496,17 @@ impl EscalationsPane {
         if loaded.view != self.view {
             return; // an answer for a view the user has already left
         }
-        let keep = self
-            .select_id
-            .take()
-            .or_else(|| self.rows.get(self.selected()).map(|r| r.id));
+        let ids: Vec<i64> = self.rows.iter().map(|r| r.id).collect();
+        let mut anchor = CursorAnchor::at(&ids, self.selected());
+        if let Some(id) = self.select_id.take() {
+            anchor = anchor.preferring(id);
+        }
         self.rows = loaded.rows;
         self.counts = loaded.counts;
         self.loaded = true;
         self.load_error = None;
-        let at = keep
-            .and_then(|id| self.rows.iter().position(|r| r.id == id))
-            .unwrap_or_else(|| self.selected().min(self.rows.len().saturating_sub(1)));
-        self.table.select(Some(at));
+        let ids: Vec<i64> = self.rows.iter().map(|r| r.id).collect();
+        self.table.select(Some(anchor.resolve(&ids)));
     }
 
     fn on_written(&mut self, result: Result<Written, String>, shared: &Shared) -> Effect {
@@ -805,13 +805,16 @@ fn change_overlay(action: &str, row: &Row, shared: &Shared) -> Result<Overlay, S
             ));
         }
         "assign" => {
-            // Unassigned: taking it yourself is one Enter away.
-            let current = row.assignee.as_deref().unwrap_or(&shared.clock.user);
-            let title = format!("Assign #{id} to (empty = nobody)");
+            // Empty, to type a new name into; taking it yourself is Tab, Enter.
+            let me = &shared.clock.user;
+            let title = match row.assignee.as_deref() {
+                Some(now) => format!("Assign #{id} to (now {now}; Tab: {me}; empty = nobody)"),
+                None => format!("Assign #{id} to (Tab: {me}; empty = nobody)"),
+            };
             prompt(
                 PromptAction::Assign,
                 id,
-                TextPrompt::new(title).with_text(current),
+                TextPrompt::new(title).with_completions(vec![me.clone()]),
             )
         }
         "comment" => prompt(PromptAction::Comment, id, comment_prompt(id)),

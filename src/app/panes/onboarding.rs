@@ -24,6 +24,8 @@ use self::dialogs::{Modal, ModalOutcome, PromptKind};
 use crate::app::db::DbReply;
 use crate::app::pane::{Command, Effect, Pane, PaneId, PaneInput, Shared};
 use crate::app::widgets::confirm::ConfirmDialog;
+use crate::app::widgets::line_edit;
+use crate::app::widgets::list_cursor::CursorAnchor;
 use crate::app::widgets::text_prompt::TextPrompt;
 use crate::domain::onboarding::{AbandonReason, Progress, StepPath};
 use crate::storage::onboarding::{self as store, Added, QueueEntry, Undo, View, members};
@@ -225,6 +227,24 @@ pub struct OnboardingPane {
     follow: Option<i64>,
 }
 
+/// A step about emailing the member: its key says so (`welcome_email` in the built-in path).
+/// Documented in docs/onboarding.md, so a steps file can name its own email steps.
+fn is_email_step(step_key: &str) -> bool {
+    step_key.to_ascii_lowercase().contains("email")
+}
+
+/// Why this member should not get an email, if they should not: said when an email step is
+/// ticked, at the moment it matters.
+fn email_refusal(flags: &crate::domain::membership::ContactFlags) -> Option<&'static str> {
+    if flags.do_not_email {
+        Some("asked not to be emailed (Do Not Email)")
+    } else if flags.on_hold {
+        Some("has an email address that bounces (On Hold)")
+    } else {
+        None
+    }
+}
+
 impl Default for OnboardingPane {
     fn default() -> Self {
         OnboardingPane {
@@ -287,9 +307,30 @@ impl OnboardingPane {
         Effect::Status(text)
     }
 
+    /// The shown rows by contact, with the cursor: taken before `entries` is replaced, since a
+    /// row's entry index into new entries names a stranger.
+    fn anchor(&self) -> CursorAnchor<i64> {
+        let ids: Vec<i64> = self
+            .rows
+            .iter()
+            .map(|r| self.entries[r.entry].contact_id)
+            .collect();
+        let anchor = CursorAnchor::at(&ids, self.cursor);
+        match self.follow {
+            Some(id) => anchor.preferring(id),
+            None => anchor,
+        }
+    }
+
     /// Recomputes the visible rows from the entries, the view, the filter and today.
     fn rebuild(&mut self, shared: &Shared) {
-        let keep = self.follow.take().or_else(|| self.current_contact());
+        let anchor = self.anchor();
+        self.rebuild_keeping(anchor, shared);
+    }
+
+    /// [`Self::rebuild`], putting the cursor on the anchor's row or the one that was next.
+    fn rebuild_keeping(&mut self, anchor: CursorAnchor<i64>, shared: &Shared) {
+        self.follow = None;
         let Some(path) = self.path.clone() else {
             self.rows.clear();
             return;
@@ -311,14 +352,12 @@ impl OnboardingPane {
             store::sort_key(self.view, &self.entries[r.entry], &r.progress)
         });
         self.rows = rows;
-        self.cursor = keep
-            .and_then(|id| {
-                self.rows
-                    .iter()
-                    .position(|r| self.entries[r.entry].contact_id == id)
-            })
-            .unwrap_or(self.cursor)
-            .min(self.rows.len().saturating_sub(1));
+        let ids: Vec<i64> = self
+            .rows
+            .iter()
+            .map(|r| self.entries[r.entry].contact_id)
+            .collect();
+        self.cursor = anchor.resolve(&ids);
         self.step = self.step.min(path.len().saturating_sub(1));
     }
 
@@ -390,13 +429,14 @@ impl OnboardingPane {
         if loaded.enrolled {
             self.enrol_pending = false;
         }
+        let anchor = self.anchor();
         self.path = Some(loaded.path);
         self.entries = loaded.entries;
         self.load = LoadState::Loaded;
         // Marks on people who have left the queue would tick nothing; drop them.
         let present: BTreeSet<i64> = self.entries.iter().map(|e| e.contact_id).collect();
         self.marked.retain(|id| present.contains(id));
-        self.rebuild(shared);
+        self.rebuild_keeping(anchor, shared);
         if first {
             self.send_next_write(shared);
         }
@@ -476,7 +516,11 @@ impl OnboardingPane {
                 }
             }
             "filter" => {
-                let prompt = TextPrompt::new("Filter: name or local party").with_text(&self.filter);
+                let parties =
+                    line_edit::distinct(self.entries.iter().map(|e| e.local_party.as_str()));
+                let prompt = TextPrompt::new("Filter: name or local party (Tab completes)")
+                    .with_text(&self.filter)
+                    .with_completions(parties);
                 self.modal = Some(Modal::prompt(PromptKind::Filter, prompt));
             }
             "back" => {
@@ -520,6 +564,17 @@ impl OnboardingPane {
             return Effect::None;
         };
         let contact_id = entry.contact_id;
+        if !shared.read_only && !entry.steps.contains_key(&step_key) && is_email_step(&step_key) {
+            if let Some(why) = email_refusal(&entry.flags) {
+                let question = format!("This member {why}. Tick \"{}\" anyway?", self.step_label());
+                self.modal = Some(Modal::ConfirmBulk {
+                    dialog: ConfirmDialog::new(question),
+                    step_key,
+                    contacts: vec![contact_id],
+                });
+                return Effect::None;
+            }
+        }
         let write = if entry.steps.contains_key(&step_key) {
             Write::Untick {
                 contact_id,
@@ -574,10 +629,24 @@ impl OnboardingPane {
             1 => "the 1 selected member".to_owned(),
             n => format!("the {n} selected members"),
         };
-        let question = format!(
+        let mut question = format!(
             "Tick \"{}\" for {whom}? Any who have it already are left as they are.",
             self.step_label(),
         );
+        if is_email_step(&step_key) {
+            let unemailable = self
+                .entries
+                .iter()
+                .filter(|e| self.marked.contains(&e.contact_id))
+                .filter(|e| email_refusal(&e.flags).is_some())
+                .count();
+            if unemailable > 0 {
+                question.push_str(&format!(
+                    " {unemailable} of them asked not to be emailed or {} a bouncing address.",
+                    if unemailable == 1 { "has" } else { "have" }
+                ));
+            }
+        }
         self.modal = Some(Modal::ConfirmBulk {
             dialog: ConfirmDialog::new(question),
             step_key,
@@ -595,6 +664,7 @@ impl OnboardingPane {
             return Effect::None;
         };
         let contact_id = entry.contact_id;
+        let me = &shared.clock.user;
         self.modal = Some(if note {
             Modal::prompt(
                 PromptKind::Note { contact_id },
@@ -603,8 +673,12 @@ impl OnboardingPane {
         } else {
             Modal::prompt(
                 PromptKind::Assign { contact_id },
-                TextPrompt::new("Assign to (empty: unassign)")
-                    .with_text(entry.assignee.as_deref().unwrap_or("")),
+                // Empty, to type a new name into; the title says who has it now.
+                TextPrompt::new(match entry.assignee.as_deref() {
+                    Some(now) => format!("Assign to (now {now}; Tab: {me}; empty: unassign)"),
+                    None => format!("Assign to (Tab: {me}; empty: unassign)"),
+                })
+                .with_completions(vec![me.clone()]),
             )
         });
         Effect::None

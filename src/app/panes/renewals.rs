@@ -23,6 +23,8 @@ use self::chooser::{Choice, Chooser, ChooserItem};
 use crate::app::db::DbReply;
 use crate::app::pane::{Command, Effect, Pane, PaneId, PaneInput, Shared};
 use crate::app::widgets::confirm::{Answer, ConfirmDialog};
+use crate::app::widgets::line_edit;
+use crate::app::widgets::list_cursor::CursorAnchor;
 use crate::app::widgets::text_prompt::{PromptOutcome, TextPrompt};
 use crate::domain::renewal::{
     self, Arranged, Bucket, Channel, Outcome, QueueFilter, QueueRow, Section, Windows,
@@ -154,6 +156,19 @@ impl TextFilter {
             TextFilter::NotContactedDays => "Not contacted in how many days? (empty: any)",
         }
     }
+
+    /// What `Tab` completes to: the values the queue holds.
+    fn completions(self, rows: &[QueueRow]) -> Vec<String> {
+        fn value(field: TextFilter, r: &QueueRow) -> Option<&str> {
+            match field {
+                TextFilter::Region => Some(r.region.as_str()),
+                TextFilter::LocalParty => Some(r.local_party.as_str()),
+                TextFilter::MembershipType => Some(r.membership_type.as_str()),
+                TextFilter::NotContactedDays => None,
+            }
+        }
+        line_edit::distinct(rows.iter().filter_map(|r| value(self, r)))
+    }
 }
 
 /// What the pane is asking, while it asks.
@@ -247,11 +262,30 @@ struct Written {
 }
 
 fn members(n: usize) -> String {
-    if n == 1 {
-        "1 member".to_owned()
-    } else {
-        format!("{n} members")
-    }
+    crate::text::plural(n as u64, "member")
+}
+
+/// A next action date after a member's grace period ends puts them out of sight until they have
+/// lapsed for good: the question that says so, or None when no target's grace ends before
+/// `until` (members already past grace lose nothing by waiting).
+fn past_grace_question(targets: &[QueueRow], until: NaiveDate, shared: &Shared) -> Option<String> {
+    let today = shared.clock.today;
+    let grace_ends: Vec<NaiveDate> = targets
+        .iter()
+        .map(|t| crate::domain::dates::add_months(t.end_date, 1))
+        .filter(|&end| end >= today && end < until)
+        .collect();
+    let first = *grace_ends.iter().min()?;
+    Some(match (targets.len(), grace_ends.len()) {
+        (1, _) => format!(
+            "The grace period ends {first}, before {until}: the membership will have lapsed for \
+             good by then. Set {until} anyway?"
+        ),
+        (n, past) => format!(
+            "For {past} of {n} members the grace period ends before {until} (the first on \
+             {first}): they will have lapsed for good by then. Set {until} for all {n} anyway?"
+        ),
+    })
 }
 
 /// "phone, no answer", "email, sent".
@@ -447,16 +481,35 @@ impl RenewalsPane {
     }
 
     fn set_rows(&mut self, rows: Vec<QueueRow>, shared: &Shared) {
+        // Taken before the rows are replaced: the shown order indexes the old rows.
+        let anchor = self.anchor();
         self.rows = rows;
         self.loaded = true;
         self.load_error = None;
-        self.rearrange(shared);
+        self.rearrange_keeping(anchor, shared);
+    }
+
+    /// The shown memberships, with the cursor.
+    fn shown_ids(&self) -> Vec<i64> {
+        self.arranged
+            .order
+            .iter()
+            .map(|&i| self.rows[i].membership_id)
+            .collect()
+    }
+
+    fn anchor(&self) -> CursorAnchor<i64> {
+        CursorAnchor::at(&self.shown_ids(), self.cursor)
     }
 
     /// Applies the filters and order, keeping the cursor on the same membership if it is still
-    /// shown, and dropping marks on rows no longer shown.
+    /// shown (else on the one that was next), and dropping marks on rows no longer shown.
     fn rearrange(&mut self, shared: &Shared) {
-        let keep = self.current().map(|r| r.membership_id);
+        let anchor = self.anchor();
+        self.rearrange_keeping(anchor, shared);
+    }
+
+    fn rearrange_keeping(&mut self, anchor: CursorAnchor<i64>, shared: &Shared) {
         let today = Self::today(shared);
         self.arranged = renewal::arrange(&self.rows, &self.filter, today, &shared.clock.user);
         self.lines.clear();
@@ -476,24 +529,12 @@ impl RenewalsPane {
             self.line_of.push(self.lines.len());
             self.lines.push(ListLine::Row(pos));
         }
+        let shown_ids = self.shown_ids();
         if !self.marked.is_empty() {
-            let shown: HashSet<i64> = self
-                .arranged
-                .order
-                .iter()
-                .map(|&i| self.rows[i].membership_id)
-                .collect();
+            let shown: HashSet<i64> = shown_ids.iter().copied().collect();
             self.marked.retain(|id| shown.contains(id));
         }
-        self.cursor = keep
-            .and_then(|id| {
-                self.arranged
-                    .order
-                    .iter()
-                    .position(|&i| self.rows[i].membership_id == id)
-            })
-            .unwrap_or(self.cursor)
-            .min(self.arranged.order.len().saturating_sub(1));
+        self.cursor = anchor.resolve(&shown_ids);
         self.scroll_to_cursor();
     }
 
@@ -642,11 +683,14 @@ impl RenewalsPane {
                 self.rearrange(shared);
             }
             "renewed" => self.view = View::Renewed,
-            "log_contact" => self.start_attempt(false, shared),
-            "log_contact_note" => self.start_attempt(true, shared),
-            "snooze" => self.start_snooze(shared),
-            "note" => self.start_note(shared),
-            "assign" => self.start_assign(shared),
+            "log_contact" | "log_contact_note" | "snooze" | "note" | "assign" => {
+                let targets = match action {
+                    // A note is on one membership: the cursor row, not the marked ones.
+                    "note" => self.current().cloned().into_iter().collect(),
+                    _ => self.targets(),
+                };
+                self.start(action, targets, shared);
+            }
             "undo" => self.start_undo(shared),
             _ => {}
         }
@@ -682,11 +726,23 @@ impl RenewalsPane {
         true
     }
 
-    fn start_attempt(&mut self, with_note: bool, shared: &Shared) {
+    /// Opens the dialog of one of the actions on members (`log_contact`, `log_contact_note`,
+    /// `snooze`, `note`, `assign`) for `targets`: from the queue, or from the member view.
+    fn start(&mut self, action: &str, targets: Vec<QueueRow>, shared: &Shared) {
+        match action {
+            "log_contact" => self.start_attempt(false, targets, shared),
+            "log_contact_note" => self.start_attempt(true, targets, shared),
+            "snooze" => self.start_snooze(targets, shared),
+            "note" => self.start_note(targets, shared),
+            "assign" => self.start_assign(targets, shared),
+            _ => {}
+        }
+    }
+
+    fn start_attempt(&mut self, with_note: bool, targets: Vec<QueueRow>, shared: &Shared) {
         if !self.can_write("logging a contact attempt", shared) {
             return;
         }
-        let targets = self.targets();
         if targets.is_empty() {
             return;
         }
@@ -698,11 +754,10 @@ impl RenewalsPane {
         });
     }
 
-    fn start_snooze(&mut self, shared: &Shared) {
+    fn start_snooze(&mut self, targets: Vec<QueueRow>, shared: &Shared) {
         if !self.can_write("setting a next action date", shared) {
             return;
         }
-        let targets = self.targets();
         let Some(first) = targets.first() else {
             return;
         };
@@ -716,11 +771,11 @@ impl RenewalsPane {
         self.popup = Some(Popup::Snooze { targets, prompt });
     }
 
-    fn start_note(&mut self, shared: &Shared) {
+    fn start_note(&mut self, targets: Vec<QueueRow>, shared: &Shared) {
         if !self.can_write("adding a note", shared) {
             return;
         }
-        if let Some(row) = self.current() {
+        if let Some(row) = targets.first() {
             let target = Target::from(row);
             self.popup = Some(Popup::Note {
                 target,
@@ -730,19 +785,20 @@ impl RenewalsPane {
         }
     }
 
-    fn start_assign(&mut self, shared: &Shared) {
+    fn start_assign(&mut self, targets: Vec<QueueRow>, shared: &Shared) {
         if !self.can_write("assigning members", shared) {
             return;
         }
-        let targets = self.targets();
         if targets.is_empty() {
             return;
         }
+        // Empty, to type a new name into; Tab offers your own.
         let prompt = TextPrompt::new(format!(
-            "Assign {} to (staff name; empty unassigns)",
-            members(targets.len())
+            "Assign {} to (staff name; Tab: {}; empty unassigns)",
+            members(targets.len()),
+            shared.clock.user
         ))
-        .with_text(&shared.clock.user);
+        .with_completions(vec![shared.clock.user.clone()]);
         self.popup = Some(Popup::Assign { targets, prompt });
     }
 
@@ -931,8 +987,8 @@ impl RenewalsPane {
         {
             return Some(Popup::Confirm {
                 dialog: ConfirmDialog::new(format!(
-                    "This member's preference: {flag}. Log a {} contact anyway?",
-                    channel.label()
+                    "This member's preference: {flag}. Log {} contact anyway?",
+                    crate::text::with_article(channel.label())
                 )),
                 then: AfterConfirm::ChooseOutcome {
                     targets,
@@ -1015,6 +1071,12 @@ impl RenewalsPane {
             targets: targets.iter().map(Target::from).collect(),
             until,
         };
+        if let Some(question) = until.and_then(|d| past_grace_question(&targets, d, shared)) {
+            return Some(Popup::Confirm {
+                dialog: ConfirmDialog::new(question),
+                then: AfterConfirm::Write(write),
+            });
+        }
         if !self.bulk() {
             self.write(write, shared);
             return None;
@@ -1069,8 +1131,9 @@ impl RenewalsPane {
 
     fn filter_menu_key(&mut self, key: KeyEvent, shared: &Shared) -> Option<Popup> {
         let menu = filter_menu(&self.filter);
+        let rows = &self.rows;
         let text = |field: TextFilter, value: Option<String>| {
-            let prompt = TextPrompt::new(field.title());
+            let prompt = TextPrompt::new(field.title()).with_completions(field.completions(rows));
             Some(Popup::FilterText {
                 field,
                 prompt: match value {
@@ -1317,6 +1380,28 @@ impl Pane for RenewalsPane {
                 View::Renewed => self.handle_renewed_action(action),
             },
         }
+    }
+
+    /// The member view's contact, note, snooze and assign open this pane's own dialogs, on the
+    /// queue's row for that membership when the queue holds it (its last contact, next action
+    /// date and assignee), else on the member view's own.
+    fn act_for_member(&mut self, action: &str, member: &QueueRow, shared: &Shared) -> Effect {
+        let row = self
+            .rows
+            .iter()
+            .find(|r| r.membership_id == member.membership_id)
+            .cloned()
+            .unwrap_or_else(|| member.clone());
+        self.message = None;
+        self.start(action, vec![row], shared);
+        match (&self.popup, &self.message) {
+            (None, Some(refused)) => Effect::Status(refused.text.clone()),
+            _ => Effect::None,
+        }
+    }
+
+    fn draw_dialog(&mut self, frame: &mut Frame, area: Rect, shared: &Shared) {
+        draw::draw_dialog(self, frame, area, shared.theme);
     }
 
     fn on_reply(&mut self, reply: DbReply, shared: &Shared) -> Effect {

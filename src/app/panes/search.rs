@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::app::db::DbReply;
 use crate::app::pane::{Command, Effect, Pane, PaneId, PaneInput, Shared};
 use crate::app::theme::Theme;
+use crate::app::widgets::line_edit;
 use crate::search::results::thousands;
 use crate::search::{IndexState, MemberHit, SearchResults, SearchService};
 
@@ -271,12 +272,8 @@ impl SearchPane {
             KeyCode::Char('n') if ctrl => self.move_by(1),
             KeyCode::PageUp => self.move_by(-(self.page.max(1) as isize)),
             KeyCode::PageDown => self.move_by(self.page.max(1) as isize),
-            KeyCode::Char('u') if ctrl => self.clear(),
-            KeyCode::Tab | KeyCode::BackTab => {}
             _ => {
-                let before = self.query().to_owned();
-                self.input.input(key);
-                if self.query() != before {
+                if line_edit::edit(&mut self.input, key) {
                     self.query_changed();
                 }
             }
@@ -302,9 +299,14 @@ impl SearchPane {
                 theme.warning,
             ),
             IndexState::Ready { records, .. } => match &self.results {
-                _ if self.query().trim().is_empty() => {
-                    Span::styled(format!("{} members", thousands(records)), theme.dim)
-                }
+                _ if self.query().trim().is_empty() => Span::styled(
+                    format!(
+                        "{} {}",
+                        thousands(records),
+                        crate::text::noun(records as u64, "member")
+                    ),
+                    theme.dim,
+                ),
                 None => Span::styled("searching…", theme.dim),
                 Some(r) => Span::styled(
                     format!(
@@ -436,7 +438,7 @@ impl SearchPane {
             parts.push(format!("membership {}", m.crm_id));
         }
         if hit.memberships > 1 {
-            parts.push(format!("{} memberships", hit.memberships));
+            parts.push(crate::text::plural(hit.memberships as u64, "membership"));
         }
         parts.extend(
             [&hit.email, &hit.postcode, &hit.local_party]

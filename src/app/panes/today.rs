@@ -1,5 +1,7 @@
-//! Today: the pane the app opens on. What the last import changed, my work for today and the
-//! team's figures, each count opening the list behind it.
+//! Today: the pane the app opens on. It leads with the work waiting in the queues (renewals
+//! due, lapsed in grace, onboarding overdue, escalations overdue or due soon), each line taking
+//! you to its pane; then what the last import changed, my work for today and the team's figures,
+//! each count opening the list behind it.
 //!
 //! Everything comes from `storage::stats` (the same functions `rollcall stats` calls) through the
 //! DB worker, in three jobs sent quickest first: since the last import, my work, team figures.
@@ -48,7 +50,98 @@ const COMMANDS: &[Command] = &[
     },
 ];
 
-/// Every count on the overview, in cursor order.
+/// The work waiting, first on the overview and first in cursor order: Enter on a line goes to
+/// the pane where that work is done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Waiting {
+    RenewalsDue,
+    LapsedInGrace,
+    OnboardingOverdue,
+    EscalationsDue,
+}
+
+impl Waiting {
+    const ALL: [Waiting; 4] = [
+        Waiting::RenewalsDue,
+        Waiting::LapsedInGrace,
+        Waiting::OnboardingOverdue,
+        Waiting::EscalationsDue,
+    ];
+
+    fn label(self) -> String {
+        match self {
+            Waiting::RenewalsDue => "Renewals due".into(),
+            Waiting::LapsedInGrace => "Lapsed, in grace: win them back".into(),
+            Waiting::OnboardingOverdue => "Onboarding steps overdue".into(),
+            Waiting::EscalationsDue => {
+                format!("Escalations overdue or due in {ESCALATION_SOON_DAYS} days")
+            }
+        }
+    }
+
+    fn pane(self) -> PaneId {
+        match self {
+            Waiting::RenewalsDue | Waiting::LapsedInGrace => PaneId::Renewals,
+            Waiting::OnboardingOverdue => PaneId::Onboarding,
+            Waiting::EscalationsDue => PaneId::Escalations,
+        }
+    }
+}
+
+/// An escalation due within this many days counts as waiting (as well as the overdue ones).
+const ESCALATION_SOON_DAYS: i64 = 2;
+
+/// The counts behind [`Waiting`], as the queues themselves count: the renewals queue's Due and
+/// Lapsed-in-grace sections, the onboarding Overdue view, open escalations by due date.
+#[derive(Debug, Clone, Copy, Default)]
+struct WaitingCounts {
+    renewals_due: u64,
+    lapsed_in_grace: u64,
+    onboarding_overdue: u64,
+    escalations_due: u64,
+}
+
+impl WaitingCounts {
+    fn of(&self, w: Waiting) -> u64 {
+        match w {
+            Waiting::RenewalsDue => self.renewals_due,
+            Waiting::LapsedInGrace => self.lapsed_in_grace,
+            Waiting::OnboardingOverdue => self.onboarding_overdue,
+            Waiting::EscalationsDue => self.escalations_due,
+        }
+    }
+
+    fn load(
+        store: &crate::storage::Store,
+        clock: &crate::Clock,
+        config: &crate::config::Config,
+    ) -> anyhow::Result<WaitingCounts> {
+        use crate::domain::renewal::{Section, Windows};
+        let today = clock.today;
+        let windows = Windows::from(&config.renewals);
+        let rows = crate::storage::renewals::queue(&store.conn, today, windows, None)?;
+        let in_section =
+            |section: Section| rows.iter().filter(|r| r.section(today) == section).count() as u64;
+        let path = crate::domain::onboarding::StepPath::from_config(&config.onboarding)?;
+        let entries = crate::storage::onboarding::read_queue(store, clock, &config.onboarding)?;
+        let overdue = crate::storage::onboarding::View::Overdue;
+        let onboarding_overdue = entries
+            .iter()
+            .filter(|e| overdue.shows(e, &e.progress(&path, today), &clock.user))
+            .count() as u64;
+        let soon = today + chrono::Duration::days(ESCALATION_SOON_DAYS);
+        let open = crate::domain::escalation::View::Open;
+        let escalations = crate::storage::escalations::list(&store.conn, open, &clock.user, today)?;
+        Ok(WaitingCounts {
+            renewals_due: in_section(Section::Due),
+            lapsed_in_grace: in_section(Section::InGrace),
+            onboarding_overdue,
+            escalations_due: escalations.iter().filter(|r| r.due <= soon).count() as u64,
+        })
+    }
+}
+
+/// Every count on the overview after the waiting work, in cursor order.
 const ITEMS: [ListKind; 9] = [
     ListKind::Joined,
     ListKind::Renewed,
@@ -108,6 +201,7 @@ enum View {
 }
 
 pub struct TodayPane {
+    waiting: Load<WaitingCounts>,
     since: Load<SinceImport>,
     work: Load<MyWork>,
     team: Load<TeamFigures>,
@@ -130,6 +224,7 @@ impl Default for TodayPane {
 impl TodayPane {
     pub fn new() -> TodayPane {
         TodayPane {
+            waiting: Load::Loading,
             since: Load::Loading,
             work: Load::Loading,
             team: Load::Loading,
@@ -149,13 +244,16 @@ impl TodayPane {
     }
 
     fn handle_overview(&mut self, action: &str, shared: &Shared) -> Effect {
-        let last = ITEMS.len() - 1;
+        let last = Waiting::ALL.len() + ITEMS.len() - 1;
         match action {
             "up" => self.cursor = self.cursor.saturating_sub(1),
             "down" => self.cursor = (self.cursor + 1).min(last),
             "top" | "page_up" | "half_page_up" => self.cursor = 0,
             "bottom" | "page_down" | "half_page_down" => self.cursor = last,
-            "open" => self.request_list(ITEMS[self.cursor], shared),
+            "open" => match Waiting::ALL.get(self.cursor) {
+                Some(w) => return Effect::SwitchPane(w.pane()),
+                None => self.request_list(ITEMS[self.cursor - Waiting::ALL.len()], shared),
+            },
             _ => {}
         }
         Effect::None
@@ -250,6 +348,12 @@ impl Pane for TodayPane {
 
     fn refresh(&mut self, shared: &Shared) {
         // Quickest first: the worker runs jobs in order, so the counts show before the figures.
+        let config = shared.config.clone();
+        shared
+            .db
+            .request(PaneId::Today, "waiting", move |store, clock| {
+                WaitingCounts::load(store, clock, &config)
+            });
         shared.db.request(PaneId::Today, "since", |store, _| {
             Ok(stats::since_last_import(&store.conn)?)
         });
@@ -306,6 +410,7 @@ impl Pane for TodayPane {
 
     fn on_reply(&mut self, reply: DbReply, _shared: &Shared) -> Effect {
         match reply.key {
+            "waiting" => self.waiting = Load::from_reply(reply),
             "since" => self.since = Load::from_reply(reply),
             "work" => self.work = Load::from_reply(reply),
             "team" => self.team = Load::from_reply(reply),
@@ -355,6 +460,7 @@ impl Pane for TodayPane {
                 inner,
                 shared,
                 self.cursor,
+                &self.waiting,
                 &self.since,
                 &self.work,
                 &self.team,
@@ -384,16 +490,22 @@ fn draw_overview(
     area: Rect,
     shared: &Shared,
     cursor: usize,
+    waiting: &Load<WaitingCounts>,
     since: &Load<SinceImport>,
     work: &Load<MyWork>,
     team: &Load<TeamFigures>,
 ) {
-    let [top, _, bottom] = Layout::vertical([
+    let [first, _, top, _, bottom] = Layout::vertical([
+        Constraint::Length(1 + Waiting::ALL.len() as u16),
+        Constraint::Length(1),
         Constraint::Length(6),
         Constraint::Length(1),
         Constraint::Min(0),
     ])
     .areas(area);
+    draw_waiting(frame, first, shared, cursor, waiting);
+    // The counts below come after the waiting lines in cursor order.
+    let cursor = cursor.wrapping_sub(Waiting::ALL.len());
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)])
             .spacing(2)
@@ -449,6 +561,48 @@ fn draw_overview(
     }
 }
 
+/// The work waiting: a line each, its count, and the pane Enter takes you to.
+fn draw_waiting(
+    frame: &mut Frame,
+    area: Rect,
+    shared: &Shared,
+    cursor: usize,
+    waiting: &Load<WaitingCounts>,
+) {
+    let mut lines = vec![Line::styled(
+        "Waiting in the queues (Enter: start on it)",
+        shared.theme.header,
+    )];
+    // "  → " and the longest pane title.
+    let go_width = 4 + PaneId::ALL
+        .iter()
+        .map(|p| p.title().len())
+        .max()
+        .unwrap_or(0) as u16;
+    for (i, w) in Waiting::ALL.into_iter().enumerate() {
+        let count = match waiting {
+            Load::Ready(c) => thousands(c.of(w)),
+            Load::Loading => "…".into(),
+            Load::Failed(_) => "?".into(),
+        };
+        let width = area.width.saturating_sub(go_width);
+        let mut line = item_line(&w.label(), &count, i == cursor, width, shared);
+        line.push_span(Span::styled(
+            format!(
+                "  → {:<w$}",
+                w.pane().title(),
+                w = usize::from(go_width) - 4
+            ),
+            shared.theme.dim,
+        ));
+        lines.push(line);
+    }
+    if let Load::Failed(_) = waiting {
+        lines.extend(loading_line(waiting, "the waiting work", shared));
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
 /// A count as shown: the number, `…` while loading, `?` when it could not be loaded.
 fn count_text(kind: ListKind, since: &Load<SinceImport>, work: &Load<MyWork>) -> String {
     let (count, failed) = if ListKind::SINCE_IMPORT.contains(&kind) {
@@ -491,9 +645,24 @@ fn item_line(
 
 fn draw_team(frame: &mut Frame, area: Rect, shared: &Shared, t: &TeamFigures) {
     let [body, footer] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
-    let [left, right] = Layout::horizontal([Constraint::Length(26), Constraint::Min(0)])
-        .spacing(2)
-        .areas(body);
+    let lines = status_lines(shared, t);
+    // Cut short, the status list would mislead (without its last rows): below the height it
+    // needs, the chart has the room alone, and `f` has every figure.
+    if usize::from(body.height) >= lines.len() {
+        let width = lines.iter().map(Line::width).max().unwrap_or(0) as u16;
+        let [left, right] = Layout::horizontal([Constraint::Length(width), Constraint::Min(0)])
+            .spacing(2)
+            .areas(body);
+        frame.render_widget(Paragraph::new(lines), left);
+        draw_chart(frame, right, shared, t);
+    } else if body.height >= 4 {
+        draw_chart(frame, body, shared, t);
+    }
+    draw_team_footer(frame, footer, shared, t);
+}
+
+/// Memberships by status, the member count and the top region.
+fn status_lines(shared: &Shared, t: &TeamFigures) -> Vec<Line<'static>> {
     let mut lines = vec![Line::styled("Memberships by status", shared.theme.header)];
     for s in &t.by_status {
         lines.push(Line::raw(format!(
@@ -518,9 +687,11 @@ fn draw_team(frame: &mut Frame, area: Rect, shared: &Shared, t: &TeamFigures) {
             shared.theme.dim,
         ));
     }
-    frame.render_widget(Paragraph::new(lines), left);
-    draw_chart(frame, right, shared, t);
+    lines
+}
 
+/// The last three months' renewal rates ("—" for a month with nothing due) and who came back.
+fn draw_team_footer(frame: &mut Frame, footer: Rect, shared: &Shared, t: &TeamFigures) {
     let rates: Vec<String> = t
         .months
         .iter()
@@ -557,15 +728,20 @@ fn draw_chart(frame: &mut Frame, area: Rect, shared: &Shared, t: &TeamFigures) {
         .map(|m| m.joiners.max(m.leavers))
         .max()
         .unwrap_or(0);
+    // The long title says how to tell the bars apart without colour; where it would be cut
+    // (and the peak with it), the short one.
+    let long = format!(" by month (bars in that order; peak {})", thousands(peak));
+    let rest = if "Joined, left".len() + long.chars().count() <= usize::from(title.width) {
+        long
+    } else {
+        format!(" by month, peak {}", thousands(peak))
+    };
     frame.render_widget(
         Paragraph::new(Line::from(vec![
             Span::styled("Joined", shared.theme.ok),
             Span::styled(", ", shared.theme.header),
             Span::styled("left", shared.theme.warning),
-            Span::styled(
-                format!(" by month (bars in that order; peak {})", thousands(peak)),
-                shared.theme.header,
-            ),
+            Span::styled(rest, shared.theme.header),
         ])),
         title,
     );

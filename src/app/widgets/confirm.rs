@@ -39,7 +39,12 @@ impl ConfirmDialog {
     }
 
     pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
-        let rect = centered(area, 60, 6);
+        // As tall as the question wraps to, so the y/n line is never pushed out of sight.
+        const WIDTH: u16 = 60;
+        let question_lines = crate::text::wrap_words(&self.question, usize::from(WIDTH - 2))
+            .len()
+            .max(1) as u16;
+        let rect = centered(area, WIDTH, question_lines + 4);
         frame.render_widget(Clear, rect);
         let text = vec![
             Line::from(self.question.as_str()),

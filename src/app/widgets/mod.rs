@@ -1,6 +1,8 @@
 //! Widgets more than one pane uses.
 
 pub mod confirm;
+pub mod line_edit;
+pub mod list_cursor;
 pub mod text_prompt;
 
 use ratatui::layout::{Constraint, Flex, Layout, Rect};

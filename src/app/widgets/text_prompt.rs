@@ -1,6 +1,7 @@
-//! A popup that asks for one piece of text (a note, a date, a name), on ratatui-textarea so that
-//! cursor movement, word jumps and deletion behave as in any editor. `multi_line` prompts take
-//! `Alt-Enter`/`Ctrl-J` for a new line; `Enter` submits, `Esc` cancels.
+//! A popup that asks for one piece of text (a note, a date, a name), on ratatui-textarea, with
+//! the app's one set of editing keys ([`line_edit`]: readline's `Ctrl-U`, `Ctrl-W`, `Tab` to
+//! complete). `multi_line` prompts take `Alt-Enter`/`Ctrl-J` for a new line; `Enter` submits,
+//! `Esc` cancels.
 
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -10,6 +11,7 @@ use ratatui::widgets::{Block, BorderType, Borders, Clear};
 use ratatui_textarea::TextArea;
 
 use super::centered;
+use super::line_edit;
 use crate::app::theme::Theme;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +27,8 @@ pub struct TextPrompt {
     multi_line: bool,
     /// Shown under the title when the last submission was refused (e.g. "not a date").
     error: Option<String>,
+    /// What `Tab` completes to (local parties, staff names); none: `Tab` does nothing.
+    completions: Vec<String>,
 }
 
 impl TextPrompt {
@@ -34,6 +38,7 @@ impl TextPrompt {
             area: TextArea::default(),
             multi_line: false,
             error: None,
+            completions: Vec::new(),
         }
     }
 
@@ -42,6 +47,14 @@ impl TextPrompt {
         self
     }
 
+    /// `Tab` completes the typed text to one of these.
+    pub fn with_completions(mut self, completions: Vec<String>) -> TextPrompt {
+        self.completions = completions;
+        self
+    }
+
+    /// Starts with `text` to edit. Only for changing a value in place (a filter, a date): a box
+    /// that asks for a new value starts empty, so nothing has to be deleted first.
     pub fn with_text(mut self, text: &str) -> TextPrompt {
         self.area = TextArea::new(text.lines().map(str::to_owned).collect());
         self.area.move_cursor(ratatui_textarea::CursorMove::End);
@@ -63,9 +76,15 @@ impl TextPrompt {
                 PromptOutcome::Editing
             }
             KeyCode::Enter => PromptOutcome::Submitted(self.area.lines().join("\n")),
+            KeyCode::Tab => {
+                if line_edit::complete(&mut self.area, &self.completions) {
+                    self.error = None;
+                }
+                PromptOutcome::Editing
+            }
             _ => {
                 self.error = None;
-                self.area.input(key);
+                line_edit::edit(&mut self.area, key);
                 PromptOutcome::Editing
             }
         }

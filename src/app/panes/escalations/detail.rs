@@ -47,10 +47,10 @@ pub fn lines(detail: &Detail, today: NaiveDate, theme: &Theme) -> Vec<Line<'stat
     let assignee = row.assignee.clone().unwrap_or_else(|| "— nobody".into());
     out.push(field(theme, "Assignee", assignee, theme.base));
     let opened = format!(
-        "{} by {} ({} days ago)",
+        "{} by {} ({} ago)",
         row.opened.format("%a %d %b %Y"),
         detail.opened_by,
-        age_days(row.opened, today)
+        crate::text::plural(age_days(row.opened, today), "day")
     );
     out.push(field(theme, "Opened", opened, theme.base));
     let due = if row.status.is_resolved() {

@@ -1,5 +1,5 @@
 //! The form for a new escalation: category and priority choosers, then title, description and
-//! assignee, each a [`TextPrompt`] (ratatui-textarea: cursor movement, word jumps, undo).
+//! assignee, each a [`TextPrompt`] (the app's one set of editing keys, `widgets::line_edit`).
 //!
 //! `Tab`/`Shift-Tab` move between fields (`↑`/`↓` too, outside the description); `←`/`→` or
 //! `Space` change a chooser; `Enter` moves on, inserts a new line in the description, and saves
@@ -189,7 +189,7 @@ impl Editor {
             }
             self.category = next;
         } else {
-            self.priority = cycle(&Priority::ALL, self.priority, step);
+            self.priority = cycle(&PRIORITY_AS_READ, self.priority, step);
         }
     }
 
@@ -304,9 +304,9 @@ impl Editor {
             format!("due {} (one calendar month)", due.format("%a %d %b %Y"))
         } else {
             format!(
-                "due {} ({} working days)",
+                "due {} ({})",
                 due.format("%a %d %b %Y"),
-                self.priority.working_days(targets)
+                crate::text::plural(self.priority.working_days(targets), "working day")
             )
         };
         let chooser = |field, label, value: &str, note: String| {
@@ -397,6 +397,14 @@ fn hint_line(theme: &Theme, focus: Field) -> Line<'static> {
     }
     Line::from(spans).style(Style::default())
 }
+
+/// The priorities as the `◀ ▶` chooser reads: `→` raises, `←` lowers.
+const PRIORITY_AS_READ: [Priority; 4] = [
+    Priority::Low,
+    Priority::Normal,
+    Priority::High,
+    Priority::Urgent,
+];
 
 fn cycle<T: Copy + PartialEq>(all: &[T], current: T, step: isize) -> T {
     let i = all.iter().position(|v| *v == current).unwrap_or(0) as isize;

@@ -483,10 +483,11 @@ fn draw_detail(
 /// What the table may not have had room for: join date, local party, assignee, preferences.
 fn facts(entry: &QueueEntry, today: NaiveDate) -> Vec<String> {
     let mut facts = vec![
-        match entry.days_waiting(today) {
-            1 => format!("joined {} (1 day)", long_date(entry.anchor)),
-            days => format!("joined {} ({days} days)", long_date(entry.anchor)),
-        },
+        format!(
+            "joined {} ({})",
+            long_date(entry.anchor),
+            crate::text::plural(entry.days_waiting(today), "day")
+        ),
         if entry.local_party.is_empty() {
             "no local party".to_owned()
         } else {

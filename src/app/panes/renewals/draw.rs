@@ -593,6 +593,11 @@ fn draw_renewed(
     }
 }
 
+/// The open dialog alone, over another view (the member view's actions use this pane's).
+pub(super) fn draw_dialog(pane: &mut RenewalsPane, frame: &mut Frame, area: Rect, theme: &Theme) {
+    draw_popup(pane, frame, area, theme);
+}
+
 fn draw_popup(pane: &mut RenewalsPane, frame: &mut Frame, area: Rect, theme: &Theme) {
     let Some(popup) = pane.popup.as_mut() else {
         return;
