@@ -34,6 +34,12 @@ fn json_holds_the_same_figures_as_the_queries() {
     assert_eq!(nov["month"], "2026-11");
     assert_eq!(nov["renewal_rate"], 0.25);
     assert_eq!(nov["provisional"], true);
+    // December 2025 had a membership due but began before the first import (2026-08-24):
+    // rollcall could not see its renewals, so it has no rate rather than 0%.
+    let dec = &v["team"]["months"][0];
+    assert_eq!(dec["month"], "2025-12");
+    assert_eq!(dec["due"], 1);
+    assert_eq!(dec["renewal_rate"], serde_json::Value::Null);
     assert_eq!(v["team"]["won_back"], 2);
     assert_eq!(
         std::fs::read(dir.path().join("r.db")).unwrap(),

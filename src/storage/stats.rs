@@ -678,8 +678,14 @@ pub fn team_figures(conn: &Connection, today: NaiveDate) -> rusqlite::Result<Tea
     let mut months = window.empty_months();
     scan.add_to(&window, &mut months);
     renewal_events(conn, &window, &scan.end_month, &mut months)?;
+    let first_import = first_import_day(conn)?;
     for f in &mut months {
-        f.renewal_rate = (f.due > 0).then(|| f.renewed_in_grace as f64 / f.due as f64);
+        // Renewals are seen as end dates that move between two imports: for a month that began
+        // before the first import, some had already happened unseen, so 0% would be a guess.
+        let observed = first_import
+            .as_deref()
+            .is_some_and(|first| format!("{}-01", f.month).as_str() >= first);
+        f.renewal_rate = (observed && f.due > 0).then(|| f.renewed_in_grace as f64 / f.due as f64);
     }
     Ok(TeamFigures {
         as_of: iso(today),
@@ -691,6 +697,15 @@ pub fn team_figures(conn: &Connection, today: NaiveDate) -> rusqlite::Result<Tea
         by_local_party,
         months,
     })
+}
+
+/// The as-of date (`YYYY-MM-DD`) of the earliest completed import, if any import completed.
+fn first_import_day(conn: &Connection) -> rusqlite::Result<Option<String>> {
+    conn.query_row(
+        "SELECT min(as_of) FROM import_runs WHERE finished_at IS NOT NULL",
+        [],
+        |r| r.get(0),
+    )
 }
 
 /// The months the monthly figures cover, as month numbers (year × 12 + month − 1).

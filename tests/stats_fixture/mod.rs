@@ -102,7 +102,8 @@ pub mod expect {
         ("2026-10", 2, 1, 2, 2, 0),
         ("2026-11", 2, 0, 4, 1, 2),
     ];
-    /// Since import 2 (as of 2026-11-23; import 1 was as of 2026-11-09).
+    /// Since import 2 (as of 2026-11-23; import 1 was as of 2026-11-09, and import 0, the first,
+    /// as of 2026-08-24, so that the monthly renewal rates from September on are observed).
     pub const JOINED: u64 = 1;
     pub const RENEWED: u64 = 3;
     pub const LAPSED: u64 = 2;
@@ -118,6 +119,8 @@ pub mod expect {
 const FIXTURE: &str = "
 INSERT INTO import_runs (id, started_at, finished_at, staff, as_of, file_name, file_size,
     file_sha256, profile, source, encoding, date_order) VALUES
+ (0, '2026-08-24T08:00:00', '2026-08-24T08:01:00', 'ann', '2026-08-24', 'members-0824.csv', 0, '',
+  'civicrm', 'civicrm', 'utf-8', 'iso'),
  (1, '2026-11-09T08:00:00', '2026-11-09T08:01:00', 'ann', '2026-11-09', 'members-1109.csv', 0, '',
   'civicrm', 'civicrm', 'utf-8', 'iso'),
  (2, '2026-11-23T08:00:00', '2026-11-23T08:01:00', 'ann', '2026-11-23', 'members-1123.csv', 0, '',
