@@ -768,3 +768,23 @@ fn ticking_the_welcome_email_for_a_do_not_email_member_says_so_and_asks() {
     h.act("tick_step");
     assert_eq!(h.count(&ticked), 2);
 }
+
+#[test]
+fn ticking_the_welcome_email_for_a_member_without_an_email_address_says_so_and_asks() {
+    let mut h = Harness::new(|conn| {
+        Member::new("201", "Nia Rees")
+            .joined("2026-11-15")
+            .without_email_address()
+            .insert(conn);
+    });
+    let nia = contact_id(&h, "201");
+    h.act("tick_step");
+    let screen = h.screen(100, 30);
+    assert!(
+        screen.contains("This member has no email address"),
+        "{screen}"
+    );
+    h.key(KeyCode::Char('n'));
+    let ticked = format!("SELECT COUNT(*) FROM onboarding_steps WHERE contact_id = {nia}");
+    assert_eq!(h.count(&ticked), 0);
+}

@@ -75,6 +75,8 @@ pub struct QueueEntry {
     pub assignee: Option<String>,
     pub local_party: String,
     pub flags: ContactFlags,
+    /// The contact has an email address at all (an email step for one without is no use).
+    pub has_email: bool,
     /// Done steps by key, including keys no longer in the path (ignored for progress).
     pub steps: HashMap<String, StepRecord>,
     pub note_count: usize,
@@ -422,7 +424,8 @@ fn read_entries(conn: &Connection, source: &str) -> Result<Vec<QueueEntry>> {
     let sql = format!(
         "SELECT o.contact_id, o.anchor_date, o.added_by_hand, o.recorded, c.crm_id, {NAME_SQL},
                 a.assignee, c.local_party, c.preferred_language, c.do_not_email, c.do_not_phone,
-                c.do_not_mail, c.do_not_sms, c.no_bulk_email, c.on_hold
+                c.do_not_mail, c.do_not_sms, c.no_bulk_email, c.on_hold,
+                coalesce(trim(c.email), '') <> ''
          FROM ({source}) AS o
          CROSS JOIN contacts c ON c.id = o.contact_id
          LEFT JOIN assignments a ON a.contact_id = o.contact_id AND a.queue = '{QUEUE}'
@@ -453,6 +456,7 @@ fn read_entries(conn: &Connection, source: &str) -> Result<Vec<QueueEntry>> {
                     on_hold: r.get(14)?,
                     deceased: false,
                 },
+                has_email: r.get(15)?,
                 steps: HashMap::new(),
                 note_count: 0,
                 last_note: None,

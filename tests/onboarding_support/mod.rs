@@ -38,6 +38,7 @@ pub struct Member {
     pub deceased: bool,
     pub do_not_phone: bool,
     pub do_not_email: bool,
+    pub email: String,
 }
 
 impl Member {
@@ -53,6 +54,7 @@ impl Member {
             deceased: false,
             do_not_phone: false,
             do_not_email: false,
+            email: format!("{crm_id}@example.org"),
         }
     }
 
@@ -92,12 +94,18 @@ impl Member {
         self
     }
 
+    /// No email address at all (every other member has `CRM_ID@example.org`).
+    pub fn without_email_address(mut self) -> Member {
+        self.email = String::new();
+        self
+    }
+
     /// Inserts the contact and its membership; returns rollcall's contact id.
     pub fn insert(&self, conn: &Connection) -> i64 {
         conn.execute(
             "INSERT INTO contacts (source, crm_id, display_name, sort_name, preferred_language,
-                 local_party, is_deceased, do_not_phone, do_not_email)
-             VALUES ('civicrm', ?1, ?2, ?2, ?3, ?4, ?5, ?6, ?7)",
+                 local_party, is_deceased, do_not_phone, do_not_email, email)
+             VALUES ('civicrm', ?1, ?2, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 self.crm_id,
                 self.name,
@@ -105,7 +113,8 @@ impl Member {
                 self.party,
                 self.deceased,
                 self.do_not_phone,
-                self.do_not_email
+                self.do_not_email,
+                self.email
             ],
         )
         .unwrap();

@@ -235,11 +235,14 @@ fn is_email_step(step_key: &str) -> bool {
 
 /// Why this member should not get an email, if they should not: said when an email step is
 /// ticked, at the moment it matters.
-fn email_refusal(flags: &crate::domain::membership::ContactFlags) -> Option<&'static str> {
+fn email_refusal(entry: &QueueEntry) -> Option<&'static str> {
+    let flags = &entry.flags;
     if flags.do_not_email {
         Some("asked not to be emailed (Do Not Email)")
     } else if flags.on_hold {
         Some("has an email address that bounces (On Hold)")
+    } else if !entry.has_email {
+        Some("has no email address")
     } else {
         None
     }
@@ -565,7 +568,7 @@ impl OnboardingPane {
         };
         let contact_id = entry.contact_id;
         if !shared.read_only && !entry.steps.contains_key(&step_key) && is_email_step(&step_key) {
-            if let Some(why) = email_refusal(&entry.flags) {
+            if let Some(why) = email_refusal(entry) {
                 let question = format!("This member {why}. Tick \"{}\" anyway?", self.step_label());
                 self.modal = Some(Modal::ConfirmBulk {
                     dialog: ConfirmDialog::new(question),
@@ -638,7 +641,7 @@ impl OnboardingPane {
                 .entries
                 .iter()
                 .filter(|e| self.marked.contains(&e.contact_id))
-                .filter(|e| email_refusal(&e.flags).is_some())
+                .filter(|e| email_refusal(e).is_some())
                 .count();
             if unemailable > 0 {
                 question.push_str(&format!(
