@@ -10,7 +10,7 @@
 mod trust_processes;
 mod trust_support;
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::path::Path;
 use std::process::{Child, ChildStderr, Stdio};
 
@@ -44,21 +44,6 @@ impl Held {
         let mut rest = String::new();
         self.stderr.read_to_string(&mut rest).unwrap();
         (self.child.wait().unwrap().success(), rest)
-    }
-}
-
-/// Reads lines until one contains `expected`; panics with what was said if it never comes.
-fn wait_for_line(stderr: &mut impl BufRead, expected: &str, who: &str) -> String {
-    let mut said = String::new();
-    loop {
-        let mut line = String::new();
-        if stderr.read_line(&mut line).unwrap() == 0 {
-            panic!("{who} ended without saying {expected:?}: {said}");
-        }
-        said.push_str(&line);
-        if line.contains(expected) {
-            return said;
-        }
     }
 }
 

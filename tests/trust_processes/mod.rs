@@ -188,3 +188,18 @@ pub fn contact_ids(file: &Path) -> Vec<String> {
     ids.dedup();
     ids
 }
+
+/// Reads lines until one contains `expected`; panics with what was said if it never comes.
+pub fn wait_for_line(stderr: &mut impl std::io::BufRead, expected: &str, who: &str) -> String {
+    let mut said = String::new();
+    loop {
+        let mut line = String::new();
+        if stderr.read_line(&mut line).unwrap() == 0 {
+            panic!("{who} ended without saying {expected:?}: {said}");
+        }
+        said.push_str(&line);
+        if line.contains(expected) {
+            return said;
+        }
+    }
+}
