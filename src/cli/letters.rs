@@ -6,7 +6,7 @@
 //! [`crate::domain::letters::left_out`] leave out, counted by reason. See docs/letters.md.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead as _, IsTerminal as _, Write as _};
+use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -380,21 +380,8 @@ fn confirm_repeat(repeats: usize, kind: LetterKind, medium: Medium) -> anyhow::R
              to ask, so nothing was written. Pass --yes to write and record them again"
         );
     }
-    let mut err = std::io::stderr().lock();
-    write!(
-        err,
-        "{repeats} of these members already had a {what} today. Write and record them again? \
-         [y/N] "
-    )?;
-    err.flush()?;
-    let mut answer = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .context("reading the answer")?;
-    Ok(matches!(
-        answer.trim().to_ascii_lowercase().as_str(),
-        "y" | "yes"
+    output::ask_yes_no(&format!(
+        "{repeats} of these members already had a {what} today. Write and record them again?"
     ))
 }
 

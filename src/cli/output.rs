@@ -92,3 +92,21 @@ pub fn is_closed_pipe(err: &anyhow::Error) -> bool {
         kind == Some(io::ErrorKind::BrokenPipe)
     })
 }
+
+/// Asks `question` on the terminal and reads the answer from standard input: true for `y` or
+/// `yes`. The caller first checks that standard input is a terminal (a script passes `--yes`
+/// instead), and says what the refusal means in its own words.
+pub fn ask_yes_no(question: &str) -> anyhow::Result<bool> {
+    let mut err = io::stderr().lock();
+    write!(err, "{} [y/N] ", printable_lines(question))
+        .and_then(|()| err.flush())
+        .context("asking on standard error")?;
+    let mut answer = String::new();
+    io::stdin()
+        .read_line(&mut answer)
+        .context("reading the answer")?;
+    Ok(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}

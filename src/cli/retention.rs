@@ -5,7 +5,7 @@
 //! same erasure as `rollcall forget`. `--keep`/`--unkeep` mark and remove a coordinator's
 //! exception (audited), `--keeps` lists the exceptions.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
@@ -194,21 +194,8 @@ fn confirm(n: usize) -> anyhow::Result<bool> {
              erase from a script"
         );
     }
-    let mut out = std::io::stderr().lock();
-    write!(
-        out,
-        "Erase these {n} people and everything rollcall holds about them? This cannot be \
-         undone. [y/N] "
-    )?;
-    out.flush()?;
-    let mut answer = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .context("reading the answer")?;
-    Ok(matches!(
-        answer.trim().to_ascii_lowercase().as_str(),
-        "y" | "yes"
+    super::output::ask_yes_no(&format!(
+        "Erase these {n} people and everything rollcall holds about them? This cannot be undone."
     ))
 }
 
