@@ -27,6 +27,7 @@ use serde_json::json;
 use super::csv_safe::SafeCsvWriter;
 use super::pending_file::PendingFile;
 use crate::Clock;
+use crate::domain::renewal::{Channel, Outcome};
 use crate::storage::audit::{self, Change};
 use crate::storage::stats::{OnboardingStep, Params, iso, query_rows};
 use crate::storage::{Store, StoreError};
@@ -108,10 +109,13 @@ pub fn activity_type(channel: &str) -> &'static str {
     }
 }
 
-fn outcome_words(outcome: &str) -> String {
-    match outcome {
-        "do_not_contact" => "asked not to be contacted".to_owned(),
-        other => other.replace('_', " "),
+/// An outcome as the pane shows it for its channel: a letter or an email that went is "sent",
+/// not "left message" (`Outcome::label_for`). A spelling rollcall does not know is shown as
+/// stored.
+fn outcome_words(channel: &str, outcome: &str) -> String {
+    match (Channel::parse(channel), Outcome::parse(outcome)) {
+        (Some(channel), Some(outcome)) => outcome.label_for(channel).to_owned(),
+        _ => outcome.replace('_', " "),
     }
 }
 
@@ -185,7 +189,10 @@ pub fn collect(conn: &Connection, options: &ExportOptions) -> anyhow::Result<Vec
             key: r.get(0)?,
             contact_id: r.get(1)?,
             activity_type: activity_type(&channel),
-            subject: format!("Renewal contact{about}: {}", outcome_words(&outcome)),
+            subject: format!(
+                "Renewal contact{about}: {}",
+                outcome_words(&channel, &outcome)
+            ),
             details: r.get(4)?,
             date: civicrm_datetime(&r.get::<_, String>(5)?),
             added_by: r.get(6)?,
@@ -347,6 +354,19 @@ fn record(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_letter_or_email_that_went_is_sent_and_a_call_left_a_message() {
+        assert_eq!(outcome_words("letter", "left_message"), "sent");
+        assert_eq!(outcome_words("email", "left_message"), "sent");
+        assert_eq!(outcome_words("phone", "left_message"), "left message");
+        assert_eq!(outcome_words("email", "wrong_number"), "wrong address");
+        assert_eq!(
+            outcome_words("phone", "do_not_contact"),
+            "asked not to be contacted"
+        );
+    }
+
     use super::*;
 
     #[test]
