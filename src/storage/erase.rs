@@ -364,7 +364,7 @@ fn erase_in_transaction(
 }
 
 /// Their memberships, as an SQL subquery on the contact id `?1`.
-const THEIR_MEMBERSHIPS: &str = "(SELECT id FROM memberships WHERE contact_id = ?1)";
+pub(super) const THEIR_MEMBERSHIPS: &str = "(SELECT id FROM memberships WHERE contact_id = ?1)";
 
 /// Deletes the person's rows, children before parents so that foreign keys hold throughout.
 fn delete_records(conn: &Connection, scope: &Scope) -> Result<ErasedCounts> {

@@ -94,7 +94,7 @@ pub fn load(
     }))
 }
 
-fn contact(conn: &Connection, id: i64) -> rusqlite::Result<Option<ContactDetail>> {
+pub(super) fn contact(conn: &Connection, id: i64) -> rusqlite::Result<Option<ContactDetail>> {
     conn.query_row(
         "SELECT id, source, crm_id, contact_type, display_name, sort_name, first_name, last_name,
                 organization_name, email, phone, street_address, city, postcode, county, country,

@@ -10,8 +10,9 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior};
 use serde::Serialize;
 
 use super::audit::{self, AuditLine, Change};
-use super::erase::{Scope, audit_lines_about};
+use super::erase::{Scope, THEIR_MEMBERSHIPS, audit_lines_about};
 use super::escalations::{self, UNRESOLVED, comment_in};
+use super::member::ContactDetail;
 use super::retention::Keep;
 use super::{Result, Store};
 use crate::Clock;
@@ -184,14 +185,7 @@ pub struct EscalationEvent {
 pub fn gather(store: &mut Store, contact_id: i64) -> Result<Option<SubjectRecord>> {
     // One read transaction: an import or an app committing meanwhile cannot split the copy.
     let tx = store.conn.transaction()?;
-    let Some(contact) = tx
-        .query_row(
-            &format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = ?1"),
-            [contact_id],
-            read_contact,
-        )
-        .optional()?
-    else {
+    let Some(contact) = super::member::contact(&tx, contact_id)?.map(Contact::from) else {
         return Ok(None);
     };
     let record = SubjectRecord {
@@ -291,46 +285,40 @@ pub fn gather(store: &mut Store, contact_id: i64) -> Result<Option<SubjectRecord
     Ok(Some(record))
 }
 
-const CONTACT_COLUMNS: &str = "id, source, crm_id, contact_type, display_name, sort_name, \
-     first_name, last_name, organization_name, email, phone, street_address, city, postcode, \
-     county, country, preferred_language, do_not_email, do_not_phone, do_not_mail, do_not_sms, \
-     no_bulk_email, on_hold, is_deceased, deceased_date, local_party, region, constituency";
-
-fn read_contact(r: &Row<'_>) -> rusqlite::Result<Contact> {
-    Ok(Contact {
-        id: r.get(0)?,
-        source: r.get(1)?,
-        crm_id: r.get(2)?,
-        contact_type: r.get(3)?,
-        display_name: r.get(4)?,
-        sort_name: r.get(5)?,
-        first_name: r.get(6)?,
-        last_name: r.get(7)?,
-        organization_name: r.get(8)?,
-        email: r.get(9)?,
-        phone: r.get(10)?,
-        street_address: r.get(11)?,
-        city: r.get(12)?,
-        postcode: r.get(13)?,
-        county: r.get(14)?,
-        country: r.get(15)?,
-        preferred_language: r.get(16)?,
-        do_not_email: r.get(17)?,
-        do_not_phone: r.get(18)?,
-        do_not_mail: r.get(19)?,
-        do_not_sms: r.get(20)?,
-        no_bulk_email: r.get(21)?,
-        on_hold: r.get(22)?,
-        is_deceased: r.get(23)?,
-        deceased_date: r.get(24)?,
-        local_party: r.get(25)?,
-        region: r.get(26)?,
-        constituency: r.get(27)?,
-    })
+impl From<ContactDetail> for Contact {
+    fn from(c: ContactDetail) -> Contact {
+        Contact {
+            id: c.id,
+            source: c.source,
+            crm_id: c.crm_id,
+            contact_type: c.contact_type,
+            display_name: c.display_name,
+            sort_name: c.sort_name,
+            first_name: c.first_name,
+            last_name: c.last_name,
+            organization_name: c.organization_name,
+            email: c.email,
+            phone: c.phone,
+            street_address: c.street_address,
+            city: c.city,
+            postcode: c.postcode,
+            county: c.county,
+            country: c.country,
+            preferred_language: c.preferred_language,
+            do_not_email: c.flags.do_not_email,
+            do_not_phone: c.flags.do_not_phone,
+            do_not_mail: c.flags.do_not_mail,
+            do_not_sms: c.flags.do_not_sms,
+            no_bulk_email: c.flags.no_bulk_email,
+            on_hold: c.flags.on_hold,
+            is_deceased: c.flags.deceased,
+            deceased_date: c.deceased_date,
+            local_party: c.local_party,
+            region: c.region,
+            constituency: c.constituency,
+        }
+    }
 }
-
-/// Their memberships, as an SQL subquery on the contact id `?1`.
-const THEIR_MEMBERSHIPS: &str = "(SELECT id FROM memberships WHERE contact_id = ?1)";
 
 const MEMBERSHIPS: &str = "SELECT id, crm_membership_id, membership_type, join_date, start_date, \
      end_date, crm_status, membership_source, auto_renew FROM memberships WHERE contact_id = ?1 \
