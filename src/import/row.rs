@@ -92,7 +92,11 @@ pub struct ParsedRow {
 
 impl ParsedRow {
     pub fn get(&self, slot: Slot) -> &str {
-        let i = slot as usize;
+        self.text_at(slot as usize)
+    }
+
+    /// The text of the slot at buffer position `i` (a [`Slot`]'s discriminant).
+    fn text_at(&self, i: usize) -> &str {
         let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
         &self.text[start..self.ends[i] as usize]
     }
@@ -136,11 +140,10 @@ impl ParsedRow {
         let mut text = String::with_capacity(self.text.len());
         let mut ends = [0u32; SLOTS];
         for (i, end) in ends.iter_mut().enumerate() {
-            let slot = SLOT_ORDER[i];
             let value = replaced
                 .iter()
-                .find(|(s, _)| *s == slot)
-                .map_or(self.get(slot), |(_, v)| v.as_str());
+                .find(|(slot, _)| *slot as usize == i)
+                .map_or(self.text_at(i), |(_, v)| v.as_str());
             text.push_str(value);
             *end = text.len() as u32;
         }
@@ -154,37 +157,6 @@ impl ParsedRow {
         }
     }
 }
-
-/// Every slot, in its order in [`ParsedRow`]'s text.
-const SLOT_ORDER: [Slot; SLOTS] = [
-    Slot::CrmId,
-    Slot::ContactType,
-    Slot::DisplayName,
-    Slot::SortName,
-    Slot::FirstName,
-    Slot::LastName,
-    Slot::OrganizationName,
-    Slot::Email,
-    Slot::Phone,
-    Slot::StreetAddress,
-    Slot::City,
-    Slot::Postcode,
-    Slot::County,
-    Slot::Country,
-    Slot::PreferredLanguage,
-    Slot::DeceasedDate,
-    Slot::LocalParty,
-    Slot::Region,
-    Slot::Constituency,
-    Slot::SyncKey,
-    Slot::MembershipId,
-    Slot::MembershipType,
-    Slot::JoinDate,
-    Slot::StartDate,
-    Slot::EndDate,
-    Slot::Status,
-    Slot::MembershipSource,
-];
 
 /// A row that cannot be imported.
 #[derive(Debug, Clone, PartialEq, Eq)]
