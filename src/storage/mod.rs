@@ -18,6 +18,7 @@ pub mod onboarding;
 mod permissions;
 pub mod renewals;
 pub mod retention;
+pub mod sql;
 pub mod stats;
 pub mod subject_access;
 pub mod test_hook;
