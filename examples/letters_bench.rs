@@ -21,8 +21,8 @@ use rollcall::export::letters::pdf::{LetterPdf, Letterhead, PageText};
 use rollcall::export::pending_file::PendingFile;
 use rollcall::storage::letters::{self as store_letters, Wanted};
 use rollcall::storage::renewals::{self, Target};
+use rollcall::storage::sql::params;
 use rollcall::storage::{OpenMode, Store};
-use rusqlite::params;
 
 const MEMBERS: i64 = 10_000;
 const TODAY: &str = "2026-11-23";
@@ -102,7 +102,7 @@ fn main() -> anyhow::Result<()> {
 
     let t = Instant::now();
     let out = dir.path().join("letters.pdf");
-    let mut file = PendingFile::create(&out, &db)?;
+    let mut file = PendingFile::create(&out, &rollcall::storage::Location::File(db.clone()))?;
     file.write_all(&bytes)?;
     let targets: Vec<Target> = kept
         .iter()

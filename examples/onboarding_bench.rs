@@ -20,8 +20,8 @@ use rollcall::app::theme::Theme;
 use rollcall::config::Config;
 use rollcall::domain::onboarding::StepPath;
 use rollcall::storage::onboarding;
+use rollcall::storage::sql::params;
 use rollcall::storage::{OpenMode, Store};
-use rusqlite::params;
 
 const RUNS: usize = 15;
 

@@ -157,7 +157,11 @@ fn run() -> Result<(), String> {
         cvar.notify_all();
     });
     let started = Instant::now();
-    let service = SearchService::start(&args.db, args.today, waker);
+    let service = SearchService::start(
+        &rollcall::storage::Location::from_path(&args.db),
+        args.today,
+        waker,
+    );
     let (records, load_time) = loop {
         match service.state() {
             IndexState::Ready {
@@ -332,7 +336,7 @@ mod synth {
     use super::*;
     use rollcall::domain::dates::{add_months, sub_months};
     use rollcall::domain::membership::{MembershipDates, derive_status};
-    use rusqlite::params;
+    use rollcall::storage::sql::params;
 
     /// A small deterministic generator (SplitMix64): same seed, same members.
     struct Rng(u64);

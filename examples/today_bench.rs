@@ -113,7 +113,10 @@ fn pane_timings(path: &std::path::Path, today: NaiveDate) -> anyhow::Result<()> 
     Ok(())
 }
 
-fn time(what: &str, f: impl FnOnce() -> rusqlite::Result<String>) -> anyhow::Result<()> {
+fn time(
+    what: &str,
+    f: impl FnOnce() -> rollcall::storage::sql::Result<String>,
+) -> anyhow::Result<()> {
     let started = Instant::now();
     let out = f()?;
     let ms = started.elapsed().as_secs_f64() * 1000.0;

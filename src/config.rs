@@ -10,12 +10,22 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
+    pub store: StoreConfig,
     pub renewals: RenewalsConfig,
     pub onboarding: OnboardingConfig,
     pub escalations: EscalationsConfig,
     pub retention: RetentionConfig,
     pub ui: UiConfig,
     pub letters: LettersConfig,
+}
+
+/// Where the database is, when neither `--db` nor `ROLLCALL_DB` says.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreConfig {
+    /// A file path, or a team database's `postgresql://` URI. Keep the password out of it
+    /// (in `~/.pgpass`): this file is often shared or copied.
+    pub url: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]

@@ -82,7 +82,7 @@ fn the_real_import_error_is_shown_not_a_crash() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("rollcall.db");
     let ctx = rollcall::cli::Ctx {
-        db_path: db.clone(),
+        db: rollcall::storage::Location::File(db.clone()),
         clock: clock(),
         read_only: false,
         fix_permissions: false,
@@ -174,7 +174,7 @@ fn an_older_export_is_refused_in_the_app_with_the_whole_message() {
         .unwrap();
     }
     let ctx = rollcall::cli::Ctx {
-        db_path: db.clone(),
+        db: rollcall::storage::Location::File(db.clone()),
         clock: clock(),
         read_only: false,
         fix_permissions: false,

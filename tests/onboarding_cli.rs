@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use onboarding_support::*;
 use predicates::prelude::*;
+use rollcall::storage::sql::Connection;
 use rollcall::storage::{OpenMode, Store};
-use rusqlite::Connection;
 use serde_json::Value;
 use tempfile::TempDir;
 

@@ -17,8 +17,8 @@ use rollcall::app::pane::{Effect, Pane, PaneId, PaneInput, Shared, Waker};
 use rollcall::app::panes::onboarding;
 use rollcall::app::theme::Theme;
 use rollcall::config::Config;
+use rollcall::storage::sql::{Connection, params};
 use rollcall::storage::{OpenMode, Store};
-use rusqlite::{Connection, params};
 use tempfile::TempDir;
 
 struct Harness {

@@ -22,7 +22,7 @@ fn renewals_after(attempts: &[(&str, &str, &str, &str)]) -> Scratch {
                                            attempted_at, staff)
              SELECT contact_id, id, 'phone', ?2, ?3, ?4 FROM memberships
              WHERE crm_membership_id = ?1",
-            rusqlite::params![membership, outcome, at, staff],
+            rollcall::storage::sql::params![membership, outcome, at, staff],
         )
         .unwrap();
     }

@@ -235,7 +235,11 @@ fn service() -> Service {
         counter.fetch_add(1, Ordering::SeqCst);
     });
     Service {
-        service: SearchService::start(&path, support::today(), waker),
+        service: SearchService::start(
+            &rollcall::storage::Location::File(path.clone()),
+            support::today(),
+            waker,
+        ),
         wakes,
         _dir: dir,
         path,
@@ -330,7 +334,12 @@ fn the_list_comes_first_and_the_exact_total_follows() {
     let waker: rollcall::app::pane::Waker = Arc::new(move || {
         counter.fetch_add(1, Ordering::SeqCst);
     });
-    let service = SearchService::with_limit(&path, support::today(), waker, 1);
+    let service = SearchService::with_limit(
+        &rollcall::storage::Location::File(path.clone()),
+        support::today(),
+        waker,
+        1,
+    );
     // Wakes arrive just after results; count them once they have stopped coming.
     let settled = || {
         let mut seen = wakes.load(Ordering::SeqCst);
@@ -395,7 +404,11 @@ fn reloading_picks_up_new_members_and_reruns_the_query() {
 fn a_missing_database_fails_with_its_path() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("nowhere.db");
-    let service = SearchService::start(&path, support::today(), Arc::new(|| {}));
+    let service = SearchService::start(
+        &rollcall::storage::Location::File(path.clone()),
+        support::today(),
+        Arc::new(|| {}),
+    );
     let why = wait_for("the failure", || match service.state() {
         IndexState::Failed(why) => Some(why),
         _ => None,

@@ -22,7 +22,7 @@ fn audit_json(db: &std::path::Path, args: &[&str]) -> Vec<Value> {
 
 /// An escalation status change made on a later day by someone else.
 fn add_later_change(db: &std::path::Path, contact: i64) {
-    let conn = rusqlite::Connection::open(db).unwrap();
+    let conn = rollcall::storage::sql::Connection::open(db).unwrap();
     let later =
         rollcall::Clock::fixed(chrono::NaiveDate::from_ymd_opt(2026, 3, 9).unwrap(), "bryn");
     audit::record(

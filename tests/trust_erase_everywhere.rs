@@ -8,7 +8,7 @@ mod trust_windows_support;
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::Connection;
+use rollcall::storage::sql::Connection;
 use trust_support::*;
 use trust_windows_support::Window;
 

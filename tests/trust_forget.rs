@@ -3,7 +3,7 @@
 
 mod trust_support;
 
-use rusqlite::Connection;
+use rollcall::storage::sql::Connection;
 use trust_support::*;
 
 fn open(db: &std::path::Path) -> Connection {
@@ -317,7 +317,7 @@ fn mentions_in_other_peoples_records_are_reported_and_redacted_from_the_audit() 
     conn.execute(
         "INSERT INTO notes (contact_id, context, body, staff, created_at)
          VALUES (?1, 'member', ?2, 'amira', '2026-03-02T09:00:00')",
-        rusqlite::params![s.bystander_id, body],
+        rollcall::storage::sql::params![s.bystander_id, body],
     )
     .unwrap();
     let note = conn.last_insert_rowid();

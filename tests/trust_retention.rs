@@ -6,7 +6,7 @@ mod trust_support;
 
 use std::path::Path;
 
-use rusqlite::Connection;
+use rollcall::storage::sql::Connection;
 use trust_support::*;
 
 /// Someone who left long ago and has nothing open: the rule's one candidate once the target's
@@ -20,7 +20,7 @@ fn setup(config: &str) -> Seeded {
     let conn = Connection::open(&s.db).unwrap();
     conn.execute(
         "UPDATE memberships SET end_date = ?2 WHERE contact_id = ?1",
-        rusqlite::params![s.target_id, LEFT_LONG_AGO],
+        rollcall::storage::sql::params![s.target_id, LEFT_LONG_AGO],
     )
     .unwrap();
     conn.execute_batch(

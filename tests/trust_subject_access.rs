@@ -6,7 +6,7 @@ mod trust_support;
 
 use std::path::Path;
 
-use rusqlite::Connection;
+use rollcall::storage::sql::Connection;
 use trust_support::*;
 
 fn read(path: &Path) -> String {

@@ -19,7 +19,6 @@ pub mod panes;
 pub mod shell;
 pub mod terminal;
 pub mod theme;
-pub mod ui_state;
 pub mod widgets;
 
 use std::io::{self, Stdout};

@@ -21,11 +21,11 @@ use super::keyspec::KeySpec;
 use super::member_view::{MemberState, MemberView};
 use super::pane::{Command, Effect, Pane, PaneId, PaneInput, Shared, Waker};
 use super::theme::Theme;
-use super::ui_state;
 use super::widgets::centered;
 use crate::Clock;
 use crate::config::Config;
 use crate::storage::member::{self, MemberDetail};
+use crate::storage::ui_state;
 
 /// The smallest terminal the app draws in.
 pub const MIN_WIDTH: u16 = 80;

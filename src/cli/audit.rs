@@ -69,7 +69,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
 }
 
 fn resolve_contact(
-    conn: &rusqlite::Connection,
+    conn: &crate::storage::sql::Connection,
     crm_id: &str,
     source: Option<&str>,
 ) -> anyhow::Result<i64> {
@@ -87,15 +87,8 @@ fn resolve_contact(
     }
 }
 
-/// rollcall contact id → CRM contact id, for every contact still in the database.
-fn crm_ids(conn: &rusqlite::Connection) -> anyhow::Result<HashMap<i64, String>> {
-    let mut stmt = conn.prepare(
-        "SELECT id, crm_id FROM contacts WHERE id IN (SELECT contact_id FROM audit_log)",
-    )?;
-    let map = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
-    Ok(map)
+fn crm_ids(conn: &crate::storage::sql::Connection) -> anyhow::Result<HashMap<i64, String>> {
+    Ok(crate::storage::audit::crm_ids_of_audited(conn)?)
 }
 
 fn json_line(line: AuditLine, crm_ids: &HashMap<i64, String>) -> JsonLine {

@@ -5,12 +5,12 @@ use chrono::Local;
 
 use super::GlobalArgs;
 use crate::Clock;
-use crate::storage::{OpenMode, Store};
+use crate::storage::{Location, OpenMode, Store};
 
 /// What every command runs with: where the database is, the as-of date, who is acting.
 #[derive(Debug, Clone)]
 pub struct Ctx {
-    pub db_path: PathBuf,
+    pub db: Location,
     pub clock: Clock,
     pub read_only: bool,
     pub fix_permissions: bool,
@@ -18,9 +18,13 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn from_args(args: &GlobalArgs) -> Result<Ctx> {
-        let db_path = match &args.db {
-            Some(p) => p.clone(),
-            None => data_dir()?.join("rollcall.db"),
+        let db = match &args.db {
+            Some(p) => location_of(p, "--db")?,
+            None => match crate::config::Config::load_default()?.store.url {
+                Some(url) => Location::parse(&url)
+                    .map_err(|e| anyhow::anyhow!("config.toml, store.url: {e}"))?,
+                None => Location::File(data_dir()?.join("rollcall.db")),
+            },
         };
         let today = args.today.unwrap_or_else(|| Local::now().date_naive());
         let user = args.user.clone().unwrap_or_else(os_user);
@@ -32,7 +36,7 @@ impl Ctx {
             );
         }
         Ok(Ctx {
-            db_path,
+            db,
             clock: Clock::new(today, user),
             read_only: args.read_only,
             fix_permissions: args.fix_permissions,
@@ -41,24 +45,39 @@ impl Ctx {
 
     /// Opens the database for writing (or read-only under `--read-only`).
     pub fn open_store(&self) -> Result<Store> {
-        self.open_store_at(&self.db_path)
+        self.open_store_at(&self.db)
     }
 
     /// Opens a database for reading only; it must exist.
     pub fn open_store_for_reading(&self) -> Result<Store> {
-        self.open(&self.db_path, OpenMode::ReadOnly)
+        self.open(&self.db, OpenMode::ReadOnly)
     }
 
-    pub fn open_store_at(&self, path: &Path) -> Result<Store> {
+    pub fn open_store_at(&self, db: &Location) -> Result<Store> {
         let mode = if self.read_only {
             OpenMode::ReadOnly
         } else {
             OpenMode::ReadWrite
         };
-        self.open(path, mode)
+        self.open(db, mode)
     }
 
-    fn open(&self, path: &Path, mode: OpenMode) -> Result<Store> {
+    /// The SQLite file, for what only a file has (its path beside outputs, a first import
+    /// that creates it); `None` for a team database.
+    pub fn db_file(&self) -> Option<&Path> {
+        self.db.file()
+    }
+
+    /// Whether the database is there to read: a file that exists, or a team database (which
+    /// is always there; opening it says if it is not).
+    pub fn database_exists(&self) -> bool {
+        self.db.file().is_none_or(Path::exists)
+    }
+
+    fn open(&self, db: &Location, mode: OpenMode) -> Result<Store> {
+        let Some(path) = db.file() else {
+            return Ok(Store::open_at(db, mode, false)?);
+        };
         if path.is_dir() {
             anyhow::bail!(
                 "--db {}: is a directory; give the path of a database file, e.g. {}",
@@ -70,6 +89,15 @@ impl Ctx {
             return Ok(Store::open_fixing_permissions(path, mode)?);
         }
         Ok(Store::open(path, mode)?)
+    }
+}
+
+/// `--db`'s value: a path, or a `postgresql://` URI (refused with the reason when it does not
+/// parse, without repeating it: it may hold a password).
+fn location_of(value: &Path, flag: &str) -> Result<Location> {
+    match value.to_str() {
+        Some(text) => Location::parse(text).map_err(|e| anyhow::anyhow!("{flag}: {e}")),
+        None => Ok(Location::File(value.to_owned())),
     }
 }
 

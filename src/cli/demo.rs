@@ -15,7 +15,6 @@ use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 
 use anyhow::{Context, bail};
-use rusqlite::{Connection, OpenFlags};
 
 use super::import_cmd::summary_text;
 use super::output::print_text;
@@ -29,6 +28,7 @@ use crate::export::destination::output_target;
 use crate::export::pending_file::PendingFile;
 use crate::import::generate::{DEFAULT_SEED, ExportFormat, GenerateOptions, write_export};
 use crate::import::{ImportOptions, ImportReport, import_file};
+use crate::storage::Location;
 use crate::storage::renewals::{NewAttempt, Target};
 use crate::storage::{OpenMode, Store, database_files, escalations, onboarding, renewals};
 
@@ -66,7 +66,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         None => data_dir()?.join("demo.db"),
     };
     // The demo database is an output like any other: never the real database or its files.
-    output_target(&demo_path, &ctx.db_path)?;
+    output_target(&demo_path, &ctx.db)?;
     remove_old_demo(&demo_path)?;
     let mut store = Store::open(&demo_path, OpenMode::ReadWrite)?;
     let export = demo_path.with_extension("export.csv");
@@ -85,7 +85,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     }
     drop(store);
     let demo_ctx = Ctx {
-        db_path: demo_path,
+        db: Location::File(demo_path),
         ..ctx.clone()
     };
     crate::app::run(&demo_ctx)
@@ -123,16 +123,10 @@ fn build(
         &Clock::fixed(first_day, DEMO_STAFF),
         export,
         &generate(0),
-        &ctx.db_path,
+        &ctx.db,
     )?;
     let work = log_work(store, ctx, first_day)?;
-    let morning = import_generated(
-        store,
-        &ctx.clock,
-        export,
-        &generate(HISTORY_DAYS),
-        &ctx.db_path,
-    )?;
+    let morning = import_generated(store, &ctx.clock, export, &generate(HISTORY_DAYS), &ctx.db)?;
     Ok(History {
         first,
         work,
@@ -146,7 +140,7 @@ fn import_generated(
     clock: &Clock,
     export: &Path,
     options: &GenerateOptions,
-    real_db: &Path,
+    real_db: &Location,
 ) -> anyhow::Result<ImportReport> {
     let mut file = PendingFile::create(export, real_db)?;
     write_export(&mut file, options)
@@ -270,15 +264,7 @@ fn remove_old_demo(path: &Path) -> anyhow::Result<()> {
             path.display()
         )
     };
-    let foreign: i64 = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .and_then(|conn| {
-            conn.query_row(
-                "SELECT (SELECT COUNT(*) FROM contacts WHERE source <> ?1)
-                      + (SELECT COUNT(*) FROM import_runs WHERE source <> ?1)",
-                [DEMO_SOURCE],
-                |r| r.get(0),
-            )
-        })
+    let foreign = crate::storage::rows_not_from(path, DEMO_SOURCE)
         .map_err(|_| refuse("it is not a rollcall demo database"))?;
     if foreign > 0 {
         return Err(refuse("it holds data that did not come from the demo"));

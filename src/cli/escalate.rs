@@ -45,9 +45,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         Some(name) => check_assignee(name).context("--assign")?,
         None => None,
     };
-    if !ctx.db_path.exists() {
+    if !ctx.database_exists() {
         return Err(StoreError::Missing {
-            path: ctx.db_path.clone(),
+            path: ctx.db.shown(),
         }
         .into());
     }

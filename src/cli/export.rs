@@ -146,7 +146,7 @@ fn export_members(ctx: &Ctx, args: MembersArgs) -> anyhow::Result<ExitCode> {
     } else {
         members::to_csv(&rows, args.channel)?
     };
-    write_output(args.output.as_deref(), &ctx.db_path, &bytes)?;
+    write_output(args.output.as_deref(), &ctx.db, &bytes)?;
     if let Some(path) = &args.output {
         note(format_args!(
             "rollcall: wrote {} members to {}",

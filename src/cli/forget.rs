@@ -62,19 +62,14 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// Asks on the terminal; without one, refuses (a script must say --yes).
-fn confirm(conn: &rusqlite::Connection, contact_id: i64) -> anyhow::Result<bool> {
+fn confirm(conn: &crate::storage::sql::Connection, contact_id: i64) -> anyhow::Result<bool> {
     if !std::io::stdin().is_terminal() {
         bail!(
             "refusing to erase without confirmation: not running on a terminal. Pass --yes to \
              erase from a script"
         );
     }
-    let (name, memberships): (String, i64) = conn.query_row(
-        "SELECT display_name, (SELECT count(*) FROM memberships WHERE contact_id = c.id)
-         FROM contacts c WHERE id = ?1",
-        [contact_id],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
+    let (name, memberships) = crate::storage::erase::who(conn, contact_id)?;
     let mut out = std::io::stderr().lock();
     writeln!(
         out,

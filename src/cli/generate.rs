@@ -75,7 +75,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     };
     let result = match &args.output {
         Some(path) => {
-            let mut file = PendingFile::create(path, &ctx.db_path)?;
+            let mut file = PendingFile::create(path, &ctx.db)?;
             write_export(&mut file, &options)
                 .with_context(|| format!("writing {}", path.display()))?;
             file.put_in_place().map(|_| ())

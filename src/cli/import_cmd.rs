@@ -86,7 +86,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         older_export: args.older_export,
         sheet: args.sheet.clone(),
     };
-    let existed = database_exists(&ctx.db_path);
+    let existed = ctx.db_file().is_none_or(database_exists);
     // A dry run on a database that does not exist yet works on a private in-memory one, so it
     // leaves no file behind (docs/import.md, "No leftovers").
     let mut store = if args.dry_run && !existed && !ctx.read_only {
@@ -106,11 +106,11 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
             &mut |p| show_progress(&bar, p, started),
             &cancel,
         )
-        .map_err(|e| explain_anyhow(&ctx.db_path, e));
+        .map_err(|e| explain_anyhow(&ctx.db.shown(), e));
         bar.finish_and_clear();
         let outcome = FileOutcome::of(path, result);
         if !args.json {
-            outcome.tell(&ctx.db_path.display().to_string())?;
+            outcome.tell(&ctx.db.to_string())?;
         }
         outcomes.push(outcome);
         if cancel.load(Ordering::SeqCst) {
@@ -119,8 +119,11 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     }
     let committed = outcomes.iter().any(FileOutcome::committed);
     drop(store);
-    if !existed && !committed {
-        remove_created_database(&ctx.db_path);
+    if !existed
+        && !committed
+        && let Some(file) = ctx.db_file()
+    {
+        remove_created_database(file);
     }
     if args.json {
         print_json(&outcomes)?;

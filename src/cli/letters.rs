@@ -101,7 +101,7 @@ struct Chosen {
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     // Refused before anything else, even when nobody would get a letter.
-    crate::export::destination::output_target(&args.output, &ctx.db_path)?;
+    crate::export::destination::output_target(&args.output, &ctx.db)?;
     let config = Config::load_default()?;
     let kind = LetterKind::from(args.kind);
     let medium = match args.channel {
@@ -113,7 +113,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         super::config_dir().map(|d| d.join("letters")).as_deref(),
     )?;
     // Letters to nobody must not leave an empty database where there was none.
-    let mut store = if ctx.db_path.exists() {
+    let mut store = if ctx.database_exists() {
         ctx.open_store()?
     } else {
         ctx.open_store_for_reading()?
@@ -179,7 +179,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         }
         Medium::Email => emails(&kept, &templates, &sender, config.letters.bilingual)?,
     };
-    let mut file = PendingFile::create(&args.output, &ctx.db_path)?;
+    let mut file = PendingFile::create(&args.output, &ctx.db)?;
     file.write_all(&bytes)?;
     let targets: Vec<Target> = kept
         .iter()

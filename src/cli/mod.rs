@@ -23,6 +23,7 @@ mod retention;
 mod search;
 mod stats;
 mod subject_access;
+mod team;
 
 pub use context::{Ctx, config_dir, data_dir};
 
@@ -45,8 +46,16 @@ pub struct Cli {
 /// Options every command takes.
 #[derive(Debug, Clone, clap::Args)]
 pub struct GlobalArgs {
-    /// The database file [default: rollcall.db in the platform data directory]
-    #[arg(long, global = true, env = "ROLLCALL_DB", value_name = "PATH")]
+    /// The database: a file, or a team's postgresql:// URI [default: store.url in config.toml,
+    /// else rollcall.db in the platform data directory]
+    // hide_env_values: `--help` would otherwise print ROLLCALL_DB, password and all.
+    #[arg(
+        long,
+        global = true,
+        env = "ROLLCALL_DB",
+        value_name = "PATH|URI",
+        hide_env_values = true
+    )]
     pub db: Option<PathBuf>,
     /// The as-of date every date rule works to [default: the real date]
     #[arg(long, global = true, env = "ROLLCALL_TODAY", value_name = "YYYY-MM-DD", value_parser = parse_date)]
@@ -101,6 +110,8 @@ pub enum Command {
     Retention(retention::Args),
     /// Renewal, win-back and welcome letters (PDF) or emails (CSV), in each member's language
     Letters(letters::Args),
+    /// Set up a shared PostgreSQL database for a team
+    Team(team::Args),
 }
 
 /// Parses the arguments and runs the command; the binary's whole `main`.
@@ -136,7 +147,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let on_the_database = !matches!(cli.command, Some(Command::Demo(_)));
     dispatch(&ctx, cli.command).map_err(|e| {
         if on_the_database {
-            crate::storage::explain_anyhow(&ctx.db_path, e)
+            crate::storage::explain_anyhow(&ctx.db.shown(), e)
         } else {
             e
         }
@@ -164,6 +175,7 @@ fn dispatch(ctx: &Ctx, command: Option<Command>) -> anyhow::Result<ExitCode> {
             Command::SubjectAccess(args) => subject_access::run(ctx, args),
             Command::Retention(args) => retention::run(ctx, args),
             Command::Letters(args) => letters::run(ctx, args),
+            Command::Team(args) => team::run(ctx, args),
         },
     }
 }

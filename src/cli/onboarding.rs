@@ -73,7 +73,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
     let config = Config::load_default()?;
     let path = StepPath::from_config(&config.onboarding)?;
     // A listing must not create an empty database where there was none.
-    let mut store = if ctx.db_path.exists() {
+    let mut store = if ctx.database_exists() {
         ctx.open_store()?
     } else {
         ctx.open_store_for_reading()?

@@ -21,7 +21,11 @@ use crate::text::printable_lines;
 const STDOUT: &str = "writing to standard output";
 
 /// Writes `bytes` to `dest`, an output of the database at `db`, or to standard output.
-pub fn write_output(dest: Option<&Path>, db: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub fn write_output(
+    dest: Option<&Path>,
+    db: &crate::storage::Location,
+    bytes: &[u8],
+) -> anyhow::Result<()> {
     match dest {
         Some(path) => {
             let mut file = PendingFile::create(path, db)?;

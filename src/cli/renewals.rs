@@ -149,7 +149,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     } else {
         write_table(&mut out, &listed, today)?;
     }
-    write_output(args.output.as_deref(), &ctx.db_path, &out)?;
+    write_output(args.output.as_deref(), &ctx.db, &out)?;
     note(summary(&listed, &left_out, &arranged, today));
     Ok(ExitCode::SUCCESS)
 }

@@ -267,7 +267,11 @@ fn list_keeps(ctx: &Ctx, json: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn find(conn: &rusqlite::Connection, crm_id: &str, source: Option<&str>) -> anyhow::Result<i64> {
+fn find(
+    conn: &crate::storage::sql::Connection,
+    crm_id: &str,
+    source: Option<&str>,
+) -> anyhow::Result<i64> {
     let crm_id = crm_id.trim();
     if crm_id.is_empty() {
         bail!("the CONTACT_ID is empty; give the person's contact id in the CRM");

@@ -48,9 +48,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         written_at: &written_at,
         written_by: &ctx.clock.user,
     };
-    let mut document = PendingFile::create(&args.output, &ctx.db_path)?;
+    let mut document = PendingFile::create(&args.output, &ctx.db)?;
     document.write_all(subject_access::markdown(&record, &header).as_bytes())?;
-    let mut json = PendingFile::create(&json_path, &ctx.db_path)?;
+    let mut json = PendingFile::create(&json_path, &ctx.db)?;
     json.write_all(subject_access::json(&record, &header).as_bytes())?;
     let recorded = record_request(&mut store, &ctx.clock, contact_id)?;
     document.put_in_place()?;
@@ -94,7 +94,7 @@ fn json_path(document: &Path) -> anyhow::Result<PathBuf> {
 
 /// The rollcall id of the contact with CRM id `crm_id`, or an error saying why there is none.
 pub(super) fn find(
-    conn: &rusqlite::Connection,
+    conn: &crate::storage::sql::Connection,
     crm_id: &str,
     source: Option<&str>,
 ) -> anyhow::Result<i64> {

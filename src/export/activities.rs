@@ -19,9 +19,9 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use crate::storage::sql::{Connection, TransactionBehavior};
 use anyhow::Context as _;
 use chrono::NaiveDate;
-use rusqlite::{Connection, TransactionBehavior};
 use serde_json::json;
 
 use super::csv_safe::SafeCsvWriter;
@@ -277,7 +277,7 @@ pub fn export(
     store.ensure_writable("recording which activities were exported")?;
     // The destination is checked (never the database) before anything is chosen or written.
     let file = match output {
-        Output::File(path) => Some(PendingFile::create(path, store.path())?),
+        Output::File(path) => Some(PendingFile::create(path, store.location())?),
         Output::Stdout => None,
     };
     let tx = store

@@ -12,6 +12,7 @@
 //!
 //! A symlink to a regular file is followed: the file it points to is replaced, the link kept.
 
+use crate::storage::Location;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -56,8 +57,12 @@ pub enum DestinationError {
 /// replace: `dest` resolved to an absolute path without symlinks. Its folder may not exist yet
 /// (a demo database makes its own); [`PendingFile`](super::pending_file::PendingFile) insists
 /// on one.
-pub fn output_target(dest: &Path, db: &Path) -> Result<PathBuf, DestinationError> {
+pub fn output_target(dest: &Path, db: &Location) -> Result<PathBuf, DestinationError> {
     let target = resolve(dest)?;
+    // A team database lives on its server: no local file an output could land on.
+    let Some(db) = db.file() else {
+        return Ok(target);
+    };
     for file in database_files(db) {
         if same_file(&target, &file) {
             let what = what_it_is(db, &file);
@@ -172,7 +177,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("rollcall.db");
         std::fs::write(&db, b"").unwrap();
-        let target = output_target(&dir.path().join("list.csv"), &db).unwrap();
+        let target =
+            output_target(&dir.path().join("list.csv"), &Location::File(db.clone())).unwrap();
         assert_eq!(
             target,
             std::fs::canonicalize(dir.path()).unwrap().join("list.csv")
@@ -185,19 +191,19 @@ mod tests {
         let db = dir.path().join("rollcall.db");
         // Not there yet: refused by name.
         assert!(matches!(
-            output_target(&db, &db),
+            output_target(&db, &Location::File(db.clone())),
             Err(DestinationError::IsDatabase { .. })
         ));
         std::fs::write(&db, b"").unwrap();
         let link = dir.path().join("copy.csv");
         std::fs::hard_link(&db, &link).unwrap();
-        let err = output_target(&link, &db).unwrap_err();
+        let err = output_target(&link, &Location::File(db.clone())).unwrap_err();
         assert!(
             err.to_string().contains("the same file as the database"),
             "{err}"
         );
         let wal = dir.path().join("rollcall.db-wal");
-        let err = output_target(&wal, &db).unwrap_err();
+        let err = output_target(&wal, &Location::File(db.clone())).unwrap_err();
         assert!(err.to_string().contains("write-ahead log"), "{err}");
     }
 
@@ -206,10 +212,10 @@ mod tests {
     fn devices_and_directories_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("rollcall.db");
-        let err = output_target(Path::new("/dev/null"), &db).unwrap_err();
+        let err = output_target(Path::new("/dev/null"), &Location::File(db.clone())).unwrap_err();
         assert!(err.to_string().contains("a character device"), "{err}");
         assert!(matches!(
-            output_target(dir.path(), &db),
+            output_target(dir.path(), &Location::File(db.clone())),
             Err(DestinationError::IsDirectory { .. })
         ));
     }

@@ -11,8 +11,8 @@
 //!   channel needs: a call list has no postal addresses, a mail-merge file no phone numbers.
 //! - Every CSV cell is neutralised against spreadsheet formulas.
 
+use crate::storage::sql::Connection;
 use chrono::{Duration, NaiveDate};
-use rusqlite::Connection;
 use serde::Serialize;
 
 use super::csv_safe::SafeCsvWriter;
@@ -73,7 +73,7 @@ pub fn select(
     conn: &Connection,
     today: NaiveDate,
     filter: &MemberFilter,
-) -> rusqlite::Result<Vec<MemberRow>> {
+) -> crate::storage::sql::Result<Vec<MemberRow>> {
     let sql = format!(
         "SELECT c.id, c.crm_id, c.display_name, c.first_name, c.last_name, c.email, c.phone,
              c.street_address, c.city, c.postcode, c.country, c.preferred_language, c.region,

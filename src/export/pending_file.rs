@@ -24,7 +24,7 @@ pub struct PendingFile {
 impl PendingFile {
     /// Starts writing the file that will become `dest`, an output of the database at `db`;
     /// refused when `dest` is that database or one of its files, or not a regular file.
-    pub fn create(dest: &Path, db: &Path) -> anyhow::Result<PendingFile> {
+    pub fn create(dest: &Path, db: &crate::storage::Location) -> anyhow::Result<PendingFile> {
         let target = output_target(dest, db)?;
         let name = target
             .file_name()
@@ -124,12 +124,14 @@ impl Drop for PendingFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::Location;
 
     #[test]
     fn appears_only_when_put_in_place_and_owner_only() {
         let dir = tempfile::tempdir().unwrap();
         let dest = dir.path().join("out.csv");
-        let mut file = PendingFile::create(&dest, &dir.path().join("rollcall.db")).unwrap();
+        let mut file =
+            PendingFile::create(&dest, &Location::File(dir.path().join("rollcall.db"))).unwrap();
         file.write_all(b"a,b\r\n").unwrap();
         assert!(!dest.exists());
         file.put_in_place().unwrap();
@@ -151,7 +153,8 @@ mod tests {
     fn dropped_unfinished_leaves_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let dest = dir.path().join("out.csv");
-        let mut file = PendingFile::create(&dest, &dir.path().join("rollcall.db")).unwrap();
+        let mut file =
+            PendingFile::create(&dest, &Location::File(dir.path().join("rollcall.db"))).unwrap();
         file.write_all(b"half").unwrap();
         drop(file);
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
@@ -161,7 +164,7 @@ mod tests {
     fn a_missing_folder_is_named() {
         let dir = tempfile::tempdir().unwrap();
         let dest = dir.path().join("nope/out.csv");
-        let err = PendingFile::create(&dest, &dir.path().join("rollcall.db"))
+        let err = PendingFile::create(&dest, &Location::File(dir.path().join("rollcall.db")))
             .err()
             .unwrap();
         assert!(err.to_string().contains("there is no folder"), "{err}");

@@ -1,6 +1,6 @@
 //! Past imports, as `import_runs` and `import_rejects` record them.
 
-use rusqlite::{Connection, params};
+use crate::storage::sql::{Connection, params};
 use serde::Serialize;
 
 use super::{ContactCounts, RejectedRow};
@@ -40,19 +40,24 @@ pub struct RunMembershipCounts {
 }
 
 /// The most recent `limit` runs, newest first; or just run `id`.
-pub fn list(conn: &Connection, limit: usize, id: Option<i64>) -> rusqlite::Result<Vec<ImportRun>> {
+pub fn list(
+    conn: &Connection,
+    limit: usize,
+    id: Option<i64>,
+) -> crate::storage::sql::Result<Vec<ImportRun>> {
     let mut stmt = conn.prepare(
         "SELECT id, started_at, finished_at, staff, as_of, file_name, file_size, file_sha256,
                 profile, source, encoding, date_order, rows_read,
                 contacts_inserted, contacts_updated, contacts_unchanged,
                 memberships_inserted, memberships_updated, memberships_unchanged,
                 renewed, missing_from_export, back_in_export, skipped_erased, rejected
-         FROM import_runs WHERE (?1 IS NULL OR id = ?1) ORDER BY id DESC LIMIT ?2",
+         FROM import_runs WHERE (CAST(?1 AS BIGINT) IS NULL OR id = ?1) ORDER BY id DESC LIMIT ?2",
     )?;
     let mut runs = stmt
         .query_map(params![id, limit as i64], |r| {
-            let count =
-                |i: usize| -> rusqlite::Result<u64> { Ok(r.get::<_, i64>(i)?.max(0) as u64) };
+            let count = |i: usize| -> crate::storage::sql::Result<u64> {
+                Ok(r.get::<_, i64>(i)?.max(0) as u64)
+            };
             Ok(ImportRun {
                 id: r.get(0)?,
                 started_at: r.get(1)?,
@@ -85,7 +90,7 @@ pub fn list(conn: &Connection, limit: usize, id: Option<i64>) -> rusqlite::Resul
                 rejects: Vec::new(),
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::storage::sql::Result<Vec<_>>>()?;
     let mut rejects = conn.prepare(
         "SELECT line, reason FROM import_rejects WHERE import_id = ?1 ORDER BY line, rowid",
     )?;
@@ -97,7 +102,7 @@ pub fn list(conn: &Connection, limit: usize, id: Option<i64>) -> rusqlite::Resul
                     reason: r.get(1)?,
                 })
             })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<crate::storage::sql::Result<Vec<_>>>()?;
     }
     Ok(runs)
 }

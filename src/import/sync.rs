@@ -22,8 +22,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, sync_channel};
 use std::time::Instant;
 
+use crate::storage::sql::{Connection, TransactionBehavior, params};
 use anyhow::{Context, Result, anyhow, bail};
-use rusqlite::{Connection, TransactionBehavior, params};
 
 use super::decode::{self, ExportFile, TextEncoding};
 use super::profile::NotImported;
@@ -257,7 +257,13 @@ fn attempt(
         test_hook::hold("begun");
         let suspended = suspend_indexes(&tx)?;
         let sha256 = {
-            let mut writer = Writer::new(&tx, clock, &source, run_id, options.allow_erased)?;
+            let mut writer = Writer::new(
+                sqlite_of(&tx)?,
+                clock,
+                &source,
+                run_id,
+                options.allow_erased,
+            )?;
             writer.reserve_for(file.size);
             let sha256 = stream_into(&mut writer, export, file, &mut report, progress, cancel)?;
             writer.finish(&mut report, options.partial, has_membership_columns)?;
@@ -387,6 +393,12 @@ fn write_all(
     ))
 }
 
+/// This import path is SQLite's (pragmas, journal modes, its own index rebuild).
+fn sqlite_of(conn: &Connection) -> Result<&rusqlite::Connection> {
+    conn.sqlite()
+        .ok_or_else(|| anyhow!("internal: the SQLite import was given a PostgreSQL connection"))
+}
+
 fn tables_are_empty(conn: &Connection) -> Result<bool> {
     Ok(conn.query_row(
         "SELECT NOT EXISTS (SELECT 1 FROM contacts) AND NOT EXISTS (SELECT 1 FROM memberships)",
@@ -408,7 +420,7 @@ fn switch_journal(conn: &Connection, mode: &str) -> Result<bool> {
     match conn.query_row(&sql, [], |r| r.get::<_, String>(0)) {
         Ok(now) => Ok(now.eq_ignore_ascii_case(mode)),
         // Another connection (the app, another rollcall) has the database open.
-        Err(rusqlite::Error::SqliteFailure(e, _))
+        Err(crate::storage::sql::Error::Sqlite(rusqlite::Error::SqliteFailure(e, _)))
             if matches!(
                 e.code,
                 rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
@@ -454,7 +466,7 @@ fn suspend_indexes(conn: &Connection) -> Result<Vec<String>> {
             .query_map([table], |r| {
                 Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
             })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<crate::storage::sql::Result<Vec<_>>>()?;
         for (name, sql) in indexes {
             if KEPT_LIVE.contains(&name.as_str()) {
                 continue;
@@ -489,10 +501,10 @@ fn insert_run(
     profile: &str,
     source: &str,
 ) -> Result<i64> {
-    conn.execute(
+    Ok(conn.query_row(
         "INSERT INTO import_runs (started_at, staff, as_of, file_name, file_size, file_sha256,
                                   profile, source, encoding, date_order)
-         VALUES (?1, ?2, ?3, ?4, ?5, '', ?6, ?7, ?8, 'iso')",
+         VALUES (?1, ?2, ?3, ?4, ?5, '', ?6, ?7, ?8, 'iso') RETURNING id",
         params![
             clock.now_rfc3339(),
             clock.user,
@@ -503,8 +515,8 @@ fn insert_run(
             source,
             file.labels().0,
         ],
-    )?;
-    Ok(conn.last_insert_rowid())
+        |r| r.get(0),
+    )?)
 }
 
 fn record_run(

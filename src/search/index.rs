@@ -14,8 +14,8 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::storage::sql::ValueRef;
 use chrono::NaiveDate;
-use rusqlite::types::ValueRef;
 
 use super::normalize::{
     char_bit, char_mask, char_pairs, digit_pairs, phone_digits, push_compact, push_words,
@@ -60,7 +60,7 @@ pub enum LoadError {
     #[error("loading the search index was cancelled")]
     Cancelled,
     #[error("reading members for the search index: {0}")]
-    Db(#[from] rusqlite::Error),
+    Db(#[from] crate::storage::sql::Error),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -204,13 +204,13 @@ impl Index {
                         }
                     }
                 }
-                contact.fill_from_row(row)?;
+                contact.fill_from_row(&row)?;
                 current = Some(id);
             }
             if let ValueRef::Integer(mid) = row.get_ref(19)? {
                 contact
                     .memberships
-                    .push(MembershipInput::from_row(mid, row)?);
+                    .push(MembershipInput::from_row(mid, &row)?);
             }
         }
         if current.is_some() {
@@ -352,20 +352,22 @@ pub struct MembershipInput {
 }
 
 /// Copies text column `i` into `out`, reusing its allocation (the load reads 550,000 rows).
-fn read_text(row: &rusqlite::Row, i: usize, out: &mut String) -> rusqlite::Result<()> {
+fn read_text(
+    row: &crate::storage::sql::Row,
+    i: usize,
+    out: &mut String,
+) -> crate::storage::sql::Result<()> {
     out.clear();
     match row.get_ref(i)? {
-        ValueRef::Text(t) => match std::str::from_utf8(t) {
-            Ok(s) => out.push_str(s),
-            Err(_) => out.push_str(&String::from_utf8_lossy(t)),
-        },
+        ValueRef::Text(t) => out.push_str(t),
+        ValueRef::Blob(b) => out.push_str(&String::from_utf8_lossy(b)),
         ValueRef::Integer(n) => out.push_str(&n.to_string()),
         _ => {}
     }
     Ok(())
 }
 
-fn text(row: &rusqlite::Row, i: usize) -> rusqlite::Result<String> {
+fn text(row: &crate::storage::sql::Row, i: usize) -> crate::storage::sql::Result<String> {
     let mut out = String::new();
     read_text(row, i, &mut out)?;
     Ok(out)
@@ -373,11 +375,14 @@ fn text(row: &rusqlite::Row, i: usize) -> rusqlite::Result<String> {
 
 /// A `YYYY-MM-DD` column; anything else is no date. Parsed by hand: chrono's general parser
 /// was a tenth of the load time.
-fn date(row: &rusqlite::Row, i: usize) -> rusqlite::Result<Option<NaiveDate>> {
+fn date(
+    row: &crate::storage::sql::Row,
+    i: usize,
+) -> crate::storage::sql::Result<Option<NaiveDate>> {
     let ValueRef::Text(t) = row.get_ref(i)? else {
         return Ok(None);
     };
-    let t = t.trim_ascii();
+    let t = t.as_bytes().trim_ascii();
     let number = |range: std::ops::Range<usize>| -> Option<u32> {
         let digits = t.get(range)?;
         digits.iter().try_fold(0u32, |n, &b| {
@@ -395,8 +400,9 @@ fn date(row: &rusqlite::Row, i: usize) -> rusqlite::Result<Option<NaiveDate>> {
 
 impl ContactInput {
     /// Fills this contact from a row of the load query, reusing its strings' allocations.
-    fn fill_from_row(&mut self, row: &rusqlite::Row) -> rusqlite::Result<()> {
-        let flag = |i: usize| -> rusqlite::Result<bool> { Ok(row.get::<_, i64>(i)? != 0) };
+    fn fill_from_row(&mut self, row: &crate::storage::sql::Row) -> crate::storage::sql::Result<()> {
+        let flag =
+            |i: usize| -> crate::storage::sql::Result<bool> { Ok(row.get::<_, i64>(i)? != 0) };
         self.id = row.get(0)?;
         read_text(row, 1, &mut self.crm_id)?;
         read_text(row, 2, &mut self.display_name)?;
@@ -407,8 +413,7 @@ impl ContactInput {
         read_text(row, 7, &mut self.email)?;
         read_text(row, 8, &mut self.phone)?;
         read_text(row, 9, &mut self.postcode)?;
-        let welsh = matches!(row.get_ref(10)?, ValueRef::Text(t)
-            if std::str::from_utf8(t).is_ok_and(is_welsh));
+        let welsh = matches!(row.get_ref(10)?, ValueRef::Text(t) if is_welsh(t));
         self.flags = ContactFlags {
             welsh,
             do_not_email: flag(11)?,
@@ -438,7 +443,10 @@ impl ContactInput {
 }
 
 impl MembershipInput {
-    fn from_row(id: i64, row: &rusqlite::Row) -> rusqlite::Result<MembershipInput> {
+    fn from_row(
+        id: i64,
+        row: &crate::storage::sql::Row,
+    ) -> crate::storage::sql::Result<MembershipInput> {
         Ok(MembershipInput {
             id,
             crm_id: text(row, 20)?,

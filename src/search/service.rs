@@ -16,7 +16,6 @@
 //!   so two never sit in memory together.
 
 use std::collections::{HashMap, VecDeque};
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -27,6 +26,7 @@ use super::index::{Index, LoadError, LoadProgress};
 use super::matcher::{FIRST_KEYS, Outcome, Query, Searcher};
 use super::results::MemberHit;
 use crate::app::pane::Waker;
+use crate::storage::Location;
 use crate::storage::{OpenMode, Store};
 
 /// How many results a search hands back: more than a screen, so paging down works.
@@ -116,7 +116,7 @@ struct State {
 }
 
 struct Inner {
-    db_path: PathBuf,
+    db: Location,
     today: NaiveDate,
     limit: usize,
     waker: Waker,
@@ -144,21 +144,21 @@ pub struct SearchService {
 }
 
 impl SearchService {
-    /// Starts loading the index of the database at `db_path` (opened read-only) and the search
+    /// Starts loading the index of the database at `db` (opened read-only) and the search
     /// thread. `today` picks which membership a contact with several shows. Returns at once.
-    pub fn start(db_path: &Path, today: NaiveDate, waker: Waker) -> SearchService {
-        SearchService::with_limit(db_path, today, waker, DEFAULT_LIMIT)
+    pub fn start(db: &Location, today: NaiveDate, waker: Waker) -> SearchService {
+        SearchService::with_limit(db, today, waker, DEFAULT_LIMIT)
     }
 
     /// As [`SearchService::start`], handing back at most `limit` hits per search.
     pub fn with_limit(
-        db_path: &Path,
+        db: &Location,
         today: NaiveDate,
         waker: Waker,
         limit: usize,
     ) -> SearchService {
         let inner = Arc::new(Inner {
-            db_path: db_path.to_owned(),
+            db: db.clone(),
             today,
             limit,
             waker,
@@ -264,7 +264,7 @@ impl Drop for SearchService {
     }
 }
 
-fn fingerprint(store: &Store) -> rusqlite::Result<Fingerprint> {
+fn fingerprint(store: &Store) -> crate::storage::sql::Result<Fingerprint> {
     store.conn.query_row(
         "SELECT (SELECT max(id) FROM import_runs), (SELECT count(*) FROM contacts),
                 (SELECT count(*) FROM memberships), (SELECT max(id) FROM contacts)",
@@ -289,7 +289,7 @@ fn load(inner: &Inner, only_if_changed: bool) {
         drop(state);
         (inner.waker)();
     };
-    let store = match Store::open(&inner.db_path, OpenMode::ReadOnly) {
+    let store = match Store::open_at(&inner.db, OpenMode::ReadOnly, false) {
         Ok(store) => store,
         Err(e) => return fail(format!("cannot open the database for search: {e}")),
     };

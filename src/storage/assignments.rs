@@ -1,6 +1,6 @@
 //! Who follows up a contact in a queue (`assignments` table; queue `renewals` or `onboarding`).
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::storage::sql::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 /// An assignment as stored.
@@ -16,7 +16,7 @@ pub fn current(
     conn: &Connection,
     contact_id: i64,
     queue: &str,
-) -> rusqlite::Result<Option<Assignment>> {
+) -> crate::storage::sql::Result<Option<Assignment>> {
     conn.query_row(
         "SELECT assignee, staff, assigned_at FROM assignments WHERE contact_id = ?1 AND queue = ?2",
         params![contact_id, queue],

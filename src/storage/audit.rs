@@ -3,7 +3,7 @@
 //! Writes go through [`record`] inside the same transaction as the change, so a change and its
 //! audit line land together or not at all.
 
-use rusqlite::{Connection, params};
+use crate::storage::sql::{Connection, params};
 use serde::Serialize;
 
 use crate::Clock;
@@ -19,10 +19,14 @@ pub struct Change<'a> {
     pub after: Option<serde_json::Value>,
 }
 
-pub fn record(conn: &Connection, clock: &Clock, change: Change<'_>) -> rusqlite::Result<i64> {
-    conn.execute(
+pub fn record(
+    conn: &Connection,
+    clock: &Clock,
+    change: Change<'_>,
+) -> crate::storage::sql::Result<i64> {
+    conn.query_row(
         "INSERT INTO audit_log (at, staff, action, entity, entity_id, contact_id, before, after)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
         params![
             clock.now_rfc3339(),
             clock.user,
@@ -33,8 +37,8 @@ pub fn record(conn: &Connection, clock: &Clock, change: Change<'_>) -> rusqlite:
             change.before.map(|v| v.to_string()),
             change.after.map(|v| v.to_string()),
         ],
-    )?;
-    Ok(conn.last_insert_rowid())
+        |r| r.get(0),
+    )
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -55,7 +59,7 @@ pub fn lines(
     conn: &Connection,
     contact_id: Option<i64>,
     since: Option<&str>,
-) -> rusqlite::Result<Vec<AuditLine>> {
+) -> crate::storage::sql::Result<Vec<AuditLine>> {
     let mut stmt = conn.prepare(
         "SELECT id, at, staff, action, entity, entity_id, contact_id, before, after FROM audit_log
          WHERE (?1 IS NULL OR contact_id = ?1) AND (?2 IS NULL OR at >= ?2) ORDER BY id",
@@ -74,4 +78,16 @@ pub fn lines(
         })
     })?
     .collect()
+}
+
+/// rollcall contact id → CRM contact id, for every contact the audit log mentions that is still
+/// in the database.
+pub fn crm_ids_of_audited(
+    conn: &Connection,
+) -> crate::storage::sql::Result<std::collections::HashMap<i64, String>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, crm_id FROM contacts WHERE id IN (SELECT contact_id FROM audit_log)",
+    )?;
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect()
 }

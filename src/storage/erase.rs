@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use crate::storage::sql::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -50,7 +50,7 @@ pub fn find_contact(conn: &Connection, crm_id: &str, source: Option<&str>) -> Re
     )?;
     let found: Vec<(i64, String)> = stmt
         .query_map(params![crm_id, source], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::storage::sql::Result<_>>()?;
     match found.len() {
         1 => {
             let (id, source) = found.into_iter().next().expect("one row");
@@ -90,7 +90,7 @@ fn known_sources(conn: &Connection) -> Result<Vec<String>> {
         .prepare("SELECT source FROM contacts UNION SELECT source FROM import_runs ORDER BY 1")?;
     let sources = stmt
         .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::storage::sql::Result<_>>()?;
     Ok(sources)
 }
 
@@ -135,7 +135,7 @@ impl Identifiers {
             |r| {
                 let values = (1..=6)
                     .map(|i| r.get::<_, String>(i))
-                    .collect::<rusqlite::Result<_>>()?;
+                    .collect::<crate::storage::sql::Result<_>>()?;
                 Ok((r.get(0)?, values))
             },
         )?;
@@ -239,7 +239,7 @@ fn ids(conn: &Connection, sql: &str, contact: i64) -> Result<Vec<i64>> {
     let mut stmt = conn.prepare(sql)?;
     let ids = stmt
         .query_map([contact], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::storage::sql::Result<_>>()?;
     Ok(ids)
 }
 
@@ -418,7 +418,7 @@ fn delete_activity_keys(conn: &Connection, scope: &Scope) -> Result<usize> {
     let keys: Vec<String> = conn
         .prepare("SELECT activity_key FROM exported_activities")?
         .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::storage::sql::Result<_>>()?;
     let mut deleted = 0;
     for key in keys.iter().filter(|k| scope.activity_key_matches(k)) {
         deleted += conn.execute(
@@ -470,7 +470,7 @@ pub(super) fn audit_lines_about(
             ],
             |r| r.get(0),
         )?;
-        ids.extend(found.collect::<rusqlite::Result<Vec<i64>>>()?);
+        ids.extend(found.collect::<crate::storage::sql::Result<Vec<i64>>>()?);
     }
     let crm_field = format!(
         "\"crm_id\":{}",
@@ -481,7 +481,7 @@ pub(super) fn audit_lines_about(
          AND (instr(coalesce(before, ''), ?1) > 0 OR instr(coalesce(after, ''), ?1) > 0)",
     )?;
     let found = stmt.query_map([&crm_field], |r| r.get(0))?;
-    ids.extend(found.collect::<rusqlite::Result<Vec<i64>>>()?);
+    ids.extend(found.collect::<crate::storage::sql::Result<Vec<i64>>>()?);
     ids.sort_unstable();
     ids.dedup();
     Ok(ids)
@@ -493,7 +493,7 @@ fn redact_audit_lines(conn: &Connection, who: &Identifiers) -> Result<u64> {
     let lines: Vec<(i64, Option<String>, Option<String>)> = conn
         .prepare("SELECT id, before, after FROM audit_log")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::storage::sql::Result<_>>()?;
     let mut redacted = 0;
     for (id, before, after) in lines {
         let mentions = |t: &Option<String>| t.as_deref().is_some_and(|t| who.mentioned_in(t));
@@ -566,7 +566,7 @@ fn delete_ui_state(conn: &Connection, rule: &SavedStateRule) -> Result<u64> {
     let rows: Vec<(String, String, String)> = conn
         .prepare("SELECT staff, key, value FROM ui_state")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::storage::sql::Result<_>>()?;
     let mut deleted = 0;
     for (staff, key, value) in rows {
         if rule.mentions(&value) {
@@ -608,7 +608,7 @@ impl SavedStateRule {
             |r| {
                 let values = (1..=9)
                     .map(|i| r.get::<_, String>(i))
-                    .collect::<rusqlite::Result<_>>()?;
+                    .collect::<crate::storage::sql::Result<_>>()?;
                 Ok((r.get(0)?, values))
             },
         )?;
@@ -679,7 +679,18 @@ impl SavedStateRule {
 }
 
 /// How many erasures have run on this database. An app window compares the value at quit with
-/// the one it loaded its saved state at: see `app::ui_state::save`.
+/// the one it loaded its saved state at: see `storage::ui_state::save`.
+/// A contact's name and how many memberships they have: what an erasure asks the officer to
+/// confirm.
+pub fn who(conn: &Connection, contact_id: i64) -> Result<(String, i64)> {
+    Ok(conn.query_row(
+        "SELECT display_name, (SELECT count(*) FROM memberships WHERE contact_id = c.id)
+         FROM contacts c WHERE id = ?1",
+        [contact_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?)
+}
+
 pub fn generation(conn: &Connection) -> Result<i64> {
     Ok(
         conn.query_row("SELECT generation FROM erasure_generation", [], |r| {
@@ -738,6 +749,14 @@ pub enum Wipe {
 /// Rewrites the file without free space (old versions of updated rows linger there otherwise)
 /// and truncates the WAL.
 fn wipe_free_space(conn: &Connection) -> Result<Wipe> {
+    let Some(conn) = conn.sqlite() else {
+        // PostgreSQL: VACUUM marks the dead row versions' space free, and the server's own
+        // autovacuum does it too; it cannot run inside a transaction, so it runs here, after.
+        return Ok(match conn.execute_batch("VACUUM") {
+            Ok(()) => Wipe::Done,
+            Err(e) => Wipe::Failed(e.to_string()),
+        });
+    };
     conn.busy_timeout(WIPE_WAIT)?;
     let wipe = match conn.execute_batch("VACUUM") {
         Ok(()) if checkpoint(conn)? => Wipe::Done,
@@ -749,7 +768,7 @@ fn wipe_free_space(conn: &Connection) -> Result<Wipe> {
     Ok(wipe)
 }
 
-fn checkpoint(conn: &Connection) -> Result<bool> {
+fn checkpoint(conn: &rusqlite::Connection) -> Result<bool> {
     let (busy, _log, _done): (i64, i64, i64) =
         conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))

@@ -22,9 +22,11 @@
 
 use std::str::FromStr;
 
+use crate::storage::sql::ToSql;
+use crate::storage::sql::{
+    Connection, OptionalExtension, Transaction, TransactionBehavior, params,
+};
 use chrono::NaiveDate;
-use rusqlite::types::ToSql;
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use serde_json::json;
 
 use super::audit::{self, Change};
@@ -71,9 +73,9 @@ fn in_source(source: &Option<String>) -> String {
         .unwrap_or_default()
 }
 
-impl From<rusqlite::Error> for Error {
-    fn from(e: rusqlite::Error) -> Error {
-        Error::Store(StoreError::Sqlite(e))
+impl From<crate::storage::sql::Error> for Error {
+    fn from(e: crate::storage::sql::Error) -> Error {
+        Error::Store(StoreError::from(e))
     }
 }
 
@@ -195,7 +197,7 @@ fn row_select() -> String {
     )
 }
 
-fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+fn read_row(r: &crate::storage::sql::Row<'_>) -> crate::storage::sql::Result<Row> {
     Ok(Row {
         id: r.get(0)?,
         contact_id: r.get(1)?,
@@ -216,27 +218,25 @@ fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
 }
 
 /// A stored spelling read back; a value rollcall never writes is reported, not guessed at.
-fn parsed<T: FromStr<Err = String>>(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<T> {
+fn parsed<T: FromStr<Err = String>>(
+    r: &crate::storage::sql::Row<'_>,
+    i: usize,
+) -> crate::storage::sql::Result<T> {
     let text: String = r.get(i)?;
-    text.parse().map_err(|e: String| {
-        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into())
-    })
+    text.parse()
+        .map_err(|e: String| crate::storage::sql::Error::Other(format!("column {i}: {e}")))
 }
 
-fn date(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<NaiveDate> {
+fn date(r: &crate::storage::sql::Row<'_>, i: usize) -> crate::storage::sql::Result<NaiveDate> {
     date_of(&r.get::<_, String>(i)?, i)
 }
 
 /// The date of a `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SS` column.
-fn date_of(text: &str, i: usize) -> rusqlite::Result<NaiveDate> {
+fn date_of(text: &str, i: usize) -> crate::storage::sql::Result<NaiveDate> {
     text.get(..10)
         .and_then(crate::domain::dates::parse_iso)
         .ok_or_else(|| {
-            rusqlite::Error::FromSqlConversionFailure(
-                i,
-                rusqlite::types::Type::Text,
-                format!("`{text}` is not a date").into(),
-            )
+            crate::storage::sql::Error::Other(format!("column {i}: `{text}` is not a date"))
         })
 }
 
@@ -259,7 +259,7 @@ pub fn list(conn: &Connection, view: View, user: &str, today: NaiveDate) -> Resu
     let sql = format!("{} WHERE {filter} ORDER BY {order}", row_select());
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map(args.as_slice(), read_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<crate::storage::sql::Result<_>>()?)
 }
 
 /// How many escalations each pane view holds for `user` on `today`.
@@ -351,7 +351,7 @@ pub fn timeline(conn: &Connection, id: i64) -> Result<Vec<Event>> {
             at: r.get(6)?,
         })
     })?;
-    Ok(events.collect::<rusqlite::Result<_>>()?)
+    Ok(events.collect::<crate::storage::sql::Result<_>>()?)
 }
 
 /// Opens an escalation dated `clock.today`, due by the rules of
@@ -371,10 +371,10 @@ pub fn open(
     let due = due_date(new.category, new.priority, clock.today, targets);
     write(store, "opening an escalation", |tx| {
         let contact_id = linked_contact(tx, new.contact_id, new.membership_id)?;
-        tx.execute(
+        let id: i64 = tx.query_row(
             "INSERT INTO escalations (contact_id, membership_id, category, priority, title,
                  description, assignee, status, opened_at, opened_by, due_date)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'open', ?8, ?9, ?10)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'open', ?8, ?9, ?10) RETURNING id",
             params![
                 contact_id,
                 new.membership_id,
@@ -387,8 +387,8 @@ pub fn open(
                 clock.user,
                 due.to_string(),
             ],
+            |r| r.get(0),
         )?;
-        let id = tx.last_insert_rowid();
         let opened = add_event(tx, clock, id, EventKind::Opened, None, Some("open"), "")?;
         if let Some(name) = &assignee {
             add_event(tx, clock, id, EventKind::Assignee, None, Some(name), "")?;
@@ -738,9 +738,9 @@ fn add_event(
     new: Option<&str>,
     body: &str,
 ) -> Result<i64> {
-    tx.execute(
+    Ok(tx.query_row(
         "INSERT INTO escalation_events (escalation_id, kind, old_value, new_value, body, staff, at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
         params![
             id,
             kind.as_str(),
@@ -750,8 +750,8 @@ fn add_event(
             clock.user,
             clock.now_rfc3339()
         ],
-    )?;
-    Ok(tx.last_insert_rowid())
+        |r| r.get(0),
+    )?)
 }
 
 fn record(

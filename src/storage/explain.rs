@@ -84,12 +84,13 @@ pub fn explain_anyhow(path: &Path, err: anyhow::Error) -> anyhow::Error {
         return err;
     }
     let Some((depth, explained)) = err.chain().enumerate().find_map(|(i, e)| {
-        let sqlite = e.downcast_ref::<rusqlite::Error>().or_else(|| {
-            match e.downcast_ref::<StoreError>() {
+        let sqlite = e
+            .downcast_ref::<rusqlite::Error>()
+            .or_else(|| e.downcast_ref::<super::sql::Error>()?.as_sqlite())
+            .or_else(|| match e.downcast_ref::<StoreError>() {
                 Some(StoreError::Sqlite(inner)) => Some(inner),
                 _ => None,
-            }
-        })?;
+            })?;
         Some((i, explain(path, sqlite)?))
     }) else {
         return err;
@@ -109,7 +110,10 @@ pub fn explain_anyhow(path: &Path, err: anyhow::Error) -> anyhow::Error {
 }
 
 fn names_a_file(e: &StoreError) -> bool {
-    !matches!(e, StoreError::Sqlite(_) | StoreError::ReadOnly(_))
+    !matches!(
+        e,
+        StoreError::Sqlite(_) | StoreError::Sql(_) | StoreError::ReadOnly(_)
+    )
 }
 
 #[cfg(test)]
@@ -134,6 +138,14 @@ mod tests {
                  INSERT INTO ui_state SELECT 'amira', 'k' || i, hex(randomblob(100)) FROM n",
             )
             .unwrap_err()
+            .as_sqlite()
+            .and_then(|e| match e {
+                rusqlite::Error::SqliteFailure(f, m) => {
+                    Some(rusqlite::Error::SqliteFailure(*f, m.clone()))
+                }
+                _ => None,
+            })
+            .expect("an SQLite failure")
     }
 
     #[test]

@@ -2,9 +2,9 @@
 //! email, preferences, the membership it is about and its last contact), whether a member was
 //! already sent the same letter today, and the record of each letter as a contact attempt.
 
+use crate::storage::sql::{Connection, OptionalExtension, Row};
 use anyhow::Result;
 use chrono::NaiveDate;
-use rusqlite::{Connection, OptionalExtension, Row};
 
 use super::Store;
 use super::erase::{self, Lookup};
@@ -99,7 +99,7 @@ pub fn recipients(conn: &Connection, wanted: &[Wanted]) -> Result<Vec<LetterRow>
     Ok(out)
 }
 
-fn contact_row(contact_id: i64, r: &Row) -> rusqlite::Result<LetterRow> {
+fn contact_row(contact_id: i64, r: &Row) -> crate::storage::sql::Result<LetterRow> {
     let language: String = r.get(4)?;
     let welsh = is_welsh(&language);
     Ok(LetterRow {
@@ -181,7 +181,7 @@ pub fn sent_on(
     )?;
     Ok(stmt
         .query_row(
-            rusqlite::params![contact_id, channel.as_str(), note, day.to_string()],
+            crate::storage::sql::params![contact_id, channel.as_str(), note, day.to_string()],
             |_| Ok(()),
         )
         .optional()?

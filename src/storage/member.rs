@@ -2,8 +2,8 @@
 //! and rollcall's own, and a timeline of everything that happened to them, from every table
 //! that records something about a contact.
 
+use crate::storage::sql::{Connection, OptionalExtension, Row, params};
 use chrono::NaiveDate;
-use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::domain::dates::parse_iso;
 use crate::domain::membership::{MembershipDates, derive_status, is_welsh};
@@ -81,7 +81,7 @@ pub fn load(
     conn: &Connection,
     contact_id: i64,
     today: NaiveDate,
-) -> rusqlite::Result<Option<MemberDetail>> {
+) -> crate::storage::sql::Result<Option<MemberDetail>> {
     let Some(contact) = contact(conn, contact_id)? else {
         return Ok(None);
     };
@@ -94,7 +94,10 @@ pub fn load(
     }))
 }
 
-pub(super) fn contact(conn: &Connection, id: i64) -> rusqlite::Result<Option<ContactDetail>> {
+pub(super) fn contact(
+    conn: &Connection,
+    id: i64,
+) -> crate::storage::sql::Result<Option<ContactDetail>> {
     conn.query_row(
         "SELECT id, source, crm_id, contact_type, display_name, sort_name, first_name, last_name,
                 organization_name, email, phone, street_address, city, postcode, county, country,
@@ -147,7 +150,7 @@ fn memberships(
     conn: &Connection,
     contact: &ContactDetail,
     today: NaiveDate,
-) -> rusqlite::Result<Vec<MembershipDetail>> {
+) -> crate::storage::sql::Result<Vec<MembershipDetail>> {
     let mut stmt = conn.prepare(
         "SELECT m.id, m.crm_membership_id, m.membership_type, m.join_date, m.start_date,
                 m.end_date, m.crm_status, m.membership_source, m.auto_renew, r.as_of
@@ -188,7 +191,10 @@ fn memberships(
 /// Everything that happened to a contact, newest first: what imports saw of their memberships,
 /// contact attempts, notes, snoozes, assignments, onboarding and escalations, each with who did
 /// it and when.
-pub fn timeline(conn: &Connection, contact_id: i64) -> rusqlite::Result<Vec<TimelineEntry>> {
+pub fn timeline(
+    conn: &Connection,
+    contact_id: i64,
+) -> crate::storage::sql::Result<Vec<TimelineEntry>> {
     let mut out = Vec::new();
     let credited = credited_event_sql();
     let sources = std::iter::once((credited.as_str(), membership_event as Build))
@@ -206,7 +212,7 @@ pub fn timeline(conn: &Connection, contact_id: i64) -> rusqlite::Result<Vec<Time
     Ok(out)
 }
 
-type Build = fn(&Row) -> rusqlite::Result<TimelineEntry>;
+type Build = fn(&Row) -> crate::storage::sql::Result<TimelineEntry>;
 
 /// The membership events, first of the timeline's sources: a renewal says it was credited to a
 /// contact attempt only when the credit rule still holds
@@ -384,7 +390,7 @@ const SOURCES: &[(&str, Build)] = &[
     ),
 ];
 
-fn membership_event(r: &Row) -> rusqlite::Result<TimelineEntry> {
+fn membership_event(r: &Row) -> crate::storage::sql::Result<TimelineEntry> {
     let staff: Option<String> = r.get(1)?;
     let kind: String = r.get(2)?;
     let old: Option<String> = r.get(3)?;

@@ -13,6 +13,7 @@ pub mod erase;
 pub mod escalations;
 mod explain;
 pub mod letters;
+pub mod location;
 pub mod member;
 pub mod onboarding;
 mod permissions;
@@ -21,12 +22,18 @@ pub mod retention;
 pub mod sql;
 pub mod stats;
 pub mod subject_access;
+pub mod team;
 pub mod test_hook;
+pub mod ui_state;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use rusqlite::OpenFlags;
+
+pub use location::{Location, TeamDatabase};
+use sql::OptionalExtension;
+pub use sql::{Connection, Engine};
 
 pub use busy::on_long_wait;
 pub use explain::{explain, explain_anyhow};
@@ -94,13 +101,39 @@ pub enum StoreError {
         action: &'static str,
         cause: String,
     },
+    #[error("{db}: {problem}")]
+    Team { db: String, problem: String },
+    #[error(
+        "{db}: team database unreachable ({cause}); check that the server is running and the \
+         URI's host and port"
+    )]
+    TeamUnreachable { db: String, cause: String },
     #[error("database is in read-only mode (--read-only): {0} was refused")]
     ReadOnly(String),
     #[error(transparent)]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
+    #[error("{0}")]
+    Sql(sql::Error),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Sqlite(e)
+    }
+}
+
+/// SQLite's errors stay `Sqlite`, so the code that explains them (a full disk, a lock) still
+/// sees them; the rest (PostgreSQL's, a wrong column type) are `Sql`.
+impl From<sql::Error> for StoreError {
+    fn from(e: sql::Error) -> Self {
+        match e {
+            sql::Error::Sqlite(e) => StoreError::Sqlite(e),
+            other => StoreError::Sql(other),
+        }
+    }
+}
 
 /// How a store is opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,11 +147,28 @@ pub enum OpenMode {
 /// An open rollcall database, with the identity of the staff member acting on it.
 pub struct Store {
     pub conn: Connection,
+    /// The file, or for a team database its URI without the password (what messages name).
     path: PathBuf,
+    location: Location,
     mode: OpenMode,
 }
 
 impl Store {
+    /// Opens the database at `location`: an SQLite file as [`Store::open`] does (or
+    /// [`Store::open_fixing_permissions`]), or a team's PostgreSQL database, which must hold
+    /// rollcall's schema already (`rollcall team init`).
+    pub fn open_at(location: &Location, mode: OpenMode, fix_permissions: bool) -> Result<Store> {
+        match location {
+            Location::File(path) => Store::open_with(path, mode, fix_permissions),
+            Location::Team(db) => Ok(Store {
+                conn: team::open(db, mode)?,
+                path: location.shown(),
+                location: location.clone(),
+                mode,
+            }),
+        }
+    }
+
     /// Opens (creating if needed) the database at `path`. Files others can read are refused.
     pub fn open(path: &Path, mode: OpenMode) -> Result<Store> {
         Store::open_with(path, mode, false)
@@ -208,9 +258,10 @@ impl Store {
         }
         let flags = OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = match mode {
-            OpenMode::ReadWrite => {
-                Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_READ_WRITE)
-            }
+            OpenMode::ReadWrite => rusqlite::Connection::open_with_flags(
+                path,
+                flags | OpenFlags::SQLITE_OPEN_READ_WRITE,
+            ),
             OpenMode::ReadOnly => {
                 access::open_read_only(path, flags | OpenFlags::SQLITE_OPEN_READ_ONLY)
             }
@@ -219,8 +270,9 @@ impl Store {
         // Before anything reads the file: another process may be writing it right now.
         busy::wait_when_busy(&mut conn, BUSY_TIMEOUT)?;
         let mut store = Store {
-            conn,
+            conn: Connection::Sqlite(conn),
             path: path.to_owned(),
+            location: Location::File(path.to_owned()),
             mode,
         };
         store.configure()?;
@@ -229,10 +281,11 @@ impl Store {
 
     /// A private in-memory database (tests and benchmarks).
     pub fn open_in_memory() -> Result<Store> {
-        let conn = Connection::open_in_memory()?;
+        let conn = rusqlite::Connection::open_in_memory()?;
         let mut store = Store {
-            conn,
+            conn: Connection::Sqlite(conn),
             path: PathBuf::from(":memory:"),
+            location: Location::File(PathBuf::from(":memory:")),
             mode: OpenMode::ReadWrite,
         };
         store.configure()?;
@@ -241,8 +294,17 @@ impl Store {
         Ok(store)
     }
 
+    /// The file, or for a team database its URI without the password: for messages.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.conn.engine()
     }
 
     pub fn is_read_only(&self) -> bool {
@@ -344,7 +406,7 @@ impl Store {
         // again inside, so each migration runs once.
         let tx = self
             .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            .transaction_with_behavior(sql::TransactionBehavior::Immediate)?;
         test_hook::hold("migrating");
         let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if version > SCHEMA_VERSION {
@@ -418,10 +480,23 @@ impl Store {
     }
 }
 
+/// How many contacts and imports in the SQLite file at `path` came from a source other than
+/// `source`, reading the file without opening it as a store (no migration, no journal change):
+/// `demo` asks before it replaces a demo database.
+pub fn rows_not_from(path: &Path, source: &str) -> Result<i64> {
+    let conn = rusqlite::Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    Ok(conn.query_row(
+        "SELECT (SELECT COUNT(*) FROM contacts WHERE source <> ?1)
+              + (SELECT COUNT(*) FROM import_runs WHERE source <> ?1)",
+        [source],
+        |r| r.get(0),
+    )?)
+}
+
 /// Another connection holds a lock SQLite would not wait for.
-fn is_busy(e: &rusqlite::Error) -> bool {
+fn is_busy(e: &sql::Error) -> bool {
     matches!(
-        e.sqlite_error_code(),
+        e.as_sqlite().and_then(|e| e.sqlite_error_code()),
         Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
     )
 }
@@ -480,7 +555,7 @@ mod tests {
     fn a_version_6_database_migrates_to_the_privacy_tables_keeping_its_data() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("v6.db");
-        let conn = Connection::open(&path).unwrap();
+        let conn = rusqlite::Connection::open(&path).unwrap();
         for sql in &MIGRATIONS[..6] {
             conn.execute_batch(sql).unwrap();
         }

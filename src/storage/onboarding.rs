@@ -12,9 +12,11 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::storage::sql::{
+    Connection, OptionalExtension, Transaction, TransactionBehavior, params,
+};
 use anyhow::{Context as _, Result, bail};
 use chrono::NaiveDate;
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::Serialize;
 use serde_json::json;
 
@@ -182,7 +184,7 @@ pub fn qualifying(
     conn: &Connection,
     today: NaiveDate,
     window_days: u32,
-) -> rusqlite::Result<HashMap<i64, (Arrival, NaiveDate)>> {
+) -> crate::storage::sql::Result<HashMap<i64, (Arrival, NaiveDate)>> {
     let sql = format!(
         "SELECT m.contact_id, m.join_date, m.start_date, m.end_date, m.crm_status
          FROM memberships m JOIN contacts c ON c.id = m.contact_id
@@ -208,11 +210,11 @@ pub fn qualifying(
 fn memberships_by_contact(
     conn: &Connection,
     sql: &str,
-    params: impl rusqlite::Params,
-) -> rusqlite::Result<HashMap<i64, Vec<MembershipFacts>>> {
+    params: impl crate::storage::sql::Params,
+) -> crate::storage::sql::Result<HashMap<i64, Vec<MembershipFacts>>> {
     let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt.query_map(params, |r| {
-        let date = |i| -> rusqlite::Result<Option<NaiveDate>> {
+        let date = |i| -> crate::storage::sql::Result<Option<NaiveDate>> {
             Ok(r.get::<_, Option<String>>(i)?
                 .and_then(|s| s.parse::<NaiveDate>().ok()))
         };
@@ -241,7 +243,7 @@ fn memberships_by_contact(
 fn recorded_arrivals(
     conn: &Connection,
     window_days: u32,
-) -> rusqlite::Result<HashMap<i64, Arrival>> {
+) -> crate::storage::sql::Result<HashMap<i64, Arrival>> {
     let mut stmt = conn.prepare_cached(
         "SELECT contact_id, substr(added_at, 1, 10) FROM onboarding WHERE state = 'active'",
     )?;
@@ -277,7 +279,7 @@ fn judge_recorded(
     conn: &Connection,
     entries: &mut Vec<QueueEntry>,
     window_days: u32,
-) -> rusqlite::Result<()> {
+) -> crate::storage::sql::Result<()> {
     let arrivals = recorded_arrivals(conn, window_days)?;
     entries.retain_mut(|e| {
         if !e.recorded {
@@ -334,7 +336,7 @@ pub fn enrol_qualifying(store: &mut Store, clock: &Clock, window_days: u32) -> R
     Ok(entering.len())
 }
 
-fn recorded_contacts(conn: &Connection) -> rusqlite::Result<HashSet<i64>> {
+fn recorded_contacts(conn: &Connection) -> crate::storage::sql::Result<HashSet<i64>> {
     let mut stmt = conn.prepare_cached("SELECT contact_id FROM onboarding")?;
     stmt.query_map([], |r| r.get(0))?.collect()
 }
@@ -615,13 +617,13 @@ pub fn members(n: usize) -> String {
     }
 }
 
-fn immediate(store: &mut Store) -> rusqlite::Result<Transaction<'_>> {
+fn immediate(store: &mut Store) -> crate::storage::sql::Result<Transaction<'_>> {
     store
         .conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
 }
 
-fn path_row(conn: &Connection, contact_id: i64) -> rusqlite::Result<Option<PathRow>> {
+fn path_row(conn: &Connection, contact_id: i64) -> crate::storage::sql::Result<Option<PathRow>> {
     conn.query_row(
         "SELECT anchor_date, added_by_hand, added_by, added_at, state, closed_reason, closed_by,
                 closed_at
@@ -643,7 +645,7 @@ fn path_row(conn: &Connection, contact_id: i64) -> rusqlite::Result<Option<PathR
     .optional()
 }
 
-fn is_active(conn: &Connection, contact_id: i64) -> rusqlite::Result<bool> {
+fn is_active(conn: &Connection, contact_id: i64) -> crate::storage::sql::Result<bool> {
     Ok(path_row(conn, contact_id)?.is_some_and(|p| p.state == "active"))
 }
 
@@ -660,7 +662,7 @@ fn step_record(
     conn: &Connection,
     contact_id: i64,
     step_key: &str,
-) -> rusqlite::Result<Option<StepRecord>> {
+) -> crate::storage::sql::Result<Option<StepRecord>> {
     conn.query_row(
         "SELECT done_at, done_by, batch FROM onboarding_steps
          WHERE contact_id = ?1 AND step_key = ?2",
@@ -777,7 +779,7 @@ fn complete_if_done(
         tx.prepare_cached("SELECT step_key FROM onboarding_steps WHERE contact_id = ?1")?;
     let done: HashSet<String> = stmt
         .query_map([contact], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::storage::sql::Result<_>>()?;
     if !path.steps().iter().all(|s| done.contains(&s.key)) {
         return Ok(false);
     }
@@ -840,7 +842,10 @@ pub fn check_staff_name(name: &str) -> Result<&str> {
     crate::domain::check_staff_name(name).map_err(|e| anyhow::anyhow!(e))
 }
 
-fn assignment(conn: &Connection, contact_id: i64) -> rusqlite::Result<Option<Assignment>> {
+fn assignment(
+    conn: &Connection,
+    contact_id: i64,
+) -> crate::storage::sql::Result<Option<Assignment>> {
     super::assignments::current(conn, contact_id, QUEUE)
 }
 
@@ -882,7 +887,7 @@ fn write_assignment(
     conn: &Connection,
     contact_id: i64,
     assignment: Option<&Assignment>,
-) -> rusqlite::Result<()> {
+) -> crate::storage::sql::Result<()> {
     match assignment {
         None => conn.execute(
             "DELETE FROM assignments WHERE contact_id = ?1 AND queue = ?2",
@@ -912,12 +917,12 @@ pub fn add_note(store: &mut Store, clock: &Clock, contact_id: i64, body: &str) -
     let tx = immediate(store)?;
     require_active(&tx, contact_id)?;
     let now = clock.now_rfc3339();
-    tx.execute(
+    let note_id: i64 = tx.query_row(
         "INSERT INTO notes (contact_id, context, body, staff, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+         VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
         params![contact_id, QUEUE, body, clock.user, now],
+        |r| r.get(0),
     )?;
-    let note_id = tx.last_insert_rowid();
     audit::record(
         &tx,
         clock,
@@ -1202,7 +1207,7 @@ fn audit_undo(
     entity: &str,
     contact_id: i64,
     restored: serde_json::Value,
-) -> rusqlite::Result<i64> {
+) -> crate::storage::sql::Result<i64> {
     audit::record(
         tx,
         clock,

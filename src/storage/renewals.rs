@@ -5,10 +5,11 @@
 //! `ensure_writable`. Undo deletes what an action inserted or puts back what it replaced, and is
 //! itself audited.
 
+use crate::storage::sql::{
+    Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params,
+};
 use anyhow::{Context as _, bail};
 use chrono::NaiveDate;
-use rusqlite::types::{Type, ValueRef};
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 use serde::Serialize;
 use serde_json::json;
 
@@ -42,7 +43,7 @@ pub fn queue(
     today: NaiveDate,
     windows: Windows,
     bucket: Option<Bucket>,
-) -> rusqlite::Result<Vec<QueueRow>> {
+) -> crate::storage::sql::Result<Vec<QueueRow>> {
     let (first, last) = windows.range(today, bucket);
     let sql = format!(
         "WITH w AS MATERIALIZED (
@@ -74,22 +75,18 @@ pub fn queue(
     Ok(out)
 }
 
-/// Text column `i` as `&str`, without allocating (empty for NULL).
-fn text_ref<'r>(r: &'r Row, i: usize) -> rusqlite::Result<&'r str> {
-    match r.get_ref(i)? {
-        ValueRef::Text(t) => std::str::from_utf8(t)
-            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, Type::Text, Box::new(e))),
-        _ => Ok(""),
-    }
+/// Text column `i` (empty for NULL).
+fn text_ref(r: &Row, i: usize) -> crate::storage::sql::Result<String> {
+    Ok(r.get::<_, Option<String>>(i)?.unwrap_or_default())
 }
 
 /// One queue row, or None when the status excludes it or its end date is not a date. Columns
 /// that are only tested (status, language, dates) are read in place, not copied.
-fn queue_row(r: &Row) -> rusqlite::Result<Option<QueueRow>> {
-    let Some(end_date) = parse_iso(text_ref(r, 9)?) else {
+fn queue_row(r: &Row) -> crate::storage::sql::Result<Option<QueueRow>> {
+    let Some(end_date) = parse_iso(&text_ref(r, 9)?) else {
         return Ok(None);
     };
-    if renewal::is_excluded(text_ref(r, 10)?, false) {
+    if renewal::is_excluded(&text_ref(r, 10)?, false) {
         return Ok(None);
     }
     let flags = ContactFlags {
@@ -100,7 +97,7 @@ fn queue_row(r: &Row) -> rusqlite::Result<Option<QueueRow>> {
         no_bulk_email: r.get(16)?,
         on_hold: r.get(17)?,
         deceased: false,
-        welsh: is_welsh(text_ref(r, 18)?),
+        welsh: is_welsh(&text_ref(r, 18)?),
     };
     let last_id: Option<i64> = r.get(21)?;
     let last_contact = match last_id {
@@ -128,7 +125,7 @@ fn queue_row(r: &Row) -> rusqlite::Result<Option<QueueRow>> {
         auto_renew: r.get(11)?,
         flags,
         last_contact,
-        snoozed_until: parse_iso(text_ref(r, 19)?),
+        snoozed_until: parse_iso(&text_ref(r, 19)?),
         assignee: r.get(20)?,
     }))
 }
@@ -147,7 +144,10 @@ pub struct ContactDetails {
     pub preferred_language: String,
 }
 
-pub fn contact_details(conn: &Connection, contact_id: i64) -> rusqlite::Result<ContactDetails> {
+pub fn contact_details(
+    conn: &Connection,
+    contact_id: i64,
+) -> crate::storage::sql::Result<ContactDetails> {
     let mut stmt = conn.prepare_cached(
         "SELECT first_name, email, phone, street_address, city, county, postcode, country,
                 preferred_language
@@ -248,10 +248,10 @@ pub fn log_attempts(
     let mut ids = Vec::with_capacity(targets.len());
     let mut batch: Option<i64> = None;
     for target in targets {
-        tx.execute(
+        let id: i64 = tx.query_row(
             "INSERT INTO contact_attempts
                  (contact_id, membership_id, channel, outcome, note, attempted_at, staff, batch)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
             params![
                 target.contact_id,
                 target.membership_id,
@@ -262,8 +262,8 @@ pub fn log_attempts(
                 clock.user,
                 batch,
             ],
+            |r| r.get(0),
         )?;
-        let id = tx.last_insert_rowid();
         if targets.len() > 1 && batch.is_none() {
             tx.execute("UPDATE contact_attempts SET batch = ?1 WHERE id = ?1", [id])?;
             batch = Some(id);
@@ -287,7 +287,7 @@ pub fn log_attempts(
     Ok(Undo::Attempts(ids))
 }
 
-fn attempt_json(conn: &Connection, id: i64) -> rusqlite::Result<serde_json::Value> {
+fn attempt_json(conn: &Connection, id: i64) -> crate::storage::sql::Result<serde_json::Value> {
     conn.query_row(
         "SELECT membership_id, channel, outcome, note, attempted_at, staff, batch
          FROM contact_attempts WHERE id = ?1",
@@ -306,7 +306,10 @@ fn attempt_json(conn: &Connection, id: i64) -> rusqlite::Result<serde_json::Valu
     )
 }
 
-fn current_snooze(conn: &Connection, membership_id: i64) -> rusqlite::Result<Option<Snooze>> {
+fn current_snooze(
+    conn: &Connection,
+    membership_id: i64,
+) -> crate::storage::sql::Result<Option<Snooze>> {
     conn.query_row(
         "SELECT until, staff, created_at FROM snoozes WHERE membership_id = ?1",
         [membership_id],
@@ -325,7 +328,7 @@ fn put_snooze(
     conn: &Connection,
     membership_id: i64,
     snooze: Option<&Snooze>,
-) -> rusqlite::Result<()> {
+) -> crate::storage::sql::Result<()> {
     match snooze {
         Some(s) => conn.execute(
             "INSERT INTO snoozes (membership_id, until, staff, created_at) VALUES (?1, ?2, ?3, ?4)
@@ -397,9 +400,9 @@ pub fn add_note(
         bail!("an empty note was not saved");
     }
     let tx = begin(store, "adding a note")?;
-    tx.execute(
+    let id: i64 = tx.query_row(
         "INSERT INTO notes (contact_id, membership_id, context, body, staff, created_at)
-         VALUES (?1, ?2, 'renewals', ?3, ?4, ?5)",
+         VALUES (?1, ?2, 'renewals', ?3, ?4, ?5) RETURNING id",
         params![
             target.contact_id,
             target.membership_id,
@@ -407,8 +410,8 @@ pub fn add_note(
             clock.user,
             clock.now_rfc3339()
         ],
+        |r| r.get(0),
     )?;
-    let id = tx.last_insert_rowid();
     audit::record(
         &tx,
         clock,
@@ -430,7 +433,10 @@ pub fn add_note(
     })
 }
 
-fn current_assignment(conn: &Connection, contact_id: i64) -> rusqlite::Result<Option<Assignment>> {
+fn current_assignment(
+    conn: &Connection,
+    contact_id: i64,
+) -> crate::storage::sql::Result<Option<Assignment>> {
     super::assignments::current(conn, contact_id, QUEUE)
 }
 
@@ -438,7 +444,7 @@ fn put_assignment(
     conn: &Connection,
     contact_id: i64,
     a: Option<&Assignment>,
-) -> rusqlite::Result<()> {
+) -> crate::storage::sql::Result<()> {
     match a {
         Some(a) => conn.execute(
             "INSERT INTO assignments (contact_id, queue, assignee, staff, assigned_at)
@@ -680,7 +686,7 @@ pub fn creditable_attempt(
     membership_id: i64,
     contact_id: i64,
     at: &str,
-) -> rusqlite::Result<Option<i64>> {
+) -> crate::storage::sql::Result<Option<i64>> {
     conn.query_row(
         &creditable_attempt_sql(),
         params![membership_id, contact_id, at],
@@ -763,7 +769,7 @@ impl RenewedSummary {
 
 /// The memberships the last finished import recorded as renewed, with the attempt each is
 /// credited to. Deceased contacts are left out, as everywhere.
-pub fn renewed_in_last_import(conn: &Connection) -> rusqlite::Result<RenewedSummary> {
+pub fn renewed_in_last_import(conn: &Connection) -> crate::storage::sql::Result<RenewedSummary> {
     let import: Option<(i64, String)> = conn
         .query_row(
             "SELECT id, as_of FROM import_runs WHERE finished_at IS NOT NULL
@@ -787,9 +793,13 @@ pub fn renewed_in_last_import(conn: &Connection) -> rusqlite::Result<RenewedSumm
          ORDER BY ca.id IS NULL, c.sort_name, e.membership_id",
         credit = credit_condition("ca", "e.occurred_on")
     );
+    let (sql, values) = crate::storage::sql::named_to_numbered(
+        &sql,
+        &[(":import", crate::storage::sql::Value::Integer(*import_id))],
+    );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt
-        .query_map(rusqlite::named_params! {":import": import_id}, |r| {
+        .query_map(values, |r| {
             let credited_id: Option<i64> = r.get(6)?;
             let credited = match credited_id {
                 Some(id) => Some(LastContact {
@@ -811,6 +821,6 @@ pub fn renewed_in_last_import(conn: &Connection) -> rusqlite::Result<RenewedSumm
                 credited,
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::storage::sql::Result<Vec<_>>>()?;
     Ok(RenewedSummary { import, rows })
 }

@@ -9,8 +9,8 @@
 //! escalation about them or one of their memberships (a complaint or a request still being
 //! handled), and anyone a coordinator marked to keep, with a reason.
 
+use crate::storage::sql::{Connection, OptionalExtension, TransactionBehavior, params};
 use chrono::NaiveDate;
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 use serde_json::json;
 
@@ -87,7 +87,7 @@ pub fn expired(conn: &Connection, cutoff: NaiveDate) -> Result<Vec<Expired>> {
             },
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<crate::storage::sql::Result<_>>()?)
 }
 
 /// One exception as listed: whose (by CRM id) and why.
@@ -116,7 +116,7 @@ pub fn keeps(conn: &Connection) -> Result<Vec<Kept>> {
             },
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<crate::storage::sql::Result<_>>()?)
 }
 
 /// Marks the contact to keep past the rule, or replaces the reason; audited.

@@ -200,7 +200,7 @@ impl Value {
     }
 }
 
-impl ValueRef<'_> {
+impl<'a> ValueRef<'a> {
     fn kind(&self) -> &'static str {
         match self {
             ValueRef::Null => "NULL",
@@ -221,10 +221,29 @@ impl ValueRef<'_> {
         }
     }
 
-    pub fn as_str(&self) -> Option<&str> {
-        match self {
-            ValueRef::Text(s) => Some(s),
-            _ => None,
+    /// The text, or an error naming what was there instead.
+    pub fn as_str(&self) -> Result<&'a str> {
+        match *self {
+            ValueRef::Text(s) => Ok(s),
+            other => Err(Error::Conversion {
+                column: String::new(),
+                wanted: "text",
+                found: other.kind(),
+            }),
+        }
+    }
+
+    /// Text or a blob as bytes; `None` for NULL.
+    pub fn as_bytes_or_null(&self) -> Result<Option<&'a [u8]>> {
+        match *self {
+            ValueRef::Text(s) => Ok(Some(s.as_bytes())),
+            ValueRef::Blob(b) => Ok(Some(b)),
+            ValueRef::Null => Ok(None),
+            other => Err(Error::Conversion {
+                column: String::new(),
+                wanted: "text",
+                found: other.kind(),
+            }),
         }
     }
 }
@@ -435,6 +454,18 @@ macro_rules! array_params {
 }
 array_params!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
 
+macro_rules! tuple_params {
+    ($(($($t:ident $i:tt),+))+) => {$(
+        impl<$($t: ToSql),+> Params for ($($t,)+) {
+            fn values(&self) -> Vec<ValueRef<'_>> {
+                vec![$(self.$i.to_sql()),+]
+            }
+        }
+    )+};
+}
+tuple_params!((A 0, B 1) (A 0, B 1, C 2) (A 0, B 1, C 2, D 3) (A 0, B 1, C 2, D 3, E 4)
+    (A 0, B 1, C 2, D 3, E 4, F 5) (A 0, B 1, C 2, D 3, E 4, F 5, G 6));
+
 /// Parameters from an iterator of values (a list of unknown length).
 pub struct ParamsFromIter(Vec<Value>);
 
@@ -490,20 +521,32 @@ impl RowIndex for &str {
 impl Row<'_> {
     /// The column at `idx` as `T`.
     pub fn get<I: RowIndex, T: FromSql>(&self, idx: I) -> Result<T> {
-        let at = self.index(idx)?;
-        let value = self.value(at)?;
-        let found = value.as_ref().kind();
-        T::from_sql(value.as_ref()).ok_or_else(|| Error::Conversion {
+        let value = self.get_ref(idx)?;
+        T::from_sql(value).ok_or_else(|| Error::Conversion {
             column: idx.to_string(),
             wanted: T::WANTED,
-            found,
+            found: value.kind(),
         })
     }
 
-    /// The column at `idx`, whatever it holds.
-    pub fn get_ref<I: RowIndex>(&self, idx: I) -> Result<Value> {
+    /// The column at `idx` as it is held in the row, without copying.
+    pub fn get_ref<I: RowIndex>(&self, idx: I) -> Result<ValueRef<'_>> {
         let at = self.index(idx)?;
-        self.value(at)
+        match self {
+            Row::Sqlite(r) => Ok(match r.get_ref(at)? {
+                rusqlite::types::ValueRef::Null => ValueRef::Null,
+                rusqlite::types::ValueRef::Integer(i) => ValueRef::Integer(i),
+                rusqlite::types::ValueRef::Real(f) => ValueRef::Real(f),
+                // Text that is not UTF-8 (a CRM's stray byte that got past import) reads as
+                // bytes, so a caller that wants text says which column was wrong.
+                rusqlite::types::ValueRef::Text(t) => match std::str::from_utf8(t) {
+                    Ok(t) => ValueRef::Text(t),
+                    Err(_) => ValueRef::Blob(t),
+                },
+                rusqlite::types::ValueRef::Blob(b) => ValueRef::Blob(b),
+            }),
+            Row::Postgres(r) => Ok(r.try_get::<_, PgRef<'_>>(at)?.0),
+        }
     }
 
     pub fn column_count(&self) -> usize {
@@ -522,21 +565,6 @@ impl Row<'_> {
         };
         idx.position(&names, self.column_count())
             .ok_or_else(|| Error::NoSuchColumn(idx.to_string()))
-    }
-
-    fn value(&self, at: usize) -> Result<Value> {
-        match self {
-            Row::Sqlite(r) => Ok(match r.get_ref(at)? {
-                rusqlite::types::ValueRef::Null => Value::Null,
-                rusqlite::types::ValueRef::Integer(i) => Value::Integer(i),
-                rusqlite::types::ValueRef::Real(f) => Value::Real(f),
-                rusqlite::types::ValueRef::Text(t) => {
-                    Value::Text(String::from_utf8_lossy(t).into_owned())
-                }
-                rusqlite::types::ValueRef::Blob(b) => Value::Blob(b.to_owned()),
-            }),
-            Row::Postgres(r) => Ok(r.try_get::<_, PgValue>(at)?.0),
-        }
     }
 }
 
@@ -578,12 +606,34 @@ impl PgConnection {
         self.client.borrow_mut()
     }
 
-    fn statement(&self, sql: &str) -> Result<postgres::Statement> {
+    /// The prepared statement for `sql`, from the cache when it was prepared before.
+    ///
+    /// The server works out each parameter's type from where it is used. Where it cannot (a
+    /// parameter that is only tested, `?1 IS NULL OR …`), the statement is prepared again with
+    /// the types of the values given: an integer as `bigint`, text (and NULL) as `text`.
+    fn statement(&self, sql: &str, values: &[ValueRef<'_>]) -> Result<postgres::Statement> {
         if let Some(s) = self.statements.borrow().get(sql) {
             return Ok(s.clone());
         }
         let translated = postgres_placeholders(sql);
-        let statement = self.client.borrow_mut().prepare(&translated)?;
+        let prepared = self.client.borrow_mut().prepare(&translated);
+        let statement = match prepared {
+            Err(e) if e.code().is_some_and(|c| c.code() == "42P08") => {
+                let types: Vec<Type> = values
+                    .iter()
+                    .map(|v| match v {
+                        ValueRef::Integer(_) => Type::INT8,
+                        ValueRef::Real(_) => Type::FLOAT8,
+                        ValueRef::Blob(_) => Type::BYTEA,
+                        ValueRef::Text(_) | ValueRef::Null => Type::TEXT,
+                    })
+                    .collect();
+                self.client
+                    .borrow_mut()
+                    .prepare_typed(&translated, &types)?
+            }
+            other => other?,
+        };
         let mut cache = self.statements.borrow_mut();
         if cache.len() > 512 {
             cache.clear();
@@ -593,7 +643,7 @@ impl PgConnection {
     }
 
     fn query(&self, sql: &str, params: &[ValueRef<'_>]) -> Result<Vec<postgres::Row>> {
-        let statement = self.statement(sql)?;
+        let statement = self.statement(sql, params)?;
         let bound = bind(&statement, params)?;
         let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = bound
             .iter()
@@ -603,7 +653,7 @@ impl PgConnection {
     }
 
     fn execute(&self, sql: &str, params: &[ValueRef<'_>]) -> Result<usize> {
-        let statement = self.statement(sql)?;
+        let statement = self.statement(sql, params)?;
         let bound = bind(&statement, params)?;
         let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = bound
             .iter()
@@ -639,6 +689,12 @@ fn bind<'v>(statement: &postgres::Statement, params: &[ValueRef<'v>]) -> Result<
 }
 
 impl Connection {
+    /// A bare SQLite connection to `path`, with none of [`crate::storage::Store`]'s checks or
+    /// migrations: for tests and tools that look inside a file.
+    pub fn open(path: impl AsRef<std::path::Path>) -> Result<Connection> {
+        Ok(Connection::Sqlite(rusqlite::Connection::open(path)?))
+    }
+
     pub fn engine(&self) -> Engine {
         match self {
             Connection::Sqlite(_) => Engine::Sqlite,
@@ -676,6 +732,20 @@ impl Connection {
         }
     }
 
+    /// Sets an SQLite pragma. PostgreSQL has no such settings (its equivalents are the
+    /// server's), so there it does nothing.
+    pub fn pragma_update<V: ToSql>(
+        &self,
+        _schema: Option<&str>,
+        name: &str,
+        value: V,
+    ) -> Result<()> {
+        match self {
+            Connection::Sqlite(c) => Ok(c.pragma_update(None, name, Lite(&value.to_sql()))?),
+            Connection::Postgres(_) => Ok(()),
+        }
+    }
+
     pub fn execute<P: Params>(&self, sql: &str, params: P) -> Result<usize> {
         let values = params.values();
         match self {
@@ -683,6 +753,18 @@ impl Connection {
                 Ok(c.execute(sql, rusqlite::params_from_iter(values.iter().map(Lite)))?)
             }
             Connection::Postgres(c) => c.execute(sql, &values),
+        }
+    }
+
+    /// The id of the row this connection inserted last (0 if none): SQLite's rowid, or on
+    /// PostgreSQL the identity sequence's `lastval()`, which counts this session only. Product
+    /// code says `RETURNING id` instead; this is for tests that seed rows.
+    pub fn last_insert_rowid(&self) -> i64 {
+        match self {
+            Connection::Sqlite(c) => c.last_insert_rowid(),
+            Connection::Postgres(_) => self
+                .query_row("SELECT lastval()", [], |r| r.get(0))
+                .unwrap_or(0),
         }
     }
 
@@ -839,7 +921,11 @@ impl Statement<'_> {
     }
 
     /// Every row, each mapped by `f`.
-    pub fn query_map<T, P, F>(&mut self, params: P, mut f: F) -> Result<std::vec::IntoIter<Result<T>>>
+    pub fn query_map<T, P, F>(
+        &mut self,
+        params: P,
+        mut f: F,
+    ) -> Result<std::vec::IntoIter<Result<T>>>
     where
         P: Params,
         F: FnMut(&Row<'_>) -> Result<T>,
@@ -892,6 +978,20 @@ impl Statement<'_> {
         out.unwrap_or(Err(Error::NoRows))
     }
 
+    /// The rows, to step through with [`Rows::next`].
+    pub fn query<P: Params>(&mut self, params: P) -> Result<Rows<'_>> {
+        let values = params.values();
+        match self {
+            Statement::Sqlite(s) => Ok(Rows::Sqlite(
+                s.query(rusqlite::params_from_iter(values.iter().map(Lite)))?,
+            )),
+            Statement::Postgres { conn, sql } => Ok(Rows::Postgres {
+                rows: conn.query(sql, &values)?.into_iter(),
+                current: None,
+            }),
+        }
+    }
+
     pub fn exists<P: Params>(&mut self, params: P) -> Result<bool> {
         let mut any = false;
         self.for_each(params, |_| {
@@ -899,6 +999,28 @@ impl Statement<'_> {
             Ok(())
         })?;
         Ok(any)
+    }
+}
+
+/// The rows of a query, one at a time.
+pub enum Rows<'s> {
+    Sqlite(rusqlite::Rows<'s>),
+    Postgres {
+        rows: std::vec::IntoIter<postgres::Row>,
+        current: Option<postgres::Row>,
+    },
+}
+
+impl Rows<'_> {
+    #[allow(clippy::should_implement_trait)] // a lending iterator: each row borrows `self`
+    pub fn next(&mut self) -> Result<Option<Row<'_>>> {
+        match self {
+            Rows::Sqlite(rows) => Ok(rows.next()?.map(Row::Sqlite)),
+            Rows::Postgres { rows, current } => {
+                *current = rows.next();
+                Ok(current.as_ref().map(Row::Postgres))
+            }
+        }
     }
 }
 
@@ -972,6 +1094,59 @@ pub fn postgres_placeholders(sql: &str) -> String {
     out
 }
 
+/// `:name` parameters as numbered ones, in both engines' spelling: each name used in `sql` that
+/// `values` has becomes `?N`, N its position in the returned list. Quoted text, comments and
+/// PostgreSQL's `::type` casts are left alone.
+pub fn named_to_numbered(sql: &str, values: &[(&str, Value)]) -> (String, Vec<Value>) {
+    let mut out = String::with_capacity(sql.len());
+    let mut used: Vec<&str> = Vec::new();
+    let bytes = sql.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if c == b'\'' || c == b'"' {
+            let end = sql[i + 1..]
+                .find(c as char)
+                .map_or(sql.len(), |e| i + 1 + e + 1);
+            out.push_str(&sql[i..end]);
+            i = end;
+        } else if c == b':' && bytes.get(i + 1) == Some(&b':') {
+            out.push_str("::");
+            i += 2;
+        } else if c == b':'
+            && bytes
+                .get(i + 1)
+                .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+        {
+            let len = sql[i + 1..]
+                .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_'))
+                .unwrap_or(sql.len() - i - 1);
+            let name = &sql[i..i + 1 + len];
+            match values.iter().position(|(n, _)| *n == name) {
+                Some(_) => {
+                    let k = used.iter().position(|u| *u == name).unwrap_or_else(|| {
+                        used.push(name);
+                        used.len() - 1
+                    });
+                    out.push('?');
+                    out.push_str(&(k + 1).to_string());
+                }
+                None => out.push_str(name),
+            }
+            i += 1 + len;
+        } else {
+            let ch = sql[i..].chars().next().unwrap_or(' ');
+            out.push(ch);
+            i += ch.len_utf8();
+        }
+    }
+    let bound = used
+        .iter()
+        .filter_map(|u| values.iter().find(|(n, _)| n == u).map(|(_, v)| v.clone()))
+        .collect();
+    (out, bound)
+}
+
 /// A parameter encoded as the type the server inferred for it.
 #[derive(Debug)]
 struct PgParam<'v>(ValueRef<'v>);
@@ -1043,43 +1218,49 @@ fn text_param(
     }
 }
 
-/// A column read into SQLite's value classes, whatever its PostgreSQL type.
-struct PgValue(Value);
+/// A column read into SQLite's value classes, whatever its PostgreSQL type, borrowing the
+/// row's bytes for text and blobs.
+struct PgRef<'a>(ValueRef<'a>);
 
-impl<'a> postgres::types::FromSql<'a> for PgValue {
+impl<'a> postgres::types::FromSql<'a> for PgRef<'a> {
     fn from_sql(
         ty: &Type,
         raw: &'a [u8],
     ) -> std::result::Result<Self, Box<dyn std::error::Error + Sync + Send>> {
         use postgres::types::FromSql as F;
         let value = match *ty {
-            Type::INT8 => Value::Integer(<i64 as F>::from_sql(ty, raw)?),
-            Type::INT4 => Value::Integer(i64::from(<i32 as F>::from_sql(ty, raw)?)),
-            Type::INT2 => Value::Integer(i64::from(<i16 as F>::from_sql(ty, raw)?)),
-            Type::OID => Value::Integer(i64::from(<u32 as F>::from_sql(ty, raw)?)),
-            Type::BOOL => Value::Integer(i64::from(<bool as F>::from_sql(ty, raw)?)),
-            Type::FLOAT8 => Value::Real(<f64 as F>::from_sql(ty, raw)?),
-            Type::FLOAT4 => Value::Real(f64::from(<f32 as F>::from_sql(ty, raw)?)),
+            Type::INT8 => ValueRef::Integer(<i64 as F>::from_sql(ty, raw)?),
+            Type::INT4 => ValueRef::Integer(i64::from(<i32 as F>::from_sql(ty, raw)?)),
+            Type::INT2 => ValueRef::Integer(i64::from(<i16 as F>::from_sql(ty, raw)?)),
+            Type::OID => ValueRef::Integer(i64::from(<u32 as F>::from_sql(ty, raw)?)),
+            Type::BOOL => ValueRef::Integer(i64::from(<bool as F>::from_sql(ty, raw)?)),
+            Type::FLOAT8 => ValueRef::Real(<f64 as F>::from_sql(ty, raw)?),
+            Type::FLOAT4 => ValueRef::Real(f64::from(<f32 as F>::from_sql(ty, raw)?)),
             Type::NUMERIC => numeric(raw)?,
-            Type::BYTEA => Value::Blob(<Vec<u8> as F>::from_sql(ty, raw)?),
-            _ => Value::Text(String::from_utf8_lossy(raw).into_owned()),
+            Type::BYTEA => ValueRef::Blob(raw),
+            // Text, names, and anything else the server sends as text (the client asks for
+            // UTF-8).
+            _ => ValueRef::Text(std::str::from_utf8(raw)?),
         };
-        Ok(PgValue(value))
+        Ok(PgRef(value))
     }
 
-    fn from_sql_null(_: &Type) -> std::result::Result<Self, Box<dyn std::error::Error + Sync + Send>> {
-        Ok(PgValue(Value::Null))
+    fn from_sql_null(
+        _: &Type,
+    ) -> std::result::Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(PgRef(ValueRef::Null))
     }
 
     fn accepts(ty: &Type) -> bool {
-        // Text-like and numeric types, and anything else sent as text (dates, names).
         matches!(ty.kind(), Kind::Simple | Kind::Enum(_) | Kind::Domain(_))
     }
 }
 
 /// PostgreSQL's binary NUMERIC (what `sum` of a `BIGINT` returns): base-10000 digits with a
 /// weight and a scale. An integer when it has no fraction, else a real.
-fn numeric(raw: &[u8]) -> std::result::Result<Value, Box<dyn std::error::Error + Sync + Send>> {
+fn numeric(
+    raw: &[u8],
+) -> std::result::Result<ValueRef<'static>, Box<dyn std::error::Error + Sync + Send>> {
     let word = |i: usize| -> std::result::Result<i16, Box<dyn std::error::Error + Sync + Send>> {
         raw.get(i * 2..i * 2 + 2)
             .map(|b| i16::from_be_bytes([b[0], b[1]]))
@@ -1090,7 +1271,7 @@ fn numeric(raw: &[u8]) -> std::result::Result<Value, Box<dyn std::error::Error +
     let sign = word(2)? as u16;
     let scale = word(3)?;
     if sign == 0xC000 {
-        return Ok(Value::Real(f64::NAN));
+        return Ok(ValueRef::Real(f64::NAN));
     }
     let mut whole: i128 = 0;
     let mut fraction = 0f64;
@@ -1106,10 +1287,10 @@ fn numeric(raw: &[u8]) -> std::result::Result<Value, Box<dyn std::error::Error +
     let negative = sign == 0x4000;
     if scale == 0 || fraction == 0.0 {
         let v = i64::try_from(whole)?;
-        return Ok(Value::Integer(if negative { -v } else { v }));
+        return Ok(ValueRef::Integer(if negative { -v } else { v }));
     }
     let v = whole as f64 + fraction;
-    Ok(Value::Real(if negative { -v } else { v }))
+    Ok(ValueRef::Real(if negative { -v } else { v }))
 }
 
 #[cfg(test)]
@@ -1119,8 +1300,31 @@ mod tests {
     #[test]
     fn placeholders_become_numbered_outside_quotes_and_comments() {
         assert_eq!(
-            postgres_placeholders("SELECT ?1, '?2', \"a?\" -- why?\n FROM t WHERE a = ? AND b = ?3"),
+            postgres_placeholders(
+                "SELECT ?1, '?2', \"a?\" -- why?\n FROM t WHERE a = ? AND b = ?3"
+            ),
             "SELECT $1, '?2', \"a?\" -- why?\n FROM t WHERE a = $2 AND b = $3"
+        );
+    }
+
+    #[test]
+    fn named_parameters_become_numbered_in_order_of_use() {
+        let values = [
+            (":today", Value::Text("2026-12-02".into())),
+            (":unused", Value::Integer(1)),
+            (":from", Value::Integer(3)),
+        ];
+        let (sql, bound) = named_to_numbered(
+            "SELECT x::text, ':today' FROM t WHERE a >= :from AND b < :today AND c = :from",
+            &values,
+        );
+        assert_eq!(
+            sql,
+            "SELECT x::text, ':today' FROM t WHERE a >= ?1 AND b < ?2 AND c = ?1"
+        );
+        assert_eq!(
+            bound,
+            vec![Value::Integer(3), Value::Text("2026-12-02".into())]
         );
     }
 
@@ -1128,19 +1332,20 @@ mod tests {
     fn numeric_sums_come_back_as_integers_or_reals() {
         // 12345678: weight 1, digits 1234 5678.
         let raw = [0u8, 2, 0, 1, 0, 0, 0, 0, 0x04, 0xD2, 0x16, 0x2E];
-        assert_eq!(numeric(&raw).unwrap(), Value::Integer(12_345_678));
+        assert_eq!(numeric(&raw).unwrap(), ValueRef::Integer(12_345_678));
         // -2.5: weight 0, digits 2 5000, negative, scale 1.
         let raw = [0u8, 2, 0, 0, 0x40, 0, 0, 1, 0, 2, 0x13, 0x88];
-        assert_eq!(numeric(&raw).unwrap(), Value::Real(-2.5));
+        assert_eq!(numeric(&raw).unwrap(), ValueRef::Real(-2.5));
         // 0: no digits.
         let raw = [0u8, 0, 0, 0, 0, 0, 0, 0];
-        assert_eq!(numeric(&raw).unwrap(), Value::Integer(0));
+        assert_eq!(numeric(&raw).unwrap(), ValueRef::Integer(0));
     }
 
     #[test]
     fn sqlite_rows_read_like_rusqlite() {
         let conn = Connection::Sqlite(rusqlite::Connection::open_in_memory().unwrap());
-        conn.execute_batch("CREATE TABLE t (a INTEGER, b TEXT)").unwrap();
+        conn.execute_batch("CREATE TABLE t (a INTEGER, b TEXT)")
+            .unwrap();
         conn.execute("INSERT INTO t VALUES (?1, ?2)", params![7, "x"])
             .unwrap();
         let (a, b): (i64, String) = conn

@@ -28,9 +28,9 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use crate::storage::sql::ToSql;
+use crate::storage::sql::{Connection, OptionalExtension, Value};
 use chrono::{Datelike, Duration, NaiveDate};
-use rusqlite::types::ToSql;
-use rusqlite::{Connection, OptionalExtension, Statement};
 use serde::Serialize;
 
 use crate::config::Config;
@@ -128,12 +128,12 @@ pub fn status_from_code(code: i64) -> Option<MemberStatus> {
 /// query here.
 #[derive(Default)]
 pub struct Params {
-    values: Vec<(&'static str, Box<dyn ToSql>)>,
+    values: Vec<(&'static str, Value)>,
 }
 
 impl Params {
     pub fn set(mut self, name: &'static str, value: impl ToSql + 'static) -> Params {
-        self.values.push((name, Box::new(value)));
+        self.values.push((name, value.to_sql().to_owned()));
         self
     }
 
@@ -145,13 +145,9 @@ impl Params {
             .set(":grace_from", iso(t.grace_from))
     }
 
-    fn bind(&self, stmt: &mut Statement<'_>) -> rusqlite::Result<()> {
-        for (name, value) in &self.values {
-            if let Some(i) = stmt.parameter_index(name)? {
-                stmt.raw_bind_parameter(i, value)?;
-            }
-        }
-        Ok(())
+    /// `sql` with its `:name`s numbered, and the values to bind.
+    fn bind(&self, sql: &str) -> (String, Vec<Value>) {
+        crate::storage::sql::named_to_numbered(sql, &self.values)
     }
 }
 
@@ -160,19 +156,19 @@ pub fn query_rows<T>(
     conn: &Connection,
     sql: &str,
     params: &Params,
-    mut map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
-) -> rusqlite::Result<Vec<T>> {
-    let mut stmt = conn.prepare_cached(sql)?;
-    params.bind(&mut stmt)?;
-    let mut rows = stmt.raw_query();
+    mut map: impl FnMut(&crate::storage::sql::Row<'_>) -> crate::storage::sql::Result<T>,
+) -> crate::storage::sql::Result<Vec<T>> {
+    let (sql, values) = params.bind(sql);
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(values)?;
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
-        out.push(map(row)?);
+        out.push(map(&row)?);
     }
     Ok(out)
 }
 
-fn count(conn: &Connection, count_sql: &str, params: &Params) -> rusqlite::Result<u64> {
+fn count(conn: &Connection, count_sql: &str, params: &Params) -> crate::storage::sql::Result<u64> {
     let n: Vec<i64> = query_rows(conn, count_sql, params, |r| r.get(0))?;
     Ok(n.first().copied().unwrap_or(0) as u64)
 }
@@ -207,7 +203,7 @@ pub struct SinceImport {
     pub vanished: u64,
 }
 
-pub fn last_import(conn: &Connection) -> rusqlite::Result<Option<ImportSummary>> {
+pub fn last_import(conn: &Connection) -> crate::storage::sql::Result<Option<ImportSummary>> {
     let latest = conn
         .query_row(
             "SELECT id, as_of, finished_at, file_name FROM import_runs
@@ -237,7 +233,7 @@ pub fn last_import(conn: &Connection) -> rusqlite::Result<Option<ImportSummary>>
 }
 
 /// Counts of joined, renewed, lapsed and vanished memberships in the last import.
-pub fn since_last_import(conn: &Connection) -> rusqlite::Result<SinceImport> {
+pub fn since_last_import(conn: &Connection) -> crate::storage::sql::Result<SinceImport> {
     let import = last_import(conn)?;
     let Some(summary) = &import else {
         return Ok(SinceImport {
@@ -517,7 +513,7 @@ pub fn list(
     kind: ListKind,
     work: &WorkContext,
     limit: usize,
-) -> rusqlite::Result<(Vec<ListRow>, u64)> {
+) -> crate::storage::sql::Result<(Vec<ListRow>, u64)> {
     let mut params = work.params();
     if ListKind::SINCE_IMPORT.contains(&kind) {
         match last_import(conn)? {
@@ -581,7 +577,7 @@ impl SinceImport {
     }
 }
 
-pub fn my_work(conn: &Connection, work: &WorkContext) -> rusqlite::Result<MyWork> {
+pub fn my_work(conn: &Connection, work: &WorkContext) -> crate::storage::sql::Result<MyWork> {
     let params = work.params();
     let n = |kind: ListKind| count(conn, &kind.count_sql(), &params);
     Ok(MyWork {
@@ -663,7 +659,10 @@ pub struct TeamFigures {
     pub won_back: u64,
 }
 
-pub fn team_figures(conn: &Connection, today: NaiveDate) -> rusqlite::Result<TeamFigures> {
+pub fn team_figures(
+    conn: &Connection,
+    today: NaiveDate,
+) -> crate::storage::sql::Result<TeamFigures> {
     let window = Window::new(today);
     let scan = scan_memberships(conn, &window)?;
     let by_status: Vec<StatusCount> = MemberStatus::ALL
@@ -700,7 +699,7 @@ pub fn team_figures(conn: &Connection, today: NaiveDate) -> rusqlite::Result<Tea
 }
 
 /// The as-of date (`YYYY-MM-DD`) of the earliest completed import, if any import completed.
-fn first_import_day(conn: &Connection) -> rusqlite::Result<Option<String>> {
+fn first_import_day(conn: &Connection) -> crate::storage::sql::Result<Option<String>> {
     conn.query_row(
         "SELECT min(as_of) FROM import_runs WHERE finished_at IS NOT NULL",
         [],
@@ -797,7 +796,10 @@ struct MembershipScan {
 
 /// One streaming pass over the memberships (no sorting, no join: the deceased test is a lookup
 /// in a small index), so the status figures cost one table scan at 550,000 rows.
-fn scan_memberships(conn: &Connection, window: &Window) -> rusqlite::Result<MembershipScan> {
+fn scan_memberships(
+    conn: &Connection,
+    window: &Window,
+) -> crate::storage::sql::Result<MembershipScan> {
     let sql = format!(
         "SELECT m.id, m.contact_id, {}, m.join_date, m.end_date FROM memberships m
          WHERE m.missing_since IS NULL",
@@ -812,9 +814,9 @@ fn scan_memberships(conn: &Connection, window: &Window) -> rusqlite::Result<Memb
         expired_by_end: BTreeMap::new(),
     };
     let today_text = iso(window.today);
+    let (sql, values) = Params::default().status(window.today).bind(&sql);
     let mut stmt = conn.prepare_cached(&sql)?;
-    Params::default().status(window.today).bind(&mut stmt)?;
-    let mut rows = stmt.raw_query();
+    let mut rows = stmt.query(values)?;
     while let Some(row) = rows.next()? {
         let id = row.get::<_, i64>(0)?;
         let contact = row.get::<_, i64>(1)?;
@@ -883,11 +885,11 @@ impl MembershipScan {
 fn members_by_local_party(
     conn: &Connection,
     member_contacts: &[bool],
-) -> rusqlite::Result<Vec<AreaCount>> {
+) -> crate::storage::sql::Result<Vec<AreaCount>> {
     let mut counts: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
     let mut stmt =
         conn.prepare_cached("SELECT id, region, local_party FROM contacts WHERE is_deceased = 0")?;
-    let mut rows = stmt.raw_query();
+    let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
         let id = row.get::<_, i64>(0)?;
         if !usize::try_from(id).is_ok_and(|i| member_contacts.get(i) == Some(&true)) {
@@ -970,7 +972,7 @@ fn renewal_events(
     window: &Window,
     end_month: &[EndMonth],
     months: &mut [MonthFigures],
-) -> rusqlite::Result<()> {
+) -> crate::storage::sql::Result<()> {
     let range = Params::default()
         .set(":first", iso(window.first))
         .set(":last", iso(window.last));
@@ -1055,7 +1057,7 @@ pub struct Figures {
     pub team: TeamFigures,
 }
 
-pub fn all_figures(conn: &Connection, work: &WorkContext) -> rusqlite::Result<Figures> {
+pub fn all_figures(conn: &Connection, work: &WorkContext) -> crate::storage::sql::Result<Figures> {
     Ok(Figures {
         as_of: iso(work.today),
         since_last_import: since_last_import(conn)?,
@@ -1146,7 +1148,7 @@ mod tests {
     use super::*;
     use crate::domain::membership::{MembershipDates, derive_status};
     use crate::storage::Store;
-    use rusqlite::params;
+    use crate::storage::sql::params;
 
     fn d(s: &str) -> NaiveDate {
         parse_iso(s).unwrap()

@@ -6,7 +6,7 @@
 //! audit lines about them (found exactly as erasure finds them). `export::subject_access`
 //! writes it out; nothing here formats.
 
-use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior};
+use crate::storage::sql::{Connection, OptionalExtension, Row, TransactionBehavior};
 use serde::Serialize;
 
 use super::audit::{self, AuditLine, Change};
@@ -356,11 +356,11 @@ fn rows<T>(
     conn: &Connection,
     sql: &str,
     contact_id: i64,
-    read: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+    read: impl FnMut(&Row<'_>) -> crate::storage::sql::Result<T>,
 ) -> Result<Vec<T>> {
     let mut stmt = conn.prepare(sql)?;
     let found = stmt.query_map([contact_id], read)?;
-    Ok(found.collect::<rusqlite::Result<_>>()?)
+    Ok(found.collect::<crate::storage::sql::Result<_>>()?)
 }
 
 /// Escalations about them or one of their memberships, each with its timeline.
@@ -431,7 +431,7 @@ fn audit_lines(conn: &Connection, contact_id: i64, crm_id: &str) -> Result<Vec<A
             after: r.get(8)?,
         })
     })?;
-    Ok(lines.collect::<rusqlite::Result<_>>()?)
+    Ok(lines.collect::<crate::storage::sql::Result<_>>()?)
 }
 
 /// How a subject access request was recorded.

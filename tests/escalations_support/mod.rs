@@ -8,7 +8,7 @@ use rollcall::config::EscalationsConfig;
 use rollcall::domain::escalation::{Category, Priority};
 use rollcall::storage::Store;
 use rollcall::storage::escalations::{self, NewEscalation};
-use rusqlite::{Connection, params};
+use rollcall::storage::sql::{Connection, params};
 
 pub fn d(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()

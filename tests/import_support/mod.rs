@@ -6,7 +6,8 @@
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-use rusqlite::{Connection, OpenFlags};
+use rollcall::storage::sql::Connection;
+use rusqlite::OpenFlags;
 use tempfile::TempDir;
 
 pub const TODAY: &str = "2026-11-23";
@@ -87,7 +88,10 @@ impl Scratch {
     }
 
     pub fn conn(&self) -> Connection {
-        Connection::open_with_flags(&self.db, OpenFlags::SQLITE_OPEN_READ_WRITE).unwrap()
+        Connection::Sqlite(
+            rusqlite::Connection::open_with_flags(&self.db, OpenFlags::SQLITE_OPEN_READ_WRITE)
+                .unwrap(),
+        )
     }
 
     pub fn count(&self, sql: &str) -> i64 {
@@ -104,11 +108,10 @@ pub fn dump(conn: &Connection, table: &str) -> Vec<String> {
     let mut stmt = conn
         .prepare(&format!("SELECT * FROM {table} ORDER BY rowid"))
         .unwrap();
-    let columns = stmt.column_count();
     stmt.query_map([], |r| {
         let mut cells = Vec::new();
-        for i in 0..columns {
-            let v: rusqlite::types::Value = r.get(i)?;
+        for i in 0..r.column_count() {
+            let v: rollcall::storage::sql::Value = r.get(i)?;
             cells.push(format!("{v:?}"));
         }
         Ok(cells.join("|"))

@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use rollcall::Clock;
 use rollcall::storage::Store;
-use rusqlite::{Connection, params};
+use rollcall::storage::sql::{Connection, params};
 
 pub const TODAY: &str = "2026-11-23";
 

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use rollcall::Clock;
 use rollcall::storage::Store;
 use rollcall::storage::renewals::Target;
-use rusqlite::{Connection, params};
+use rollcall::storage::sql::{Connection, params};
 
 pub fn d(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()

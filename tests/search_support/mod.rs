@@ -243,7 +243,7 @@ pub fn insert(store: &mut Store, people: &[Person], first_id: i64) {
                 last_name, email, phone, postcode, local_party, preferred_language, do_not_phone,
                 is_deceased)
              VALUES (?1, 'civicrm', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-            rusqlite::params![
+            rollcall::storage::sql::params![
                 id,
                 p.crm_id,
                 p.name,
@@ -270,7 +270,15 @@ pub fn insert(store: &mut Store, people: &[Person], first_id: i64) {
                 "INSERT INTO memberships (contact_id, source, sync_key, crm_membership_id,
                     membership_type, join_date, start_date, end_date, crm_status)
                  VALUES (?1, 'civicrm', ?2, ?3, ?4, ?5, ?5, ?6, ?7)",
-                rusqlite::params![id, format!("id:{crm}"), crm, kind, join, end, status],
+                rollcall::storage::sql::params![
+                    id,
+                    format!("id:{crm}"),
+                    crm,
+                    kind,
+                    join,
+                    end,
+                    status
+                ],
             )
             .unwrap();
         }

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use proptest::prelude::*;
 use rollcall::Clock;
 use rollcall::import::{DateOrder, ImportOptions, ImportReport, import_file};
+use rollcall::storage::sql::Connection;
 use rollcall::storage::{OpenMode, Store};
-use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 
 use crate::trust_support::{BYSTANDER, TARGET, civicrm_sample, clock, personal_strings};
@@ -868,10 +868,12 @@ pub fn dump(conn: &Connection) -> Dump {
     let mut out = Dump::new();
     for table in tables {
         let mut stmt = conn.prepare(&format!("SELECT * FROM \"{table}\"")).unwrap();
-        let n = stmt.column_count();
+
         let mut rows: Vec<Vec<String>> = stmt
             .query_map([], |r| {
-                (0..n).map(|i| Ok(format!("{:?}", r.get_ref(i)?))).collect()
+                (0..r.column_count())
+                    .map(|i| Ok(format!("{:?}", r.get_ref(i)?)))
+                    .collect()
             })
             .unwrap()
             .collect::<Result<_, _>>()

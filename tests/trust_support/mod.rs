@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use rollcall::Clock;
 use rollcall::storage::audit::{self, Change};
+use rollcall::storage::sql::{Connection, params};
 use rollcall::storage::{OpenMode, Store};
-use rusqlite::{Connection, params};
 use serde_json::json;
 
 pub const TODAY: &str = "2026-03-02";
@@ -337,7 +337,9 @@ fn audit_insert(
 /// Every user table and its rows, every value as text, in a stable order: two dumps are equal
 /// exactly when the database holds the same data.
 pub fn dump(db: &Path) -> BTreeMap<String, Vec<Vec<String>>> {
-    let conn = Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
     let tables: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         .unwrap()

@@ -6,8 +6,6 @@
 //! the query, and results are picked up when the service wakes the event loop and the pane is
 //! drawn. The index loads in the background on first show, with its progress on screen.
 
-use std::path::PathBuf;
-
 use chrono::NaiveDate;
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -24,6 +22,7 @@ use crate::app::theme::Theme;
 use crate::app::widgets::line_edit;
 use crate::search::results::thousands;
 use crate::search::{IndexState, MemberHit, SearchResults, SearchService};
+use crate::storage::Location;
 
 /// The DB worker job that tells the pane which database file is open, so the search service can
 /// open its own read-only connection to it.
@@ -147,8 +146,8 @@ impl SearchPane {
         self.input.lines().first().map_or("", String::as_str)
     }
 
-    fn start_service(&mut self, path: PathBuf, shared: &Shared) {
-        let service = SearchService::start(&path, shared.clock.today, shared.waker.clone());
+    fn start_service(&mut self, db: Location, shared: &Shared) {
+        let service = SearchService::start(&db, shared.clock.today, shared.waker.clone());
         if !self.query().trim().is_empty() {
             service.submit(self.query());
         }
@@ -527,7 +526,7 @@ impl Pane for SearchPane {
             None if !self.asked_for_db => {
                 self.asked_for_db = true;
                 shared.db.request(PaneId::Search, DB_PATH_JOB, |store, _| {
-                    Ok(store.path().to_owned())
+                    Ok(store.location().clone())
                 });
             }
             None => {}
@@ -553,8 +552,8 @@ impl Pane for SearchPane {
         if reply.key != DB_PATH_JOB {
             return Effect::None;
         }
-        match reply.take::<PathBuf>() {
-            Ok(path) if path.as_os_str() == ":memory:" => {
+        match reply.take::<Location>() {
+            Ok(db) if db.file().is_some_and(|p| p.as_os_str() == ":memory:") => {
                 self.failure = Some("search needs a database file".into());
             }
             Ok(path) => self.start_service(path, shared),

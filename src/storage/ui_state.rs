@@ -9,9 +9,9 @@
 //! its filters, queries and selections were about the erased person, and losing them only resets
 //! the panes.
 
-use rusqlite::{TransactionBehavior, params};
+use super::sql::{TransactionBehavior, params};
 
-use crate::storage::{Store, erase};
+use super::{Store, erase};
 
 /// The key under which the active pane is kept.
 pub const ACTIVE_PANE: &str = "active_pane";
@@ -34,7 +34,7 @@ pub fn load(store: &mut Store, staff: &str) -> anyhow::Result<Saved> {
     let entries = tx
         .prepare("SELECT key, value FROM ui_state WHERE staff = ?1 ORDER BY key")?
         .query_map([staff], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::storage::sql::Result<_>>()?;
     let erasures = erase::generation(&tx)?;
     tx.commit()?;
     Ok(Saved { entries, erasures })

@@ -1,0 +1,306 @@
+//! A throwaway PostgreSQL server for tests and benchmarks: `initdb` into a temporary directory,
+//! `pg_ctl` listening only on a Unix socket there (no TCP port), removed when the process ends.
+//! It never touches a server a person runs: its socket and data live in its own directory.
+//!
+//! As root (tests and CI run as root, and `initdb` refuses root) the server runs as the
+//! `postgres` account on a directory it owns; as anyone else, as that user.
+//!
+//! Include it with `#[path = "support/pg_cluster.rs"] mod pg_cluster;`.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// A running cluster.
+pub struct Cluster {
+    dir: PathBuf,
+    bin: PathBuf,
+    as_postgres: bool,
+}
+
+/// One test's own database on the shared cluster.
+pub struct TestDatabase {
+    name: String,
+    socket_dir: PathBuf,
+}
+
+impl TestDatabase {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// `postgresql://postgres@/NAME?host=SOCKET_DIR`: the superuser, by trust on the socket.
+    pub fn url(&self) -> String {
+        self.url_as("postgres")
+    }
+
+    /// The URI for another role (its password comes from the environment or the URI).
+    pub fn url_as(&self, role: &str) -> String {
+        format!(
+            "postgresql://{role}@/{}?host={}",
+            self.name,
+            self.socket_dir.display()
+        )
+    }
+
+    /// Runs SQL as the superuser.
+    pub fn execute(&self, sql: &str) {
+        let mut client = postgres::Client::connect(&self.url(), postgres::NoTls)
+            .unwrap_or_else(|e| panic!("cannot connect to the test database: {e}"));
+        client
+            .batch_execute(sql)
+            .unwrap_or_else(|e| panic!("test SQL failed: {e}\n{sql}"));
+    }
+
+    /// A superuser client.
+    pub fn client(&self) -> postgres::Client {
+        postgres::Client::connect(&self.url(), postgres::NoTls)
+            .unwrap_or_else(|e| panic!("cannot connect to the test database: {e}"))
+    }
+}
+
+static SHARED: OnceLock<Cluster> = OnceLock::new();
+static NEXT_DB: AtomicU32 = AtomicU32::new(1);
+
+/// A fresh, empty database on this process's shared cluster (started on first use, stopped
+/// and deleted when the process exits).
+pub fn database() -> TestDatabase {
+    let cluster = SHARED.get_or_init(|| {
+        let cluster = Cluster::start_new(false);
+        register_cleanup();
+        cluster
+    });
+    cluster.new_database()
+}
+
+/// Whether PostgreSQL's server programs are on this machine.
+pub fn available() -> bool {
+    find_bin().is_some()
+}
+
+extern "C" fn stop_shared() {
+    if let Some(cluster) = SHARED.get() {
+        cluster.stop();
+        let _ = std::fs::remove_dir_all(&cluster.dir);
+    }
+}
+
+fn register_cleanup() {
+    // The test harness leaves through `exit`, which runs these.
+    // SAFETY: `stop_shared` is a plain function that only reads a OnceLock and runs programs.
+    unsafe {
+        libc::atexit(stop_shared);
+    }
+}
+
+impl Cluster {
+    /// A cluster of the caller's own, stopped and deleted on drop: for a test that stops the
+    /// server to see what the app does.
+    pub fn start_private() -> PrivateCluster {
+        PrivateCluster(Cluster::start_new(false))
+    }
+
+    /// A cluster with the durable settings (fsync on), for benchmarks.
+    pub fn start_durable() -> PrivateCluster {
+        PrivateCluster(Cluster::start_new(true))
+    }
+
+    fn start_new(durable: bool) -> Cluster {
+        let bin = find_bin().unwrap_or_else(|| {
+            panic!(
+                "PostgreSQL's server programs (initdb, pg_ctl) are not installed: install \
+                 Debian's `postgresql` package (.ci/run does)"
+            )
+        });
+        // Short: a Unix socket's path may be at most 107 bytes.
+        let dir = tempfile::Builder::new()
+            .prefix("rcpg")
+            .tempdir_in("/tmp")
+            .expect("a temporary directory")
+            .keep();
+        let as_postgres = unsafe { libc::geteuid() } == 0;
+        if as_postgres {
+            run(
+                Command::new("chown").arg("postgres:postgres").arg(&dir),
+                "chown",
+            );
+        }
+        let cluster = Cluster {
+            dir,
+            bin,
+            as_postgres,
+        };
+        cluster.initdb();
+        cluster.configure(durable);
+        cluster.start();
+        cluster
+    }
+
+    pub fn socket_dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.join("data")
+    }
+
+    fn command(&self, program: &str) -> Command {
+        let path = self.bin.join(program);
+        if self.as_postgres {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(path);
+            c
+        } else {
+            Command::new(path)
+        }
+    }
+
+    fn initdb(&self) {
+        run(
+            self.command("initdb")
+                .arg("-D")
+                .arg(self.data())
+                .args(["-U", "postgres", "--auth-local=trust", "--auth-host=reject"])
+                .args(["-E", "UTF8", "--locale=C.UTF-8", "--no-sync"]),
+            "initdb",
+        );
+    }
+
+    fn configure(&self, durable: bool) {
+        let quick = if durable {
+            ""
+        } else {
+            "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
+        };
+        let conf = format!(
+            "listen_addresses = ''\nunix_socket_directories = '{}'\nshared_buffers = 32MB\n\
+             max_connections = 60\n{quick}",
+            self.dir.display()
+        );
+        append(&self.data().join("postgresql.conf"), &conf);
+        // The superuser by trust; every other role with its password, so that a test can see a
+        // wrong password refused.
+        std::fs::write(
+            self.data().join("pg_hba.conf"),
+            "local all postgres trust\nlocal all all scram-sha-256\n",
+        )
+        .expect("writing pg_hba.conf");
+    }
+
+    /// Starts the server and waits until it accepts connections (`pg_ctl -w`).
+    pub fn start(&self) {
+        let log = self.dir.join("server.log");
+        let ok = self
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(self.data())
+            .arg("-l")
+            .arg(&log)
+            .args(["-w", "start"])
+            .output()
+            .expect("running pg_ctl");
+        if !ok.status.success() {
+            let tail = std::fs::read_to_string(&log).unwrap_or_default();
+            panic!(
+                "the test PostgreSQL server did not start: {}\n{}\nserver log:\n{}",
+                String::from_utf8_lossy(&ok.stdout),
+                String::from_utf8_lossy(&ok.stderr),
+                tail.lines().rev().take(20).collect::<Vec<_>>().join("\n")
+            );
+        }
+    }
+
+    /// Stops the server at once (the connections see it go).
+    pub fn stop(&self) {
+        let _ = self
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(self.data())
+            .args(["-m", "immediate", "-w", "stop"])
+            .output();
+    }
+
+    pub fn new_database(&self) -> TestDatabase {
+        let name = format!(
+            "t{}_{}",
+            std::process::id(),
+            NEXT_DB.fetch_add(1, Ordering::SeqCst)
+        );
+        let db = TestDatabase {
+            name: "postgres".into(),
+            socket_dir: self.dir.clone(),
+        };
+        db.execute(&format!("CREATE DATABASE {name}"));
+        TestDatabase {
+            name,
+            socket_dir: self.dir.clone(),
+        }
+    }
+}
+
+/// A cluster that stops and deletes itself when dropped.
+pub struct PrivateCluster(Cluster);
+
+impl std::ops::Deref for PrivateCluster {
+    type Target = Cluster;
+    fn deref(&self) -> &Cluster {
+        &self.0
+    }
+}
+
+impl Drop for PrivateCluster {
+    fn drop(&mut self) {
+        self.0.stop();
+        let _ = std::fs::remove_dir_all(&self.0.dir);
+    }
+}
+
+/// The directory of `initdb` and `pg_ctl`: on PATH, else Debian's newest
+/// `/usr/lib/postgresql/N/bin`.
+fn find_bin() -> Option<PathBuf> {
+    let on_path = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .find(|d| d.join("initdb").is_file() && d.join("pg_ctl").is_file())
+    });
+    if let Some(dir) = on_path {
+        // A symlink into Debian's directory: use the real one, where `postgres` sits beside.
+        return std::fs::canonicalize(dir.join("initdb"))
+            .ok()
+            .and_then(|p| p.parent().map(Path::to_owned));
+    }
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let v: u32 = e.file_name().to_str()?.parse().ok()?;
+            let bin = e.path().join("bin");
+            bin.join("initdb").is_file().then_some((v, bin))
+        })
+        .collect();
+    versions.sort();
+    versions.pop().map(|(_, bin)| bin)
+}
+
+fn run(command: &mut Command, what: &str) {
+    let out = command
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn append(path: &Path, text: &str) {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .expect("opening the server's configuration");
+    f.write_all(text.as_bytes())
+        .expect("writing the server's configuration");
+}

@@ -1,0 +1,173 @@
+//! The team engine: `rollcall team init` and opening a shared PostgreSQL database, against a
+//! real throwaway server (tests/support/pg_cluster.rs).
+
+#[path = "support/pg_cluster.rs"]
+mod pg_cluster;
+
+use assert_cmd::Command;
+
+fn rollcall(db: &str) -> Command {
+    let mut cmd = Command::cargo_bin("rollcall").unwrap();
+    cmd.env("ROLLCALL_DB", db)
+        .env("ROLLCALL_TODAY", "2026-11-23")
+        .env("ROLLCALL_USER", "amira")
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .env_remove("PGPASSWORD");
+    cmd
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn team_init_creates_the_schema_once_and_says_so() {
+    let db = pg_cluster::database();
+    let out = rollcall(&db.url()).args(["team", "init"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("Created rollcall's schema (version 7"),
+        "{said}"
+    );
+    let again = rollcall(&db.url()).args(["team", "init"]).output().unwrap();
+    assert!(again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("nothing was changed"),
+        "{}",
+        String::from_utf8_lossy(&again.stdout)
+    );
+    // And the database opens for every command.
+    let stats = rollcall(&db.url()).args(["imports"]).output().unwrap();
+    assert!(stats.status.success(), "{}", stderr(&stats));
+}
+
+#[test]
+fn a_database_without_rollcalls_schema_is_refused_with_what_to_do() {
+    let db = pg_cluster::database();
+    let out = rollcall(&db.url()).args(["renewals"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("run `rollcall team init`"),
+        "{}",
+        stderr(&out)
+    );
+
+    db.execute("CREATE TABLE invoices (id int)");
+    for args in [&["team", "init"][..], &["renewals"][..]] {
+        let out = rollcall(&db.url()).args(args).output().unwrap();
+        assert!(!out.status.success());
+        assert!(
+            stderr(&out).contains("not one rollcall made"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let mut client = db.client();
+    let tables: i64 = client
+        .query_one(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        tables, 1,
+        "nothing was created beside the other program's table"
+    );
+}
+
+#[test]
+fn a_newer_schema_is_refused_untouched() {
+    let db = pg_cluster::database();
+    rollcall(&db.url())
+        .args(["team", "init"])
+        .assert()
+        .success();
+    db.execute("UPDATE rollcall_schema SET version = 99");
+    let out = rollcall(&db.url()).args(["renewals"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("upgrade rollcall"),
+        "{}",
+        stderr(&out)
+    );
+    let v: i64 = db
+        .client()
+        .query_one("SELECT version FROM rollcall_schema", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(v, 99);
+}
+
+#[test]
+fn login_and_database_mistakes_are_one_line_each_and_never_show_the_password() {
+    let db = pg_cluster::database();
+    db.execute("CREATE ROLE ann LOGIN PASSWORD 'right-horse-battery'");
+    let socket = db.url().split("?host=").nth(1).unwrap().to_owned();
+    let wrong = format!(
+        "postgresql://ann:wrong-Pa55word@/{}?host={socket}",
+        db.name()
+    );
+    let out = rollcall(&wrong).args(["renewals"]).output().unwrap();
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("refused the login of ann"), "{err}");
+    assert!(!err.contains("wrong-Pa55word"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+
+    let missing = format!("postgresql://postgres@/no_such_db?host={socket}");
+    let err = stderr(&rollcall(&missing).args(["renewals"]).output().unwrap());
+    assert!(err.contains("no database no_such_db"), "{err}");
+
+    let unreachable = "postgresql://postgres@/x?host=/nonexistent-socket-dir";
+    let err = stderr(&rollcall(unreachable).args(["renewals"]).output().unwrap());
+    assert!(err.contains("team database unreachable"), "{err}");
+
+    let bad = "postgresql://ann:s3cret@host:notaport/db";
+    let out = rollcall(bad).args(["renewals"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("not a PostgreSQL connection URI"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains("s3cret"));
+
+    let help = Command::cargo_bin("rollcall")
+        .unwrap()
+        .env("ROLLCALL_DB", &wrong)
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&help.stdout).contains("wrong-Pa55word"));
+}
+
+#[path = "support/engines.rs"]
+mod engines;
+
+engines::on_both_engines! {
+    fn an_escalation_opened_from_a_script_is_listed(db: &TestDb) {
+        // Seed one contact the way an import would leave it.
+        let store = db.open();
+        store
+            .conn
+            .execute(
+                "INSERT INTO contacts (source, crm_id, display_name, sort_name)
+                 VALUES ('civicrm', '4417', 'Siân Evans', 'Evans, Siân')",
+                [],
+            )
+            .unwrap();
+        drop(store);
+        let out = rollcall(&db.url())
+            .args(["escalate", "--contact", "4417", "--category", "complaint", "--priority", "high", "--title", "Card never came"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let list = rollcall(&db.url()).args(["escalations", "--all"]).output().unwrap();
+        assert!(list.status.success(), "{}", stderr(&list));
+        let text = String::from_utf8_lossy(&list.stdout);
+        assert!(text.contains("Card never came"), "{text}");
+        assert!(text.contains("4417"), "{text}");
+    }
+}
