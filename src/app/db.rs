@@ -31,6 +31,16 @@ pub const APP_JOB_PREFIX: &str = "app:";
 /// database. Tagged `PaneId::Today`, like every app job; its value is `()`.
 pub const COMMITTED_ELSEWHERE: &str = "app:committed_elsewhere";
 
+/// The key of the replies the worker sends unasked when the team database (PostgreSQL) stops
+/// answering, `Some(message)`, and when it is back, `None`. Tagged `PaneId::Today`.
+pub const CONNECTION: &str = "app:connection";
+
+/// What the app says while the team database is unreachable.
+pub const UNREACHABLE: &str = "team database unreachable, retrying";
+
+/// How often the worker tries to reconnect to an unreachable team database.
+pub const RECONNECT_EVERY: Duration = Duration::from_secs(2);
+
 /// How often the worker looks for other connections' commits. `PRAGMA data_version` reads a
 /// counter SQLite keeps in shared memory, so looking costs next to nothing; a second is soon
 /// enough for a person looking at the screen.
@@ -87,14 +97,27 @@ impl DbWorker {
             .name("rollcall-db".into())
             .spawn(move || {
                 let mut watch = CommitWatch::new(&store);
+                let send = |reply: DbReply| {
+                    let sent = reply_tx.send(reply).is_ok();
+                    wake();
+                    sent
+                };
                 loop {
+                    if store.is_disconnected() && !reconnect(&mut store, &job_rx, &seen, &send) {
+                        break;
+                    }
                     match job_rx.recv_timeout(watch.until_next()) {
                         Ok(job) => {
                             if let Some(reply) = run_job(job, &mut store, &clock, &seen) {
-                                if reply_tx.send(reply).is_err() {
+                                let lost = reply.result.as_ref().err().is_some_and(|e| {
+                                    e.contains(UNREACHABLE_MARK) || store.is_disconnected()
+                                });
+                                if !send(reply) {
                                     break;
                                 }
-                                wake();
+                                if lost && !send(connection_notice(Some(UNREACHABLE))) {
+                                    break;
+                                }
                             }
                         }
                         Err(RecvTimeoutError::Timeout) => {}
@@ -151,6 +174,65 @@ impl DbWorker {
 
 type Generations = Mutex<HashMap<(PaneId, &'static str), u64>>;
 
+/// What every error from a lost team connection says (see `StoreError::TeamUnreachable` and
+/// `sql::describe_postgres`).
+const UNREACHABLE_MARK: &str = "team database";
+
+fn connection_notice(message: Option<&'static str>) -> DbReply {
+    DbReply {
+        pane: PaneId::Today,
+        key: CONNECTION,
+        result: Ok(Box::new(message)),
+    }
+}
+
+/// Tries to reconnect every [`RECONNECT_EVERY`] until the server answers. Jobs that arrive
+/// meanwhile fail at once with [`UNREACHABLE`], so nothing is shown as done that was not
+/// saved, and the screen stays as it was. Returns false when the app has gone.
+fn reconnect(
+    store: &mut Store,
+    jobs: &Receiver<Job>,
+    latest: &Generations,
+    send: &dyn Fn(DbReply) -> bool,
+) -> bool {
+    if !send(connection_notice(Some(UNREACHABLE))) {
+        return false;
+    }
+    loop {
+        if store.reconnect().is_ok() {
+            return send(connection_notice(None))
+                && send(DbReply {
+                    pane: PaneId::Today,
+                    key: COMMITTED_ELSEWHERE,
+                    result: Ok(Box::new(())),
+                });
+        }
+        let deadline = Instant::now() + RECONNECT_EVERY;
+        while let Some(wait) = deadline.checked_duration_since(Instant::now()) {
+            match jobs.recv_timeout(wait) {
+                Ok(job) => {
+                    let newest = latest.lock().map(|m| m.get(&(job.pane, job.key)).copied());
+                    if newest.is_ok_and(|n| n != Some(job.generation)) {
+                        continue;
+                    }
+                    let failed = DbReply {
+                        pane: job.pane,
+                        key: job.key,
+                        result: Err(format!(
+                            "{UNREACHABLE}: not saved, try again when it is back"
+                        )),
+                    };
+                    if !send(failed) {
+                        return false;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => break,
+                Err(RecvTimeoutError::Disconnected) => return false,
+            }
+        }
+    }
+}
+
 /// Runs `job` and returns its reply, unless a newer request for the same thing is waiting.
 fn run_job(job: Job, store: &mut Store, clock: &Clock, latest: &Generations) -> Option<DbReply> {
     let newest = latest.lock().map(|m| m.get(&(job.pane, job.key)).copied());
@@ -204,10 +286,7 @@ impl CommitWatch {
 }
 
 fn data_version(store: &Store) -> Option<i64> {
-    store
-        .conn
-        .query_row("PRAGMA data_version", [], |r| r.get(0))
-        .ok()
+    store.change_marker().ok()
 }
 
 #[cfg(test)]

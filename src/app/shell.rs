@@ -12,7 +12,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::command::{self, CommandLine, LineOutcome, ShellCommand};
-use super::db::{APP_JOB_PREFIX, COMMITTED_ELSEWHERE, DbReply, DbWorker};
+use super::db::{APP_JOB_PREFIX, COMMITTED_ELSEWHERE, CONNECTION, DbReply, DbWorker};
 use super::event::{AppEvent, ImportEvent};
 use super::help::{self, HelpSection, HelpView};
 use super::import_job::{ImportRunner, ImportState, ImportView};
@@ -121,6 +121,8 @@ pub struct App {
     command_history: Vec<String>,
     import: Option<ImportView>,
     status: Option<Status>,
+    /// While the team database is unreachable, what the status bar says (until it is back).
+    offline: Option<&'static str>,
     last_import: LastImport,
     quitting: bool,
     saved: bool,
@@ -164,6 +166,7 @@ impl App {
             command_history: Vec::new(),
             import: None,
             status: None,
+            offline: None,
             last_import: LastImport::Loading,
             quitting: false,
             saved: false,
@@ -562,6 +565,14 @@ impl App {
             }
             JOB_SAVE_STATE => self.saved = true,
             COMMITTED_ELSEWHERE => self.on_committed_elsewhere(),
+            CONNECTION => match reply.take::<Option<&'static str>>() {
+                Ok(Some(message)) => self.offline = Some(message),
+                Ok(None) | Err(_) => {
+                    if self.offline.take().is_some() {
+                        self.set_status("team database reachable again".into(), false);
+                    }
+                }
+            },
             _ => {} // the barrier, and anything else of ours that needs no answer
         }
     }
@@ -775,6 +786,10 @@ impl App {
         // last import, shortened to the date when the left needs the room.
         let left_text = match (&self.command_line, &self.status) {
             (Some(line), _) => Some((format!(":{} ", line.text()), theme.base)),
+            (None, _) if self.offline.is_some() => Some((
+                format!(" {}", self.offline.unwrap_or_default()),
+                theme.status_bar.patch(theme.danger),
+            )),
             (None, Some(s)) => {
                 let style = if s.error {
                     theme.status_bar.patch(theme.danger)

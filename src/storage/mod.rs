@@ -307,6 +307,33 @@ impl Store {
         self.conn.engine()
     }
 
+    /// A team database whose connection has gone (the server stopped, the network dropped).
+    pub fn is_disconnected(&self) -> bool {
+        self.conn
+            .postgres()
+            .is_some_and(sql::PgConnection::is_closed)
+    }
+
+    /// Connects again to a team database, in the same mode; an SQLite file needs nothing.
+    pub fn reconnect(&mut self) -> Result<()> {
+        if let Location::Team(db) = &self.location {
+            self.conn = team::open(db, self.mode)?;
+        }
+        Ok(())
+    }
+
+    /// A number that changes when another connection commits a change: SQLite's
+    /// `data_version` (which leaves out this connection's own commits), or on PostgreSQL the
+    /// newest audit line, since every change rollcall makes writes one (there this
+    /// connection's own changes count too: one extra reload after each).
+    pub fn change_marker(&self) -> Result<i64> {
+        let sql = self.conn.pick(
+            "PRAGMA data_version",
+            "SELECT COALESCE(max(id), 0) FROM audit_log",
+        );
+        Ok(self.conn.query_row(sql, [], |r| r.get(0))?)
+    }
+
     pub fn is_read_only(&self) -> bool {
         self.mode == OpenMode::ReadOnly
     }

@@ -143,10 +143,10 @@ pub fn describe_postgres(e: &postgres::Error) -> String {
         return format!("{} ({})", db.message(), db.code().code());
     }
     if e.is_closed() {
-        return "the connection to the team database was closed".into();
+        return "team database unreachable: the connection was closed".into();
     }
     match std::error::Error::source(e) {
-        Some(inner) => format!("{e}: {inner}"),
+        Some(inner) => format!("team database unreachable: {e}: {inner}"),
         None => e.to_string(),
     }
 }

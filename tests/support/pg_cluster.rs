@@ -96,14 +96,10 @@ fn register_cleanup() {
 }
 
 impl Cluster {
-    /// A cluster of the caller's own, stopped and deleted on drop: for a test that stops the
-    /// server to see what the app does.
+    /// A cluster of the caller's own, stopped and deleted on drop, with the durable settings
+    /// (fsync on): for a test that stops the server to see what the app does (with fsync off,
+    /// an immediate stop loses what was committed), and for benchmarks.
     pub fn start_private() -> PrivateCluster {
-        PrivateCluster(Cluster::start_new(false))
-    }
-
-    /// A cluster with the durable settings (fsync on), for benchmarks.
-    pub fn start_durable() -> PrivateCluster {
         PrivateCluster(Cluster::start_new(true))
     }
 
