@@ -75,8 +75,7 @@ fn a_stopped_server_is_said_and_the_worker_reconnects_when_it_is_back() {
     let failed = until(&replies, "note");
     let why = failed
         .result
-        .err()
-        .expect("a write to a stopped server is not done");
+        .expect_err("a write to a stopped server is not done");
     assert!(why.contains("team database unreachable"), "{why}");
     let notice = until(&replies, CONNECTION).take::<Option<&str>>().unwrap();
     assert_eq!(notice, Some(UNREACHABLE));
