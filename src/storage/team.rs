@@ -215,3 +215,22 @@ fn too_new(db: &TeamDatabase, found: i64) -> StoreError {
         known: SCHEMA_VERSION,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postgresql_migrations_end_at_the_schema_version_sqlite_has() {
+        let last = MIGRATIONS.last().map_or(BASE.0, |(to, _)| *to);
+        assert_eq!(
+            last, SCHEMA_VERSION,
+            "add the PostgreSQL half of the new migration"
+        );
+        let mut previous = BASE.0;
+        for (to, _) in MIGRATIONS {
+            assert_eq!(*to, previous + 1, "one version at a time");
+            previous = *to;
+        }
+    }
+}
