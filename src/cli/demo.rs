@@ -61,6 +61,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     if ctx.read_only {
         bail!("`rollcall demo` builds a database; it cannot run with --read-only");
     }
+    if ctx.db.team().is_some() && args.demo_db.is_none() {
+        return team_demo(ctx, &args);
+    }
     let demo_path = match args.demo_db {
         Some(p) => p,
         None => data_dir()?.join("demo.db"),
@@ -89,6 +92,38 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         ..ctx.clone()
     };
     crate::app::run(&demo_ctx)
+}
+
+/// `rollcall --db postgresql://… demo`: the demo built in a team database, for trying the team
+/// engine out. Only an empty one (just after `team init`): demo members in a database that
+/// holds real ones would be mixed up with them.
+fn team_demo(ctx: &Ctx, args: &Args) -> anyhow::Result<ExitCode> {
+    let mut store = ctx.open_store()?;
+    if crate::storage::holds_contacts(&store)? {
+        bail!(
+            "{}: holds members already; the demo goes only into an empty team database (make a \
+             new one with `createdb` and `rollcall team init`)",
+            ctx.db
+        );
+    }
+    // The generated export is written owner-only (PendingFile) and removed after.
+    let export =
+        std::env::temp_dir().join(format!("rollcall-team-demo-{}.csv", std::process::id()));
+    let built = build(&mut store, ctx, &export, args.members, args.seed);
+    let _ = std::fs::remove_file(&export);
+    let history = built?;
+    let db = ctx.db.to_string();
+    print_text(&format!(
+        "{}\n{}\n{}",
+        summary_text(&history.first, &db),
+        history.work,
+        summary_text(&history.morning, &db)
+    ))?;
+    if args.build_only {
+        return Ok(ExitCode::SUCCESS);
+    }
+    drop(store);
+    crate::app::run(ctx)
 }
 
 /// What the demo was built from: the first import, the work done on it, and this morning's.

@@ -507,6 +507,13 @@ impl Store {
     }
 }
 
+/// Whether the database holds any contact.
+pub fn holds_contacts(store: &Store) -> Result<bool> {
+    Ok(store
+        .conn
+        .query_row("SELECT EXISTS (SELECT 1 FROM contacts)", [], |r| r.get(0))?)
+}
+
 /// How many contacts and imports in the SQLite file at `path` came from a source other than
 /// `source`, reading the file without opening it as a store (no migration, no journal change):
 /// `demo` asks before it replaces a demo database.
