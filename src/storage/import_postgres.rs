@@ -318,12 +318,13 @@ impl<'c> PgSink<'c> {
         )?;
         if self.contact_updates.rows > 0 || self.membership_updates.rows > 0 {
             if !self.staging {
-                client.batch_execute(
-                    "CREATE TEMPORARY TABLE rollcall_import_contacts
-                         (LIKE contacts INCLUDING DEFAULTS) ON COMMIT DROP;
-                     CREATE TEMPORARY TABLE rollcall_import_memberships
-                         (LIKE memberships INCLUDING DEFAULTS) ON COMMIT DROP",
-                )?;
+                // The columns the updates set, typed as the tables', without constraints.
+                client.batch_execute(&format!(
+                    "CREATE TEMPORARY TABLE rollcall_import_contacts ON COMMIT DROP AS
+                         SELECT id, {CONTACT_COLUMNS} FROM contacts WITH NO DATA;
+                     CREATE TEMPORARY TABLE rollcall_import_memberships ON COMMIT DROP AS
+                         SELECT id, {MEMBERSHIP_COLUMNS} FROM memberships WITH NO DATA"
+                ))?;
                 self.staging = true;
             }
             if self.contact_updates.rows > 0 {
