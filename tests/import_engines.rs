@@ -17,7 +17,12 @@ use serde_json::Value;
 
 fn rollcall(db: &TestDb, today: &str) -> Command {
     let mut cmd = Command::cargo_bin("rollcall").unwrap();
-    for var in ["ROLLCALL_DB", "ROLLCALL_TODAY", "ROLLCALL_USER", "ROLLCALL_READ_ONLY"] {
+    for var in [
+        "ROLLCALL_DB",
+        "ROLLCALL_TODAY",
+        "ROLLCALL_USER",
+        "ROLLCALL_READ_ONLY",
+    ] {
         cmd.env_remove(var);
     }
     cmd.env("XDG_DATA_HOME", db.scratch().join("xdg-data"))
@@ -41,7 +46,10 @@ fn import_json(db: &TestDb, today: &str, file: &std::path::Path, extra: &[&str])
         String::from_utf8_lossy(&out.stdout)
     );
     let mut json: Value = serde_json::from_slice(&out.stdout).unwrap();
-    if let Some(one) = json.as_array().and_then(|a| (a.len() == 1).then(|| a[0].clone())) {
+    if let Some(one) = json
+        .as_array()
+        .and_then(|a| (a.len() == 1).then(|| a[0].clone()))
+    {
         json = one;
     }
     json
@@ -209,7 +217,11 @@ fn generated_exports_give_the_same_results_on_both_engines() {
             .arg(file)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let mut seen = Vec::new();
     for db in [&sqlite, &postgres] {
@@ -217,7 +229,11 @@ fn generated_exports_give_the_same_results_on_both_engines() {
         let b = numbers(import_json(db, "2027-01-07", &later, &[]));
         let listing = |args: &[&str]| {
             let out = rollcall(db, "2027-01-07").args(args).output().unwrap();
-            assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "{args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             String::from_utf8_lossy(&out.stdout).into_owned()
         };
         let imports = listing(&["imports"]);
@@ -225,8 +241,16 @@ fn generated_exports_give_the_same_results_on_both_engines() {
         seen.push((a, b, renewals, events(db).len(), imports));
     }
     let (s, p) = (&seen[0], &seen[1]);
-    assert!(s.1["memberships"]["renewed"].as_u64().unwrap() > 0, "{}", s.1);
-    assert!(s.1["memberships"]["missing_from_export"].as_u64().unwrap() > 0, "{}", s.1);
+    assert!(
+        s.1["memberships"]["renewed"].as_u64().unwrap() > 0,
+        "{}",
+        s.1
+    );
+    assert!(
+        s.1["memberships"]["missing_from_export"].as_u64().unwrap() > 0,
+        "{}",
+        s.1
+    );
     assert_eq!(s.0, p.0, "first import");
     assert_eq!(s.1, p.1, "later import");
     assert_eq!(s.2, p.2, "renewals queue");
@@ -234,7 +258,12 @@ fn generated_exports_give_the_same_results_on_both_engines() {
     // `rollcall imports` names the file and the time taken; the rest must agree.
     let strip = |t: &str| -> Vec<String> {
         t.lines()
-            .map(|l| l.split_whitespace().filter(|w| !w.contains(".csv") && !w.ends_with("ms") && !w.ends_with('s')).collect::<Vec<_>>().join(" "))
+            .map(|l| {
+                l.split_whitespace()
+                    .filter(|w| !w.contains(".csv") && !w.ends_with("ms") && !w.ends_with('s'))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
             .collect()
     };
     assert_eq!(strip(&s.4), strip(&p.4), "imports:\n{}\n{}", s.4, p.4);
