@@ -7,15 +7,14 @@ mod dates;
 mod decode;
 pub mod generate;
 mod hash;
-mod in_place;
 mod keys;
 mod profile;
 mod reader;
-mod row;
+pub(crate) mod row;
 pub mod runs;
 mod sheet;
 mod sync;
-mod writer;
+pub(crate) mod writer;
 
 use std::path::Path;
 use std::sync::atomic::AtomicBool;

@@ -91,9 +91,12 @@ pub fn list(
             })
         })?
         .collect::<crate::storage::sql::Result<Vec<_>>>()?;
-    let mut rejects = conn.prepare(
+    // The table has no id column: rows of one line come in the order they were written
+    // (`rowid` on SQLite, the heap position on PostgreSQL, where nothing deletes or updates them).
+    let mut rejects = conn.prepare(conn.pick(
         "SELECT line, reason FROM import_rejects WHERE import_id = ?1 ORDER BY line, rowid",
-    )?;
+        "SELECT line, reason FROM import_rejects WHERE import_id = ?1 ORDER BY line, ctid",
+    ))?;
     for run in &mut runs {
         run.rejects = rejects
             .query_map([run.id], |r| {

@@ -30,10 +30,13 @@ use super::profile::NotImported;
 use super::reader::{self, Message, OpenExport};
 use super::row::RAGGED;
 use super::sheet::{self, Sheet};
-use super::writer::Writer;
+use super::writer::{ImportSink, Writer};
 use super::{ContactCounts, DateOrder, ImportOptions, ImportReport, MembershipCounts, Progress};
 use crate::Clock;
 use crate::storage::audit::{self, Change};
+use crate::storage::import_postgres::{self, PgSink};
+use crate::storage::import_sqlite::SqliteSink;
+use crate::storage::sql::Engine;
 use crate::storage::{Store, test_hook};
 
 /// The key under which `rollcall forget` records an erased contact: lowercase hex SHA-256 of
@@ -233,37 +236,48 @@ fn attempt(
         import_id: None,
     };
 
-    let cache_before: i64 = store
-        .conn
-        .query_row("PRAGMA cache_size", [], |r| r.get(0))?;
-    // A bigger page cache keeps the indexes being written in memory; a helper thread sorts for
-    // the indexes rebuilt at the end (see `restore_indexes`).
-    store.conn.pragma_update(None, "cache_size", -65_536)?;
-    let _: i64 = store
-        .conn
-        .query_row("PRAGMA threads = 1", [], |r| r.get(0))?;
-    // Every row the import writes points at a row it has just written or found, so the
-    // per-row foreign key lookups are switched off on this connection while it runs (tests
-    // check `PRAGMA foreign_key_check` afterwards).
-    store.conn.pragma_update(None, "foreign_keys", false)?;
-    let journal_switched = !options.dry_run
-        && tables_are_empty(&store.conn)?
-        && switch_journal(&store.conn, "delete")?;
+    let on_sqlite = store.conn.engine() == Engine::Sqlite;
+    let sqlite_setup = if on_sqlite {
+        Some(SqliteSetup::begin(&store.conn, options.dry_run)?)
+    } else {
+        None
+    };
     let result = (|| {
         let tx = store
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if !on_sqlite {
+            // One import at a time per database; it waits for the one running.
+            import_postgres::lock_for_import(&tx, import_postgres::IMPORT_LOCK_WAIT, || {
+                eprintln!("rollcall: {}", import_postgres::WAITING)
+            })?;
+        }
         let run_id = insert_run(&tx, clock, file, &profile_name, &source)?;
         test_hook::hold("begun");
-        let suspended = suspend_indexes(&tx)?;
+        let suspended = if on_sqlite {
+            suspend_indexes(&tx)?
+        } else {
+            Vec::new()
+        };
         let sha256 = {
-            let mut writer = Writer::new(
-                sqlite_of(&tx)?,
-                clock,
-                &source,
-                run_id,
-                options.allow_erased,
-            )?;
+            let today = clock.today.format("%Y-%m-%d").to_string();
+            let sink: Box<dyn ImportSink + '_> = match tx.sqlite() {
+                Some(sqlite) => Box::new(SqliteSink::new(
+                    sqlite,
+                    &source,
+                    run_id,
+                    today,
+                    clock.now_rfc3339(),
+                )?),
+                None => Box::new(PgSink::new(
+                    &tx,
+                    &source,
+                    run_id,
+                    today,
+                    clock.now_rfc3339(),
+                )?),
+            };
+            let mut writer = Writer::new(sink, &source, run_id, options.allow_erased)?;
             writer.reserve_for(file.size);
             let sha256 = stream_into(&mut writer, export, file, &mut report, progress, cancel)?;
             writer.finish(&mut report, options.partial, has_membership_columns)?;
@@ -290,6 +304,9 @@ fn attempt(
         if options.dry_run {
             drop(tx);
         } else {
+            if !on_sqlite {
+                import_postgres::move_sequences(&tx)?;
+            }
             test_hook::hold("committing");
             tx.commit()?;
             report.committed = true;
@@ -298,10 +315,8 @@ fn attempt(
         }
         Ok(())
     })();
-    store.conn.pragma_update(None, "cache_size", cache_before)?;
-    store.conn.pragma_update(None, "foreign_keys", true)?;
-    if journal_switched {
-        switch_journal(&store.conn, "wal")?;
+    if let Some(setup) = sqlite_setup {
+        setup.end(&store.conn)?;
     }
     result?;
     report.elapsed_ms = started.elapsed().as_millis() as u64;
@@ -393,10 +408,39 @@ fn write_all(
     ))
 }
 
-/// This import path is SQLite's (pragmas, journal modes, its own index rebuild).
-fn sqlite_of(conn: &Connection) -> Result<&rusqlite::Connection> {
-    conn.sqlite()
-        .ok_or_else(|| anyhow!("internal: the SQLite import was given a PostgreSQL connection"))
+/// What an import changes on an SQLite connection while it runs, and puts back afterwards.
+struct SqliteSetup {
+    cache_before: i64,
+    journal_switched: bool,
+}
+
+impl SqliteSetup {
+    fn begin(conn: &Connection, dry_run: bool) -> Result<SqliteSetup> {
+        let cache_before: i64 = conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
+        // A bigger page cache keeps the indexes being written in memory; a helper thread sorts
+        // for the indexes rebuilt at the end (see `restore_indexes`).
+        conn.pragma_update(None, "cache_size", -65_536)?;
+        let _: i64 = conn.query_row("PRAGMA threads = 1", [], |r| r.get(0))?;
+        // Every row the import writes points at a row it has just written or found, so the
+        // per-row foreign key lookups are switched off on this connection while it runs (tests
+        // check `PRAGMA foreign_key_check` afterwards).
+        conn.pragma_update(None, "foreign_keys", false)?;
+        let journal_switched =
+            !dry_run && tables_are_empty(conn)? && switch_journal(conn, "delete")?;
+        Ok(SqliteSetup {
+            cache_before,
+            journal_switched,
+        })
+    }
+
+    fn end(self, conn: &Connection) -> Result<()> {
+        conn.pragma_update(None, "cache_size", self.cache_before)?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        if self.journal_switched {
+            switch_journal(conn, "wal")?;
+        }
+        Ok(())
+    }
 }
 
 fn tables_are_empty(conn: &Connection) -> Result<bool> {
