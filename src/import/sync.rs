@@ -248,9 +248,12 @@ fn attempt(
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         if !on_sqlite {
             // One import at a time per database; it waits for the one running.
-            import_postgres::lock_for_import(&tx, import_postgres::IMPORT_LOCK_WAIT, || {
-                eprintln!("rollcall: {}", import_postgres::WAITING)
-            })?;
+            // The CLI's notice ("waiting for another rollcall process…"); none in the app.
+            import_postgres::lock_for_import(
+                &tx,
+                import_postgres::IMPORT_LOCK_WAIT,
+                crate::storage::notify_long_wait,
+            )?;
         }
         let run_id = insert_run(&tx, clock, file, &profile_name, &source)?;
         test_hook::hold("begun");

@@ -26,6 +26,16 @@ pub fn on_long_wait(notice: fn()) {
     let _ = NOTICE.set(notice);
 }
 
+/// Gives the long-wait notice (once per process), for a wait that is not SQLite's: a team
+/// database's import lock. The app sets no notice, so nothing is printed over its screen.
+pub fn notify_long_wait() {
+    if !NOTICE_GIVEN.swap(true, Ordering::Relaxed)
+        && let Some(notice) = NOTICE.get()
+    {
+        notice();
+    }
+}
+
 /// Makes `conn` wait up to `timeout` whenever the database is locked.
 pub(super) fn wait_when_busy(conn: &mut Connection, timeout: Duration) -> rusqlite::Result<()> {
     let mut started = Instant::now();

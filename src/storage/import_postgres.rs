@@ -35,9 +35,6 @@ pub const IMPORT_LOCK_KEY: i64 = 0x726f_6c6c_6361_6c6c;
 /// How long an import waits for another one into the same database before giving up.
 pub const IMPORT_LOCK_WAIT: Duration = Duration::from_secs(600);
 
-/// What the import says (once, on stderr) when another import holds the lock.
-pub const WAITING: &str = "another import into this team database is running; waiting…";
-
 /// Takes the import lock for the current transaction; if another import holds it, calls
 /// `waiting` once and waits up to `wait`.
 pub fn lock_for_import(conn: &Connection, wait: Duration, waiting: impl FnOnce()) -> Result<()> {

@@ -38,7 +38,7 @@ pub use location::{Location, TeamDatabase};
 use sql::OptionalExtension;
 pub use sql::{Connection, Engine};
 
-pub use busy::on_long_wait;
+pub use busy::{notify_long_wait, on_long_wait};
 pub use explain::{explain, explain_anyhow};
 pub use permissions::{
     COMPANION_SUFFIXES, PermissionProblem, check_permissions, database_files, not_a_regular_file,
