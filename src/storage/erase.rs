@@ -177,7 +177,7 @@ impl Scope {
             format!("SELECT id FROM escalations WHERE contact_id = ?1 OR membership_id IN {m}");
         Ok(Scope {
             contact,
-            memberships: ids(conn, &format!("SELECT id FROM {m}"), contact)?,
+            memberships: ids(conn, &format!("SELECT id FROM {m} AS their"), contact)?,
             attempts: ids(
                 conn,
                 &format!(

@@ -64,7 +64,7 @@ pub fn expired(conn: &Connection, cutoff: NaiveDate) -> Result<Vec<Expired>> {
          FROM contacts c
          JOIN memberships m ON m.contact_id = c.id
          LEFT JOIN retention_keeps k ON k.contact_id = c.id
-         GROUP BY c.id, k.contact_id
+         GROUP BY c.id, c.source, c.crm_id, k.reason, k.staff, k.kept_at
          HAVING count(m.end_date) = count(*) AND max(m.end_date) < ?1
          ORDER BY max(m.end_date), c.source, c.crm_id"
     );
