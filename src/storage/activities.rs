@@ -5,6 +5,10 @@
 //! Each row's key is built in SQL (`attempt:<id>`, `step:<contact id>:<step key>`,
 //! `escalation_event:<id>`) so the once-only test is one `NOT EXISTS` on the primary key of
 //! `exported_activities`.
+//!
+//! A parameter that is only tested for NULL is cast to its type (`CAST(:since AS TEXT) IS NULL`):
+//! PostgreSQL cannot infer it otherwise, and the export runs these inside its transaction, where
+//! a statement the server refuses to prepare would abort the whole transaction.
 
 use chrono::NaiveDate;
 
@@ -32,7 +36,7 @@ impl Selection<'_> {
 /// The condition "not exported yet, unless `since` was given", on the key expression `key`.
 fn fresh(key: &str) -> String {
     format!(
-        "(:since IS NOT NULL OR NOT EXISTS (SELECT 1 FROM exported_activities x
+        "(CAST(:since AS TEXT) IS NOT NULL OR NOT EXISTS (SELECT 1 FROM exported_activities x
              WHERE x.activity_key = {key}))"
     )
 }
@@ -67,8 +71,8 @@ pub fn attempts(conn: &Connection, selection: &Selection<'_>) -> Result<Vec<Atte
              a.staff, COALESCE(m.membership_type, '')
          FROM contact_attempts a JOIN contacts c ON c.id = a.contact_id
          LEFT JOIN memberships m ON m.id = a.membership_id
-         WHERE (:source IS NULL OR c.source = :source)
-           AND (:since IS NULL OR substr(a.attempted_at, 1, 10) >= :since)
+         WHERE (CAST(:source AS TEXT) IS NULL OR c.source = :source)
+           AND (CAST(:since AS TEXT) IS NULL OR substr(a.attempted_at, 1, 10) >= :since)
            AND {}",
         fresh("'attempt:' || a.id")
     );
@@ -101,8 +105,8 @@ pub fn steps(conn: &Connection, selection: &Selection<'_>) -> Result<Vec<StepRow
         "SELECT 'step:' || s.contact_id || ':' || s.step_key, c.crm_id, s.step_key, s.done_at,
              s.done_by
          FROM onboarding_steps s JOIN contacts c ON c.id = s.contact_id
-         WHERE (:source IS NULL OR c.source = :source)
-           AND (:since IS NULL OR substr(s.done_at, 1, 10) >= :since)
+         WHERE (CAST(:source AS TEXT) IS NULL OR c.source = :source)
+           AND (CAST(:since AS TEXT) IS NULL OR substr(s.done_at, 1, 10) >= :since)
            AND {}",
         fresh("'step:' || s.contact_id || ':' || s.step_key")
     );
@@ -142,8 +146,8 @@ pub fn escalation_events(
          FROM escalation_events e JOIN escalations x ON x.id = e.escalation_id
          JOIN contacts c ON c.id = x.contact_id
          WHERE e.kind IN ('comment', 'resolved')
-           AND (:source IS NULL OR c.source = :source)
-           AND (:since IS NULL OR substr(e.at, 1, 10) >= :since)
+           AND (CAST(:source AS TEXT) IS NULL OR c.source = :source)
+           AND (CAST(:since AS TEXT) IS NULL OR substr(e.at, 1, 10) >= :since)
            AND {}",
         fresh("'escalation_event:' || e.id")
     );

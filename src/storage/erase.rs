@@ -47,7 +47,7 @@ pub enum Lookup {
 /// Finds the contact with CRM id `crm_id`, in `source` if given.
 pub fn find_contact(conn: &Connection, crm_id: &str, source: Option<&str>) -> Result<Lookup> {
     let mut stmt = conn.prepare(
-        "SELECT id, source FROM contacts WHERE crm_id = ?1 AND (?2 IS NULL OR source = ?2)
+        "SELECT id, source FROM contacts WHERE crm_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR source = ?2)
          ORDER BY source",
     )?;
     let found: Vec<(i64, String)> = stmt

@@ -63,10 +63,10 @@ pub fn memberships(
              m.crm_status, {} AS status
          FROM memberships m JOIN contacts c ON c.id = m.contact_id
          WHERE m.missing_since IS NULL AND c.is_deceased = 0
-           AND (:region IS NULL OR lower(c.region) = lower(:region))
-           AND (:party IS NULL OR lower(c.local_party) = lower(:party))
-           AND (:type IS NULL OR lower(m.membership_type) = lower(:type))
-           AND (:due_until IS NULL OR m.end_date BETWEEN :today AND :due_until)
+           AND (CAST(:region AS TEXT) IS NULL OR lower(c.region) = lower(:region))
+           AND (CAST(:party AS TEXT) IS NULL OR lower(c.local_party) = lower(:party))
+           AND (CAST(:type AS TEXT) IS NULL OR lower(m.membership_type) = lower(:type))
+           AND (CAST(:due_until AS TEXT) IS NULL OR m.end_date BETWEEN :today AND :due_until)
          ORDER BY c.sort_name, c.id, m.end_date IS NULL, m.end_date, m.id",
         status_sql()
     );

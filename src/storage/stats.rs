@@ -351,7 +351,7 @@ impl ListKind {
                    AND lower(trim(new_value)) IN ('expired', 'lapsed')
                  UNION
                  SELECT m.id FROM memberships m
-                 WHERE :prev_as_of IS NOT NULL
+                 WHERE CAST(:prev_as_of AS TEXT) IS NOT NULL
                    AND m.end_date >= :prev_as_of AND m.end_date < :as_of
                    AND m.missing_since IS NULL
                    AND m.contact_id NOT IN (SELECT id FROM contacts WHERE is_deceased <> 0)
