@@ -274,6 +274,30 @@ engines::on_both_engines! {
         assert!(stderr.contains(STAFF), "{stderr}");
     }
 
+    fn audit_shows_the_erasure_and_nothing_of_whom(db: &TestDb) {
+        seed(db);
+        run_ok(rollcall(db).args(["forget", TARGET.crm_id, "--yes"]));
+        // `rollcall audit` shows the erasure, and nothing of whom; about the bystander, their
+        // own lines are still there.
+        let audit = run_ok(rollcall(db).args(["audit", "--json"]));
+        let lines: serde_json::Value = serde_json::from_str(&audit).unwrap();
+        let actions: Vec<&str> = lines
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["action"].as_str().unwrap())
+            .collect();
+        assert!(actions.contains(&"forget"), "{audit}");
+        trust_support::assert_no_personal_data(&audit, &TARGET);
+        let theirs = run_ok(rollcall(db).args(["audit", "--contact", BYSTANDER.crm_id, "--json"]));
+        let theirs: serde_json::Value = serde_json::from_str(&theirs).unwrap();
+        assert_eq!(theirs.as_array().map(Vec::len), Some(3), "{theirs:#}");
+        let gone = rollcall(db).args(["audit", "--contact", TARGET.crm_id]).output().unwrap();
+        assert!(!gone.status.success());
+        assert!(String::from_utf8_lossy(&gone.stderr).contains("erased"));
+
+    }
+
     fn subject_access_writes_everything_held_and_records_the_request(db: &TestDb) {
         let (target, _) = seed(db);
         let document = db.scratch().join("sar.md");
