@@ -449,3 +449,43 @@ engines::on_both_engines! {
         assert_eq!(ui_state::load(&mut store, "ann").unwrap().entries, entries.to_vec());
     }
 }
+
+/// On a team database an officer's role need not own the tables, and only the owner may
+/// compact them: the erasure still happens, and the report says what is left to the owner.
+#[test]
+fn an_officer_who_does_not_own_the_tables_erases_and_is_told_who_compacts() {
+    let db = TestDb::postgres();
+    seed(&db);
+    let TestDb::Postgres { db: pg, .. } = &db else {
+        unreachable!()
+    };
+    // Roles belong to the whole cluster: this one is named after the test's own database.
+    let role = format!("officer_{}", pg.name());
+    pg.execute(&format!(
+        "CREATE ROLE {role} LOGIN PASSWORD 'officer-test-only';
+         GRANT ALL ON ALL TABLES IN SCHEMA public TO {role};
+         GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {role};"
+    ));
+    let url = pg.url_as(&role).replacen(
+        &format!("{role}@"),
+        &format!("{role}:officer-test-only@"),
+        1,
+    );
+    let stdout =
+        run_ok(
+            rollcall(&db)
+                .env("ROLLCALL_DB", &url)
+                .args(["forget", TARGET.crm_id, "--yes"]),
+        );
+    assert!(stdout.contains("contacts 1"), "{stdout}");
+    assert!(
+        stdout.contains("were not compacted now (only the owner of rollcall's tables"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("VACUUM (FULL, ANALYZE) contacts,"),
+        "{stdout}"
+    );
+    trust_support::assert_no_personal_data(&stdout, &TARGET);
+    assert_eq!(holds(&dump(&db.open().conn), &TARGET), Vec::<String>::new());
+}

@@ -772,6 +772,10 @@ pub enum Wipe {
     /// Compacting failed (e.g. no room for VACUUM's temporary copy); old versions of rows may
     /// remain in free space until the file is next compacted.
     Failed(String),
+    /// PostgreSQL: the tables could not be rewritten now (why, in words: an officer's open
+    /// transaction held one, or this role does not own them); the dead row versions stay until
+    /// the next vacuum.
+    Deferred(String),
 }
 
 /// Rewrites the file without free space (old versions of updated rows linger there otherwise)
@@ -789,9 +793,9 @@ pub enum Wipe {
 ///
 /// This runs after the commit (VACUUM cannot run in a transaction), on every table the erasure
 /// deleted from or rewrote. `VACUUM FULL` locks each table while it is copied: it waits at most
-/// [`WIPE_WAIT`] for an officer's open transaction, and is [`Wipe::Busy`] if it could not have
+/// [`WIPE_WAIT`] for an officer's open transaction, and is [`Wipe::Deferred`] if it could not have
 /// the lock (the dead rows then go at the next vacuum, autovacuum's or the next erasure's). Only
-/// the tables' owner may vacuum them: for anyone else it is [`Wipe::Failed`], naming the
+/// the tables' owner may vacuum them: for anyone else it is [`Wipe::Deferred`] too, naming the
 /// command for the owner to run. What stays outside the database's own files, and outside
 /// rollcall's reach: the write-ahead log until the server recycles its segments, WAL archives,
 /// replicas' copies and backups, and the server's log if it logs statements with their values;
@@ -843,7 +847,7 @@ fn wipe_postgres(conn: &Connection) -> Result<Wipe> {
         |r| r.get(0),
     )?;
     if not_owned > 0 {
-        return Ok(Wipe::Failed(format!(
+        return Ok(Wipe::Deferred(format!(
             "only the owner of rollcall's tables may compact them; ask them to run              `VACUUM (FULL, ANALYZE) {tables}`"
         )));
     }
@@ -854,7 +858,9 @@ fn wipe_postgres(conn: &Connection) -> Result<Wipe> {
     Ok(match outcome {
         Ok(()) => Wipe::Done,
         // 55P03 lock_not_available: an open transaction holds one of the tables.
-        Err(e) if e.sqlstate() == Some("55P03") => Wipe::Busy,
+        Err(e) if e.sqlstate() == Some("55P03") => {
+            Wipe::Deferred("another officer's open transaction held one of the tables".to_owned())
+        }
         Err(e) => Wipe::Failed(e.to_string()),
     })
 }
