@@ -139,5 +139,10 @@ pub(super) fn wipe_text(wipe: &Wipe) -> String {
             "Compacting the file failed ({why}): old copies of the erased rows may remain in its \
              free space until the next `rollcall forget` compacts it.\n"
         ),
+        Wipe::Deferred(why) => format!(
+            "The team database's tables were not compacted now ({why}): old copies of the \
+             erased rows stay in its free space, where no query finds them, until its next \
+             vacuum.\n"
+        ),
     }
 }

@@ -28,8 +28,9 @@ use super::csv_safe::SafeCsvWriter;
 use super::pending_file::PendingFile;
 use crate::Clock;
 use crate::domain::renewal::{Channel, Outcome};
+use crate::storage::activities::{self as storage_activities, Selection};
 use crate::storage::audit::{self, Change};
-use crate::storage::stats::{OnboardingStep, Params, iso, query_rows};
+use crate::storage::stats::{OnboardingStep, iso};
 use crate::storage::{Store, StoreError};
 
 /// The columns, in the names CiviCRM's activity import maps by default.
@@ -131,12 +132,7 @@ fn civicrm_datetime(at: &str) -> String {
 
 /// The store's CRM sources, to refuse a mixed export that would put one CRM's ids in another.
 fn check_source(conn: &Connection, source: Option<&str>) -> anyhow::Result<()> {
-    let sources: Vec<String> = query_rows(
-        conn,
-        "SELECT DISTINCT source FROM contacts ORDER BY source",
-        &Params::default(),
-        |r| r.get(0),
-    )?;
+    let sources = storage_activities::sources(conn)?;
     match source {
         Some(s) if !sources.iter().any(|x| x == s) => anyhow::bail!(
             "--source {s}: no contacts come from that source; the database holds: {}",
@@ -156,103 +152,74 @@ fn check_source(conn: &Connection, source: Option<&str>) -> anyhow::Result<()> {
 /// Oldest first.
 pub fn collect(conn: &Connection, options: &ExportOptions) -> anyhow::Result<Vec<Activity>> {
     check_source(conn, options.source.as_deref())?;
-    let params = Params::default()
-        .set(":since", options.since.map(iso))
-        .set(":source", options.source.clone());
-    // Keys are built in SQL so the once-only test is one NOT EXISTS on the primary key.
-    let fresh = |key: &str| {
-        format!(
-            "(:since IS NOT NULL OR NOT EXISTS (SELECT 1 FROM exported_activities x
-                 WHERE x.activity_key = {key}))"
-        )
+    let selection = Selection {
+        since: options.since,
+        source: options.source.as_deref(),
     };
     let mut out = Vec::new();
-    let attempts = format!(
-        "SELECT 'attempt:' || a.id, c.crm_id, a.channel, a.outcome, a.note, a.attempted_at,
-             a.staff, COALESCE(m.membership_type, '')
-         FROM contact_attempts a JOIN contacts c ON c.id = a.contact_id
-         LEFT JOIN memberships m ON m.id = a.membership_id
-         WHERE (:source IS NULL OR c.source = :source)
-           AND (:since IS NULL OR substr(a.attempted_at, 1, 10) >= :since)
-           AND {}",
-        fresh("'attempt:' || a.id")
+    out.extend(
+        storage_activities::attempts(conn, &selection)?
+            .into_iter()
+            .map(|a| {
+                let about = if a.membership_type.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", a.membership_type)
+                };
+                Activity {
+                    subject: format!(
+                        "Renewal contact{about}: {}",
+                        outcome_words(&a.channel, &a.outcome)
+                    ),
+                    activity_type: activity_type(&a.channel),
+                    date: civicrm_datetime(&a.attempted_at),
+                    key: a.key,
+                    contact_id: a.crm_id,
+                    details: a.note,
+                    added_by: a.staff,
+                }
+            }),
     );
-    out.extend(query_rows(conn, &attempts, &params, |r| {
-        let (channel, outcome, membership): (String, String, String) =
-            (r.get(2)?, r.get(3)?, r.get(7)?);
-        let about = if membership.is_empty() {
-            String::new()
-        } else {
-            format!(" ({membership})")
-        };
-        Ok(Activity {
-            key: r.get(0)?,
-            contact_id: r.get(1)?,
-            activity_type: activity_type(&channel),
-            subject: format!(
-                "Renewal contact{about}: {}",
-                outcome_words(&channel, &outcome)
-            ),
-            details: r.get(4)?,
-            date: civicrm_datetime(&r.get::<_, String>(5)?),
-            added_by: r.get(6)?,
-        })
-    })?);
-    let steps = format!(
-        "SELECT 'step:' || s.contact_id || ':' || s.step_key, c.crm_id, s.step_key, s.done_at,
-             s.done_by
-         FROM onboarding_steps s JOIN contacts c ON c.id = s.contact_id
-         WHERE (:source IS NULL OR c.source = :source)
-           AND (:since IS NULL OR substr(s.done_at, 1, 10) >= :since)
-           AND {}",
-        fresh("'step:' || s.contact_id || ':' || s.step_key")
+    out.extend(
+        storage_activities::steps(conn, &selection)?
+            .into_iter()
+            .map(|s| {
+                let label = options
+                    .steps
+                    .iter()
+                    .find(|step| step.key == s.step_key)
+                    .map_or(s.step_key.clone(), |step| step.label.clone());
+                Activity {
+                    key: s.key,
+                    contact_id: s.crm_id,
+                    activity_type: "Follow up",
+                    subject: format!("Onboarding: {label}"),
+                    details: String::new(),
+                    date: civicrm_datetime(&s.done_at),
+                    added_by: s.done_by,
+                }
+            }),
     );
-    out.extend(query_rows(conn, &steps, &params, |r| {
-        let key: String = r.get(2)?;
-        let label = options
-            .steps
-            .iter()
-            .find(|s| s.key == key)
-            .map_or(key.clone(), |s| s.label.clone());
-        Ok(Activity {
-            key: r.get(0)?,
-            contact_id: r.get(1)?,
-            activity_type: "Follow up",
-            subject: format!("Onboarding: {label}"),
-            details: String::new(),
-            date: civicrm_datetime(&r.get::<_, String>(3)?),
-            added_by: r.get(4)?,
-        })
-    })?);
-    let events = format!(
-        "SELECT 'escalation_event:' || e.id, c.crm_id, e.kind, e.body, e.at, e.staff, x.id,
-             x.title, x.resolution
-         FROM escalation_events e JOIN escalations x ON x.id = e.escalation_id
-         JOIN contacts c ON c.id = x.contact_id
-         WHERE e.kind IN ('comment', 'resolved')
-           AND (:source IS NULL OR c.source = :source)
-           AND (:since IS NULL OR substr(e.at, 1, 10) >= :since)
-           AND {}",
-        fresh("'escalation_event:' || e.id")
+    out.extend(
+        storage_activities::escalation_events(conn, &selection)?
+            .into_iter()
+            .map(|e| {
+                let (what, details) = match e.kind.as_str() {
+                    "resolved" if e.body.is_empty() => ("resolved", e.resolution),
+                    "resolved" => ("resolved", e.body),
+                    _ => ("comment", e.body),
+                };
+                Activity {
+                    key: e.key,
+                    contact_id: e.crm_id,
+                    activity_type: "Follow up",
+                    subject: format!("Escalation #{} {what}: {}", e.escalation_id, e.title),
+                    details,
+                    date: civicrm_datetime(&e.at),
+                    added_by: e.staff,
+                }
+            }),
     );
-    out.extend(query_rows(conn, &events, &params, |r| {
-        let (kind, body, id, title, resolution): (String, String, i64, String, String) =
-            (r.get(2)?, r.get(3)?, r.get(6)?, r.get(7)?, r.get(8)?);
-        let (what, details) = match kind.as_str() {
-            "resolved" if body.is_empty() => ("resolved", resolution),
-            "resolved" => ("resolved", body),
-            _ => ("comment", body),
-        };
-        Ok(Activity {
-            key: r.get(0)?,
-            contact_id: r.get(1)?,
-            activity_type: "Follow up",
-            subject: format!("Escalation #{id} {what}: {title}"),
-            details,
-            date: civicrm_datetime(&r.get::<_, String>(4)?),
-            added_by: r.get(5)?,
-        })
-    })?);
     out.sort_by(|a, b| a.date.cmp(&b.date).then_with(|| a.key.cmp(&b.key)));
     Ok(out)
 }
@@ -324,14 +291,8 @@ fn record(
     options: &ExportOptions,
 ) -> anyhow::Result<usize> {
     let now = clock.now_rfc3339();
-    let mut insert = conn.prepare(
-        "INSERT INTO exported_activities (activity_key, exported_at) VALUES (?1, ?2)
-         ON CONFLICT (activity_key) DO NOTHING",
-    )?;
-    let mut newly = 0;
-    for a in activities {
-        newly += insert.execute((&a.key, &now))?;
-    }
+    let newly =
+        storage_activities::record_exported(conn, activities.iter().map(|a| a.key.as_str()), &now)?;
     audit::record(
         conn,
         clock,

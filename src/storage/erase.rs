@@ -2,9 +2,11 @@
 //!
 //! One transaction deletes the contact, their memberships and everything rollcall holds about
 //! them, removes the audit lines about them, and records a hash of (source, CRM id) in
-//! `erased_contacts` so that a later import skips them. The erase runs with `secure_delete` on,
-//! and afterwards the WAL is checkpointed and the file vacuumed, so the deleted bytes do not
-//! linger in free pages, old page versions or slack space of the database file.
+//! `erased_contacts` so that a later import skips them. On SQLite the erase runs with
+//! `secure_delete` on, and afterwards the WAL is checkpointed and the file vacuumed, so the
+//! deleted bytes do not linger in free pages, old page versions or slack space of the database
+//! file. On PostgreSQL the tables are rewritten and their statistics gathered afresh afterwards;
+//! see [`wipe_free_space`] for what the server keeps and what that removes.
 
 use std::collections::BTreeMap;
 
@@ -45,7 +47,7 @@ pub enum Lookup {
 /// Finds the contact with CRM id `crm_id`, in `source` if given.
 pub fn find_contact(conn: &Connection, crm_id: &str, source: Option<&str>) -> Result<Lookup> {
     let mut stmt = conn.prepare(
-        "SELECT id, source FROM contacts WHERE crm_id = ?1 AND (?2 IS NULL OR source = ?2)
+        "SELECT id, source FROM contacts WHERE crm_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR source = ?2)
          ORDER BY source",
     )?;
     let found: Vec<(i64, String)> = stmt
@@ -175,7 +177,7 @@ impl Scope {
             format!("SELECT id FROM escalations WHERE contact_id = ?1 OR membership_id IN {m}");
         Ok(Scope {
             contact,
-            memberships: ids(conn, &format!("SELECT id FROM {m}"), contact)?,
+            memberships: ids(conn, &format!("SELECT id FROM {m} AS their"), contact)?,
             attempts: ids(
                 conn,
                 &format!(
@@ -243,9 +245,25 @@ fn ids(conn: &Connection, sql: &str, contact: i64) -> Result<Vec<i64>> {
     Ok(ids)
 }
 
-/// A JSON array of ids, bound as one parameter and expanded with `json_each`.
-fn id_list(ids: &[i64]) -> String {
-    serde_json::to_string(ids).expect("ids serialise")
+/// Ids as the inside of an SQL `IN (…)` list, written out (they are integers, so nothing can be
+/// injected, and both engines read the list alike). Never empty: `NULL` matches nothing.
+pub(super) fn id_list(ids: &[i64]) -> String {
+    if ids.is_empty() {
+        return "NULL".to_owned();
+    }
+    ids.iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Names as the inside of an SQL `IN (…)` list of string literals.
+fn name_list(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| format!("'{}'", n.replace('\'', "''")))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Why someone is erased, recorded on the `forget` audit line (which says nothing of whom).
@@ -275,9 +293,12 @@ pub fn forget_many(
     cause: Cause,
 ) -> Result<Vec<ForgetReport>> {
     store.ensure_writable("erasing a person (forget)")?;
-    let previous: i64 = store
-        .conn
-        .query_row("PRAGMA secure_delete", [], |r| r.get(0))?;
+    // SQLite only: deleted rows are overwritten with zeros as they go (PostgreSQL has no such
+    // setting; see [`wipe_free_space`] for what it does instead).
+    let previous: Option<i64> = match store.conn.sqlite() {
+        Some(c) => Some(c.query_row("PRAGMA secure_delete", [], |r| r.get(0))?),
+        None => None,
+    };
     store.conn.pragma_update(None, "secure_delete", 1)?;
     let mut reports = Vec::with_capacity(contact_ids.len());
     let mut failed = None;
@@ -290,7 +311,9 @@ pub fn forget_many(
             }
         }
     }
-    store.conn.pragma_update(None, "secure_delete", previous)?;
+    if let Some(previous) = previous {
+        store.conn.pragma_update(None, "secure_delete", previous)?;
+    }
     if !reports.is_empty() {
         let wipe = wipe_free_space(&store.conn)?;
         for report in &mut reports {
@@ -318,17 +341,22 @@ fn erase_in_transaction(
     let who = Identifiers::load(&tx, contact_id)?;
     let scope = Scope::gather(&tx, contact_id)?;
     let saved_state_rule = SavedStateRule::load(&tx, &scope)?;
-    let mut erased = delete_records(&tx, &scope)?;
-    erased.insert("audit_log", delete_audit_lines(&tx, &scope, &who)?);
-    erased.insert("ui_state", delete_ui_state(&tx, &saved_state_rule)?);
+    // First of the writes: on PostgreSQL the row lock this takes makes an app window's save
+    // (`ui_state::save` locks the same row) wait for the erasure, or the erasure wait for the
+    // save, so saved state naming the person cannot be written while it is being deleted.
     tx.execute(
         "UPDATE erasure_generation SET generation = generation + 1",
         [],
     )?;
+    let mut erased = delete_records(&tx, &scope)?;
+    erased.insert("audit_log", delete_audit_lines(&tx, &scope, &who)?);
+    erased.insert("ui_state", delete_ui_state(&tx, &saved_state_rule)?);
     let audit_lines_redacted = redact_audit_lines(&tx, &who)?;
     let mentions = find_mentions(&tx, &who)?;
     tx.execute(
-        "INSERT OR REPLACE INTO erased_contacts (key_hash, erased_at, staff) VALUES (?1, ?2, ?3)",
+        "INSERT INTO erased_contacts (key_hash, erased_at, staff) VALUES (?1, ?2, ?3)
+         ON CONFLICT (key_hash) DO UPDATE SET erased_at = excluded.erased_at,
+             staff = excluded.staff",
         params![
             erased_key_hash(&source, &who.crm_id),
             clock.now_rfc3339(),
@@ -432,10 +460,12 @@ fn delete_activity_keys(conn: &Connection, scope: &Scope) -> Result<usize> {
 /// Deletes the audit lines about the person (see [`audit_lines_about`]).
 fn delete_audit_lines(conn: &Connection, scope: &Scope, who: &Identifiers) -> Result<u64> {
     let ids = audit_lines_about(conn, scope, &who.crm_id)?;
-    conn.execute(
-        "DELETE FROM audit_log WHERE id IN (SELECT value FROM json_each(?1))",
-        [id_list(&ids)],
-    )?;
+    for chunk in ids.chunks(500) {
+        conn.execute(
+            &format!("DELETE FROM audit_log WHERE id IN ({})", id_list(chunk)),
+            [],
+        )?;
+    }
     Ok(ids.len() as u64)
 }
 
@@ -457,29 +487,27 @@ pub(super) fn audit_lines_about(
         if records.is_empty() {
             continue;
         }
-        let mut stmt = conn.prepare(
-            "SELECT id FROM audit_log WHERE entity IN (SELECT value FROM json_each(?1))
-             AND entity_id IN (SELECT value FROM json_each(?2))
-             AND (contact_id IS NULL OR contact_id = ?3)",
-        )?;
-        let found = stmt.query_map(
-            params![
-                serde_json::to_string(entities).expect("names serialise"),
-                id_list(records),
-                scope.contact
-            ],
-            |r| r.get(0),
-        )?;
-        ids.extend(found.collect::<crate::storage::sql::Result<Vec<i64>>>()?);
+        for chunk in records.chunks(500) {
+            let mut stmt = conn.prepare(&format!(
+                "SELECT id FROM audit_log WHERE entity IN ({}) AND entity_id IN ({})
+                 AND (contact_id IS NULL OR contact_id = ?1)",
+                name_list(entities),
+                id_list(chunk)
+            ))?;
+            let found = stmt.query_map([scope.contact], |r| r.get(0))?;
+            ids.extend(found.collect::<crate::storage::sql::Result<Vec<i64>>>()?);
+        }
     }
     let crm_field = format!(
         "\"crm_id\":{}",
         serde_json::to_string(crm_id).expect("string serialises")
     );
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare(conn.pick(
         "SELECT id FROM audit_log WHERE contact_id IS NULL
          AND (instr(coalesce(before, ''), ?1) > 0 OR instr(coalesce(after, ''), ?1) > 0)",
-    )?;
+        "SELECT id FROM audit_log WHERE contact_id IS NULL
+         AND (strpos(coalesce(before, ''), ?1) > 0 OR strpos(coalesce(after, ''), ?1) > 0)",
+    ))?;
     let found = stmt.query_map([&crm_field], |r| r.get(0))?;
     ids.extend(found.collect::<crate::storage::sql::Result<Vec<i64>>>()?);
     ids.sort_unstable();
@@ -706,11 +734,11 @@ fn find_mentions(conn: &Connection, who: &Identifiers) -> Result<Vec<Mention>> {
         ("contact_attempts", "note"),
         (
             "escalations",
-            "title || char(10) || description || char(10) || resolution",
+            "title || '\n' || description || '\n' || resolution",
         ),
         (
             "escalation_events",
-            "body || char(10) || coalesce(old_value, '') || char(10) || coalesce(new_value, '')",
+            "body || '\n' || coalesce(old_value, '') || '\n' || coalesce(new_value, '')",
         ),
     ];
     let mut mentions = Vec::new();
@@ -744,18 +772,37 @@ pub enum Wipe {
     /// Compacting failed (e.g. no room for VACUUM's temporary copy); old versions of rows may
     /// remain in free space until the file is next compacted.
     Failed(String),
+    /// PostgreSQL: the tables could not be rewritten now (why, in words: an officer's open
+    /// transaction held one, or this role does not own them); the dead row versions stay until
+    /// the next vacuum.
+    Deferred(String),
 }
 
 /// Rewrites the file without free space (old versions of updated rows linger there otherwise)
 /// and truncates the WAL.
+///
+/// On PostgreSQL the committed erasure is invisible to every query at once, but the server keeps
+/// copies a member could still be found by:
+/// - **dead row versions**: a deleted or updated row stays in its table's pages, and its key in
+///   every index, until vacuumed, and a plain `VACUUM` only marks the space reusable. `VACUUM FULL`
+///   writes each table and its indexes into new files and drops the old ones, so no page of the
+///   database holds the erased rows any more;
+/// - **planner statistics** (`pg_statistic`, shown in `pg_stats`): `ANALYZE` keeps each column's
+///   most common values and histogram bounds, which can be a name, an email or a postcode. The
+///   `ANALYZE` in the same command samples the tables afresh, without them.
+///
+/// This runs after the commit (VACUUM cannot run in a transaction), on every table the erasure
+/// deleted from or rewrote. `VACUUM FULL` locks each table while it is copied: it waits at most
+/// [`WIPE_WAIT`] for an officer's open transaction, and is [`Wipe::Deferred`] if it could not have
+/// the lock (the dead rows then go at the next vacuum, autovacuum's or the next erasure's). Only
+/// the tables' owner may vacuum them: for anyone else it is [`Wipe::Deferred`] too, naming the
+/// command for the owner to run. What stays outside the database's own files, and outside
+/// rollcall's reach: the write-ahead log until the server recycles its segments, WAL archives,
+/// replicas' copies and backups, and the server's log if it logs statements with their values;
+/// the team's retention of those is the database administrator's to set.
 fn wipe_free_space(conn: &Connection) -> Result<Wipe> {
     let Some(conn) = conn.sqlite() else {
-        // PostgreSQL: VACUUM marks the dead row versions' space free, and the server's own
-        // autovacuum does it too; it cannot run inside a transaction, so it runs here, after.
-        return Ok(match conn.execute_batch("VACUUM") {
-            Ok(()) => Wipe::Done,
-            Err(e) => Wipe::Failed(e.to_string()),
-        });
+        return wipe_postgres(conn);
     };
     conn.busy_timeout(WIPE_WAIT)?;
     let wipe = match conn.execute_batch("VACUUM") {
@@ -766,6 +813,56 @@ fn wipe_free_space(conn: &Connection) -> Result<Wipe> {
     };
     conn.busy_timeout(super::BUSY_TIMEOUT)?;
     Ok(wipe)
+}
+
+/// Every table an erasure deletes from or rewrites (see [`wipe_free_space`]).
+const ERASED_TABLES: [&str; 15] = [
+    "contacts",
+    "memberships",
+    "membership_events",
+    "snoozes",
+    "notes",
+    "contact_attempts",
+    "assignments",
+    "onboarding_steps",
+    "onboarding",
+    "retention_keeps",
+    "escalation_events",
+    "escalations",
+    "exported_activities",
+    "audit_log",
+    "ui_state",
+];
+
+fn wipe_postgres(conn: &Connection) -> Result<Wipe> {
+    let tables = ERASED_TABLES.join(", ");
+    let not_owned: i64 = conn.query_row(
+        &format!(
+            "SELECT count(*) FROM pg_catalog.pg_class
+             WHERE relname IN ({}) AND relnamespace = to_regnamespace(current_schema())::oid
+               AND NOT pg_has_role(current_user, relowner, 'USAGE')",
+            name_list(&ERASED_TABLES)
+        ),
+        [],
+        |r| r.get(0),
+    )?;
+    if not_owned > 0 {
+        return Ok(Wipe::Deferred(format!(
+            "only the owner of rollcall's tables may compact them; ask them to run              `VACUUM (FULL, ANALYZE) {tables}`"
+        )));
+    }
+    let wait = format!("SET lock_timeout = {}", WIPE_WAIT.as_millis());
+    conn.execute_batch(&wait)?;
+    let outcome = conn.execute_batch(&format!("VACUUM (FULL, ANALYZE) {tables}"));
+    conn.execute_batch("RESET lock_timeout")?;
+    Ok(match outcome {
+        Ok(()) => Wipe::Done,
+        // 55P03 lock_not_available: an open transaction holds one of the tables.
+        Err(e) if e.sqlstate() == Some("55P03") => {
+            Wipe::Deferred("another officer's open transaction held one of the tables".to_owned())
+        }
+        Err(e) => Wipe::Failed(e.to_string()),
+    })
 }
 
 fn checkpoint(conn: &rusqlite::Connection) -> Result<bool> {

@@ -6,6 +6,7 @@
 //! refused rather than touched.
 
 mod access;
+pub mod activities;
 pub mod assignments;
 pub mod audit;
 mod busy;
@@ -18,6 +19,7 @@ mod in_place;
 pub mod letters;
 pub mod location;
 pub mod member;
+pub mod member_list;
 pub mod onboarding;
 mod permissions;
 pub mod renewals;

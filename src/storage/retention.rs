@@ -64,7 +64,7 @@ pub fn expired(conn: &Connection, cutoff: NaiveDate) -> Result<Vec<Expired>> {
          FROM contacts c
          JOIN memberships m ON m.contact_id = c.id
          LEFT JOIN retention_keeps k ON k.contact_id = c.id
-         GROUP BY c.id
+         GROUP BY c.id, c.source, c.crm_id, k.reason, k.staff, k.kept_at
          HAVING count(m.end_date) = count(*) AND max(m.end_date) < ?1
          ORDER BY max(m.end_date), c.source, c.crm_id"
     );
@@ -127,8 +127,10 @@ pub fn keep(store: &mut Store, clock: &Clock, contact_id: i64, reason: &str) -> 
         .transaction_with_behavior(TransactionBehavior::Immediate)?;
     let before = current_reason(&tx, contact_id)?;
     tx.execute(
-        "INSERT OR REPLACE INTO retention_keeps (contact_id, reason, staff, kept_at)
-         VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO retention_keeps (contact_id, reason, staff, kept_at)
+         VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (contact_id) DO UPDATE SET reason = excluded.reason,
+             staff = excluded.staff, kept_at = excluded.kept_at",
         params![contact_id, reason, clock.user, clock.now_rfc3339()],
     )?;
     audit::record(

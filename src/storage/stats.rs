@@ -246,7 +246,7 @@ pub fn since_last_import(conn: &Connection) -> crate::storage::sql::Result<Since
         });
     };
     let params = import_params(summary);
-    let n = |kind: ListKind| count(conn, &kind.count_sql(), &params);
+    let n = |kind: ListKind| count(conn, &kind.count_sql(conn), &params);
     Ok(SinceImport {
         joined: n(ListKind::Joined)?,
         renewed: n(ListKind::Renewed)?,
@@ -351,7 +351,7 @@ impl ListKind {
                    AND lower(trim(new_value)) IN ('expired', 'lapsed')
                  UNION
                  SELECT m.id FROM memberships m
-                 WHERE :prev_as_of IS NOT NULL
+                 WHERE CAST(:prev_as_of AS TEXT) IS NOT NULL
                    AND m.end_date >= :prev_as_of AND m.end_date < :as_of
                    AND m.missing_since IS NULL
                    AND m.contact_id NOT IN (SELECT id FROM contacts WHERE is_deceased <> 0)
@@ -363,16 +363,16 @@ impl ListKind {
     }
 
     /// The query counting this kind's rows.
-    fn count_sql(self) -> String {
+    fn count_sql(self, engine: &Connection) -> String {
         match self.keys_sql() {
-            Some(keys) => format!("SELECT COUNT(*) FROM ({keys})"),
-            None => format!("SELECT COUNT(*) FROM ({})", self.list_sql()),
+            Some(keys) => format!("SELECT COUNT(*) FROM ({keys}) AS k"),
+            None => format!("SELECT COUNT(*) FROM ({}) AS l", self.list_sql(engine)),
         }
     }
 
     /// The query listing this kind's rows as (contact_id, membership_id, escalation_id, name,
     /// what, date, detail), ordered as the pane shows them.
-    fn list_sql(self) -> String {
+    fn list_sql(self, engine: &Connection) -> String {
         const MEMBER: &str = "SELECT m.contact_id, m.id, NULL, c.display_name, m.membership_type";
         const MINE_RENEWALS: &str = "EXISTS (SELECT 1 FROM assignments g WHERE
              g.contact_id = m.contact_id AND g.queue = 'renewals' AND g.assignee = :me)";
@@ -430,7 +430,8 @@ impl ListKind {
                        g.contact_id = a.contact_id AND g.queue = 'renewals' AND g.assignee = :me))
                    AND NOT EXISTS (SELECT 1 FROM contact_attempts b
                        WHERE b.contact_id = a.contact_id
-                         AND b.membership_id IS a.membership_id
+                         AND (b.membership_id = a.membership_id
+                              OR (b.membership_id IS NULL AND a.membership_id IS NULL))
                          AND (b.attempted_at > a.attempted_at
                               OR (b.attempted_at = a.attempted_at AND b.id > a.id)))
                    AND NOT EXISTS (SELECT 1 FROM membership_events r
@@ -440,12 +441,12 @@ impl ListKind {
                          AND r.occurred_on >= substr(a.attempted_at, 1, 10))
                  ORDER BY a.attempted_at, c.sort_name, a.id"
                 .to_owned(),
-            ListKind::OnboardingDue => "WITH plan(step_key, label, due_days, ord) AS (
-                     SELECT value ->> 'key', value ->> 'label', value ->> 'due_days', key
-                     FROM json_each(:plan)),
+            // The plan's steps come as one JSON parameter; a step is due its number of days
+            // after the anchor date. The two engines spell both differently.
+            ListKind::OnboardingDue => format!(
+                "WITH plan(step_key, label, due_days, ord) AS ({plan}),
                  due AS (
-                     SELECT o.contact_id, plan.label, plan.ord,
-                         date(o.anchor_date, '+' || plan.due_days || ' days') AS due_on,
+                     SELECT o.contact_id, plan.label, plan.ord, {due_on} AS due_on,
                          c.display_name, c.sort_name, c.local_party
                      FROM onboarding o
                      JOIN assignments g ON g.contact_id = o.contact_id
@@ -457,8 +458,21 @@ impl ListKind {
                            WHERE s.contact_id = o.contact_id AND s.step_key = plan.step_key))
                  SELECT contact_id, NULL, NULL, display_name, label, due_on, local_party
                  FROM due WHERE due_on <= :today
-                 ORDER BY due_on, sort_name, contact_id, ord"
-                .to_owned(),
+                 ORDER BY due_on, sort_name, contact_id, ord",
+                plan = engine.pick(
+                    "SELECT value ->> 'key', value ->> 'label', value ->> 'due_days', key
+                     FROM json_each(:plan)",
+                    "SELECT p.value ->> 'key', p.value ->> 'label',
+                         CAST(p.value ->> 'due_days' AS BIGINT), p.ord
+                     FROM json_array_elements(CAST(:plan AS json)) WITH ORDINALITY
+                         AS p(value, ord)",
+                ),
+                due_on = engine.pick(
+                    "date(o.anchor_date, '+' || plan.due_days || ' days')",
+                    "to_char(CAST(o.anchor_date AS date) + CAST(plan.due_days AS integer),
+                         'YYYY-MM-DD')",
+                ),
+            ),
             ListKind::MyEscalations => format!(
                 "{ESCALATION} AND x.assignee = :me AND x.due_date <= :today
                  ORDER BY x.due_date, x.id"
@@ -523,8 +537,8 @@ pub fn list(
             None => return Ok((Vec::new(), 0)),
         }
     }
-    let total = count(conn, &kind.count_sql(), &params)?;
-    let limited = format!("{} LIMIT {limit}", kind.list_sql());
+    let total = count(conn, &kind.count_sql(conn), &params)?;
+    let limited = format!("{} LIMIT {limit}", kind.list_sql(conn));
     let rows = query_rows(conn, &limited, &params, |r| {
         Ok(ListRow {
             contact_id: r.get(0)?,
@@ -579,7 +593,7 @@ impl SinceImport {
 
 pub fn my_work(conn: &Connection, work: &WorkContext) -> crate::storage::sql::Result<MyWork> {
     let params = work.params();
-    let n = |kind: ListKind| count(conn, &kind.count_sql(), &params);
+    let n = |kind: ListKind| count(conn, &kind.count_sql(conn), &params);
     Ok(MyWork {
         user: work.user.clone(),
         follow_ups: n(ListKind::FollowUps)?,

@@ -414,11 +414,12 @@ fn escalations(conn: &Connection, contact_id: i64) -> Result<Vec<Escalation>> {
 fn audit_lines(conn: &Connection, contact_id: i64, crm_id: &str) -> Result<Vec<AuditLine>> {
     let scope = Scope::gather(conn, contact_id)?;
     let ids = audit_lines_about(conn, &scope, crm_id)?;
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare(&format!(
         "SELECT id, at, staff, action, entity, entity_id, contact_id, before, after FROM audit_log
-         WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY id",
-    )?;
-    let lines = stmt.query_map([serde_json::to_string(&ids).expect("ids serialise")], |r| {
+         WHERE id IN ({}) ORDER BY id",
+        super::erase::id_list(&ids)
+    ))?;
+    let lines = stmt.query_map([], |r| {
         Ok(AuditLine {
             id: r.get(0)?,
             at: r.get(1)?,

@@ -31,11 +31,14 @@ pub struct Saved {
 /// Every saved entry for `staff`, and the erasure generation, read together.
 pub fn load(store: &mut Store, staff: &str) -> anyhow::Result<Saved> {
     let tx = store.conn.transaction()?;
+    // The generation first: SQLite reads both from one snapshot, but each PostgreSQL statement
+    // sees what had committed when it began, so an erasure committing in between leaves the
+    // older generation with the newer entries, and the next save then drops them, as it should.
+    let erasures = erase::generation(&tx)?;
     let entries = tx
         .prepare("SELECT key, value FROM ui_state WHERE staff = ?1 ORDER BY key")?
         .query_map([staff], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<crate::storage::sql::Result<_>>()?;
-    let erasures = erase::generation(&tx)?;
     tx.commit()?;
     Ok(Saved { entries, erasures })
 }
@@ -57,7 +60,16 @@ pub fn save(
     let tx = store
         .conn
         .transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let someone_erased = erase::generation(&tx)? != erasures_at_load;
+    // On PostgreSQL, locking the generation's row does that: an erasure updates it first.
+    let generation: i64 = tx.query_row(
+        tx.pick(
+            "SELECT generation FROM erasure_generation",
+            "SELECT generation FROM erasure_generation FOR UPDATE",
+        ),
+        [],
+        |r| r.get(0),
+    )?;
+    let someone_erased = generation != erasures_at_load;
     tx.execute("DELETE FROM ui_state WHERE staff = ?1", [staff])?;
     for (key, value) in entries {
         if someone_erased && key != ACTIVE_PANE {

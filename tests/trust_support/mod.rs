@@ -131,7 +131,7 @@ pub fn seeded() -> Seeded {
 }
 
 /// One person with a membership, history, and a rollcall-owned record of every kind.
-fn insert_person(conn: &Connection, clock: &Clock, p: &Person) -> i64 {
+pub fn insert_person(conn: &Connection, clock: &Clock, p: &Person) -> i64 {
     conn.execute(
         "INSERT INTO contacts (source, crm_id, display_name, sort_name, first_name, last_name,
              email, phone, street_address, city, postcode, preferred_language)
