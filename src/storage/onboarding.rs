@@ -185,6 +185,12 @@ pub fn qualifying(
     today: NaiveDate,
     window_days: u32,
 ) -> crate::storage::sql::Result<HashMap<i64, (Arrival, NaiveDate)>> {
+    // SQLite's partial index memberships_new_pending serves the NOCASE test only when the
+    // query says it the index's way; PostgreSQL's index is on lower(crm_status).
+    let new_or_pending = conn.pick(
+        "crm_status COLLATE NOCASE IN ('New', 'Pending')",
+        "lower(crm_status) IN ('new', 'pending')",
+    );
     let sql = format!(
         "SELECT m.contact_id, m.join_date, m.start_date, m.end_date, m.crm_status
          FROM memberships m JOIN contacts c ON c.id = m.contact_id
@@ -194,7 +200,7 @@ pub fn qualifying(
              SELECT contact_id FROM memberships
              WHERE join_date IS NULL AND (start_date BETWEEN ?1 AND ?2
                    OR (start_date IS NULL
-                       AND crm_status COLLATE NOCASE IN ('New', 'Pending'))))
+                       AND {new_or_pending})))
            AND {NOT_DECEASED_SQL}"
     );
     let from = window_start(today, window_days).to_string();
@@ -1055,9 +1061,15 @@ pub fn undo(store: &mut Store, clock: &Clock, change: &Undo) -> Result<usize> {
             removed,
         } => {
             let n = tx.execute(
-                "INSERT OR IGNORE INTO onboarding_steps (contact_id, step_key, done_at, done_by, batch)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![contact_id, step_key, removed.done_at, removed.done_by, removed.batch],
+                "INSERT INTO onboarding_steps (contact_id, step_key, done_at, done_by, batch)
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+                params![
+                    contact_id,
+                    step_key,
+                    removed.done_at,
+                    removed.done_by,
+                    removed.batch
+                ],
             )?;
             audit_undo(
                 &tx,

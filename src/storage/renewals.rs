@@ -6,7 +6,7 @@
 //! itself audited.
 
 use crate::storage::sql::{
-    Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params,
+    Connection, Engine, OptionalExtension, Row, Transaction, TransactionBehavior, params,
 };
 use anyhow::{Context as _, bail};
 use chrono::NaiveDate;
@@ -651,15 +651,22 @@ fn plural(n: usize, what: &str) -> String {
 /// before that day (or on it). The import applies it when it credits a renewal, and every reader
 /// of a credit (the renewed view, Today, `rollcall stats`) applies it again, so a credit recorded
 /// under an older rule counts by this one too.
-pub fn credit_condition(attempt: &str, seen_on: &str) -> String {
+pub fn credit_condition(engine: Engine, attempt: &str, seen_on: &str) -> String {
     let outcomes: Vec<String> = Outcome::ALL
         .into_iter()
         .filter(|o| o.earns_credit())
         .map(|o| format!("'{}'", o.as_str()))
         .collect();
+    // The first day of the window, as YYYY-MM-DD: the engines do date arithmetic differently.
+    let window_start = match engine {
+        Engine::Sqlite => format!("date({seen_on}, '-{CREDIT_WINDOW_DAYS} days')"),
+        Engine::Postgres => {
+            format!("to_char(CAST({seen_on} AS date) - {CREDIT_WINDOW_DAYS}, 'YYYY-MM-DD')")
+        }
+    };
     format!(
         "({attempt}.outcome IN ({}) AND substr({attempt}.attempted_at, 1, 10) <= {seen_on}
-          AND substr({attempt}.attempted_at, 1, 10) >= date({seen_on}, '-{CREDIT_WINDOW_DAYS} days'))",
+          AND substr({attempt}.attempted_at, 1, 10) >= {window_start})",
         outcomes.join(", ")
     )
 }
@@ -675,7 +682,7 @@ pub fn creditable_attempt_sql() -> String {
            AND (ca.membership_id = ?1 OR (ca.membership_id IS NULL AND ca.contact_id = ?2))
            AND {}
          ORDER BY ca.attempted_at DESC, ca.id DESC LIMIT 1",
-        credit_condition("ca", "substr(?3, 1, 10)")
+        credit_condition(Engine::Sqlite, "ca", "substr(?3, 1, 10)")
     )
 }
 
@@ -791,7 +798,7 @@ pub fn renewed_in_last_import(conn: &Connection) -> crate::storage::sql::Result<
          WHERE e.kind = 'renewed' AND e.import_id = :import
            AND e.membership_id IN ({RENEWED_IN_IMPORT_SQL})
          ORDER BY ca.id IS NULL, c.sort_name, e.membership_id",
-        credit = credit_condition("ca", "e.occurred_on")
+        credit = credit_condition(conn.engine(), "ca", "e.occurred_on")
     );
     let (sql, values) = crate::storage::sql::named_to_numbered(
         &sql,

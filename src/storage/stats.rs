@@ -250,7 +250,7 @@ pub fn since_last_import(conn: &Connection) -> crate::storage::sql::Result<Since
     Ok(SinceImport {
         joined: n(ListKind::Joined)?,
         renewed: n(ListKind::Renewed)?,
-        renewed_after_contact: count(conn, &renewed_after_contact_sql(), &params)?,
+        renewed_after_contact: count(conn, &renewed_after_contact_sql(conn.engine()), &params)?,
         lapsed: n(ListKind::Lapsed)?,
         vanished: n(ListKind::Vanished)?,
         import,
@@ -259,13 +259,13 @@ pub fn since_last_import(conn: &Connection) -> crate::storage::sql::Result<Since
 
 /// Counts the last import's renewals (as Today and the renewed view list them) that are credited
 /// to a contact attempt.
-fn renewed_after_contact_sql() -> String {
+fn renewed_after_contact_sql(engine: crate::storage::Engine) -> String {
     format!(
         "SELECT COUNT(DISTINCT e.membership_id) FROM membership_events e
          JOIN contact_attempts ca ON ca.id = e.credited_attempt_id AND {}
          WHERE e.kind = 'renewed' AND e.import_id = :import
            AND e.membership_id IN ({RENEWED_IN_IMPORT_SQL})",
-        credit_condition("ca", "e.occurred_on")
+        credit_condition(engine, "ca", "e.occurred_on")
     )
 }
 
@@ -1039,7 +1039,7 @@ fn renewal_events(
         "SELECT e.membership_id, e.old_value, e.occurred_on FROM membership_events e
          JOIN contact_attempts ca ON ca.id = e.credited_attempt_id AND {}
          WHERE e.kind = 'renewed' AND e.occurred_on BETWEEN :first AND :last",
-        credit_condition("ca", "e.occurred_on")
+        credit_condition(conn.engine(), "ca", "e.occurred_on")
     );
     let won_back = query_rows(conn, &won_back_sql, &range, |r| {
         Ok((
