@@ -224,3 +224,58 @@ fn the_two_schemas_stay_in_step() {
         .get(0);
     assert_eq!(not_c, 0, "every text column is COLLATE \"C\"");
 }
+
+#[path = "import_support/mod.rs"]
+#[allow(dead_code)]
+mod import_support;
+
+engines::on_both_engines! {
+    /// The "done when": two officers on one database; one logs a call, the other sees it
+    /// in their renewals queue.
+    fn one_officers_logged_call_is_in_the_others_renewals_queue(db: &TestDb) {
+        let today = "2026-11-23";
+        let out = rollcall(&db.url())
+            .args(["import", "--json"])
+            .arg(import_support::fixture("civicrm_small.csv"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        // Ann, on her laptop, logs a call on the first member due.
+        let mut store = db.open();
+        let day = chrono::NaiveDate::parse_from_str(today, "%Y-%m-%d").unwrap();
+        let queue = rollcall::storage::renewals::queue(
+            &store.conn,
+            day,
+            rollcall::domain::renewal::Windows::from(&rollcall::config::RenewalsConfig::default()),
+            None,
+        )
+        .unwrap();
+        let first = queue.iter().find(|r| !r.auto_renew).expect("someone to call");
+        let ann = rollcall::Clock::fixed(day, "ann");
+        rollcall::storage::renewals::log_attempts(
+            &mut store,
+            &ann,
+            &[rollcall::storage::renewals::Target::from(first)],
+            &rollcall::storage::renewals::NewAttempt {
+                channel: rollcall::domain::renewal::Channel::Phone,
+                outcome: rollcall::domain::renewal::Outcome::WillRenew,
+                note: "Will renew online tonight".into(),
+            },
+        )
+        .unwrap();
+        drop(store);
+        // Bo, on his, runs the queue.
+        let out = rollcall(&db.url())
+            .env("ROLLCALL_USER", "bo")
+            .args(["renewals"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = String::from_utf8_lossy(&out.stdout);
+        let seen: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("phone, will renew (ann)"))
+            .collect();
+        assert_eq!(seen.len(), 1, "Bo sees Ann's call, on one member:\n{text}");
+    }
+}
