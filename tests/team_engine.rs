@@ -226,7 +226,6 @@ fn the_two_schemas_stay_in_step() {
 }
 
 #[path = "import_support/mod.rs"]
-#[allow(dead_code)]
 mod import_support;
 
 engines::on_both_engines! {
