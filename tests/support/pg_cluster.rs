@@ -116,6 +116,13 @@ impl Cluster {
             .tempdir_in("/tmp")
             .expect("a temporary directory")
             .keep();
+        // Owner-only: the superuser logs in over this socket by trust, so no other local
+        // account may reach it.
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
+                .expect("making the cluster directory owner-only");
+        }
         let as_postgres = unsafe { libc::geteuid() } == 0;
         if as_postgres {
             run(
