@@ -250,7 +250,7 @@ pub fn list(conn: &Connection, view: View, user: &str, today: NaiveDate) -> Resu
         View::Overdue => (format!("{UNRESOLVED} AND e.due_date < ?1"), vec![&today]),
         View::Open => (UNRESOLVED.to_owned(), vec![]),
         View::Resolved => ("e.status = 'resolved'".to_owned(), vec![]),
-        View::All => ("1".to_owned(), vec![]),
+        View::All => ("1 = 1".to_owned(), vec![]),
     };
     let order = match view {
         View::Resolved => "e.resolved_at DESC, e.id DESC".to_owned(),
@@ -266,11 +266,11 @@ pub fn list(conn: &Connection, view: View, user: &str, today: NaiveDate) -> Resu
 pub fn counts(conn: &Connection, user: &str, today: NaiveDate) -> Result<Counts> {
     let sql = format!(
         "SELECT
-           COALESCE(SUM({UNRESOLVED} AND e.assignee = ?1), 0),
-           COALESCE(SUM({UNRESOLVED} AND e.assignee IS NULL), 0),
-           COALESCE(SUM({UNRESOLVED} AND e.due_date < ?2), 0),
-           COALESCE(SUM({UNRESOLVED}), 0),
-           COALESCE(SUM(e.status = 'resolved'), 0)
+           COALESCE(SUM(CASE WHEN {UNRESOLVED} AND e.assignee = ?1 THEN 1 ELSE 0 END), 0),
+           COALESCE(SUM(CASE WHEN {UNRESOLVED} AND e.assignee IS NULL THEN 1 ELSE 0 END), 0),
+           COALESCE(SUM(CASE WHEN {UNRESOLVED} AND e.due_date < ?2 THEN 1 ELSE 0 END), 0),
+           COALESCE(SUM(CASE WHEN {UNRESOLVED} THEN 1 ELSE 0 END), 0),
+           COALESCE(SUM(CASE WHEN e.status = 'resolved' THEN 1 ELSE 0 END), 0)
          FROM escalations e"
     );
     Ok(conn.query_row(&sql, params![user, today.to_string()], |r| {

@@ -196,7 +196,7 @@ pub fn timeline(
     contact_id: i64,
 ) -> crate::storage::sql::Result<Vec<TimelineEntry>> {
     let mut out = Vec::new();
-    let credited = credited_event_sql();
+    let credited = credited_event_sql(conn.engine());
     let sources = std::iter::once((credited.as_str(), membership_event as Build))
         .chain(SOURCES.iter().copied());
     for (sql, build) in sources {
@@ -217,7 +217,7 @@ type Build = fn(&Row) -> crate::storage::sql::Result<TimelineEntry>;
 /// The membership events, first of the timeline's sources: a renewal says it was credited to a
 /// contact attempt only when the credit rule still holds
 /// ([`super::renewals::credit_condition`]), as everywhere a credit is counted.
-fn credited_event_sql() -> String {
+fn credited_event_sql(engine: crate::storage::sql::Engine) -> String {
     format!(
         "SELECT e.occurred_on, r.staff, e.kind, e.old_value, e.new_value, m.membership_type,
                 ca.id
@@ -225,7 +225,7 @@ fn credited_event_sql() -> String {
          LEFT JOIN import_runs r ON r.id = e.import_id
          LEFT JOIN contact_attempts ca ON ca.id = e.credited_attempt_id AND {}
          WHERE m.contact_id = ?1 ORDER BY e.id DESC",
-        super::renewals::credit_condition("ca", "e.occurred_on")
+        super::renewals::credit_condition_on(engine, "ca", "e.occurred_on")
     )
 }
 
@@ -284,7 +284,8 @@ const SOURCES: &[(&str, Build)] = &[
     ),
     (
         "SELECT s.created_at, s.staff, s.until, m.membership_type FROM snoozes s
-         JOIN memberships m ON m.id = s.membership_id WHERE m.contact_id = ?1",
+         JOIN memberships m ON m.id = s.membership_id WHERE m.contact_id = ?1
+         ORDER BY s.membership_id",
         |r| {
             Ok(TimelineEntry {
                 at: r.get(0)?,
@@ -299,7 +300,8 @@ const SOURCES: &[(&str, Build)] = &[
         },
     ),
     (
-        "SELECT assigned_at, staff, assignee, queue FROM assignments WHERE contact_id = ?1",
+        "SELECT assigned_at, staff, assignee, queue FROM assignments WHERE contact_id = ?1
+         ORDER BY queue",
         |r| {
             Ok(TimelineEntry {
                 at: r.get(0)?,
@@ -341,7 +343,8 @@ const SOURCES: &[(&str, Build)] = &[
         },
     ),
     (
-        "SELECT done_at, done_by, step_key FROM onboarding_steps WHERE contact_id = ?1",
+        "SELECT done_at, done_by, step_key FROM onboarding_steps WHERE contact_id = ?1
+         ORDER BY step_key",
         |r| {
             Ok(TimelineEntry {
                 at: r.get(0)?,

@@ -13,7 +13,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::storage::sql::{
-    Connection, OptionalExtension, Transaction, TransactionBehavior, params,
+    Connection, Engine, OptionalExtension, Transaction, TransactionBehavior, params,
 };
 use anyhow::{Context as _, Result, bail};
 use chrono::NaiveDate;
@@ -185,6 +185,11 @@ pub fn qualifying(
     today: NaiveDate,
     window_days: u32,
 ) -> crate::storage::sql::Result<HashMap<i64, (Arrival, NaiveDate)>> {
+    // Each engine's spelling of the partial index `memberships_new_pending`, so it is used.
+    let new_or_pending = conn.pick(
+        "crm_status COLLATE NOCASE IN ('New', 'Pending')",
+        "lower(crm_status) IN ('new', 'pending')",
+    );
     let sql = format!(
         "SELECT m.contact_id, m.join_date, m.start_date, m.end_date, m.crm_status
          FROM memberships m JOIN contacts c ON c.id = m.contact_id
@@ -193,8 +198,7 @@ pub fn qualifying(
              UNION
              SELECT contact_id FROM memberships
              WHERE join_date IS NULL AND (start_date BETWEEN ?1 AND ?2
-                   OR (start_date IS NULL
-                       AND crm_status COLLATE NOCASE IN ('New', 'Pending'))))
+                   OR (start_date IS NULL AND {new_or_pending})))
            AND {NOT_DECEASED_SQL}"
     );
     let from = window_start(today, window_days).to_string();
@@ -394,6 +398,28 @@ fn unrecorded_entries(
     if fresh.is_empty() {
         return Ok(Vec::new());
     }
+    let arrivals: HashMap<i64, Arrival> = fresh.iter().map(|(c, (a, _))| (*c, *a)).collect();
+    if conn.engine() == Engine::Postgres {
+        // A read-only PostgreSQL session may not create even a temporary table, so the rows go
+        // in the query itself: only numbers and dates rollcall printed, never member text.
+        let rows: Vec<String> = fresh
+            .iter()
+            .map(|(contact, (_, anchor))| format!("({contact}, '{anchor}')"))
+            .collect();
+        let mut entries = read_entries(
+            conn,
+            &format!(
+                "SELECT column1 AS contact_id, column2 AS anchor_date, 0 AS added_by_hand,
+                        0 AS recorded
+                 FROM (VALUES {}) AS fresh",
+                rows.join(", ")
+            ),
+        )?;
+        for e in &mut entries {
+            e.arrival = arrivals.get(&e.contact_id).copied().unwrap_or(Arrival::New);
+        }
+        return Ok(entries);
+    }
     // A temporary table keeps this one query however many there are.
     conn.execute_batch(
         "CREATE TEMP TABLE IF NOT EXISTS onboarding_fresh (contact_id INTEGER PRIMARY KEY, anchor_date TEXT);
@@ -406,7 +432,6 @@ fn unrecorded_entries(
             insert.execute(params![contact, anchor.to_string()])?;
         }
     }
-    let arrivals: HashMap<i64, Arrival> = fresh.iter().map(|(c, (a, _))| (*c, *a)).collect();
     let mut entries = read_entries(
         conn,
         "SELECT contact_id, anchor_date, 0 AS added_by_hand, 0 AS recorded
@@ -421,15 +446,17 @@ fn unrecorded_entries(
 
 /// Reads queue entries for the rows that `source` selects (columns contact_id, anchor_date,
 /// added_by_hand, recorded), joined to the contact and the assignment. CROSS JOIN keeps SQLite
-/// from scanning every contact to find the few thousand in the queue.
+/// from scanning every contact to find the few thousand in the queue (PostgreSQL's CROSS JOIN
+/// takes no ON, and its planner needs no such hint: a plain JOIN there).
 fn read_entries(conn: &Connection, source: &str) -> Result<Vec<QueueEntry>> {
+    let join = conn.pick("CROSS JOIN", "JOIN");
     let sql = format!(
         "SELECT o.contact_id, o.anchor_date, o.added_by_hand, o.recorded, c.crm_id, {NAME_SQL},
                 a.assignee, c.local_party, c.preferred_language, c.do_not_email, c.do_not_phone,
                 c.do_not_mail, c.do_not_sms, c.no_bulk_email, c.on_hold,
                 coalesce(trim(c.email), '') <> ''
          FROM ({source}) AS o
-         CROSS JOIN contacts c ON c.id = o.contact_id
+         {join} contacts c ON c.id = o.contact_id
          LEFT JOIN assignments a ON a.contact_id = o.contact_id AND a.queue = '{QUEUE}'
          WHERE {NOT_DECEASED_SQL}"
     );
@@ -1055,8 +1082,8 @@ pub fn undo(store: &mut Store, clock: &Clock, change: &Undo) -> Result<usize> {
             removed,
         } => {
             let n = tx.execute(
-                "INSERT OR IGNORE INTO onboarding_steps (contact_id, step_key, done_at, done_by, batch)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO onboarding_steps (contact_id, step_key, done_at, done_by, batch)
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
                 params![contact_id, step_key, removed.done_at, removed.done_by, removed.batch],
             )?;
             audit_undo(

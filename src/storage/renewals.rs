@@ -6,7 +6,7 @@
 //! itself audited.
 
 use crate::storage::sql::{
-    Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params,
+    Connection, Engine, OptionalExtension, Row, Transaction, TransactionBehavior, params,
 };
 use anyhow::{Context as _, bail};
 use chrono::NaiveDate;
@@ -651,15 +651,30 @@ fn plural(n: usize, what: &str) -> String {
 /// before that day (or on it). The import applies it when it credits a renewal, and every reader
 /// of a credit (the renewed view, Today, `rollcall stats`) applies it again, so a credit recorded
 /// under an older rule counts by this one too.
+///
+/// This is SQLite's SQL; [`credit_condition_on`] gives the one for either engine.
 pub fn credit_condition(attempt: &str, seen_on: &str) -> String {
+    credit_condition_on(Engine::Sqlite, attempt, seen_on)
+}
+
+/// [`credit_condition`] in `engine`'s SQL: the two differ only in how the first day of the
+/// window is worked out (SQLite's `date(…, '-N days')`; PostgreSQL's date arithmetic, printed
+/// back as `YYYY-MM-DD` so that the comparison stays one of text, as on SQLite).
+pub fn credit_condition_on(engine: Engine, attempt: &str, seen_on: &str) -> String {
     let outcomes: Vec<String> = Outcome::ALL
         .into_iter()
         .filter(|o| o.earns_credit())
         .map(|o| format!("'{}'", o.as_str()))
         .collect();
+    let window_start = match engine {
+        Engine::Sqlite => format!("date({seen_on}, '-{CREDIT_WINDOW_DAYS} days')"),
+        Engine::Postgres => format!(
+            "to_char(to_date({seen_on}, 'YYYY-MM-DD') - {CREDIT_WINDOW_DAYS}, 'YYYY-MM-DD')"
+        ),
+    };
     format!(
         "({attempt}.outcome IN ({}) AND substr({attempt}.attempted_at, 1, 10) <= {seen_on}
-          AND substr({attempt}.attempted_at, 1, 10) >= date({seen_on}, '-{CREDIT_WINDOW_DAYS} days'))",
+          AND substr({attempt}.attempted_at, 1, 10) >= {window_start})",
         outcomes.join(", ")
     )
 }
@@ -668,14 +683,21 @@ pub fn credit_condition(attempt: &str, seen_on: &str) -> String {
 /// (`YYYY-MM-DDTHH:MM:SS`) is credited to: the latest attempt at or before that moment, on the
 /// membership or on the contact as a whole, that meets [`credit_condition`]. The import prepares
 /// it once and runs it for each renewal.
+///
+/// This is SQLite's SQL; [`creditable_attempt_sql_on`] gives the one for either engine.
 pub fn creditable_attempt_sql() -> String {
+    creditable_attempt_sql_on(Engine::Sqlite)
+}
+
+/// [`creditable_attempt_sql`] in `engine`'s SQL.
+pub fn creditable_attempt_sql_on(engine: Engine) -> String {
     format!(
         "SELECT ca.id FROM contact_attempts ca
          WHERE ca.attempted_at <= ?3
            AND (ca.membership_id = ?1 OR (ca.membership_id IS NULL AND ca.contact_id = ?2))
            AND {}
          ORDER BY ca.attempted_at DESC, ca.id DESC LIMIT 1",
-        credit_condition("ca", "substr(?3, 1, 10)")
+        credit_condition_on(engine, "ca", "substr(?3, 1, 10)")
     )
 }
 
@@ -688,7 +710,7 @@ pub fn creditable_attempt(
     at: &str,
 ) -> crate::storage::sql::Result<Option<i64>> {
     conn.query_row(
-        &creditable_attempt_sql(),
+        &creditable_attempt_sql_on(conn.engine()),
         params![membership_id, contact_id, at],
         |r| r.get(0),
     )
@@ -791,7 +813,7 @@ pub fn renewed_in_last_import(conn: &Connection) -> crate::storage::sql::Result<
          WHERE e.kind = 'renewed' AND e.import_id = :import
            AND e.membership_id IN ({RENEWED_IN_IMPORT_SQL})
          ORDER BY ca.id IS NULL, c.sort_name, e.membership_id",
-        credit = credit_condition("ca", "e.occurred_on")
+        credit = credit_condition_on(conn.engine(), "ca", "e.occurred_on")
     );
     let (sql, values) = crate::storage::sql::named_to_numbered(
         &sql,
