@@ -62,7 +62,8 @@ pub fn lines(
 ) -> crate::storage::sql::Result<Vec<AuditLine>> {
     let mut stmt = conn.prepare(
         "SELECT id, at, staff, action, entity, entity_id, contact_id, before, after FROM audit_log
-         WHERE (CAST(?1 AS BIGINT) IS NULL OR contact_id = ?1) AND (?2 IS NULL OR at >= ?2)
+         WHERE (CAST(?1 AS BIGINT) IS NULL OR contact_id = CAST(?1 AS BIGINT))
+           AND (CAST(?2 AS TEXT) IS NULL OR at >= CAST(?2 AS TEXT))
          ORDER BY id",
     )?;
     stmt.query_map(params![contact_id, since], |r| {
