@@ -57,6 +57,30 @@ fn run(db: &TestDb, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// `text` with every time of day as `T..:..:..`: the CLI stamps its changes with the real time.
+fn clock_times_masked(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('T') {
+        let (head, tail) = rest.split_at(at);
+        out.push_str(head);
+        let b = tail.as_bytes();
+        let is_time = b.len() >= 9
+            && [1, 2, 4, 5, 7, 8].iter().all(|&i| b[i].is_ascii_digit())
+            && b[3] == b':'
+            && b[6] == b':';
+        if is_time {
+            out.push_str("T..:..:..");
+            rest = &tail[9..];
+        } else {
+            out.push('T');
+            rest = &tail[1..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// A contact as an import leaves one; returns rollcall's id.
 struct Person<'a> {
     crm_id: &'a str,
@@ -115,7 +139,7 @@ fn membership(
     conn: &Connection,
     contact: i64,
     crm_membership_id: &str,
-    join: &str,
+    join: Option<&str>,
     end: Option<&str>,
     status: &str,
 ) -> i64 {
@@ -168,30 +192,30 @@ fn seed_renewals(conn: &Connection) -> Renewals {
         membership_id: membership,
     };
     let aled = person("1001", "Aled", "Jones").insert(conn);
-    let aled_m = membership(conn, aled, "5001", "2020-01-01", Some("2026-12-01"), "Current");
+    let aled_m = membership(conn, aled, "5001", Some("2020-01-01"), Some("2026-12-01"), "Current");
     let bethan = Person {
         party: "Swansea East",
         ..person("1002", "Bethan", "Hughes")
     }
     .insert(conn);
-    let bethan_m = membership(conn, bethan, "5002", "2020-01-01", Some("2026-11-30"), "Current");
+    let bethan_m = membership(conn, bethan, "5002", Some("2020-01-01"), Some("2026-11-30"), "Current");
     let carys = Person {
         language: "cy_GB",
         do_not_phone: true,
         ..person("1003", "Carys", "Evans")
     }
     .insert(conn);
-    let carys_m = membership(conn, carys, "5003", "2020-01-01", Some("2026-10-15"), "Grace");
+    let carys_m = membership(conn, carys, "5003", Some("2020-01-01"), Some("2026-10-15"), "Grace");
     let dai = Person {
         deceased: true,
         ..person("1004", "Dai", "Price")
     }
     .insert(conn);
-    membership(conn, dai, "5004", "2020-01-01", Some("2026-12-05"), "Current");
+    membership(conn, dai, "5004", Some("2020-01-01"), Some("2026-12-05"), "Current");
     let eleri = person("1005", "Eleri", "Morgan").insert(conn);
-    membership(conn, eleri, "5005", "2020-01-01", Some("2026-12-02"), "Cancelled");
+    membership(conn, eleri, "5005", Some("2020-01-01"), Some("2026-12-02"), "Cancelled");
     let ffion = person("1006", "Ffion", "Lloyd").insert(conn);
-    membership(conn, ffion, "5006", "2020-01-01", Some("2027-06-01"), "Current");
+    membership(conn, ffion, "5006", Some("2020-01-01"), Some("2027-06-01"), "Current");
     Renewals {
         aled: target(aled, aled_m),
         bethan: target(bethan, bethan_m),
@@ -448,5 +472,474 @@ fn seed_renewal_import(conn: &Connection, as_of: &str, renewed: &[(Target, &str,
             params![target.membership_id, import, old_end, new_end, as_of, credited],
         )
         .unwrap();
+    }
+}
+
+/// The onboarding queue's people: two new members (one assigned nothing, one with no local
+/// party), a Pending one the CRM gave no dates (spelt in lower case), a long-standing member
+/// and a deceased newcomer, neither of whom enters.
+struct Newcomers {
+    gwen: i64,
+    huw: i64,
+    iwan: i64,
+}
+
+fn seed_newcomers(conn: &Connection) -> Newcomers {
+    let gwen = person("2001", "Gwen", "Thomas").insert(conn);
+    membership(conn, gwen, "6001", Some("2026-11-01"), Some("2027-10-31"), "New");
+    let huw = Person {
+        party: "",
+        ..person("2002", "Huw", "Roberts")
+    }
+    .insert(conn);
+    membership(conn, huw, "6002", Some("2026-11-20"), Some("2027-11-19"), "Current");
+    let iwan = person("2003", "Iwan", "Davies").insert(conn);
+    membership(conn, iwan, "6003", None, None, "pending");
+    let old = person("2004", "Long", "Standing").insert(conn);
+    membership(conn, old, "6004", Some("2012-05-05"), Some("2027-05-04"), "Current");
+    let gone = Person {
+        deceased: true,
+        ..person("2005", "Mair", "Owen")
+    }
+    .insert(conn);
+    membership(conn, gone, "6005", Some("2026-11-10"), Some("2027-11-09"), "New");
+    Newcomers { gwen, huw, iwan }
+}
+
+fn count(conn: &Connection, sql: &str) -> i64 {
+    conn.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+engines::on_both_engines! {
+    fn newcomers_enter_the_onboarding_queue_once(db: &TestDb) {
+        seed_newcomers(&db.open().conn);
+        same(db, &run(db, &["onboarding"]), r#"NAME         JOINED      WAITING  PROGRESS   NEXT STEP           DUE         OVERDUE      ASSIGNEE  LOCAL PARTY
+Gwen Thomas  2026-11-01  22d      0/5 □□□□□  Welcome email sent  2026-11-03  OVERDUE 20d  -         Cardiff West
+Huw Roberts  2026-11-20  3d       0/5 □□□□□  Welcome email sent  2026-11-22  OVERDUE 1d   -
+Iwan Davies  2026-11-23  0d       0/5 □□□□□  Welcome email sent  2026-11-25  in 2d        -         Cardiff West
+
+3 members waiting, 2 with an overdue step.
+"#);
+        same(db, &run(db, &["onboarding", "--json"]), r#"[
+  {
+    "contact_id": "2001",
+    "name": "Gwen Thomas",
+    "joined": "2026-11-01",
+    "arrival": "new",
+    "steps_done": 0,
+    "steps_total": 5,
+    "next_step": "welcome_email",
+    "next_step_label": "Welcome email sent",
+    "next_due": "2026-11-03",
+    "overdue": true,
+    "assignee": null,
+    "local_party": "Cardiff West"
+  },
+  {
+    "contact_id": "2002",
+    "name": "Huw Roberts",
+    "joined": "2026-11-20",
+    "arrival": "new",
+    "steps_done": 0,
+    "steps_total": 5,
+    "next_step": "welcome_email",
+    "next_step_label": "Welcome email sent",
+    "next_due": "2026-11-22",
+    "overdue": true,
+    "assignee": null,
+    "local_party": ""
+  },
+  {
+    "contact_id": "2003",
+    "name": "Iwan Davies",
+    "joined": "2026-11-23",
+    "arrival": "new",
+    "steps_done": 0,
+    "steps_total": 5,
+    "next_step": "welcome_email",
+    "next_step_label": "Welcome email sent",
+    "next_due": "2026-11-25",
+    "overdue": false,
+    "assignee": null,
+    "local_party": "Cardiff West"
+  }
+]
+"#);
+        // The second look records nobody again.
+        run(db, &["onboarding"]);
+        same(db, &clock_times_masked(&run(db, &["audit"])), r#"WHEN                 STAFF  ACTION            WHAT          CONTACT  CHANGE
+2026-11-23T..:..:..  amira  onboarding.enter  onboarding 1  2001     added_by_hand=false; anchor_date=2026-11-01
+2026-11-23T..:..:..  amira  onboarding.enter  onboarding 2  2002     added_by_hand=false; anchor_date=2026-11-20
+2026-11-23T..:..:..  amira  onboarding.enter  onboarding 3  2003     added_by_hand=false; anchor_date=2026-11-23
+3 change(s).
+"#);
+        let store = db.open();
+        assert_eq!(count(&store.conn, "SELECT COUNT(*) FROM onboarding"), 3);
+    }
+
+    fn a_read_only_look_shows_newcomers_without_recording_them(db: &TestDb) {
+        seed_newcomers(&db.open().conn);
+        same(db, &run(db, &["onboarding", "--read-only"]), r#"NAME         JOINED      WAITING  PROGRESS   NEXT STEP           DUE         OVERDUE      ASSIGNEE  LOCAL PARTY
+Gwen Thomas  2026-11-01  22d      0/5 □□□□□  Welcome email sent  2026-11-03  OVERDUE 20d  -         Cardiff West
+Huw Roberts  2026-11-20  3d       0/5 □□□□□  Welcome email sent  2026-11-22  OVERDUE 1d   -
+Iwan Davies  2026-11-23  0d       0/5 □□□□□  Welcome email sent  2026-11-25  in 2d        -         Cardiff West
+
+3 members waiting, 2 with an overdue step.
+"#);
+        let store = db.open();
+        assert_eq!(count(&store.conn, "SELECT COUNT(*) FROM onboarding"), 0);
+        assert_eq!(count(&store.conn, "SELECT COUNT(*) FROM audit_log"), 0);
+    }
+
+    fn onboarding_ticks_assignments_and_abandoning_with_undo(db: &TestDb) {
+        let mut store = db.open();
+        let n = seed_newcomers(&store.conn);
+        let ann = clock("ann");
+        let config = OnboardingConfig::default();
+        let path = StepPath::default_path();
+        assert_eq!(onboarding::load_queue(&mut store, &ann, &config).unwrap().len(), 3);
+        let ticked =
+            onboarding::tick(&mut store, &ann, &path, "welcome_email", &[n.gwen, n.huw]).unwrap();
+        assert_eq!((ticked.ticked, ticked.already_done, ticked.completed), (2, 0, 0));
+        let again = onboarding::tick(&mut store, &ann, &path, "welcome_email", &[n.gwen]).unwrap();
+        assert_eq!((again.ticked, again.already_done), (0, 1));
+        let unticked = onboarding::untick(&mut store, &ann, n.huw, "welcome_email").unwrap();
+        onboarding::assign(&mut store, &ann, n.gwen, Some("amira")).unwrap();
+        onboarding::add_note(&mut store, &ann, n.gwen, "asked about the induction").unwrap();
+        let abandoned =
+            onboarding::abandon(&mut store, &ann, n.iwan, AbandonReason::NeverPaid, "").unwrap();
+        drop(store);
+        same(db, &run(db, &["onboarding"]), r#"NAME         JOINED      WAITING  PROGRESS   NEXT STEP           DUE         OVERDUE      ASSIGNEE  LOCAL PARTY
+Gwen Thomas  2026-11-01  22d      1/5 ■□□□□  Welcome call made   2026-11-08  OVERDUE 15d  amira     Cardiff West
+Huw Roberts  2026-11-20  3d       0/5 □□□□□  Welcome email sent  2026-11-22  OVERDUE 1d   -
+
+2 members waiting, 2 with an overdue step.
+"#);
+        same(db, &run(db, &["onboarding", "--mine"]), r#"NAME         JOINED      WAITING  PROGRESS   NEXT STEP          DUE         OVERDUE      ASSIGNEE  LOCAL PARTY
+Gwen Thomas  2026-11-01  22d      1/5 ■□□□□  Welcome call made  2026-11-08  OVERDUE 15d  amira     Cardiff West
+
+1 member waiting, 1 with an overdue step.
+"#);
+        same(db, &run(db, &["onboarding", "--unassigned"]), r#"NAME         JOINED      WAITING  PROGRESS   NEXT STEP           DUE         OVERDUE     ASSIGNEE  LOCAL PARTY
+Huw Roberts  2026-11-20  3d       0/5 □□□□□  Welcome email sent  2026-11-22  OVERDUE 1d  -
+
+1 member waiting, 1 with an overdue step.
+"#);
+        let mut store = db.open();
+        assert_eq!(onboarding::undo(&mut store, &ann, &abandoned).unwrap(), 1);
+        assert_eq!(onboarding::undo(&mut store, &ann, &unticked).unwrap(), 1);
+        assert_eq!(onboarding::undo(&mut store, &ann, &ticked.undo).unwrap(), 2);
+        drop(store);
+        same(db, &run(db, &["onboarding"]), r#"NAME         JOINED      WAITING  PROGRESS   NEXT STEP           DUE         OVERDUE      ASSIGNEE  LOCAL PARTY
+Gwen Thomas  2026-11-01  22d      0/5 □□□□□  Welcome email sent  2026-11-03  OVERDUE 20d  amira     Cardiff West
+Huw Roberts  2026-11-20  3d       0/5 □□□□□  Welcome email sent  2026-11-22  OVERDUE 1d   -
+Iwan Davies  2026-11-23  0d       0/5 □□□□□  Welcome email sent  2026-11-25  in 2d        -         Cardiff West
+
+3 members waiting, 2 with an overdue step.
+"#);
+        same(db, &run(db, &["audit", "--contact", "2003"]), r#"WHEN                 STAFF  ACTION                   WHAT          CONTACT  CHANGE
+2026-11-23T09:00:00  ann    onboarding.enter         onboarding 3  2003     added_by_hand=false; anchor_date=2026-11-23
+2026-11-23T09:00:00  ann    onboarding.abandon       onboarding 3  2003     closed_at: - → 2026-11-23T09:00:00; closed_by: - → ann; closed_reason:  → Never paid; state: active…
+2026-11-23T09:00:00  ann    onboarding.undo_abandon  onboarding 3  2003     added_at=2026-11-23T09:00:00; added_by=ann; added_by_hand=false; anchor_date=2026-11-23; closed_at=…
+3 change(s).
+"#);
+    }
+
+    fn ticking_the_last_step_completes_the_path(db: &TestDb) {
+        let mut store = db.open();
+        let n = seed_newcomers(&store.conn);
+        let ann = clock("ann");
+        let path = StepPath::default_path();
+        onboarding::load_queue(&mut store, &ann, &OnboardingConfig::default()).unwrap();
+        let keys: Vec<String> = path.steps().iter().map(|s| s.key.clone()).collect();
+        let mut completed = 0;
+        for key in &keys {
+            completed += onboarding::tick(&mut store, &ann, &path, key, &[n.gwen]).unwrap().completed;
+        }
+        assert_eq!(completed, 1);
+        let state: String = store
+            .conn
+            .query_row("SELECT state FROM onboarding WHERE contact_id = ?1", [n.gwen], |r| r.get(0))
+            .unwrap();
+        assert_eq!(state, "completed");
+        // Added back by hand, the path keeps the steps already done.
+        assert!(matches!(
+            onboarding::add_by_hand(&mut store, &ann, n.gwen).unwrap(),
+            onboarding::Added::Entered(_)
+        ));
+        assert!(matches!(
+            onboarding::add_by_hand(&mut store, &ann, n.gwen).unwrap(),
+            onboarding::Added::AlreadyInQueue
+        ));
+        let timeline: Vec<String> = member::timeline(&store.conn, n.gwen)
+            .unwrap()
+            .into_iter()
+            .map(|e| format!("{} | {} | {} | {}", e.at, e.who, e.what, e.detail))
+            .collect();
+        same(db, &(timeline.join("\n") + "\n"), r#"2026-11-23T09:00:00 | ann | added to onboarding by hand | 
+2026-11-23T09:00:00 | ann | onboarding step done: attended induction | 
+2026-11-23T09:00:00 | ann | onboarding step done: invited induction | 
+2026-11-23T09:00:00 | ann | onboarding step done: linked local party | 
+2026-11-23T09:00:00 | ann | onboarding step done: welcome call | 
+2026-11-23T09:00:00 | ann | onboarding step done: welcome email | 
+2026-11-01 | CRM | joined (Individual) | Member Since, as the CRM records it
+"#);
+    }
+}
+
+fn escalation(
+    contact_id: Option<i64>,
+    category: Category,
+    priority: Priority,
+    title: &str,
+    assignee: Option<&str>,
+) -> NewEscalation {
+    NewEscalation {
+        contact_id,
+        membership_id: None,
+        category,
+        priority,
+        title: title.into(),
+        description: "Details as the member told them.".into(),
+        assignee: assignee.map(str::to_owned),
+    }
+}
+
+/// Three escalations: one about Aled assigned to amira, one about nobody and unassigned, and
+/// one about Bethan opened weeks ago and overdue. Returns their ids.
+fn seed_escalations(store: &mut Store, r: &Renewals) -> (i64, i64, i64) {
+    let targets = EscalationsConfig::default();
+    let card = escalations::open(
+        store,
+        &clock("ann"),
+        &targets,
+        &escalation(
+            Some(r.aled.contact_id),
+            Category::Complaint,
+            Priority::High,
+            "Card never came",
+            Some("amira"),
+        ),
+    )
+    .unwrap();
+    let hall = escalations::open(
+        store,
+        &clock("bob"),
+        &targets,
+        &escalation(None, Category::Other, Priority::Low, "Hall booking clash", None),
+    )
+    .unwrap();
+    let paid = escalations::open(
+        store,
+        &Clock::fixed(d("2026-10-20"), "cai"),
+        &targets,
+        &escalation(
+            Some(r.bethan.contact_id),
+            Category::RenewalPayment,
+            Priority::Urgent,
+            "Paid twice",
+            None,
+        ),
+    )
+    .unwrap();
+    (card, hall, paid)
+}
+
+engines::on_both_engines! {
+    fn escalation_lists_and_counts_by_view(db: &TestDb) {
+        let mut store = db.open();
+        let r = seed_renewals(&store.conn);
+        let (card, hall, paid) = seed_escalations(&mut store, &r);
+        assert_eq!((card, hall, paid), (1, 2, 3));
+        let counts = escalations::counts(&store.conn, "amira", d(TODAY)).unwrap();
+        assert_eq!(
+            (counts.mine, counts.unassigned, counts.overdue, counts.open, counts.resolved),
+            (1, 2, 1, 3, 0)
+        );
+        let ids = |view| -> Vec<i64> {
+            escalations::list(&store.conn, view, "amira", d(TODAY))
+                .unwrap()
+                .iter()
+                .map(|e| e.id)
+                .collect()
+        };
+        assert_eq!(ids(View::Mine), vec![card]);
+        assert_eq!(ids(View::Unassigned), vec![paid, hall]);
+        assert_eq!(ids(View::Overdue), vec![paid]);
+        assert_eq!(ids(View::Open), vec![paid, card, hall]);
+        assert_eq!(ids(View::All), vec![paid, card, hall]);
+        assert_eq!(ids(View::Resolved), Vec::<i64>::new());
+        drop(store);
+        same(db, &run(db, &["escalations"]), r#"ID  DUE         LATE  PRIORITY  STATUS  CATEGORY         ASSIGNEE  CONTACT  TITLE
+3   2026-10-21  33d   urgent    open    renewal_payment  -         1002     Paid twice
+1   2026-11-26        high      open    complaint        amira     1001     Card never came
+2   2026-12-21        low       open    other            -         -        Hall booking clash
+3 escalations, 1 overdue
+"#);
+        same(db, &run(db, &["escalations", "--mine"]), r#"ID  DUE         LATE  PRIORITY  STATUS  CATEGORY   ASSIGNEE  CONTACT  TITLE
+1   2026-11-26        high      open    complaint  amira     1001     Card never came
+1 escalation, 0 overdue
+"#);
+        same(db, &run(db, &["escalations", "--unassigned"]), r#"ID  DUE         LATE  PRIORITY  STATUS  CATEGORY         ASSIGNEE  CONTACT  TITLE
+3   2026-10-21  33d   urgent    open    renewal_payment  -         1002     Paid twice
+2   2026-12-21        low       open    other            -         -        Hall booking clash
+2 escalations, 1 overdue
+"#);
+        same(db, &run(db, &["escalations", "--overdue"]), r#"ID  DUE         LATE  PRIORITY  STATUS  CATEGORY         ASSIGNEE  CONTACT  TITLE
+3   2026-10-21  33d   urgent    open    renewal_payment  -         1002     Paid twice
+1 escalation, 1 overdue
+"#);
+        same(db, &run(db, &["escalations", "--json"]), r#"[
+  {
+    "id": 3,
+    "contact_id": "1002",
+    "title": "Paid twice",
+    "category": "renewal_payment",
+    "priority": "urgent",
+    "status": "open",
+    "assignee": null,
+    "opened": "2026-10-20",
+    "due": "2026-10-21",
+    "overdue": true
+  },
+  {
+    "id": 1,
+    "contact_id": "1001",
+    "title": "Card never came",
+    "category": "complaint",
+    "priority": "high",
+    "status": "open",
+    "assignee": "amira",
+    "opened": "2026-11-23",
+    "due": "2026-11-26",
+    "overdue": false
+  },
+  {
+    "id": 2,
+    "contact_id": null,
+    "title": "Hall booking clash",
+    "category": "other",
+    "priority": "low",
+    "status": "open",
+    "assignee": null,
+    "opened": "2026-11-23",
+    "due": "2026-12-21",
+    "overdue": false
+  }
+]
+"#);
+    }
+
+    fn an_escalation_opened_from_the_command_line(db: &TestDb) {
+        seed_renewals(&db.open().conn);
+        same(
+            db,
+            &run(
+                db,
+                &["escalate", "--contact", "1003", "--category", "data_protection",
+                  "--priority", "normal", "--title", "Wants a copy of her data",
+                  "--assign", "bob"],
+            ),
+            r#"1
+"#,
+        );
+        same(db, &run(db, &["escalations", "--all"]), r#"ID  DUE         LATE  PRIORITY  STATUS  CATEGORY         ASSIGNEE  CONTACT  TITLE
+1   2026-12-23        normal    open    data_protection  bob       1003     Wants a copy of her data
+1 escalation, 0 overdue
+"#);
+        let unknown = rollcall(db)
+            .args(["escalate", "--contact", "9999", "--category", "other", "--priority", "low",
+                   "--title", "x"])
+            .output()
+            .unwrap();
+        assert!(!unknown.status.success());
+        same(db, &String::from_utf8_lossy(&unknown.stderr), r#"rollcall: error: --contact: no contact has CRM id `9999`
+"#);
+    }
+
+    fn escalation_changes_build_the_timeline_and_the_audit_trail(db: &TestDb) {
+        let mut store = db.open();
+        let r = seed_renewals(&store.conn);
+        let (card, hall, paid) = seed_escalations(&mut store, &r);
+        let targets = EscalationsConfig::default();
+        let amira = clock("amira");
+        escalations::set_status(&mut store, &amira, card, Status::InProgress).unwrap();
+        escalations::set_assignee(&mut store, &amira, hall, Some("amira")).unwrap();
+        let same_again = escalations::set_assignee(&mut store, &amira, hall, Some("amira"))
+            .unwrap_err()
+            .to_string();
+        let due = escalations::set_priority(&mut store, &amira, &targets, card, Priority::Urgent)
+            .unwrap();
+        escalations::comment(&mut store, &amira, card, "Rang the printers.").unwrap();
+        let no_note = escalations::resolve(&mut store, &amira, paid, "  ").unwrap_err().to_string();
+        escalations::resolve(&mut store, &amira, paid, "Refunded the second payment.").unwrap();
+        escalations::resolve(&mut store, &amira, hall, "Moved to the library.").unwrap();
+        escalations::reopen(&mut store, &clock("bob"), hall, "The library is shut.").unwrap();
+        let detail = escalations::detail(&store.conn, card).unwrap().unwrap();
+        let timeline: Vec<String> = detail
+            .timeline
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} {} {:?} {:?} {:?} {:?}",
+                    e.at, e.staff, e.kind, e.old_value, e.new_value, e.body
+                )
+            })
+            .collect();
+        let counts = escalations::counts(&store.conn, "amira", d(TODAY)).unwrap();
+        let resolved: Vec<i64> = escalations::list(&store.conn, View::Resolved, "amira", d(TODAY))
+            .unwrap()
+            .iter()
+            .map(|e| e.id)
+            .collect();
+        drop(store);
+        same(
+            db,
+            &format!(
+                "{same_again}\n{no_note}\ndue {due}\n{}\nmember: {:?} {:?}\n{}\n\
+                 counts {} {} {} {} {}\nresolved {resolved:?}\n",
+                detail.row.status.as_str(),
+                detail.row.member_name,
+                detail.row.crm_id,
+                timeline.join("\n"),
+                counts.mine,
+                counts.unassigned,
+                counts.overdue,
+                counts.open,
+                counts.resolved
+            ),
+            r#"the escalation already has that assignee
+a resolution note is required: say what was done
+due 2026-11-24
+in_progress
+member: Some("Aled Jones") Some("1001")
+2026-11-23T09:00:00 ann Opened None Some("open") ""
+2026-11-23T09:00:00 ann Assignee None Some("amira") ""
+2026-11-23T09:00:00 amira Status Some("open") Some("in_progress") ""
+2026-11-23T09:00:00 amira Priority Some("high") Some("urgent") "due 2026-11-24 (was 2026-11-26)"
+2026-11-23T09:00:00 amira Comment None None "Rang the printers."
+counts 2 0 0 2 1
+resolved [3]
+"#,
+        );
+        same(db, &run(db, &["escalations", "--all"]), r#"ID  DUE         LATE  PRIORITY  STATUS       CATEGORY         ASSIGNEE  CONTACT  TITLE
+3   2026-10-21        urgent    resolved     renewal_payment  -         1002     Paid twice
+1   2026-11-24        urgent    in_progress  complaint        amira     1001     Card never came
+2   2026-12-21        low       open         other            amira     -        Hall booking clash
+3 escalations, 0 overdue
+"#);
+        same(db, &run(db, &["audit"]), r#"WHEN                 STAFF  ACTION               WHAT          CONTACT  CHANGE
+2026-11-23T09:00:00  ann    escalation.opened    escalation 1  1001     assignee=amira; category=complaint; due_date=2026-11-26; event_id=1; membership_id=-; priority=high…
+2026-11-23T09:00:00  bob    escalation.opened    escalation 2  -        assignee=-; category=other; due_date=2026-12-21; event_id=3; membership_id=-; priority=low; title=H…
+2026-10-20T09:00:00  cai    escalation.opened    escalation 3  1002     assignee=-; category=renewal_payment; due_date=2026-10-21; event_id=4; membership_id=-; priority=ur…
+2026-11-23T09:00:00  amira  escalation.status    escalation 1  1001     event_id: - → 5; status: open → in_progress
+2026-11-23T09:00:00  amira  escalation.assignee  escalation 2  -        assignee: - → amira; event_id: - → 6
+2026-11-23T09:00:00  amira  escalation.priority  escalation 1  1001     due_date: 2026-11-26 → 2026-11-24; event_id: - → 7; priority: high → urgent
+2026-11-23T09:00:00  amira  escalation.comment   escalation 1  1001     event_id=8
+2026-11-23T09:00:00  amira  escalation.resolved  escalation 3  1002     event_id: - → 9; status: open → resolved
+2026-11-23T09:00:00  amira  escalation.resolved  escalation 2  -        event_id: - → 10; status: open → resolved
+2026-11-23T09:00:00  bob    escalation.reopened  escalation 2  -        event_id: - → 11; status: resolved → open
+10 change(s).
+"#);
     }
 }
