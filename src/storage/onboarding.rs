@@ -1084,7 +1084,13 @@ pub fn undo(store: &mut Store, clock: &Clock, change: &Undo) -> Result<usize> {
             let n = tx.execute(
                 "INSERT INTO onboarding_steps (contact_id, step_key, done_at, done_by, batch)
                  VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
-                params![contact_id, step_key, removed.done_at, removed.done_by, removed.batch],
+                params![
+                    contact_id,
+                    step_key,
+                    removed.done_at,
+                    removed.done_by,
+                    removed.batch
+                ],
             )?;
             audit_undo(
                 &tx,
