@@ -1221,3 +1221,55 @@ rollcall: error: 2 of these members already had a renewal-due email today; not r
         );
     }
 }
+
+engines::on_both_engines! {
+    fn the_credit_window_ends_on_the_same_day_on_both_engines(db: &TestDb) {
+        // 60 days before 1 March 2026 is 31 December 2025 (across a short February).
+        let mut store = db.open();
+        let r = seed_renewals(&store.conn);
+        let log = |store: &mut Store, day: &str, target: Target| -> i64 {
+            renewals::log_attempts(
+                store,
+                &Clock::fixed(d(day), "ann"),
+                &[target],
+                &attempt(Channel::Phone, Outcome::WillRenew, ""),
+            )
+            .unwrap();
+            store.conn.query_row("SELECT MAX(id) FROM contact_attempts", [], |r| r.get(0)).unwrap()
+        };
+        let on_the_edge = log(&mut store, "2025-12-31", r.aled);
+        let a_day_early = log(&mut store, "2025-12-30", r.bethan);
+        let credit = |t: Target| {
+            renewals::creditable_attempt(&store.conn, t.membership_id, t.contact_id, "2026-03-01T18:00:00")
+                .unwrap()
+        };
+        assert_eq!(credit(r.aled), Some(on_the_edge));
+        assert_eq!(credit(r.bethan), None);
+        // Credits recorded under an older, wider rule are judged again by this one.
+        seed_renewal_import(
+            &store.conn,
+            "2026-03-01",
+            &[(r.aled, "2027-12-01", Some(on_the_edge)), (r.bethan, "2027-11-30", Some(a_day_early))],
+        );
+        let summary = renewals::renewed_in_last_import(&store.conn).unwrap();
+        let credited: Vec<(i64, Option<i64>)> = summary
+            .rows
+            .iter()
+            .map(|row| (row.contact_id, row.credited.as_ref().map(|c| c.id)))
+            .collect();
+        assert_eq!(
+            credited,
+            vec![(r.aled.contact_id, Some(on_the_edge)), (r.bethan.contact_id, None)]
+        );
+        let detail_of = |contact: i64| -> String {
+            member::timeline(&store.conn, contact)
+                .unwrap()
+                .into_iter()
+                .find(|e| e.what.starts_with("renewed"))
+                .unwrap()
+                .detail
+        };
+        assert_eq!(detail_of(r.aled.contact_id), "credited to a contact attempt");
+        assert_eq!(detail_of(r.bethan.contact_id), "");
+    }
+}
