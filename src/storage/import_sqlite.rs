@@ -174,7 +174,9 @@ impl<'c> Statements<'c> {
                                                 new_value, occurred_on, credited_attempt_id)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?,
-            credited_attempt: conn.prepare(&crate::storage::renewals::creditable_attempt_sql())?,
+            credited_attempt: conn.prepare(&crate::storage::renewals::creditable_attempt_sql(
+                crate::storage::Engine::Sqlite,
+            ))?,
             stored_contact: conn.prepare(&format!(
                 "SELECT {} FROM contacts WHERE id = ?1",
                 ParsedRow::CONTACT_TEXT.map(slot_column).join(", ")

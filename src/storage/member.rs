@@ -284,7 +284,8 @@ const SOURCES: &[(&str, Build)] = &[
     ),
     (
         "SELECT s.created_at, s.staff, s.until, m.membership_type FROM snoozes s
-         JOIN memberships m ON m.id = s.membership_id WHERE m.contact_id = ?1",
+         JOIN memberships m ON m.id = s.membership_id WHERE m.contact_id = ?1
+         ORDER BY s.membership_id",
         |r| {
             Ok(TimelineEntry {
                 at: r.get(0)?,
@@ -299,7 +300,8 @@ const SOURCES: &[(&str, Build)] = &[
         },
     ),
     (
-        "SELECT assigned_at, staff, assignee, queue FROM assignments WHERE contact_id = ?1",
+        "SELECT assigned_at, staff, assignee, queue FROM assignments WHERE contact_id = ?1
+         ORDER BY queue",
         |r| {
             Ok(TimelineEntry {
                 at: r.get(0)?,
@@ -341,7 +343,8 @@ const SOURCES: &[(&str, Build)] = &[
         },
     ),
     (
-        "SELECT done_at, done_by, step_key FROM onboarding_steps WHERE contact_id = ?1",
+        "SELECT done_at, done_by, step_key FROM onboarding_steps WHERE contact_id = ?1
+         ORDER BY step_key",
         |r| {
             Ok(TimelineEntry {
                 at: r.get(0)?,

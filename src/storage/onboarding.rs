@@ -13,7 +13,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::storage::sql::{
-    Connection, OptionalExtension, Transaction, TransactionBehavior, params,
+    Connection, Engine, OptionalExtension, Transaction, TransactionBehavior, params,
 };
 use anyhow::{Context as _, Result, bail};
 use chrono::NaiveDate;
@@ -400,6 +400,28 @@ fn unrecorded_entries(
     if fresh.is_empty() {
         return Ok(Vec::new());
     }
+    let arrivals: HashMap<i64, Arrival> = fresh.iter().map(|(c, (a, _))| (*c, *a)).collect();
+    if conn.engine() == Engine::Postgres {
+        // A read-only PostgreSQL session may not create even a temporary table, so the rows go
+        // in the query itself: only numbers and dates rollcall printed, never member text.
+        let rows: Vec<String> = fresh
+            .iter()
+            .map(|(contact, (_, anchor))| format!("({contact}, '{anchor}')"))
+            .collect();
+        let mut entries = read_entries(
+            conn,
+            &format!(
+                "SELECT column1 AS contact_id, column2 AS anchor_date, 0 AS added_by_hand,
+                        0 AS recorded
+                 FROM (VALUES {}) AS fresh",
+                rows.join(", ")
+            ),
+        )?;
+        for e in &mut entries {
+            e.arrival = arrivals.get(&e.contact_id).copied().unwrap_or(Arrival::New);
+        }
+        return Ok(entries);
+    }
     // A temporary table keeps this one query however many there are.
     conn.execute_batch(
         "CREATE TEMP TABLE IF NOT EXISTS onboarding_fresh (contact_id INTEGER PRIMARY KEY, anchor_date TEXT);
@@ -412,7 +434,6 @@ fn unrecorded_entries(
             insert.execute(params![contact, anchor.to_string()])?;
         }
     }
-    let arrivals: HashMap<i64, Arrival> = fresh.iter().map(|(c, (a, _))| (*c, *a)).collect();
     let mut entries = read_entries(
         conn,
         "SELECT contact_id, anchor_date, 0 AS added_by_hand, 0 AS recorded
@@ -427,15 +448,17 @@ fn unrecorded_entries(
 
 /// Reads queue entries for the rows that `source` selects (columns contact_id, anchor_date,
 /// added_by_hand, recorded), joined to the contact and the assignment. CROSS JOIN keeps SQLite
-/// from scanning every contact to find the few thousand in the queue.
+/// from scanning every contact to find the few thousand in the queue (PostgreSQL's CROSS JOIN
+/// takes no ON, and its planner needs no such hint: a plain JOIN there).
 fn read_entries(conn: &Connection, source: &str) -> Result<Vec<QueueEntry>> {
+    let join = conn.pick("CROSS JOIN", "JOIN");
     let sql = format!(
         "SELECT o.contact_id, o.anchor_date, o.added_by_hand, o.recorded, c.crm_id, {NAME_SQL},
                 a.assignee, c.local_party, c.preferred_language, c.do_not_email, c.do_not_phone,
                 c.do_not_mail, c.do_not_sms, c.no_bulk_email, c.on_hold,
                 coalesce(trim(c.email), '') <> ''
          FROM ({source}) AS o
-         CROSS JOIN contacts c ON c.id = o.contact_id
+         {join} contacts c ON c.id = o.contact_id
          LEFT JOIN assignments a ON a.contact_id = o.contact_id AND a.queue = '{QUEUE}'
          WHERE {NOT_DECEASED_SQL}"
     );

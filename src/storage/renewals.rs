@@ -675,14 +675,14 @@ pub fn credit_condition(engine: Engine, attempt: &str, seen_on: &str) -> String 
 /// (`YYYY-MM-DDTHH:MM:SS`) is credited to: the latest attempt at or before that moment, on the
 /// membership or on the contact as a whole, that meets [`credit_condition`]. The import prepares
 /// it once and runs it for each renewal.
-pub fn creditable_attempt_sql() -> String {
+pub fn creditable_attempt_sql(engine: Engine) -> String {
     format!(
         "SELECT ca.id FROM contact_attempts ca
          WHERE ca.attempted_at <= ?3
            AND (ca.membership_id = ?1 OR (ca.membership_id IS NULL AND ca.contact_id = ?2))
            AND {}
          ORDER BY ca.attempted_at DESC, ca.id DESC LIMIT 1",
-        credit_condition(Engine::Sqlite, "ca", "substr(?3, 1, 10)")
+        credit_condition(engine, "ca", "substr(?3, 1, 10)")
     )
 }
 
@@ -695,7 +695,7 @@ pub fn creditable_attempt(
     at: &str,
 ) -> crate::storage::sql::Result<Option<i64>> {
     conn.query_row(
-        &creditable_attempt_sql(),
+        &creditable_attempt_sql(conn.engine()),
         params![membership_id, contact_id, at],
         |r| r.get(0),
     )
