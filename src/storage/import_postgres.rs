@@ -24,7 +24,6 @@ use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
 
 use super::sql::{Connection, PgConnection};
-use crate::domain::renewal::{CREDIT_WINDOW_DAYS, Outcome};
 use crate::import::row::{ParsedRow, Slot, flag};
 use crate::import::writer::{ImportSink, Pending, StoredMembership};
 
@@ -382,39 +381,24 @@ impl<'c> PgSink<'c> {
         Ok(())
     }
 
-    /// Credits this import's renewals, all in one statement, by the rule of
-    /// `storage::renewals::creditable_attempt_sql`: the latest attempt at or before the
-    /// import's moment, on the membership or on the contact as a whole, with an outcome that
-    /// earns credit, made within `CREDIT_WINDOW_DAYS` days before the day.
+    /// Credits this import's renewals, all in one statement, by the one credit rule
+    /// (`storage::renewals::credit_condition`): the latest creditable attempt at or before the
+    /// import's moment, on the membership or on the contact as a whole.
     fn credit_renewals(&mut self) -> Result<()> {
         let seen_on = self.now.get(..10).unwrap_or(&self.now).to_owned();
-        let window_start = crate::domain::dates::parse_iso(&seen_on)
-            .map(|d| {
-                (d - chrono::Days::new(CREDIT_WINDOW_DAYS as u64))
-                    .format("%Y-%m-%d")
-                    .to_string()
-            })
-            .ok_or_else(|| anyhow!("internal: the import's moment is not a date"))?;
-        let outcomes: Vec<String> = Outcome::ALL
-            .into_iter()
-            .filter(|o| o.earns_credit())
-            .map(|o| format!("'{}'", o.as_str()))
-            .collect();
         let sql = format!(
             "UPDATE membership_events e SET credited_attempt_id = (
                  SELECT ca.id FROM contact_attempts ca
                  WHERE ca.attempted_at <= $2
                    AND (ca.membership_id = e.membership_id
                         OR (ca.membership_id IS NULL AND ca.contact_id = m.contact_id))
-                   AND ca.outcome IN ({})
-                   AND substr(ca.attempted_at, 1, 10) <= $3
-                   AND substr(ca.attempted_at, 1, 10) >= $4
+                   AND {}
                  ORDER BY ca.attempted_at DESC, ca.id DESC LIMIT 1)
              FROM memberships m
              WHERE m.id = e.membership_id AND e.import_id = $1 AND e.kind = 'renewed'",
-            outcomes.join(", ")
+            super::renewals::credit_condition(super::Engine::Postgres, "ca", "CAST($3 AS TEXT)")
         );
-        let params: [&(dyn ToSql + Sync); 4] = [&self.run_id, &self.now, &seen_on, &window_start];
+        let params: [&(dyn ToSql + Sync); 3] = [&self.run_id, &self.now, &seen_on];
         self.conn.client().execute(&sql, &params)?;
         Ok(())
     }
