@@ -278,3 +278,71 @@ engines::on_both_engines! {
         assert_eq!(seen.len(), 1, "Bo sees Ann's call, on one member:\n{text}");
     }
 }
+
+/// On PostgreSQL an immediate transaction (check, then write) waits for another one, as on
+/// SQLite, so two officers' undo checks or batch ids never interleave.
+#[test]
+fn immediate_transactions_take_turns_on_postgresql() {
+    use rollcall::storage::sql::TransactionBehavior;
+    let db = engines::TestDb::postgres();
+    let mut first = db.open();
+    let tx = first
+        .conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .unwrap();
+    let url = db.url();
+    let second = std::thread::spawn(move || {
+        let location = rollcall::storage::Location::parse(&url).unwrap();
+        let mut store = rollcall::storage::Store::open_at(
+            &location,
+            rollcall::storage::OpenMode::ReadWrite,
+            false,
+        )
+        .unwrap();
+        let tx = store
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .unwrap();
+        let n: i64 = tx
+            .query_row("SELECT count(*) FROM notes", [], |r| r.get(0))
+            .unwrap();
+        tx.commit().unwrap();
+        n
+    });
+    // Wait until the server reports the second one waiting for the lock.
+    let mut watcher = match &db {
+        engines::TestDb::Postgres { db, .. } => db.client(),
+        engines::TestDb::Sqlite { .. } => unreachable!(),
+    };
+    loop {
+        let waiting: i64 = watcher
+            .query_one(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        if waiting == 1 {
+            break;
+        }
+        assert!(!second.is_finished(), "the second transaction did not wait");
+    }
+    tx.execute(
+        "INSERT INTO contacts (source, crm_id) VALUES ('civicrm', '1')",
+        [],
+    )
+    .unwrap();
+    let contact = tx.last_insert_rowid();
+    tx.execute(
+        "INSERT INTO notes (contact_id, context, body, staff, created_at)
+         VALUES (?1, 'renewals', 'x', 'ann', '2026-11-23T09:00:00')",
+        [contact],
+    )
+    .unwrap();
+    tx.commit().unwrap();
+    assert_eq!(
+        second.join().unwrap(),
+        1,
+        "it ran after the first, and saw its note"
+    );
+}

@@ -245,7 +245,14 @@ fn attempt(
     let result = (|| {
         let tx = store
             .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            // SQLite: the write lock for the whole import. PostgreSQL: a plain transaction, so
+            // officers' writes go on beside it; the import lock below keeps imports one at a
+            // time, and row locks do the rest.
+            .transaction_with_behavior(if on_sqlite {
+                TransactionBehavior::Immediate
+            } else {
+                TransactionBehavior::Deferred
+            })?;
         if !on_sqlite {
             // One import at a time per database; it waits for the one running.
             // The CLI's notice ("waiting for another rollcall process…"); none in the app.

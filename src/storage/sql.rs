@@ -570,12 +570,22 @@ impl Row<'_> {
 
 // ------------------------------------------------------------------------------------ connection
 
-/// How a transaction takes its locks (SQLite's terms; PostgreSQL locks rows as it writes).
+/// How a transaction takes its locks, in SQLite's terms.
+///
+/// `Immediate` is how storage says "check, then write, with nobody writing in between" (undo's
+/// "changed since?" test, batch ids, an escalation's next state). SQLite gives that by taking
+/// the database's write lock at `BEGIN IMMEDIATE`. PostgreSQL has no such lock, so there an
+/// immediate transaction takes one advisory lock per database ([`WRITER_LOCK`]) for as long
+/// as it lasts: rollcall's own writes are serialised as on SQLite (they are small and quick),
+/// while readers, and the import (which uses a plain transaction and its own lock), go on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransactionBehavior {
     Deferred,
     Immediate,
 }
+
+/// The advisory lock key of an immediate transaction on PostgreSQL ("rollwrit" in ASCII).
+pub const WRITER_LOCK: i64 = 0x726f_6c6c_7772_6974;
 
 /// A connection to a rollcall database on either engine.
 pub enum Connection {
@@ -848,6 +858,14 @@ impl Connection {
             Connection::Postgres(c) => {
                 c.batch("BEGIN")?;
                 c.depth.set(c.depth.get() + 1);
+                if behavior == TransactionBehavior::Immediate
+                    && let Err(e) = c.batch(&format!("SELECT pg_advisory_xact_lock({WRITER_LOCK})"))
+                {
+                    // No transaction is handed out, so none may be left open.
+                    c.depth.set(c.depth.get().saturating_sub(1));
+                    let _ = c.batch("ROLLBACK");
+                    return Err(e);
+                }
             }
         }
         Ok(())
