@@ -346,3 +346,18 @@ fn immediate_transactions_take_turns_on_postgresql() {
         "it ran after the first, and saw its note"
     );
 }
+
+engines::on_both_engines! {
+    /// `rollcall member` reads everything held on a contact, as the member view does.
+    fn the_member_command_shows_a_contact(db: &TestDb) {
+        rollcall(&db.url())
+            .args(["import"])
+            .arg(import_support::fixture("civicrm_small.csv"))
+            .assert()
+            .success();
+        let out = rollcall(&db.url()).args(["member", "101", "--json"]).output().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(json.to_string().contains("Siân Jones"), "{json}");
+    }
+}
