@@ -267,7 +267,7 @@ fn attempt(
         let suspended = if on_sqlite {
             suspend_indexes(&tx)?
         } else {
-            Vec::new()
+            import_postgres::suspend_for_first_load(&tx)?
         };
         let sha256 = {
             let today = clock.today.format("%Y-%m-%d").to_string();

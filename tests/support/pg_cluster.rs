@@ -145,6 +145,11 @@ impl Cluster {
         &self.dir
     }
 
+    /// The directory of the server's programs (`psql` among them).
+    pub fn bin(&self) -> &Path {
+        &self.bin
+    }
+
     fn data(&self) -> PathBuf {
         self.dir.join("data")
     }
