@@ -361,3 +361,76 @@ engines::on_both_engines! {
         assert!(json.to_string().contains("Siân Jones"), "{json}");
     }
 }
+
+/// Two imports into one team database take turns: the second says it is waiting and goes on
+/// when the first commits. Meanwhile an officer's write goes through. No sleeps: the first is
+/// held at an exact moment by the test hook, and the test waits on what each process prints.
+#[test]
+fn imports_take_turns_and_officers_keep_working_meanwhile() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let db = engines::TestDb::postgres();
+    let file = import_support::fixture("civicrm_small.csv");
+    let start = |hold: Option<&str>| {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("rollcall"));
+        cmd.env("ROLLCALL_DB", db.url())
+            .env("ROLLCALL_TODAY", "2026-11-23")
+            .env("ROLLCALL_USER", "amira")
+            .env("XDG_CONFIG_HOME", "/nonexistent")
+            .args(["import"])
+            .arg(&file)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        if let Some(moment) = hold {
+            cmd.env("ROLLCALL_TEST_HOLD", moment);
+        }
+        cmd.spawn().unwrap()
+    };
+    let wait_for = |child: &mut std::process::Child, text: &str| {
+        let stderr = child.stderr.take().unwrap();
+        let mut lines = BufReader::new(stderr).lines();
+        loop {
+            let line = lines
+                .next()
+                .unwrap_or_else(|| panic!("ended before saying {text:?}"))
+                .unwrap();
+            if line.contains(text) {
+                return lines;
+            }
+        }
+    };
+    let mut first = start(Some("begun"));
+    let _first_rest = wait_for(&mut first, "holding at begun");
+    let mut second = start(None);
+    let _second_rest = wait_for(&mut second, "waiting for another rollcall process");
+
+    // An officer logs a note meanwhile: neither import blocks it.
+    let store = db.open();
+    rollcall::storage::audit::record(
+        &store.conn,
+        &rollcall::Clock::fixed(chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(), "bo"),
+        rollcall::storage::audit::Change {
+            action: "note",
+            entity: "notes",
+            entity_id: None,
+            contact_id: None,
+            before: None,
+            after: None,
+        },
+    )
+    .unwrap();
+
+    drop(first.stdin.take()); // let the first go on
+    assert!(first.wait().unwrap().success());
+    assert!(second.wait().unwrap().success());
+    let runs: i64 = store
+        .conn
+        .query_row(
+            "SELECT count(*) FROM import_runs WHERE finished_at IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(runs, 2, "both imports ran, one after the other");
+}
