@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use super::Ctx;
 use super::output::{print, print_text};
-use crate::import::runs::{self, ImportRun};
+use crate::storage::import_runs::{self as runs, ImportRun};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

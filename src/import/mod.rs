@@ -11,7 +11,6 @@ mod keys;
 mod profile;
 mod reader;
 pub(crate) mod row;
-pub mod runs;
 mod sheet;
 mod sync;
 pub(crate) mod writer;

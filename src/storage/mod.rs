@@ -1,9 +1,12 @@
-//! Storage: the SQLite database, its schema and migrations, and the queries the rest of rollcall
-//! runs against it.
+//! Storage: the database, on either engine (an SQLite file, or a team's PostgreSQL database),
+//! its schema and migrations, and every query the rest of rollcall runs against it. No SQL lives
+//! outside this folder.
 //!
-//! Every connection goes through [`Store::open`], which sets WAL, foreign keys and a busy timeout,
-//! creates the file owner-only and applies migrations. A database written by a newer rollcall is
-//! refused rather than touched.
+//! Every connection goes through [`Store::open_at`]. A file is opened by [`Store::open`], which
+//! sets WAL, foreign keys and a busy timeout, creates the file owner-only and applies
+//! migrations; a team database by [`team::open`], which checks its schema. A database written by
+//! a newer rollcall is refused rather than touched. [`sql::Connection`] is the one connection
+//! type over both engines (docs/team.md).
 
 mod access;
 pub mod activities;
@@ -14,6 +17,7 @@ pub mod erase;
 pub mod escalations;
 mod explain;
 pub(crate) mod import_postgres;
+pub mod import_runs;
 pub(crate) mod import_sqlite;
 mod in_place;
 pub mod letters;

@@ -1,9 +1,9 @@
 //! Past imports, as `import_runs` and `import_rejects` record them.
 
-use crate::storage::sql::{Connection, params};
+use super::sql::{Connection, params};
 use serde::Serialize;
 
-use super::{ContactCounts, RejectedRow};
+use crate::import::{ContactCounts, RejectedRow};
 
 /// One recorded import.
 #[derive(Debug, Clone, PartialEq, Serialize)]
