@@ -22,7 +22,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, sync_channel};
 use std::time::Instant;
 
-use crate::storage::sql::{Connection, TransactionBehavior, params};
+use crate::storage::sql::TransactionBehavior;
+use crate::storage::{import_runs, import_sqlite};
 use anyhow::{Context, Result, anyhow, bail};
 
 use super::decode::{self, ExportFile, TextEncoding};
@@ -33,7 +34,6 @@ use super::sheet::{self, Sheet};
 use super::writer::{ImportSink, Writer};
 use super::{ContactCounts, DateOrder, ImportOptions, ImportReport, MembershipCounts, Progress};
 use crate::Clock;
-use crate::storage::audit::{self, Change};
 use crate::storage::import_postgres::{self, PgSink};
 use crate::storage::import_sqlite::SqliteSink;
 use crate::storage::sql::Engine;
@@ -238,7 +238,10 @@ fn attempt(
 
     let on_sqlite = store.conn.engine() == Engine::Sqlite;
     let sqlite_setup = if on_sqlite {
-        Some(SqliteSetup::begin(&store.conn, options.dry_run)?)
+        Some(import_sqlite::SqliteSetup::begin(
+            &store.conn,
+            options.dry_run,
+        )?)
     } else {
         None
     };
@@ -262,10 +265,18 @@ fn attempt(
                 crate::storage::notify_long_wait,
             )?;
         }
-        let run_id = insert_run(&tx, clock, file, &profile_name, &source)?;
+        let run_id = import_runs::insert_run(
+            &tx,
+            clock,
+            file.path,
+            file.size,
+            &file.labels().0,
+            &profile_name,
+            &source,
+        )?;
         test_hook::hold("begun");
         let suspended = if on_sqlite {
-            suspend_indexes(&tx)?
+            import_sqlite::suspend_indexes(&tx)?
         } else {
             import_postgres::suspend_for_first_load(&tx)?
         };
@@ -301,9 +312,9 @@ fn attempt(
             drop(tx);
             return Err(older.into());
         }
-        restore_indexes(&tx, &suspended)?;
+        import_sqlite::restore_indexes(&tx, &suspended)?;
         report.elapsed_ms = started.elapsed().as_millis() as u64;
-        record_run(&tx, clock, run_id, &sha256, &report)?;
+        import_runs::record_run(&tx, clock, run_id, &sha256, &report)?;
         if cancel.load(Ordering::SeqCst) {
             bail!(CANCELLED);
         }
@@ -416,233 +427,6 @@ fn write_all(
         "{}: reading stopped unexpectedly",
         file.path.display()
     ))
-}
-
-/// What an import changes on an SQLite connection while it runs, and puts back afterwards.
-struct SqliteSetup {
-    cache_before: i64,
-    journal_switched: bool,
-}
-
-impl SqliteSetup {
-    fn begin(conn: &Connection, dry_run: bool) -> Result<SqliteSetup> {
-        let cache_before: i64 = conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
-        // A bigger page cache keeps the indexes being written in memory; a helper thread sorts
-        // for the indexes rebuilt at the end (see `restore_indexes`).
-        conn.pragma_update(None, "cache_size", -65_536)?;
-        let _: i64 = conn.query_row("PRAGMA threads = 1", [], |r| r.get(0))?;
-        // Every row the import writes points at a row it has just written or found, so the
-        // per-row foreign key lookups are switched off on this connection while it runs (tests
-        // check `PRAGMA foreign_key_check` afterwards).
-        conn.pragma_update(None, "foreign_keys", false)?;
-        let journal_switched =
-            !dry_run && tables_are_empty(conn)? && switch_journal(conn, "delete")?;
-        Ok(SqliteSetup {
-            cache_before,
-            journal_switched,
-        })
-    }
-
-    fn end(self, conn: &Connection) -> Result<()> {
-        conn.pragma_update(None, "cache_size", self.cache_before)?;
-        conn.pragma_update(None, "foreign_keys", true)?;
-        if self.journal_switched {
-            switch_journal(conn, "wal")?;
-        }
-        Ok(())
-    }
-}
-
-fn tables_are_empty(conn: &Connection) -> Result<bool> {
-    Ok(conn.query_row(
-        "SELECT NOT EXISTS (SELECT 1 FROM contacts) AND NOT EXISTS (SELECT 1 FROM memberships)",
-        [],
-        |r| r.get(0),
-    )?)
-}
-
-/// Sets the journal mode; false when SQLite kept the old one (another connection has the
-/// database open, so it cannot leave WAL mode).
-///
-/// A first import writes the whole database. In WAL mode every page is written twice (to the
-/// WAL, then copied into the database by the checkpoint at commit); with a rollback journal it is
-/// written once, and the journal only keeps the few pages that existed before. The import is
-/// still one transaction: a killed process leaves a hot journal that SQLite rolls back on the
-/// next open. WAL mode is restored afterwards.
-fn switch_journal(conn: &Connection, mode: &str) -> Result<bool> {
-    let sql = format!("PRAGMA journal_mode = {mode}");
-    match conn.query_row(&sql, [], |r| r.get::<_, String>(0)) {
-        Ok(now) => Ok(now.eq_ignore_ascii_case(mode)),
-        // Another connection (the app, another rollcall) has the database open.
-        Err(crate::storage::sql::Error::Sqlite(rusqlite::Error::SqliteFailure(e, _)))
-            if matches!(
-                e.code,
-                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
-            ) =>
-        {
-            Ok(false)
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// Indexes a first import keeps up to date as it loads, because that costs less than a pass
-/// over the whole table to rebuild them afterwards: the keys of the first two arrive in row id
-/// order (memberships by contact, the deceased contacts by id), so each goes on the right edge
-/// of the index, and the third holds only the few New and Pending memberships.
-const KEPT_LIVE: [&str; 3] = [
-    "memberships_contact",
-    "contacts_deceased",
-    "memberships_new_pending",
-];
-
-/// Drops the other secondary indexes of `contacts` and `memberships` when the table is empty,
-/// for [`restore_indexes`] to rebuild after loading: building an index from the loaded rows in
-/// one sorted pass is several times faster than inserting 500,000 keys one at a time in random
-/// order. Both happen inside the import's transaction, so a failed import leaves the indexes as
-/// they were.
-fn suspend_indexes(conn: &Connection) -> Result<Vec<String>> {
-    let mut suspended = Vec::new();
-    for table in ["contacts", "memberships"] {
-        let empty: bool = conn.query_row(
-            &format!("SELECT NOT EXISTS (SELECT 1 FROM {table})"),
-            [],
-            |r| r.get(0),
-        )?;
-        if !empty {
-            continue;
-        }
-        let mut stmt = conn.prepare(
-            "SELECT name, sql FROM sqlite_master
-             WHERE type = 'index' AND tbl_name = ?1 AND sql IS NOT NULL",
-        )?;
-        let indexes = stmt
-            .query_map([table], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-            })?
-            .collect::<crate::storage::sql::Result<Vec<_>>>()?;
-        for (name, sql) in indexes {
-            if KEPT_LIVE.contains(&name.as_str()) {
-                continue;
-            }
-            conn.execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))?;
-            suspended.push(sql);
-        }
-    }
-    Ok(suspended)
-}
-
-fn restore_indexes(conn: &Connection, suspended: &[String]) -> Result<()> {
-    if suspended.is_empty() {
-        return Ok(());
-    }
-    // SQLite sorts an index's keys in one pass on one thread when they fit in the page cache.
-    // With a smaller cache it sorts them in parts, each handed to its helper thread (`PRAGMA
-    // threads`) while the table is still being read, and merges them: by now the reading threads
-    // are done, so that uses the core they leave idle.
-    conn.pragma_update(None, "cache_size", -8192)?;
-    for sql in suspended {
-        conn.execute_batch(sql)?;
-    }
-    conn.pragma_update(None, "cache_size", -65_536)?;
-    Ok(())
-}
-
-fn insert_run(
-    conn: &Connection,
-    clock: &Clock,
-    file: &FileFacts<'_>,
-    profile: &str,
-    source: &str,
-) -> Result<i64> {
-    Ok(conn.query_row(
-        "INSERT INTO import_runs (started_at, staff, as_of, file_name, file_size, file_sha256,
-                                  profile, source, encoding, date_order)
-         VALUES (?1, ?2, ?3, ?4, ?5, '', ?6, ?7, ?8, 'iso') RETURNING id",
-        params![
-            clock.now_rfc3339(),
-            clock.user,
-            clock.today.format("%Y-%m-%d").to_string(),
-            file.path.display().to_string(),
-            file.size as i64,
-            profile,
-            source,
-            file.labels().0,
-        ],
-        |r| r.get(0),
-    )?)
-}
-
-fn record_run(
-    conn: &Connection,
-    clock: &Clock,
-    run_id: i64,
-    sha256: &str,
-    report: &ImportReport,
-) -> Result<()> {
-    let c = &report.contacts;
-    let m = &report.memberships;
-    conn.execute(
-        "UPDATE import_runs SET finished_at = ?2, file_sha256 = ?3, date_order = ?4,
-            rows_read = ?5, contacts_inserted = ?6, contacts_updated = ?7, contacts_unchanged = ?8,
-            memberships_inserted = ?9, memberships_updated = ?10, memberships_unchanged = ?11,
-            renewed = ?12, missing_from_export = ?13, back_in_export = ?14, skipped_erased = ?15,
-            rejected = ?16
-         WHERE id = ?1",
-        params![
-            run_id,
-            clock.now_rfc3339(),
-            sha256,
-            date_order_key(report.date_order),
-            report.rows_read as i64,
-            c.inserted as i64,
-            c.updated as i64,
-            c.unchanged as i64,
-            m.inserted as i64,
-            m.updated as i64,
-            m.unchanged as i64,
-            m.renewed as i64,
-            m.missing_from_export as i64,
-            m.back_in_export as i64,
-            report.skipped_erased as i64,
-            report.rejected as i64,
-        ],
-    )?;
-    let mut insert =
-        conn.prepare("INSERT INTO import_rejects (import_id, line, reason) VALUES (?1, ?2, ?3)")?;
-    for e in &report.errors {
-        insert.execute(params![run_id, e.line as i64, e.reason])?;
-    }
-    audit::record(
-        conn,
-        clock,
-        Change {
-            action: "import",
-            entity: "import_runs",
-            entity_id: Some(run_id),
-            contact_id: None,
-            before: None,
-            after: Some(serde_json::json!({
-                "file": report.file,
-                "profile": report.profile,
-                "source": report.source,
-                "rows_read": report.rows_read,
-                "contacts": report.contacts,
-                "memberships": report.memberships,
-                "rejected": report.rejected,
-                "skipped_erased": report.skipped_erased,
-            })),
-        },
-    )?;
-    Ok(())
-}
-
-pub fn date_order_key(order: DateOrder) -> &'static str {
-    match order {
-        DateOrder::Iso => "iso",
-        DateOrder::Dmy => "dmy",
-        DateOrder::Mdy => "mdy",
-    }
 }
 
 #[cfg(test)]

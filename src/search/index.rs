@@ -180,13 +180,11 @@ impl Index {
         cancelled: &dyn Fn() -> bool,
     ) -> Result<Index, LoadError> {
         let conn = &store.conn;
-        let contacts: i64 = conn.query_row("SELECT count(*) FROM contacts", [], |r| r.get(0))?;
-        let memberships: i64 =
-            conn.query_row("SELECT count(*) FROM memberships", [], |r| r.get(0))?;
+        let (contacts, memberships) = crate::storage::search_source::sizes(conn)?;
         progress.total.store(contacts as u64, Ordering::Relaxed);
         progress.done.store(0, Ordering::Relaxed);
         let mut builder = IndexBuilder::with_capacity(contacts as usize, memberships as usize);
-        let mut stmt = conn.prepare(LOAD_SQL)?;
+        let mut stmt = crate::storage::search_source::rows(conn)?;
         let mut rows = stmt.query([])?;
         let mut contact = ContactInput::default();
         let mut current: Option<i64> = None;
@@ -311,17 +309,6 @@ impl Index {
         })
     }
 }
-
-/// The one streaming query: every contact with its memberships, grouped by contact.
-const LOAD_SQL: &str = "
-    SELECT c.id, c.crm_id, c.display_name, c.sort_name, c.first_name, c.last_name,
-           c.organization_name, c.email, c.phone, c.postcode, c.preferred_language,
-           c.do_not_email, c.do_not_phone, c.do_not_mail, c.do_not_sms, c.no_bulk_email,
-           c.on_hold, c.is_deceased, c.local_party,
-           m.id, m.crm_membership_id, m.membership_type, m.join_date, m.start_date, m.end_date,
-           m.crm_status
-    FROM contacts c LEFT JOIN memberships m ON m.contact_id = c.id
-    ORDER BY c.id, m.id";
 
 /// One contact as the index takes it in.
 #[derive(Debug, Clone, Default)]

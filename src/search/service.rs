@@ -85,14 +85,7 @@ struct Submitted {
     at: Instant,
 }
 
-/// What identifies a version of the data: a reload is needed only when it changes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Fingerprint {
-    last_import: Option<i64>,
-    contacts: i64,
-    memberships: i64,
-    max_contact: Option<i64>,
-}
+use crate::storage::search_source::Signature as Fingerprint;
 
 /// A loaded index and the answers to every one-character query, worked out as it loaded.
 #[derive(Clone)]
@@ -265,19 +258,7 @@ impl Drop for SearchService {
 }
 
 fn fingerprint(store: &Store) -> crate::storage::sql::Result<Fingerprint> {
-    store.conn.query_row(
-        "SELECT (SELECT max(id) FROM import_runs), (SELECT count(*) FROM contacts),
-                (SELECT count(*) FROM memberships), (SELECT max(id) FROM contacts)",
-        [],
-        |r| {
-            Ok(Fingerprint {
-                last_import: r.get(0)?,
-                contacts: r.get(1)?,
-                memberships: r.get(2)?,
-                max_contact: r.get(3)?,
-            })
-        },
-    )
+    crate::storage::search_source::signature(&store.conn)
 }
 
 fn load(inner: &Inner, only_if_changed: bool) {

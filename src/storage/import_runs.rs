@@ -1,7 +1,15 @@
 //! Past imports, as `import_runs` and `import_rejects` record them.
 
-use super::sql::{Connection, params};
+use std::path::Path;
+
+use anyhow::Result;
 use serde::Serialize;
+
+use super::audit::{self, Change};
+use super::sql::{Connection, params};
+use crate::Clock;
+use crate::import::DateOrder;
+use crate::import::ImportReport;
 
 use crate::import::{ContactCounts, RejectedRow};
 
@@ -108,4 +116,106 @@ pub fn list(
             .collect::<crate::storage::sql::Result<Vec<_>>>()?;
     }
     Ok(runs)
+}
+
+/// Records an import as started (its row, which the rest of the import fills in).
+pub fn insert_run(
+    conn: &Connection,
+    clock: &Clock,
+    file: &Path,
+    size: u64,
+    encoding: &str,
+    profile: &str,
+    source: &str,
+) -> Result<i64> {
+    Ok(conn.query_row(
+        "INSERT INTO import_runs (started_at, staff, as_of, file_name, file_size, file_sha256,
+                                  profile, source, encoding, date_order)
+         VALUES (?1, ?2, ?3, ?4, ?5, '', ?6, ?7, ?8, 'iso') RETURNING id",
+        params![
+            clock.now_rfc3339(),
+            clock.user,
+            clock.today.format("%Y-%m-%d").to_string(),
+            file.display().to_string(),
+            size as i64,
+            profile,
+            source,
+            encoding,
+        ],
+        |r| r.get(0),
+    )?)
+}
+
+/// Records what an import did: its counts, its rejected lines, and one audit line.
+pub fn record_run(
+    conn: &Connection,
+    clock: &Clock,
+    run_id: i64,
+    sha256: &str,
+    report: &ImportReport,
+) -> Result<()> {
+    let c = &report.contacts;
+    let m = &report.memberships;
+    conn.execute(
+        "UPDATE import_runs SET finished_at = ?2, file_sha256 = ?3, date_order = ?4,
+            rows_read = ?5, contacts_inserted = ?6, contacts_updated = ?7, contacts_unchanged = ?8,
+            memberships_inserted = ?9, memberships_updated = ?10, memberships_unchanged = ?11,
+            renewed = ?12, missing_from_export = ?13, back_in_export = ?14, skipped_erased = ?15,
+            rejected = ?16
+         WHERE id = ?1",
+        params![
+            run_id,
+            clock.now_rfc3339(),
+            sha256,
+            date_order_key(report.date_order),
+            report.rows_read as i64,
+            c.inserted as i64,
+            c.updated as i64,
+            c.unchanged as i64,
+            m.inserted as i64,
+            m.updated as i64,
+            m.unchanged as i64,
+            m.renewed as i64,
+            m.missing_from_export as i64,
+            m.back_in_export as i64,
+            report.skipped_erased as i64,
+            report.rejected as i64,
+        ],
+    )?;
+    let mut insert =
+        conn.prepare("INSERT INTO import_rejects (import_id, line, reason) VALUES (?1, ?2, ?3)")?;
+    for e in &report.errors {
+        insert.execute(params![run_id, e.line as i64, e.reason])?;
+    }
+    audit::record(
+        conn,
+        clock,
+        Change {
+            action: "import",
+            entity: "import_runs",
+            entity_id: Some(run_id),
+            contact_id: None,
+            before: None,
+            after: Some(serde_json::json!({
+                "file": report.file,
+                "profile": report.profile,
+                "source": report.source,
+                "rows_read": report.rows_read,
+                "contacts": report.contacts,
+                "memberships": report.memberships,
+                "rejected": report.rejected,
+                "skipped_erased": report.skipped_erased,
+            })),
+        },
+    )?;
+    Ok(())
+}
+
+/// How a date order is stored in `import_runs.date_order`.
+pub fn date_order_key(order: DateOrder) -> &'static str {
+    match order {
+        DateOrder::Iso => "iso",
+        DateOrder::Dmy => "dmy",
+        DateOrder::Mdy => "mdy",
+    }
 }

@@ -28,6 +28,7 @@ pub mod onboarding;
 mod permissions;
 pub mod renewals;
 pub mod retention;
+pub mod search_source;
 pub mod sql;
 pub mod stats;
 pub mod subject_access;
