@@ -172,59 +172,6 @@ engines::on_both_engines! {
     }
 }
 
-/// The PostgreSQL schema has the same tables, and each the same columns in the same order, as
-/// the SQLite file at the same version, and every text column sorts as SQLite's does.
-#[test]
-fn the_two_schemas_stay_in_step() {
-    let db = pg_cluster::database();
-    rollcall(&db.url())
-        .args(["team", "init"])
-        .assert()
-        .success();
-    let mut pg = db.client();
-    let mut pg_columns: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-    for row in pg
-        .query(
-            "SELECT table_name::text, column_name::text FROM information_schema.columns
-             WHERE table_schema = 'public' AND table_name <> 'rollcall_schema'
-             ORDER BY table_name, ordinal_position",
-            &[],
-        )
-        .unwrap()
-    {
-        pg_columns.entry(row.get(0)).or_default().push(row.get(1));
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let store = rollcall::storage::Store::open(
-        &dir.path().join("r.db"),
-        rollcall::storage::OpenMode::ReadWrite,
-    )
-    .unwrap();
-    let mut lite_columns: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-    let mut stmt = store
-        .conn
-        .prepare(
-            "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p
-             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, p.cid",
-        )
-        .unwrap();
-    for row in stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap() {
-        let (table, column): (String, String) = row.unwrap();
-        lite_columns.entry(table).or_default().push(column);
-    }
-    assert_eq!(pg_columns, lite_columns);
-    let not_c: i64 = pg
-        .query_one(
-            "SELECT count(*) FROM information_schema.columns
-             WHERE table_schema = 'public' AND data_type = 'text'
-               AND coalesce(collation_name, '') <> 'C'",
-            &[],
-        )
-        .unwrap()
-        .get(0);
-    assert_eq!(not_c, 0, "every text column is COLLATE \"C\"");
-}
-
 #[path = "import_support/mod.rs"]
 mod import_support;
 
