@@ -128,12 +128,27 @@ fn check(case: &Case, file: &[u8]) {
         import(&mut store, &w.existing, &ImportOptions::default())
             .expect("the seed fixture imports");
     }
-    let before = dump(&store.conn);
+    let before = dump(
+        store
+            .conn
+            .sqlite()
+            .expect("the fuzz store is an SQLite file"),
+    );
     let result = import(&mut store, &w.export, &case.options);
-    if let Err(detail) = consistent(&store.conn) {
+    if let Err(detail) = consistent(
+        store
+            .conn
+            .sqlite()
+            .expect("the fuzz store is an SQLite file"),
+    ) {
         panic!("inconsistent database after import: {detail}");
     }
-    let after = dump(&store.conn);
+    let after = dump(
+        store
+            .conn
+            .sqlite()
+            .expect("the fuzz store is an SQLite file"),
+    );
     let personal = Personal::of(file);
     match result {
         Err(message) => {
