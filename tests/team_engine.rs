@@ -381,3 +381,24 @@ fn imports_take_turns_and_officers_keep_working_meanwhile() {
         .unwrap();
     assert_eq!(runs, 2, "both imports ran, one after the other");
 }
+
+/// `rollcall --db postgresql://… demo` fills an empty team database, and only an empty one.
+#[test]
+fn the_demo_goes_into_an_empty_team_database_only() {
+    let db = engines::TestDb::postgres();
+    let out = rollcall(&db.url())
+        .args(["demo", "--members", "300", "--build-only"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let again = rollcall(&db.url())
+        .args(["demo", "--members", "300", "--build-only"])
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(
+        stderr(&again).contains("holds members already"),
+        "{}",
+        stderr(&again)
+    );
+}

@@ -64,8 +64,8 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     if ctx.db.team().is_some() && args.demo_db.is_none() {
         return team_demo(ctx, &args);
     }
-    let demo_path = match args.demo_db {
-        Some(p) => p,
+    let demo_path = match &args.demo_db {
+        Some(p) => p.clone(),
         None => data_dir()?.join("demo.db"),
     };
     // The demo database is an output like any other: never the real database or its files.
@@ -73,16 +73,13 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     remove_old_demo(&demo_path)?;
     let mut store = Store::open(&demo_path, OpenMode::ReadWrite)?;
     let export = demo_path.with_extension("export.csv");
-    let built = build(&mut store, ctx, &export, args.members, args.seed);
-    let _ = std::fs::remove_file(&export);
-    let history = built?;
-    let db = demo_path.display().to_string();
-    print_text(&format!(
-        "{}\n{}\n{}",
-        summary_text(&history.first, &db),
-        history.work,
-        summary_text(&history.morning, &db)
-    ))?;
+    build_and_say(
+        &mut store,
+        ctx,
+        &export,
+        &args,
+        &demo_path.display().to_string(),
+    )?;
     if args.build_only {
         return Ok(ExitCode::SUCCESS);
     }
@@ -109,21 +106,32 @@ fn team_demo(ctx: &Ctx, args: &Args) -> anyhow::Result<ExitCode> {
     // The generated export is written owner-only (PendingFile) and removed after.
     let export =
         std::env::temp_dir().join(format!("rollcall-team-demo-{}.csv", std::process::id()));
-    let built = build(&mut store, ctx, &export, args.members, args.seed);
-    let _ = std::fs::remove_file(&export);
-    let history = built?;
-    let db = ctx.db.to_string();
-    print_text(&format!(
-        "{}\n{}\n{}",
-        summary_text(&history.first, &db),
-        history.work,
-        summary_text(&history.morning, &db)
-    ))?;
+    build_and_say(&mut store, ctx, &export, &args, &ctx.db.to_string())?;
     if args.build_only {
         return Ok(ExitCode::SUCCESS);
     }
     drop(store);
     crate::app::run(ctx)
+}
+
+/// Builds the demo through the generated `export` (removed after, whatever happens) and says
+/// what each import did to `db`.
+fn build_and_say(
+    store: &mut Store,
+    ctx: &Ctx,
+    export: &Path,
+    args: &Args,
+    db: &str,
+) -> anyhow::Result<()> {
+    let built = build(store, ctx, export, args.members, args.seed);
+    let _ = std::fs::remove_file(export);
+    let history = built?;
+    print_text(&format!(
+        "{}\n{}\n{}",
+        summary_text(&history.first, db),
+        history.work,
+        summary_text(&history.morning, db)
+    ))
 }
 
 /// What the demo was built from: the first import, the work done on it, and this morning's.

@@ -114,6 +114,26 @@ impl ParsedRow {
         self.has(flag::HAS_MEMBERSHIP)
     }
 
+    /// The text slots a contact row holds before its flags, in the `contacts` table's column
+    /// order (`crm_id` … `preferred_language`): what both engines' writers bind or copy first.
+    pub const CONTACT_LEADING_TEXT: [Slot; 15] = [
+        Slot::CrmId,
+        Slot::ContactType,
+        Slot::DisplayName,
+        Slot::SortName,
+        Slot::FirstName,
+        Slot::LastName,
+        Slot::OrganizationName,
+        Slot::Email,
+        Slot::Phone,
+        Slot::StreetAddress,
+        Slot::City,
+        Slot::Postcode,
+        Slot::County,
+        Slot::Country,
+        Slot::PreferredLanguage,
+    ];
+
     /// The contact's text slots (all but the CRM id), for comparing with what the store holds.
     pub const CONTACT_TEXT: [Slot; 17] = [
         Slot::ContactType,

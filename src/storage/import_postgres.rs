@@ -209,23 +209,7 @@ impl CopyBuffer {
 }
 
 fn contact_fields(buf: &mut CopyBuffer, row: &ParsedRow) {
-    for slot in [
-        Slot::CrmId,
-        Slot::ContactType,
-        Slot::DisplayName,
-        Slot::SortName,
-        Slot::FirstName,
-        Slot::LastName,
-        Slot::OrganizationName,
-        Slot::Email,
-        Slot::Phone,
-        Slot::StreetAddress,
-        Slot::City,
-        Slot::Postcode,
-        Slot::County,
-        Slot::Country,
-        Slot::PreferredLanguage,
-    ] {
+    for slot in ParsedRow::CONTACT_LEADING_TEXT {
         buf.text(row.get(slot));
     }
     let flags = row.flags & flag::CONTACT_FLAGS;

@@ -469,24 +469,7 @@ fn bind_contact<'v>(
     base: usize,
     row: &'v ParsedRow,
 ) -> rusqlite::Result<()> {
-    let text_slots = [
-        Slot::CrmId,
-        Slot::ContactType,
-        Slot::DisplayName,
-        Slot::SortName,
-        Slot::FirstName,
-        Slot::LastName,
-        Slot::OrganizationName,
-        Slot::Email,
-        Slot::Phone,
-        Slot::StreetAddress,
-        Slot::City,
-        Slot::Postcode,
-        Slot::County,
-        Slot::Country,
-        Slot::PreferredLanguage,
-    ];
-    for (i, slot) in text_slots.into_iter().enumerate() {
+    for (i, slot) in ParsedRow::CONTACT_LEADING_TEXT.into_iter().enumerate() {
         params.text(base + i, row.get(slot))?;
     }
     params.int(base + 15, i64::from(row.flags & flag::CONTACT_FLAGS))?;
