@@ -106,7 +106,7 @@ fn team_demo(ctx: &Ctx, args: &Args) -> anyhow::Result<ExitCode> {
     // The generated export is written owner-only (PendingFile) and removed after.
     let export =
         std::env::temp_dir().join(format!("rollcall-team-demo-{}.csv", std::process::id()));
-    build_and_say(&mut store, ctx, &export, &args, &ctx.db.to_string())?;
+    build_and_say(&mut store, ctx, &export, args, &ctx.db.to_string())?;
     if args.build_only {
         return Ok(ExitCode::SUCCESS);
     }
