@@ -14,13 +14,14 @@
 //! `cargo run --example` is all it needs. Peak memory is the child's `VmHWM`, sampled from
 //! `/proc` every 2 ms (Linux).
 
-use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
 use chrono::NaiveDate;
-use rollcall::import::generate::{DEFAULT_SEED, ExportFormat, GenerateOptions, write_export};
+#[path = "support/export.rs"]
+mod export;
+use export::civicrm_export;
 
 #[path = "support/measure.rs"]
 mod measure;
@@ -115,18 +116,7 @@ fn bench() -> Result<(), String> {
     let export = options.dir.join(format!("civicrm-{}.csv", options.members));
     let today = NaiveDate::parse_from_str(TODAY, "%Y-%m-%d").expect("date");
     let started = Instant::now();
-    let file = std::fs::File::create(&export).map_err(|e| e.to_string())?;
-    let summary = write_export(
-        &mut BufWriter::with_capacity(1 << 20, file),
-        &GenerateOptions {
-            members: options.members,
-            seed: DEFAULT_SEED,
-            format: ExportFormat::Civicrm,
-            today,
-            advance_days: 0,
-        },
-    )
-    .map_err(|e| e.to_string())?;
+    let summary = civicrm_export(&export, options.members, today).map_err(|e| e.to_string())?;
     let size = std::fs::metadata(&export).map_err(|e| e.to_string())?.len();
     println!(
         "export: {} members, {} rows, {:.1} MB, generated in {:.2} s ({})",

@@ -14,7 +14,6 @@
 //! schema, which the app does before its first frame.
 #![cfg(unix)]
 
-use std::io::BufWriter;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
@@ -31,12 +30,14 @@ use rollcall::app::panes::renewals::RenewalsPane;
 use rollcall::app::panes::today::TodayPane;
 use rollcall::app::theme::Theme;
 use rollcall::config::Config;
-use rollcall::import::generate::{DEFAULT_SEED, ExportFormat, GenerateOptions, write_export};
 use rollcall::import::{ImportOptions, import_file};
 use rollcall::storage::{Location, OpenMode, Store, team};
 
+#[path = "support/export.rs"]
+mod export;
 #[path = "../tests/support/pg_cluster.rs"]
 mod pg_cluster;
+use export::civicrm_export;
 
 const TODAY: &str = "2026-11-23";
 const BARRIER: &str = "bench:barrier";
@@ -51,16 +52,7 @@ fn main() -> anyhow::Result<()> {
     let clock = Clock::fixed(today, "ann");
     let dir = tempfile::tempdir()?;
     let export = dir.path().join("export.csv");
-    write_export(
-        &mut BufWriter::new(std::fs::File::create(&export)?),
-        &GenerateOptions {
-            members,
-            seed: DEFAULT_SEED,
-            format: ExportFormat::Civicrm,
-            today,
-            advance_days: 0,
-        },
-    )?;
+    civicrm_export(&export, members, today)?;
     let cluster = pg_cluster::Cluster::start_private();
     let team_db = cluster.new_database();
     let postgres = Location::parse(&team_db.url()).map_err(anyhow::Error::msg)?;

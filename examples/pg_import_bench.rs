@@ -14,12 +14,13 @@
 //! in its own process, one after another, so a busy machine slows all of them alike.
 #![cfg(unix)]
 
-use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use chrono::NaiveDate;
-use rollcall::import::generate::{DEFAULT_SEED, ExportFormat, GenerateOptions, write_export};
+#[path = "support/export.rs"]
+mod export;
+use export::civicrm_export;
 
 #[path = "support/measure.rs"]
 mod measure;
@@ -105,18 +106,7 @@ fn bench() -> Result<(), String> {
         .map_err(|e| e.to_string())?
         .join(format!("civicrm-{members}.csv"));
     let today = NaiveDate::parse_from_str(TODAY, "%Y-%m-%d").expect("date");
-    let file = std::fs::File::create(&export).map_err(|e| e.to_string())?;
-    let summary = write_export(
-        &mut BufWriter::with_capacity(1 << 20, file),
-        &GenerateOptions {
-            members,
-            seed: DEFAULT_SEED,
-            format: ExportFormat::Civicrm,
-            today,
-            advance_days: 0,
-        },
-    )
-    .map_err(|e| e.to_string())?;
+    let summary = civicrm_export(&export, members, today).map_err(|e| e.to_string())?;
     // psql's \copy and rollcall both read the file themselves (not the server).
     let header = std::fs::read_to_string(&export)
         .map_err(|e| e.to_string())?

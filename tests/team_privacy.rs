@@ -14,42 +14,13 @@ mod trust_support;
 use std::collections::BTreeMap;
 
 use engines::TestDb;
-use rollcall::storage::sql::{Connection, ValueRef, params};
+use rollcall::storage::sql::{Connection, ValueRef};
 use rollcall::storage::ui_state;
-use serde_json::json;
-use trust_support::{BYSTANDER, Person, STAFF, TARGET, TODAY, clock, insert_person};
+use trust_support::{BYSTANDER, Person, STAFF, TARGET, TODAY};
 
-/// Both people, a row of theirs in every table, saved app state naming the target, and a note
-/// written and deleted (an old row version on either engine). Returns (target, bystander) ids.
+/// The trust suite's two people, on this engine. Returns (target, bystander) ids.
 fn seed(db: &TestDb) -> (i64, i64) {
-    let store = db.open();
-    let conn = &store.conn;
-    let clock = clock();
-    conn.execute(
-        "INSERT INTO import_runs (started_at, finished_at, staff, as_of, file_name, file_size,
-             file_sha256, profile, source, encoding, date_order)
-         VALUES ('2026-03-01T08:00:00', '2026-03-01T08:00:05', 'amira', '2026-03-01',
-             'export.csv', 100, 'abc', 'civicrm', 'civicrm', 'utf-8', 'iso')",
-        [],
-    )
-    .unwrap();
-    let target = insert_person(conn, &clock, &TARGET);
-    let bystander = insert_person(conn, &clock, &BYSTANDER);
-    conn.execute(
-        "INSERT INTO ui_state (staff, key, value) VALUES
-           ('amira', 'search', ?1), ('bryn', 'renewals', '{\"filter\":\"lapsed\",\"selected\":0}')",
-        [json!({"query": TARGET.last, "selected": target}).to_string()],
-    )
-    .unwrap();
-    conn.execute(
-        "INSERT INTO notes (contact_id, context, body, staff, created_at)
-         VALUES (?1, 'member', ?2, 'amira', '2026-03-01T09:00:00')",
-        params![target, format!("Old address: {}", TARGET.old_email)],
-    )
-    .unwrap();
-    conn.execute("DELETE FROM notes WHERE body LIKE 'Old address:%'", [])
-        .unwrap();
-    (target, bystander)
+    trust_support::seed_people(&db.open().conn)
 }
 
 /// The rollcall binary on `db`, with no setting leaking in from the environment.

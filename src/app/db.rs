@@ -102,20 +102,21 @@ impl DbWorker {
                     wake();
                     sent
                 };
+                let mut lost = false;
                 loop {
-                    if store.is_disconnected() && !reconnect(&mut store, &job_rx, &seen, &send) {
+                    if (lost || store.is_disconnected())
+                        && !reconnect(&mut store, &job_rx, &seen, &send)
+                    {
                         break;
                     }
+                    lost = false;
                     match job_rx.recv_timeout(watch.until_next()) {
                         Ok(job) => {
-                            if let Some(reply) = run_job(job, &mut store, &clock, &seen) {
-                                let lost = reply.result.as_ref().err().is_some_and(|e| {
-                                    e.contains(UNREACHABLE_MARK) || store.is_disconnected()
-                                });
+                            if let Some((reply, connection_lost)) =
+                                run_job(job, &mut store, &clock, &seen)
+                            {
+                                lost = connection_lost;
                                 if !send(reply) {
-                                    break;
-                                }
-                                if lost && !send(connection_notice(Some(UNREACHABLE))) {
                                     break;
                                 }
                             }
@@ -174,10 +175,6 @@ impl DbWorker {
 
 type Generations = Mutex<HashMap<(PaneId, &'static str), u64>>;
 
-/// What every error from a lost team connection says (see `StoreError::TeamUnreachable` and
-/// `sql::describe_postgres`).
-const UNREACHABLE_MARK: &str = "team database";
-
 fn connection_notice(message: Option<&'static str>) -> DbReply {
     DbReply {
         pane: PaneId::Today,
@@ -233,17 +230,40 @@ fn reconnect(
     }
 }
 
-/// Runs `job` and returns its reply, unless a newer request for the same thing is waiting.
-fn run_job(job: Job, store: &mut Store, clock: &Clock, latest: &Generations) -> Option<DbReply> {
+/// Runs `job` and returns its reply, and whether it failed because the team database's
+/// connection is gone; nothing when a newer request for the same thing is waiting.
+fn run_job(
+    job: Job,
+    store: &mut Store,
+    clock: &Clock,
+    latest: &Generations,
+) -> Option<(DbReply, bool)> {
     let newest = latest.lock().map(|m| m.get(&(job.pane, job.key)).copied());
     if newest.is_ok_and(|n| n != Some(job.generation)) {
         return None; // superseded by a newer request for the same thing
     }
-    let result = (job.run)(store, clock).map_err(|e| crate::text::error_text(&e));
-    Some(DbReply {
+    let result = (job.run)(store, clock);
+    let lost = result.as_ref().err().is_some_and(connection_lost);
+    let reply = DbReply {
         pane: job.pane,
         key: job.key,
-        result,
+        result: result.map_err(|e| crate::text::error_text(&e)),
+    };
+    Some((reply, lost))
+}
+
+/// A failure of the connection, not of the statement: the server stopped or cannot be reached.
+fn connection_lost(e: &anyhow::Error) -> bool {
+    use crate::storage::{StoreError, sql};
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<sql::Error>()
+            .is_some_and(sql::Error::is_connection_lost)
+            || match cause.downcast_ref::<StoreError>() {
+                Some(StoreError::Sql(e)) => e.is_connection_lost(),
+                Some(StoreError::TeamUnreachable { .. }) => true,
+                _ => false,
+            }
     })
 }
 

@@ -134,26 +134,22 @@ impl ParsedRow {
         Slot::PreferredLanguage,
     ];
 
-    /// The contact's text slots (all but the CRM id), for comparing with what the store holds.
-    pub const CONTACT_TEXT: [Slot; 17] = [
-        Slot::ContactType,
-        Slot::DisplayName,
-        Slot::SortName,
-        Slot::FirstName,
-        Slot::LastName,
-        Slot::OrganizationName,
-        Slot::Email,
-        Slot::Phone,
-        Slot::StreetAddress,
-        Slot::City,
-        Slot::Postcode,
-        Slot::County,
-        Slot::Country,
-        Slot::PreferredLanguage,
-        Slot::LocalParty,
-        Slot::Region,
-        Slot::Constituency,
-    ];
+    /// The contact's text slots (all but the CRM id), for comparing with what the store holds:
+    /// the leading ones after the CRM id, then the three after the flags.
+    pub const CONTACT_TEXT: [Slot; 17] = {
+        let after_flags = [Slot::LocalParty, Slot::Region, Slot::Constituency];
+        let mut all = [Slot::CrmId; 17];
+        let mut i = 0;
+        while i < 14 {
+            all[i] = ParsedRow::CONTACT_LEADING_TEXT[i + 1];
+            i += 1;
+        }
+        while i < 17 {
+            all[i] = after_flags[i - 14];
+            i += 1;
+        }
+        all
+    };
 
     /// This row with some slots' text replaced (the contact hash follows).
     pub fn with_text(&self, replaced: &[(Slot, String)]) -> ParsedRow {

@@ -27,6 +27,7 @@ use super::matcher::{FIRST_KEYS, Outcome, Query, Searcher};
 use super::results::MemberHit;
 use crate::app::pane::Waker;
 use crate::storage::Location;
+use crate::storage::search_source::Signature;
 use crate::storage::{OpenMode, Store};
 
 /// How many results a search hands back: more than a screen, so paging down works.
@@ -85,8 +86,6 @@ struct Submitted {
     at: Instant,
 }
 
-use crate::storage::search_source::Signature as Fingerprint;
-
 /// A loaded index and the answers to every one-character query, worked out as it loaded.
 #[derive(Clone)]
 struct Loaded {
@@ -104,7 +103,7 @@ struct State {
     index: Option<Loaded>,
     load: LoadStatus,
     /// The data the index holds or is being loaded from.
-    target: Option<Fingerprint>,
+    target: Option<Signature>,
     result: Option<SearchResults>,
 }
 
@@ -257,10 +256,6 @@ impl Drop for SearchService {
     }
 }
 
-fn fingerprint(store: &Store) -> crate::storage::sql::Result<Fingerprint> {
-    crate::storage::search_source::signature(&store.conn)
-}
-
 fn load(inner: &Inner, only_if_changed: bool) {
     let started = Instant::now();
     let fail = |why: String| {
@@ -274,7 +269,7 @@ fn load(inner: &Inner, only_if_changed: bool) {
         Ok(store) => store,
         Err(e) => return fail(format!("cannot open the database for search: {e}")),
     };
-    let print = match fingerprint(&store) {
+    let print = match crate::storage::search_source::signature(&store.conn) {
         Ok(print) => print,
         Err(e) => return fail(format!("cannot read the database for search: {e}")),
     };

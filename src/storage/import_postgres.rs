@@ -76,15 +76,7 @@ pub fn lock_for_import(conn: &Connection, wait: Duration, waiting: impl FnOnce()
 /// is nothing to read yet; later imports lock only the rows they change.
 pub fn suspend_for_first_load(conn: &Connection) -> Result<Vec<String>> {
     let mut restore = Vec::new();
-    for table in ["contacts", "memberships"] {
-        let empty: bool = conn.query_row(
-            &format!("SELECT NOT EXISTS (SELECT 1 FROM {table})"),
-            [],
-            |r| r.get(0),
-        )?;
-        if !empty {
-            continue;
-        }
+    for table in super::empty_import_tables(conn)? {
         let mut indexes = conn.prepare(
             "SELECT i.relname::text, pg_get_indexdef(i.oid)
              FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid

@@ -537,12 +537,8 @@ impl SqliteSetup {
     }
 }
 
-pub(crate) fn tables_are_empty(conn: &super::sql::Connection) -> Result<bool> {
-    Ok(conn.query_row(
-        "SELECT NOT EXISTS (SELECT 1 FROM contacts) AND NOT EXISTS (SELECT 1 FROM memberships)",
-        [],
-        |r| r.get(0),
-    )?)
+fn tables_are_empty(conn: &super::sql::Connection) -> Result<bool> {
+    Ok(super::empty_import_tables(conn)?.len() == 2)
 }
 
 /// Sets the journal mode; false when SQLite kept the old one (another connection has the
@@ -587,15 +583,7 @@ const KEPT_LIVE: [&str; 3] = [
 /// they were.
 pub(crate) fn suspend_indexes(conn: &super::sql::Connection) -> Result<Vec<String>> {
     let mut suspended = Vec::new();
-    for table in ["contacts", "memberships"] {
-        let empty: bool = conn.query_row(
-            &format!("SELECT NOT EXISTS (SELECT 1 FROM {table})"),
-            [],
-            |r| r.get(0),
-        )?;
-        if !empty {
-            continue;
-        }
+    for table in super::empty_import_tables(conn)? {
         let mut stmt = conn.prepare(
             "SELECT name, sql FROM sqlite_master
              WHERE type = 'index' AND tbl_name = ?1 AND sql IS NOT NULL",

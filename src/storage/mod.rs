@@ -524,6 +524,23 @@ pub fn holds_contacts(store: &Store) -> Result<bool> {
         .query_row("SELECT EXISTS (SELECT 1 FROM contacts)", [], |r| r.get(0))?)
 }
 
+/// Which of the tables an import loads (`contacts`, `memberships`) are empty: a first load,
+/// which both engines speed up by building their indexes after the rows are in.
+pub(crate) fn empty_import_tables(conn: &Connection) -> Result<Vec<&'static str>> {
+    let mut empty = Vec::new();
+    for table in ["contacts", "memberships"] {
+        let none: bool = conn.query_row(
+            &format!("SELECT NOT EXISTS (SELECT 1 FROM {table})"),
+            [],
+            |r| r.get(0),
+        )?;
+        if none {
+            empty.push(table);
+        }
+    }
+    Ok(empty)
+}
+
 /// How many contacts and imports in the SQLite file at `path` came from a source other than
 /// `source`, reading the file without opening it as a store (no migration, no journal change):
 /// `demo` asks before it replaces a demo database.

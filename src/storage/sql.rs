@@ -427,16 +427,6 @@ impl Params for Vec<Value> {
         self.iter().map(Value::as_ref).collect()
     }
 }
-impl Params for &Vec<Value> {
-    fn values(&self) -> Vec<ValueRef<'_>> {
-        self.iter().map(Value::as_ref).collect()
-    }
-}
-impl Params for &[Value] {
-    fn values(&self) -> Vec<ValueRef<'_>> {
-        self.iter().map(Value::as_ref).collect()
-    }
-}
 
 macro_rules! array_params {
     ($($n:literal)+) => {$(

@@ -102,8 +102,20 @@ pub fn seeded() -> Seeded {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("rollcall.db");
     let store = Store::open(&db, OpenMode::ReadWrite).unwrap();
+    let (target_id, bystander_id) = seed_people(&store.conn);
+    drop(store);
+    Seeded {
+        dir,
+        db,
+        target_id,
+        bystander_id,
+    }
+}
+
+/// Both people, a row of theirs in every table, saved app state naming the target, and a note
+/// written and deleted (an old row version). Returns (target, bystander) ids. On either engine.
+pub fn seed_people(conn: &Connection) -> (i64, i64) {
     let clock = clock();
-    let conn = &store.conn;
     conn.execute(
         "INSERT INTO import_runs (started_at, finished_at, staff, as_of, file_name, file_size,
              file_sha256, profile, source, encoding, date_order)
@@ -121,17 +133,11 @@ pub fn seeded() -> Seeded {
     )
     .unwrap();
     insert_deleted_note(conn, target_id, &TARGET);
-    drop(store);
-    Seeded {
-        dir,
-        db,
-        target_id,
-        bystander_id,
-    }
+    (target_id, bystander_id)
 }
 
 /// One person with a membership, history, and a rollcall-owned record of every kind.
-pub fn insert_person(conn: &Connection, clock: &Clock, p: &Person) -> i64 {
+fn insert_person(conn: &Connection, clock: &Clock, p: &Person) -> i64 {
     conn.execute(
         "INSERT INTO contacts (source, crm_id, display_name, sort_name, first_name, last_name,
              email, phone, street_address, city, postcode, preferred_language)
