@@ -359,7 +359,7 @@ fn stream_into(
     } = export;
     let (to_builder, from_reader) = sync_channel(4);
     let (spent_records, recycled_records) = channel();
-    let (to_writer, from_builder) = sync_channel(4);
+    let (to_writer, from_builder) = sync_channel(64);
     let (recycle, recycled) = channel();
     let stop_hashing = AtomicBool::new(false);
     let path = file.path;

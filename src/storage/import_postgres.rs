@@ -105,8 +105,13 @@ pub fn suspend_for_first_load(conn: &Connection) -> Result<Vec<String>> {
         }
     }
     if !restore.is_empty() {
-        // Fresh statistics, so the app's first queries on the new data are planned well.
+        // Statistics, so the app's first queries on the new data are planned well: from a
+        // 3,000-row sample (a tenth of the default), which costs a tenth of the time and is
+        // plenty for these plans; autovacuum analyzes again at the server's own setting once
+        // the import has committed.
+        restore.push("SET LOCAL default_statistics_target = 10".into());
         restore.push("ANALYZE contacts, memberships".into());
+        restore.push("SET LOCAL default_statistics_target = DEFAULT".into());
     }
     Ok(restore)
 }
