@@ -67,9 +67,15 @@ fn main() -> anyhow::Result<()> {
     report("  of which reading the queue (read_queue)", &reads);
 
     let candidates = time_runs(|| {
-        Ok(onboarding::qualifying(&store.conn, today, config.window_days).map(|_| ())?)
+        Ok(
+            onboarding::unrecorded_qualifying(&store.conn, today, config.window_days)
+                .map(|_| ())?,
+        )
     })?;
-    report("  of which the entry rule (qualifying)", &candidates);
+    report(
+        "  of which finding who enters (unrecorded_qualifying)",
+        &candidates,
+    );
 
     let path = StepPath::default_path();
     let ids: Vec<i64> = queue.iter().map(|e| e.contact_id).collect();

@@ -175,12 +175,16 @@ pub fn sort_key(
 
 // ---------------------------------------------------------------------------- entering the queue
 
-/// Contacts who qualify for the queue on `today` (new members and rejoiners), with how they
-/// arrived and their anchor dates, by contact id.
+/// Contacts who qualify for the queue on `today` (new members and rejoiners) and have never
+/// been in it, with how they arrived and their anchor dates, by contact id.
 ///
-/// SQL picks the candidates cheaply (a range on `memberships_join`) and reads every membership of
-/// theirs; the entry rule itself is [`arrival`], so the SQL and the rule cannot disagree.
-pub fn qualifying(
+/// SQL picks the candidates cheaply (a range on `memberships_join`), leaves out whoever the
+/// queue already records (nearly every candidate after the first load of the day, so this
+/// reads a few memberships, not every new member's), and reads every membership of the rest;
+/// the entry rule itself is [`arrival`], so the SQL and the rule cannot disagree. The deceased
+/// are left out through the small partial index `contacts_deceased` rather than a join to every
+/// contact, which on PostgreSQL was a scan of the whole contacts table.
+pub fn unrecorded_qualifying(
     conn: &Connection,
     today: NaiveDate,
     window_days: u32,
@@ -193,7 +197,7 @@ pub fn qualifying(
     );
     let sql = format!(
         "SELECT m.contact_id, m.join_date, m.start_date, m.end_date, m.crm_status
-         FROM memberships m JOIN contacts c ON c.id = m.contact_id
+         FROM memberships m
          WHERE m.contact_id IN (
              SELECT contact_id FROM memberships WHERE join_date BETWEEN ?1 AND ?2
              UNION
@@ -201,7 +205,8 @@ pub fn qualifying(
              WHERE join_date IS NULL AND (start_date BETWEEN ?1 AND ?2
                    OR (start_date IS NULL
                        AND {new_or_pending})))
-           AND {NOT_DECEASED_SQL}"
+           AND NOT EXISTS (SELECT 1 FROM onboarding o WHERE o.contact_id = m.contact_id)
+           AND NOT EXISTS (SELECT 1 FROM contacts d WHERE d.id = m.contact_id AND d.is_deceased <> 0)"
     );
     let from = window_start(today, window_days).to_string();
     let by_contact = memberships_by_contact(conn, &sql, params![from, today.to_string()])?;
@@ -311,10 +316,8 @@ fn judge_recorded(
 pub fn enrol_qualifying(store: &mut Store, clock: &Clock, window_days: u32) -> Result<usize> {
     store.ensure_writable("recording new members in the onboarding queue")?;
     let tx = immediate(store)?;
-    let known = recorded_contacts(&tx)?;
-    let mut entering: Vec<(i64, NaiveDate)> = qualifying(&tx, clock.today, window_days)?
+    let mut entering: Vec<(i64, NaiveDate)> = unrecorded_qualifying(&tx, clock.today, window_days)?
         .into_iter()
-        .filter(|(contact, _)| !known.contains(contact))
         .map(|(contact, (_, anchor))| (contact, anchor))
         .collect();
     entering.sort_unstable();
@@ -340,11 +343,6 @@ pub fn enrol_qualifying(store: &mut Store, clock: &Clock, window_days: u32) -> R
     }
     tx.commit()?;
     Ok(entering.len())
-}
-
-fn recorded_contacts(conn: &Connection) -> crate::storage::sql::Result<HashSet<i64>> {
-    let mut stmt = conn.prepare_cached("SELECT contact_id FROM onboarding")?;
-    stmt.query_map([], |r| r.get(0))?.collect()
 }
 
 // ---------------------------------------------------------------------------- reading the queue
@@ -392,11 +390,10 @@ fn unrecorded_entries(
     clock: &Clock,
     window_days: u32,
 ) -> Result<Vec<QueueEntry>> {
-    let known = recorded_contacts(conn)?;
-    let fresh: Vec<(i64, (Arrival, NaiveDate))> = qualifying(conn, clock.today, window_days)?
-        .into_iter()
-        .filter(|(c, _)| !known.contains(c))
-        .collect();
+    let fresh: Vec<(i64, (Arrival, NaiveDate))> =
+        unrecorded_qualifying(conn, clock.today, window_days)?
+            .into_iter()
+            .collect();
     if fresh.is_empty() {
         return Ok(Vec::new());
     }
