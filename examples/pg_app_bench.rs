@@ -1,7 +1,8 @@
 //! The app on a 550,000-member team database (issue 14): how long each pane takes to show its
 //! rows on PostgreSQL, beside the same on an SQLite file, in one run. Both databases are filled
 //! by `rollcall import` from the generator's CiviCRM export; the PostgreSQL server is a
-//! throwaway one of this run's own on a Unix socket (tests/support/pg_cluster.rs, fsync on).
+//! throwaway one of this run's own on a Unix socket (tests/support/pg_cluster.rs, configured
+//! as Debian ships it: fsync on, 128 MB shared buffers).
 //!
 //! ```sh
 //! cargo run --release --example pg_app_bench                 # 550,000 members, 5 rounds
@@ -53,7 +54,7 @@ fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let export = dir.path().join("export.csv");
     civicrm_export(&export, members, today)?;
-    let cluster = pg_cluster::Cluster::start_private();
+    let cluster = pg_cluster::Cluster::start_as_shipped();
     let team_db = cluster.new_database();
     let postgres = Location::parse(&team_db.url()).map_err(anyhow::Error::msg)?;
     team::init(

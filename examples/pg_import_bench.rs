@@ -2,8 +2,8 @@
 //! loaded by `psql -c "\copy members FROM … CSV HEADER"` into a bare table of text columns, then
 //! by `rollcall import` into an empty PostgreSQL database (after `team init`), then imported
 //! again. The server is a throwaway one of this run's own (tests/support/pg_cluster.rs, with
-//! fsync on), on a Unix socket on this machine. Prints every round, the ratios, and the rollcall
-//! client's peak memory.
+//! the settings Debian ships: fsync on, 128 MB shared buffers), on a Unix socket on this
+//! machine. Prints every round, the ratios, and the rollcall client's peak memory.
 //!
 //! ```sh
 //! cargo run --release --example pg_import_bench                    # 550,000 members, 3 rounds
@@ -115,12 +115,12 @@ fn bench() -> Result<(), String> {
         .map(|l| l.split(',').count())
         .unwrap_or(0);
     println!(
-        "export: {} members, {} rows, {:.1} MB; server: PostgreSQL on a Unix socket, fsync on",
+        "export: {} members, {} rows, {:.1} MB; server: PostgreSQL on a Unix socket, as Debian ships it (fsync on, 128 MB shared buffers)",
         summary.contacts,
         summary.rows,
         std::fs::metadata(&export).map_err(|e| e.to_string())?.len() as f64 / 1e6,
     );
-    let cluster = pg_cluster::Cluster::start_private();
+    let cluster = pg_cluster::Cluster::start_as_shipped();
     let (mut copies, mut firsts, mut agains) =
         (Vec::<Run>::new(), Vec::<Run>::new(), Vec::<Run>::new());
     for round in 1..=rounds {

@@ -68,7 +68,7 @@ static NEXT_DB: AtomicU32 = AtomicU32::new(1);
 /// and deleted when the process exits).
 pub fn database() -> TestDatabase {
     let cluster = SHARED.get_or_init(|| {
-        let cluster = Cluster::start_new(false);
+        let cluster = Cluster::start_new(Settings::Quick);
         register_cleanup();
         cluster
     });
@@ -95,15 +95,34 @@ fn register_cleanup() {
     }
 }
 
+/// How a cluster is configured.
+#[derive(Clone, Copy)]
+enum Settings {
+    /// The shared test server: nothing written to disk in earnest (fsync off).
+    Quick,
+    /// fsync on, so a stopped server keeps what was committed.
+    Durable,
+    /// As Debian ships it.
+    AsShipped,
+}
+
 impl Cluster {
     /// A cluster of the caller's own, stopped and deleted on drop, with the durable settings
     /// (fsync on): for a test that stops the server to see what the app does (with fsync off,
-    /// an immediate stop loses what was committed), and for benchmarks.
+    /// an immediate stop loses what was committed).
     pub fn start_private() -> PrivateCluster {
-        PrivateCluster(Cluster::start_new(true))
+        PrivateCluster(Cluster::start_new(Settings::Durable))
     }
 
-    fn start_new(durable: bool) -> Cluster {
+    /// A private cluster with the server's settings as Debian ships them (fsync on, 128 MB of
+    /// shared buffers), as a team's server is after `apt install postgresql`: for benchmarks,
+    /// whose figures should be what a team would see, not what a small test server gives.
+    #[allow(dead_code)] // only the benchmarks use it
+    pub fn start_as_shipped() -> PrivateCluster {
+        PrivateCluster(Cluster::start_new(Settings::AsShipped))
+    }
+
+    fn start_new(settings: Settings) -> Cluster {
         let bin = find_bin().unwrap_or_else(|| {
             panic!(
                 "PostgreSQL's server programs (initdb, pg_ctl) are not installed: install \
@@ -136,7 +155,7 @@ impl Cluster {
             as_postgres,
         };
         cluster.initdb();
-        cluster.configure(durable);
+        cluster.configure(settings);
         cluster.start();
         cluster
     }
@@ -176,15 +195,19 @@ impl Cluster {
         );
     }
 
-    fn configure(&self, durable: bool) {
-        let quick = if durable {
-            ""
-        } else {
-            "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
+    fn configure(&self, settings: Settings) {
+        // Small shared buffers for tests: many test processes each run a server at once.
+        let tuned = match settings {
+            Settings::Quick => {
+                "shared_buffers = 32MB\nfsync = off\nsynchronous_commit = off\n\
+                 full_page_writes = off\n"
+            }
+            Settings::Durable => "shared_buffers = 32MB\n",
+            Settings::AsShipped => "",
         };
         let conf = format!(
-            "listen_addresses = ''\nunix_socket_directories = '{}'\nshared_buffers = 32MB\n\
-             max_connections = 60\n{quick}",
+            "listen_addresses = ''\nunix_socket_directories = '{}'\nmax_connections = 60\n\
+             {tuned}",
             self.dir.display()
         );
         append(&self.data().join("postgresql.conf"), &conf);
