@@ -314,43 +314,13 @@ engines::on_both_engines! {
 /// held at an exact moment by the test hook, and the test waits on what each process prints.
 #[test]
 fn imports_take_turns_and_officers_keep_working_meanwhile() {
-    use std::io::{BufRead, BufReader};
-    use std::process::Stdio;
     let db = engines::TestDb::postgres();
     let file = import_support::fixture("civicrm_small.csv");
-    let start = |hold: Option<&str>| {
-        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("rollcall"));
-        cmd.env("ROLLCALL_DB", db.url())
-            .env("ROLLCALL_TODAY", "2026-11-23")
-            .env("ROLLCALL_USER", "amira")
-            .env("XDG_CONFIG_HOME", "/nonexistent")
-            .args(["import"])
-            .arg(&file)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        if let Some(moment) = hold {
-            cmd.env("ROLLCALL_TEST_HOLD", moment);
-        }
-        cmd.spawn().unwrap()
-    };
-    let wait_for = |child: &mut std::process::Child, text: &str| {
-        let stderr = child.stderr.take().unwrap();
-        let mut lines = BufReader::new(stderr).lines();
-        loop {
-            let line = lines
-                .next()
-                .unwrap_or_else(|| panic!("ended before saying {text:?}"))
-                .unwrap();
-            if line.contains(text) {
-                return lines;
-            }
-        }
-    };
+    let start = |hold: Option<&str>| spawn_import(&db, &file, hold);
     let mut first = start(Some("begun"));
-    let _first_rest = wait_for(&mut first, "holding at begun");
+    let _first_rest = wait_for_stderr(&mut first, "holding at begun");
     let mut second = start(None);
-    let _second_rest = wait_for(&mut second, "waiting for another rollcall process");
+    let _second_rest = wait_for_stderr(&mut second, "waiting for another rollcall process");
 
     // An officer logs a note meanwhile: neither import blocks it.
     let store = db.open();
@@ -380,6 +350,127 @@ fn imports_take_turns_and_officers_keep_working_meanwhile() {
         )
         .unwrap();
     assert_eq!(runs, 2, "both imports ran, one after the other");
+}
+
+/// `rollcall import FILE` as a child process with its stdin held open, stopped at the test
+/// hook's moment `hold` (if any) until the test closes its stdin.
+fn spawn_import(
+    db: &engines::TestDb,
+    file: &std::path::Path,
+    hold: Option<&str>,
+) -> std::process::Child {
+    use std::process::Stdio;
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("rollcall"));
+    cmd.env("ROLLCALL_DB", db.url())
+        .env("ROLLCALL_TODAY", "2026-11-23")
+        .env("ROLLCALL_USER", "amira")
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .args(["import"])
+        .arg(file)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    if let Some(moment) = hold {
+        cmd.env("ROLLCALL_TEST_HOLD", moment);
+    }
+    cmd.spawn().unwrap()
+}
+
+/// Reads the child's stderr until a line contains `text`; returns the rest of it.
+fn wait_for_stderr(
+    child: &mut std::process::Child,
+    text: &str,
+) -> std::io::Lines<std::io::BufReader<std::process::ChildStderr>> {
+    use std::io::BufRead;
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = std::io::BufReader::new(stderr).lines();
+    loop {
+        let line = lines
+            .next()
+            .unwrap_or_else(|| panic!("ended before saying {text:?}"))
+            .unwrap();
+        if line.contains(text) {
+            return lines;
+        }
+    }
+}
+
+/// What an import could have changed: rows and a checksum of the CRM data of every table it
+/// writes, finished runs, and the indexes and constraints a first load rebuilds.
+fn import_fingerprint(db: &engines::TestDb) -> Vec<i64> {
+    let store = db.open();
+    let one = |sql: &str| -> i64 { store.conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    vec![
+        one("SELECT count(*) FROM contacts"),
+        one("SELECT COALESCE(sum(crm_hash % 1000003), 0) FROM contacts"),
+        one("SELECT count(*) FROM memberships"),
+        one("SELECT COALESCE(sum(crm_hash % 1000003), 0) FROM memberships"),
+        one("SELECT count(*) FROM membership_events"),
+        one("SELECT count(*) FROM import_runs WHERE finished_at IS NOT NULL"),
+        one("SELECT count(*) FROM pg_indexes WHERE tablename IN ('contacts', 'memberships')"),
+        one("SELECT count(*) FROM pg_constraint
+             WHERE conrelid IN ('contacts'::regclass, 'memberships'::regclass)"),
+    ]
+}
+
+/// Ends every other session on the test's database: the import's connection drops.
+fn drop_other_connections(db: &engines::TestDb) {
+    let store = db.open();
+    let ended: i64 = store
+        .conn
+        .query_row(
+            "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()) AS t",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(ended >= 1, "the import's connection was there to drop");
+}
+
+/// The import's connection drops in the middle, in a first load (indexes and keys dropped for
+/// speed) and in a re-import just before its commit: each time the import fails with one line
+/// and a non-zero exit, and the database is as it was, indexes and keys included.
+#[test]
+fn an_import_whose_connection_drops_leaves_the_database_as_it_was() {
+    let db = engines::TestDb::postgres();
+    let first_file = import_support::fixture("civicrm_small.csv");
+    let later_file = import_support::fixture("civicrm_later.csv");
+    for (file, moment) in [(&first_file, "rows_written"), (&later_file, "committing")] {
+        let before = import_fingerprint(&db);
+        let mut import = spawn_import(&db, file, Some(moment));
+        let rest = wait_for_stderr(&mut import, &format!("holding at {moment}"));
+        drop_other_connections(&db);
+        drop(import.stdin.take());
+        let said: Vec<String> = rest.map(Result::unwrap).collect();
+        let status = import.wait().unwrap();
+        assert!(!status.success(), "{moment}: the import said it worked");
+        let said = said.join("\n");
+        assert!(!said.contains("panicked"), "{moment}: {said}");
+        assert!(
+            said.contains("connection to the team database was lost during the import")
+                && said.contains("nothing of this file was imported"),
+            "{moment}: {said}"
+        );
+        assert_eq!(said.lines().count(), 1, "{moment}: one line: {said}");
+        assert_eq!(
+            import_fingerprint(&db),
+            before,
+            "{moment}: the database changed"
+        );
+        // And the same import goes through afterwards.
+        let out = rollcall(&db.url())
+            .arg("import")
+            .arg(file)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{moment}: {}", stderr(&out));
+        assert_ne!(
+            import_fingerprint(&db),
+            before,
+            "{moment}: the retry imported"
+        );
+    }
 }
 
 /// `rollcall --db postgresql://… demo` fills an empty team database, and only an empty one.

@@ -106,7 +106,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
             &mut |p| show_progress(&bar, p, started),
             &cancel,
         )
-        .map_err(|e| explain_anyhow(&ctx.db.shown(), e));
+        .map_err(|e| lost_connection_said(path, explain_anyhow(&ctx.db.shown(), e)));
         bar.finish_and_clear();
         let outcome = FileOutcome::of(path, result);
         if !args.json {
@@ -132,6 +132,20 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// An import whose team database connection went away rolled back with it (one transaction):
+/// say that, not only the server's words.
+fn lost_connection_said(path: &Path, e: anyhow::Error) -> anyhow::Error {
+    if !crate::storage::sql::lost_connection_in(&e) {
+        return e;
+    }
+    anyhow::anyhow!(
+        "{}: the connection to the team database was lost during the import, so nothing of \
+         this file was imported; try again when the database is reachable ({})",
+        path.display(),
+        error_text(&e)
+    )
 }
 
 /// What became of one file: its report, its error, or both (`--strict` refused it).

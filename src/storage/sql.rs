@@ -122,18 +122,32 @@ impl Error {
     /// unreachable, as opposed to a statement it refused.
     pub fn is_connection_lost(&self) -> bool {
         match self {
-            Error::Postgres(e) => {
-                e.is_closed()
-                    || e.as_db_error().is_none()
-                        && std::error::Error::source(e)
-                            .is_some_and(|s| s.downcast_ref::<std::io::Error>().is_some())
-                    || e.code().is_some_and(|c| {
-                        c.code().starts_with("08") || c.code() == "57P01" || c.code() == "57P03"
-                    })
-            }
+            Error::Postgres(e) => postgres_connection_lost(e),
             _ => false,
         }
     }
+}
+
+/// [`Error::is_connection_lost`] for a rust-postgres error met outside [`Connection`] (the
+/// import's COPY runs on the client itself).
+pub fn postgres_connection_lost(e: &postgres::Error) -> bool {
+    e.is_closed()
+        || e.as_db_error().is_none()
+            && std::error::Error::source(e)
+                .is_some_and(|s| s.downcast_ref::<std::io::Error>().is_some())
+        || e.code().is_some_and(|c| {
+            c.code().starts_with("08") || c.code() == "57P01" || c.code() == "57P03"
+        })
+}
+
+/// Whether anything in `err`'s chain says the team database's connection was lost.
+pub fn lost_connection_in(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<Error>()
+            .is_some_and(Error::is_connection_lost)
+            || e.downcast_ref::<postgres::Error>()
+                .is_some_and(postgres_connection_lost)
+    })
 }
 
 /// A PostgreSQL error in one line, without the server's DETAIL (which may quote row data) and
