@@ -141,10 +141,16 @@ impl Default for LettersConfig {
     }
 }
 
+/// The platform config directory (e.g. `~/.config/rollcall` on Linux): config.toml, keymap,
+/// theme, and the organisation's letter templates.
+pub fn config_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("org", "rollcall", "rollcall").map(|d| d.config_dir().to_owned())
+}
+
 impl Config {
     /// `config.toml` from the config directory, or defaults when there is none.
     pub fn load_default() -> Result<Config> {
-        match crate::cli::config_dir() {
+        match config_dir() {
             Some(dir) if dir.join("config.toml").exists() => Config::load(&dir.join("config.toml")),
             _ => Ok(Config::default()),
         }
