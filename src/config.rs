@@ -128,6 +128,9 @@ pub struct LettersConfig {
     pub sender_name: String,
     /// The return address, one line per entry, printed above the envelope window.
     pub sender_address: Vec<String>,
+    /// Where the app writes letters and emails (made owner-only if missing); unset: `letters/`
+    /// in the data directory.
+    pub output_dir: Option<PathBuf>,
 }
 
 impl Default for LettersConfig {
@@ -137,6 +140,7 @@ impl Default for LettersConfig {
             bilingual: true,
             sender_name: "The Membership Team".to_owned(),
             sender_address: Vec::new(),
+            output_dir: None,
         }
     }
 }
