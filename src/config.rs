@@ -131,6 +131,8 @@ pub struct LettersConfig {
     /// Where the app writes letters and emails (made owner-only if missing); unset: `letters/`
     /// in the data directory.
     pub output_dir: Option<PathBuf>,
+    /// The `From` of `.eml` messages (`--eml`): `Membership Team <members@example.org>`.
+    pub from: String,
 }
 
 impl Default for LettersConfig {
@@ -141,6 +143,7 @@ impl Default for LettersConfig {
             sender_name: "The Membership Team".to_owned(),
             sender_address: Vec::new(),
             output_dir: None,
+            from: String::new(),
         }
     }
 }

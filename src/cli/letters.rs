@@ -32,8 +32,12 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "letter")]
     channel: ChannelArg,
     /// The file to write (created owner-only)
-    #[arg(long, short, value_name = "FILE")]
-    output: PathBuf,
+    #[arg(long, short, value_name = "FILE", required_unless_present = "eml")]
+    output: Option<PathBuf>,
+    /// With --channel email: one .eml message per member in this folder instead of the CSV
+    /// (From is `[letters] from` in config.toml)
+    #[arg(long, value_name = "DIR", conflicts_with = "output")]
+    eml: Option<PathBuf>,
     /// These members instead of a queue: a file of CRM contact ids (one a line, or separated
     /// by commas), or the ids themselves separated by commas
     #[arg(long, value_name = "FILE|LIST")]
@@ -88,14 +92,32 @@ enum ChannelArg {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
-    // Refused before anything else, even when nobody would get a letter.
-    crate::export::destination::output_target(&args.output, &ctx.db)?;
-    let config = Config::load_default()?;
     let kind = LetterKind::from(args.kind);
     let medium = match args.channel {
         ChannelArg::Letter => Medium::Letter,
         ChannelArg::Email => Medium::Email,
     };
+    // Refused before anything else, even when nobody would get a letter.
+    let (dest, shown) = match (&args.output, &args.eml) {
+        (Some(output), _) => {
+            crate::export::destination::output_target(output, &ctx.db)?;
+            (Destination::File(output.clone()), output.clone())
+        }
+        (None, Some(dir)) => {
+            if medium != Medium::Email {
+                bail!("--eml writes emails: add --channel email");
+            }
+            (Destination::EmlIn(dir.clone()), dir.clone())
+        }
+        (None, None) => bail!("--output FILE (or --eml DIR with --channel email) is needed"),
+    };
+    let config = Config::load_default()?;
+    if matches!(dest, Destination::EmlIn(_)) && config.letters.from.trim().is_empty() {
+        bail!(
+            "--eml needs a From: set [letters] from = \"Membership Team \
+             <members@example.org>\" in config.toml; nothing was written"
+        );
+    }
     let templates = batch::templates(kind)?;
     let source = source(&config, kind, &args)?;
     // Letters to nobody must not leave an empty database where there was none.
@@ -128,14 +150,14 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         &Writing {
             templates: &templates,
             config: &config.letters,
-            dest: &Destination::File(args.output.clone()),
+            dest: &dest,
             repeats_allowed: true,
         },
     )?;
     output::note(format!(
         "Wrote {} to {}; {}",
         medium_plural(medium),
-        args.output.display(),
+        shown.display(),
         written.summary.line()
     ));
     Ok(ExitCode::SUCCESS)

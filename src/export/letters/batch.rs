@@ -339,6 +339,9 @@ pub enum Destination {
     /// A new file in this folder (made owner-only if missing), named by kind, channel and date
     /// (`renewal-due-letters-2026-11-23.pdf`, then `…-2.pdf`, …): never replacing one.
     NewIn(PathBuf),
+    /// One `.eml` message per member in this folder (made owner-only if missing), named by
+    /// CRM id and kind (`1021-renewal-due.eml`, then `…-2.eml`), never replacing one. Email only.
+    EmlIn(PathBuf),
 }
 
 /// The file name [`Destination::NewIn`] tries `n`-th (from 1).
@@ -399,6 +402,9 @@ pub fn write(
             batch.medium.channel().as_str()
         );
     }
+    if let Destination::EmlIn(dir) = dest {
+        return write_eml(store, clock, db, batch, templates, config, dir);
+    }
     let sender = sender(config);
     let rows: Vec<&LetterRow> = batch.kept.iter().collect();
     let (bytes, pages) = match batch.medium {
@@ -410,7 +416,7 @@ pub fn write(
     };
     let (mut file, new_in) = match dest {
         Destination::File(path) => (PendingFile::create(path, db)?, None),
-        Destination::NewIn(dir) => {
+        Destination::NewIn(dir) | Destination::EmlIn(dir) => {
             crate::export::pending_file::create_private_dir(dir)?;
             let first = dir.join(file_name(batch.kind, batch.medium, clock.today, 1));
             (PendingFile::create(&first, db)?, Some(dir))
@@ -445,9 +451,78 @@ pub fn write(
     })
 }
 
+fn targets(batch: &Batch) -> Vec<Target> {
+    batch
+        .kept
+        .iter()
+        .filter_map(|r| {
+            r.membership_id.map(|membership_id| Target {
+                contact_id: r.contact_id,
+                membership_id,
+            })
+        })
+        .collect()
+}
+
+/// A message per member, each its own owner-only file, recorded before any is put in place.
+fn write_eml(
+    store: &mut Store,
+    clock: &Clock,
+    db: &Location,
+    batch: &Batch,
+    templates: &TemplateSet,
+    config: &LettersConfig,
+    dir: &std::path::Path,
+) -> anyhow::Result<Written> {
+    if batch.medium != Medium::Email {
+        bail!(".eml files are emails: use them with --channel email");
+    }
+    if config.from.trim().is_empty() {
+        bail!(
+            ".eml files need a From: set [letters] from = \"Membership Team \
+             <members@example.org>\" in config.toml; nothing was written"
+        );
+    }
+    crate::export::pending_file::create_private_dir(dir)?;
+    let sender = sender(config);
+    let date = chrono::Local::now().fixed_offset();
+    let mut files = Vec::with_capacity(batch.kept.len());
+    for row in &batch.kept {
+        let letter = templates.letter(&row.recipient, &sender, config.bilingual);
+        let bytes = super::eml::message(
+            &config.from,
+            row.email.trim(),
+            &letter.subject,
+            &letter.body,
+            date,
+        );
+        let stem: String = row
+            .crm_id
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect();
+        let stem = format!("{stem}-{}", batch.kind.as_str());
+        let mut file = PendingFile::create(&dir.join(format!("{stem}.eml")), db)?;
+        file.write_all(&bytes)?;
+        files.push((stem, file));
+    }
+    let note = store_letters::attempt_note(batch.kind.as_str(), batch.medium.channel());
+    store_letters::record_sent(store, clock, &targets(batch), batch.medium.channel(), &note)?;
+    for (stem, file) in files {
+        file.put_in_place_new(|n| match n {
+            1 => dir.join(format!("{stem}.eml")),
+            n => dir.join(format!("{stem}-{n}.eml")),
+        })?;
+    }
+    Ok(Written {
+        path: dir.to_owned(),
+        summary: batch.summary(None),
+    })
+}
+
 fn file_path(dest: &Destination) -> PathBuf {
     match dest {
-        Destination::File(p) | Destination::NewIn(p) => p.clone(),
+        Destination::File(p) | Destination::NewIn(p) | Destination::EmlIn(p) => p.clone(),
     }
 }
 

@@ -3,6 +3,7 @@
 //! The rules (fields, languages, who is left out) are in [`crate::domain::letters`].
 
 pub mod batch;
+pub mod eml;
 pub mod pdf;
 
 use std::path::Path;
