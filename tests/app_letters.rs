@@ -110,6 +110,8 @@ fn the_channel_key_turns_the_batch_into_emails() {
     f.h.code(KeyCode::Char('2'));
     f.h.code(KeyCode::Char('w'));
     f.h.code(KeyCode::Char('c'));
+    f.h.resize(80, 24);
+    insta::assert_snapshot!("letters_email_80x24", f.h.screen());
     let screen = f.h.screen();
     assert!(
         screen.contains("3 emails"),

@@ -90,7 +90,8 @@ enum State {
     Ready(Box<Prepared>),
     /// Asking about members who already had this letter today.
     Repeat(Box<Prepared>),
-    Writing,
+    /// The preview it was asked from, to ask about repeats found since.
+    Writing(Option<Box<Prepared>>),
     Done(String),
 }
 
@@ -182,7 +183,10 @@ impl LettersDialog {
             );
             return;
         };
-        self.state = State::Writing;
+        self.state = match std::mem::replace(&mut self.state, State::Loading) {
+            State::Ready(p) | State::Repeat(p) => State::Writing(Some(p)),
+            _ => State::Writing(None),
+        };
         let (kind, medium) = (self.kind, self.medium);
         let chosen = self.request.chosen(kind);
         let config = config.clone();
@@ -240,7 +244,7 @@ impl LettersDialog {
         match result {
             Ok(WriteOutcome::Repeats(n)) => {
                 let prepared = match std::mem::replace(&mut self.state, State::Loading) {
-                    State::Ready(p) | State::Repeat(p) => p,
+                    State::Writing(Some(p)) => p,
                     _ => {
                         self.state = State::Failed(format!(
                             "{n} of these members already had this letter today"
@@ -272,7 +276,7 @@ impl LettersDialog {
     pub fn handle(&mut self, key: KeyEvent, db: &DbWorker, config: &Config) -> DialogOutcome {
         let code = key.code;
         match &self.state {
-            State::Writing => return DialogOutcome::Open,
+            State::Writing(_) => return DialogOutcome::Open,
             State::Done(_) | State::Failed(_) if matches!(code, KeyCode::Esc | KeyCode::Enter) => {
                 return DialogOutcome::Closed;
             }
@@ -360,7 +364,7 @@ impl LettersDialog {
                 lines.push(Line::from("Preparing the preview…"));
                 "Esc cancels"
             }
-            State::Writing => {
+            State::Writing(_) => {
                 lines.push(Line::from(format!(
                     "Writing the {}…",
                     medium_plural(self.medium)
