@@ -128,6 +128,11 @@ pub struct LettersConfig {
     pub sender_name: String,
     /// The return address, one line per entry, printed above the envelope window.
     pub sender_address: Vec<String>,
+    /// Where the app writes letters and emails (made owner-only if missing); unset: `letters/`
+    /// in the data directory.
+    pub output_dir: Option<PathBuf>,
+    /// The `From` of `.eml` messages (`--eml`): `Membership Team <members@example.org>`.
+    pub from: String,
 }
 
 impl Default for LettersConfig {
@@ -137,14 +142,22 @@ impl Default for LettersConfig {
             bilingual: true,
             sender_name: "The Membership Team".to_owned(),
             sender_address: Vec::new(),
+            output_dir: None,
+            from: String::new(),
         }
     }
+}
+
+/// The platform config directory (e.g. `~/.config/rollcall` on Linux): config.toml, keymap,
+/// theme, and the organisation's letter templates.
+pub fn config_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("org", "rollcall", "rollcall").map(|d| d.config_dir().to_owned())
 }
 
 impl Config {
     /// `config.toml` from the config directory, or defaults when there is none.
     pub fn load_default() -> Result<Config> {
-        match crate::cli::config_dir() {
+        match config_dir() {
             Some(dir) if dir.join("config.toml").exists() => Config::load(&dir.join("config.toml")),
             _ => Ok(Config::default()),
         }

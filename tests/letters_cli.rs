@@ -319,3 +319,101 @@ fn read_only_refuses_since_every_letter_is_recorded() {
     assert!(err.contains("writing letters"), "{err}");
     assert!(!pdf.exists());
 }
+
+/// Undoes RFC 2047 "Q" encoded-words (as a mail reader does), for checking a subject.
+fn decode_q(header: &str) -> String {
+    let mut bytes = Vec::new();
+    for word in header.split("\r\n ") {
+        let Some(inner) = word
+            .strip_prefix("=?utf-8?Q?")
+            .and_then(|w| w.strip_suffix("?="))
+        else {
+            bytes.extend_from_slice(word.as_bytes());
+            continue;
+        };
+        let mut chars = inner.bytes();
+        while let Some(b) = chars.next() {
+            match b {
+                b'_' => bytes.push(b' '),
+                b'=' => {
+                    let hex = [chars.next().unwrap(), chars.next().unwrap()];
+                    bytes.push(u8::from_str_radix(std::str::from_utf8(&hex).unwrap(), 16).unwrap());
+                }
+                b => bytes.push(b),
+            }
+        }
+    }
+    String::from_utf8(bytes).unwrap()
+}
+
+#[test]
+fn eml_messages_one_per_member_with_a_welsh_subject_that_round_trips() {
+    let f = Fixture::new();
+    let dir = f.out("eml");
+    let args = [
+        "renewal-due",
+        "--channel",
+        "email",
+        "--eml",
+        dir.to_str().unwrap(),
+    ];
+    let err = stderr(f.cmd(&args), false);
+    assert!(
+        err.contains("[letters] from"),
+        "refused without a From: {err}"
+    );
+    assert!(!dir.exists());
+    f.config("[letters]\nfrom = \"Tîm Aelodaeth <aelodau@example.org>\"\n");
+    f.template(
+        "renewal-due.cy.txt",
+        "Subject: Amser adnewyddu: ŵ ŷ\n\nAnnwyl {first_name},\nDaw i ben ar {end_date}.\n",
+    );
+    let err = stderr(f.cmd(&args), true);
+    assert!(err.contains("3 renewal-due emails"), "{err}");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 3, "Siân, Łukasz and Dai (Nia: No Bulk Emails)");
+    let sian = std::fs::read_to_string(dir.join("1001-renewal-due.eml")).unwrap();
+    let (head, body) = sian.split_once("\r\n\r\n").unwrap();
+    let header = |name: &str| -> String {
+        let start = head.find(&format!("{name}: ")).unwrap() + name.len() + 2;
+        let rest = &head[start..];
+        let mut end = 0;
+        loop {
+            let Some(i) = rest[end..].find("\r\n") else {
+                break rest.to_owned();
+            };
+            end += i;
+            if !rest[end + 2..].starts_with(' ') {
+                break rest[..end].to_owned();
+            }
+            end += 2;
+        }
+    };
+    assert_eq!(header("To"), "siân.llŷr@example.org");
+    assert_eq!(
+        decode_q(&header("Subject")),
+        "Amser adnewyddu: ŵ ŷ / Time to renew your membership"
+    );
+    assert!(header("Subject").is_ascii());
+    let from = header("From");
+    let (name, address) = from.split_once(" <").unwrap();
+    assert_eq!(
+        (decode_q(name).as_str(), address),
+        ("Tîm Aelodaeth", "aelodau@example.org>")
+    );
+    assert_eq!(header("MIME-Version"), "1.0");
+    assert_eq!(header("Content-Type"), "text/plain; charset=utf-8");
+    assert_eq!(header("Content-Transfer-Encoding"), "quoted-printable");
+    assert!(head.contains("\r\nDate: "), "{head}");
+    assert!(body.starts_with("Annwyl Si=C3=A2n,\r\n"), "{body}");
+    #[cfg(unix)]
+    owner_only(&dir.join("1001-renewal-due.eml"));
+    assert_eq!(
+        f.count("SELECT count(*) FROM contact_attempts WHERE channel = 'email'"),
+        3
+    );
+}

@@ -13,6 +13,7 @@ pub mod help;
 pub mod import_job;
 pub mod keymap;
 pub mod keyspec;
+pub mod letters;
 pub mod member_view;
 pub mod pane;
 pub mod panes;
@@ -46,7 +47,10 @@ const SAVE_WAIT: Duration = Duration::from_secs(5);
 pub fn run(ctx: &Ctx) -> anyhow::Result<ExitCode> {
     // Everything that can fail with a message fails before the terminal is taken.
     let store = ctx.open_store()?;
-    let config = Config::load_default()?;
+    let mut config = Config::load_default()?;
+    if config.letters.output_dir.is_none() {
+        config.letters.output_dir = crate::cli::data_dir().ok().map(|d| d.join("letters"));
+    }
     let panes = panes::all();
     let keymap = Keymap::load_default(&shell::pane_commands(&panes))?;
     let theme = Theme::load(&config.ui)?;

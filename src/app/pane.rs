@@ -94,6 +94,8 @@ pub enum Effect {
     Status(String),
     /// The store changed: other panes should refresh when next shown.
     DataChanged,
+    /// Open the letters dialog on these members (see [`super::letters`]).
+    Letters(super::letters::LetterRequest),
 }
 
 /// What panes share, passed in explicitly on every call.

@@ -18,6 +18,7 @@ use super::help::{self, HelpSection, HelpView};
 use super::import_job::{ImportRunner, ImportState, ImportView};
 use super::keymap::{Context, Keymap, MEMBER_ACTIONS, QUIT_ALWAYS, Scope};
 use super::keyspec::KeySpec;
+use super::letters::{self as letters_dialog, DialogOutcome, LettersDialog};
 use super::member_view::{MemberState, MemberView};
 use super::pane::{Command, Effect, Pane, PaneId, PaneInput, Shared, Waker};
 use super::theme::Theme;
@@ -120,6 +121,7 @@ pub struct App {
     command_line: Option<CommandLine>,
     command_history: Vec<String>,
     import: Option<ImportView>,
+    letters: Option<LettersDialog>,
     status: Option<Status>,
     /// While the team database is unreachable, what the status bar says (until it is back).
     offline: Option<&'static str>,
@@ -165,6 +167,7 @@ impl App {
             command_line: None,
             command_history: Vec::new(),
             import: None,
+            letters: None,
             status: None,
             offline: None,
             last_import: LastImport::Loading,
@@ -262,6 +265,13 @@ impl App {
                 (true, KeyCode::Esc) => import.request_cancel(),
                 (false, KeyCode::Esc | KeyCode::Enter) => self.import = None,
                 _ => {}
+            }
+            return;
+        }
+        if let Some(dialog) = &mut self.letters {
+            // Modal, like the import popup: its own keys (t, c, Tab, Enter, Esc, y, n).
+            if let DialogOutcome::Closed = dialog.handle(key, &self.env.db, &self.env.config) {
+                self.letters = None;
             }
             return;
         }
@@ -487,6 +497,20 @@ impl App {
             Effect::SwitchPane(pane) => self.switch_pane(pane),
             Effect::Status(text) => self.set_status(text, false),
             Effect::DataChanged => self.data_changed(Some(self.active)),
+            Effect::Letters(request) => {
+                if self.env.read_only {
+                    return self.set_status(
+                        "Read-only (--read-only): letters are recorded as contact attempts, so \
+                         writing them was refused"
+                            .into(),
+                        true,
+                    );
+                }
+                if request.members.is_empty() {
+                    return self.set_status("No members in the list to write to".into(), true);
+                }
+                self.letters = Some(LettersDialog::open(request, &self.env.db, &self.env.config));
+            }
         }
     }
 
@@ -564,6 +588,25 @@ impl App {
                 self.restore(saved.entries);
             }
             JOB_SAVE_STATE => self.saved = true,
+            letters_dialog::JOB_PREPARE => {
+                if let Some(dialog) = &mut self.letters {
+                    dialog.on_prepared(reply.take());
+                }
+            }
+            letters_dialog::JOB_WRITE => {
+                let said = self
+                    .letters
+                    .as_mut()
+                    .and_then(|dialog| dialog.on_written(reply.take()));
+                if let Some((text, error)) = said {
+                    if !error {
+                        // The letters are contact attempts: every list shows them.
+                        self.data_changed(None);
+                        self.show_active();
+                    }
+                    self.set_status(text, error);
+                }
+            }
             COMMITTED_ELSEWHERE => self.on_committed_elsewhere(),
             CONNECTION => match reply.take::<Option<&'static str>>() {
                 Ok(Some(message)) => self.offline = Some(message),
@@ -729,6 +772,9 @@ impl App {
         }
         if let Some(import) = &self.import {
             import.draw(frame, body, &self.env.theme);
+        }
+        if let Some(dialog) = &self.letters {
+            dialog.draw(frame, body, &self.env.theme);
         }
     }
 

@@ -110,7 +110,7 @@ pub fn data_dir() -> Result<PathBuf> {
 
 /// The platform config directory (e.g. `~/.config/rollcall` on Linux), for keymap and theme.
 pub fn config_dir() -> Option<PathBuf> {
-    directories::ProjectDirs::from("org", "rollcall", "rollcall").map(|d| d.config_dir().to_owned())
+    crate::config::config_dir()
 }
 
 /// Who is acting when `--user` is not given: `$USER` (or `$LOGNAME`, `$USERNAME`), else the

@@ -70,6 +70,54 @@ impl PendingFile {
     /// Flushes to disk and renames the file into place, replacing any file there. Returns the
     /// file now in place (the destination, its symlinks resolved).
     pub fn put_in_place(mut self) -> anyhow::Result<PathBuf> {
+        self.finish()?;
+        if let Err(e) = fs::rename(&self.temp, &self.target) {
+            let _ = fs::remove_file(&self.temp);
+            return Err(e).with_context(|| {
+                format!(
+                    "moving the finished file into place at {}",
+                    self.dest.display()
+                )
+            });
+        }
+        Ok(std::mem::take(&mut self.target))
+    }
+
+    /// Flushes to disk and puts the file in place under the first of `name(1)`, `name(2)`, …
+    /// (each in the destination's folder) that is free, never replacing a file; returns it.
+    pub fn put_in_place_new(mut self, name: impl Fn(u32) -> PathBuf) -> anyhow::Result<PathBuf> {
+        self.finish()?;
+        for n in 1..=9999 {
+            let path = name(n);
+            // A hard link fails when the name is taken, where a rename would replace it.
+            match fs::hard_link(&self.temp, &path) {
+                Ok(()) => {
+                    let _ = fs::remove_file(&self.temp);
+                    return Ok(path);
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                // A file system without hard links: take the name if it is free.
+                Err(_) if !path.exists() => {
+                    if let Err(e) = fs::rename(&self.temp, &path) {
+                        let _ = fs::remove_file(&self.temp);
+                        return Err(e).with_context(|| {
+                            format!("moving the finished file into place at {}", path.display())
+                        });
+                    }
+                    return Ok(path);
+                }
+                Err(_) => continue,
+            }
+        }
+        let _ = fs::remove_file(&self.temp);
+        anyhow::bail!(
+            "cannot write beside {}: every name for it is taken",
+            self.dest.display()
+        )
+    }
+
+    /// Flushes and syncs the temporary file and closes it.
+    fn finish(&mut self) -> anyhow::Result<()> {
         let out = self.out.take().context("file already closed")?;
         let file = out
             .into_inner()
@@ -83,17 +131,22 @@ impl PendingFile {
             }
         };
         drop(file);
-        if let Err(e) = fs::rename(&self.temp, &self.target) {
-            let _ = fs::remove_file(&self.temp);
-            return Err(e).with_context(|| {
-                format!(
-                    "moving the finished file into place at {}",
-                    self.dest.display()
-                )
-            });
-        }
-        Ok(std::mem::take(&mut self.target))
+        Ok(())
     }
+}
+
+/// Makes `dir` and any missing parents, owner-only (0700); an existing folder is left as it is.
+pub fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .with_context(|| format!("cannot make the folder {}", dir.display()))
 }
 
 /// Writing streams (a generated export) straight in; errors name no file, so callers add it.
@@ -145,6 +198,24 @@ mod tests {
         assert_eq!(
             fs::read_dir(dir.path()).unwrap().count(),
             1,
+            "no temp file left"
+        );
+    }
+
+    #[test]
+    fn a_new_file_never_replaces_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Location::File(dir.path().join("rollcall.db"));
+        let name = |n: u32| dir.path().join(format!("out-{n}.csv"));
+        fs::write(name(1), b"old").unwrap();
+        let mut file = PendingFile::create(&name(1), &db).unwrap();
+        file.write_all(b"new").unwrap();
+        assert_eq!(file.put_in_place_new(name).unwrap(), name(2));
+        assert_eq!(fs::read(name(1)).unwrap(), b"old");
+        assert_eq!(fs::read(name(2)).unwrap(), b"new");
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            2,
             "no temp file left"
         );
     }

@@ -48,6 +48,7 @@ pub struct Options {
     pub read_only: bool,
     pub importer: ImportRunner,
     pub size: (u16, u16),
+    pub config: Config,
 }
 
 impl Default for Options {
@@ -58,6 +59,7 @@ impl Default for Options {
             read_only: false,
             importer: failing_importer("import is not available in this test"),
             size: (100, 30),
+            config: Config::default(),
         }
     }
 }
@@ -84,7 +86,7 @@ impl Harness {
         let keymap = Keymap::builtin(&pane_commands(&options.panes)).unwrap();
         let app = App::new(AppInit {
             clock: clock(),
-            config: Config::default(),
+            config: options.config,
             keymap,
             theme: options.theme,
             db,

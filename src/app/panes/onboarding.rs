@@ -41,6 +41,11 @@ const COMMANDS: &[Command] = &[
         hint: true,
     },
     Command {
+        action: "write_letters",
+        description: "letters or emails to the selected members (or the whole view), after a preview",
+        hint: true,
+    },
+    Command {
         action: "step_next",
         description: "move the step cursor to the next step",
         hint: true,
@@ -488,6 +493,7 @@ impl OnboardingPane {
             "tick_step" | "select" => return self.tick_highlighted(shared),
             "mark" => self.toggle_mark(),
             "mark_all" => self.toggle_mark_all(),
+            "write_letters" => return self.letters_request(),
             "bulk_tick" => return self.ask_bulk_tick(shared),
             "assign" => return self.open_prompt(false, shared),
             "assign_me" => {
@@ -600,6 +606,27 @@ impl OnboardingPane {
             }
             self.move_cursor(1);
         }
+    }
+
+    /// Welcome letters to the selected members in the view's order, or to everyone in it.
+    fn letters_request(&self) -> Effect {
+        let members = self
+            .rows
+            .iter()
+            .map(|r| self.entries[r.entry].contact_id)
+            .filter(|id| self.marked.is_empty() || self.marked.contains(id))
+            .map(|contact_id| crate::app::letters::Listed {
+                wanted: crate::storage::letters::Wanted {
+                    contact_id,
+                    membership_id: None,
+                },
+                fits: None,
+            })
+            .collect();
+        Effect::Letters(crate::app::letters::LetterRequest {
+            members,
+            kind: crate::domain::letters::LetterKind::Welcome,
+        })
     }
 
     fn toggle_mark_all(&mut self) {

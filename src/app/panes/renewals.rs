@@ -45,6 +45,11 @@ const COMMANDS: &[Command] = &[
         hint: true,
     },
     Command {
+        action: "write_letters",
+        description: "letters or emails to the marked rows (or all shown), after a preview",
+        hint: true,
+    },
+    Command {
         action: "log_contact_note",
         description: "log a contact attempt with a note",
         hint: false,
@@ -692,9 +697,42 @@ impl RenewalsPane {
                 self.start(action, targets, shared);
             }
             "undo" => self.start_undo(shared),
+            "write_letters" => return self.letters_request(shared),
             _ => {}
         }
         Effect::None
+    }
+
+    /// Letters to the marked rows (or every row shown), each row for its bucket's letter: the
+    /// renewal reminder for the due, the win-back for the lapsed. The dialog starts on the
+    /// lapsed letter when only the lapsed are shown.
+    fn letters_request(&self, shared: &Shared) -> Effect {
+        use crate::app::letters::{LetterRequest, Listed};
+        use crate::domain::letters::LetterKind;
+        let today = Self::today(shared);
+        let members = self
+            .arranged
+            .order
+            .iter()
+            .map(|&i| &self.rows[i])
+            .filter(|r| self.marked.is_empty() || self.marked.contains(&r.membership_id))
+            .map(|r| Listed {
+                wanted: crate::storage::letters::Wanted {
+                    contact_id: r.contact_id,
+                    membership_id: Some(r.membership_id),
+                },
+                fits: Some(match r.bucket(today) {
+                    Bucket::Due => LetterKind::RenewalDue,
+                    Bucket::Lapsed => LetterKind::Lapsed,
+                }),
+            })
+            .collect::<Vec<_>>();
+        let kind = match self.filter.bucket {
+            Some(Bucket::Lapsed) => LetterKind::Lapsed,
+            _ if members.iter().all(|m| m.fits == Some(LetterKind::Lapsed)) => LetterKind::Lapsed,
+            _ => LetterKind::RenewalDue,
+        };
+        Effect::Letters(LetterRequest { members, kind })
     }
 
     fn handle_renewed_action(&mut self, action: &str) -> Effect {

@@ -2,6 +2,8 @@
 //! from the config directory), the PDF of letters ([`pdf`]) and the mail-merge CSV of emails.
 //! The rules (fields, languages, who is left out) are in [`crate::domain::letters`].
 
+pub mod batch;
+pub mod eml;
 pub mod pdf;
 
 use std::path::Path;
