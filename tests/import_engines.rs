@@ -97,6 +97,64 @@ fn events(db: &TestDb) -> Vec<String> {
 }
 
 engines::on_both_engines! {
+    fn nationbuilder_membership_names_become_dates_unknown_memberships_until_dates_come(db: &TestDb) {
+        let dates_unknown = |db: &TestDb| -> Vec<String> {
+            let store = db.open();
+            let mut stmt = store
+                .conn
+                .prepare(
+                    "SELECT c.crm_id || ':' || m.membership_type || ':' \
+                            || COALESCE(m.end_date, '-') || ':' || m.crm_status || ':' \
+                            || CASE WHEN u.membership_id IS NULL THEN 'dated' ELSE 'dates unknown' END
+                     FROM memberships m JOIN contacts c ON c.id = m.contact_id
+                     LEFT JOIN membership_dates_unknown u ON u.membership_id = m.id
+                     ORDER BY m.sync_key",
+                )
+                .unwrap();
+            stmt.query_map([], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
+        let people = fixture("nationbuilder_people.csv");
+        let first = import_json(db, "2026-11-23", &people, &[]);
+        assert_eq!(first["rows_read"], 3, "{first}");
+        assert_eq!(first["contacts"]["inserted"], 3, "{first}");
+        assert_eq!(first["memberships"]["inserted"], 3, "{first}");
+        // "Member, Young Greens": two memberships, neither lifetime nor given a status.
+        assert_eq!(
+            dates_unknown(db),
+            [
+                "501:Member:-::dates unknown",
+                "501:Young Greens:-::dates unknown",
+                "502:Member:-::dates unknown",
+            ]
+        );
+
+        let again = import_json(db, "2026-11-23", &people, &[]);
+        assert_eq!(again["contacts"]["updated"], 0, "{again}");
+        assert_eq!(again["memberships"]["updated"], 0, "{again}");
+        assert_eq!(again["memberships"]["unchanged"], 3, "{again}");
+
+        // The memberships export (same source, keyed by contact id and type) brings the dates.
+        let dated = import_json(db, "2026-11-23", &fixture("nationbuilder_memberships.csv"), &[]);
+        assert_eq!(dated["memberships"]["inserted"], 0, "{dated}");
+        assert_eq!(dated["memberships"]["updated"], 3, "{dated}");
+        let with_dates = [
+            "501:Member:2027-04-01:Current:dated",
+            "501:Young Greens:2026-11-01:Grace:dated",
+            "502:Member:2025-09-30:Expired:dated",
+        ];
+        assert_eq!(dates_unknown(db), with_dates);
+        assert_eq!(count(db, "SELECT COUNT(*) FROM membership_dates_unknown"), 0);
+
+        // The people export again never takes the dates away.
+        let later = import_json(db, "2026-11-23", &people, &[]);
+        assert_eq!(later["memberships"]["updated"], 0, "{later}");
+        assert_eq!(later["memberships"]["unchanged"], 3, "{later}");
+        assert_eq!(dates_unknown(db), with_dates);
+    }
+
     fn a_first_import_a_reimport_and_a_later_export(db: &TestDb) {
         let first = import_json(db, "2026-11-23", &fixture("civicrm_small.csv"), &[]);
         assert_eq!(first["committed"], true, "{first}");

@@ -227,9 +227,15 @@ fn a_nationbuilder_people_export_keeps_its_preferences_and_makes_nobody_a_lifeti
         "Bronwen Ellis|bronwen@example.net|01632 960503|2 Heol Fawr|Aberaeron|Ceredigion|SA46 0AA|\
          GB|1|1|1|1|0|0|1"
     );
-    // membership_names has types but no dates: never a lifetime Current membership.
-    assert_eq!(s.count("SELECT COUNT(*) FROM memberships"), 0);
-    assert!(out.contains("\"membership_names\""), "{out}");
+    // membership_names has types but no dates: one membership per name, each marked "dates
+    // unknown", never a lifetime Current membership.
+    assert_eq!(
+        memberships(&s, "501", "membership_type,join_date,end_date,crm_status"),
+        ["Member|∅|∅|", "Young Greens|∅|∅|"]
+    );
+    assert_eq!(s.count("SELECT COUNT(*) FROM memberships"), 3);
+    assert_eq!(s.count("SELECT COUNT(*) FROM membership_dates_unknown"), 3);
+    assert!(!out.contains("\"membership_names\""), "{out}");
     assert!(out.contains("\"tag_list\""), "{out}");
 }
 

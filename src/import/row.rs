@@ -76,6 +76,9 @@ pub mod flag {
     pub const HAS_MEMBERSHIP: u16 = 1 << 8;
     /// The file has no contact details (a memberships export): leave the contact's as they are.
     pub const MEMBERSHIP_ONLY: u16 = 1 << 9;
+    /// A membership known only by its type (NationBuilder's `membership_names`): no dates, no
+    /// status. Stored with a "dates unknown" marker; never overwrites a membership with dates.
+    pub const DATES_UNKNOWN: u16 = 1 << 10;
 }
 
 /// A row ready to write.
@@ -231,6 +234,9 @@ pub struct RowParser {
     /// Every header name is ASCII (as in the built-in profiles): a cell holding a letter that
     /// stays non-ASCII when lowercased (`â`, `ł`) cannot be one.
     ascii_header_names: bool,
+    /// While a `membership_names` row is parsed once per name: the name, read as the row's
+    /// membership type.
+    type_override: Option<String>,
 }
 
 /// Which characters (ASCII letters and digits, lowercased, and `'`) a text holds: the same for
@@ -417,7 +423,42 @@ impl RowParser {
             scratch: String::new(),
             header_masks,
             ascii_header_names,
+            type_override: None,
         }
+    }
+
+    /// The names in the record's `membership_names` cell (split on commas, trimmed, empty ones
+    /// and repeats dropped), when the row gives no membership type or id of its own; else none.
+    /// Each is parsed as its own row with [`RowParser::parse_as_named`].
+    pub fn membership_names(&self, record: &StringRecord) -> Vec<String> {
+        if self.columns[Field::MembershipNames as usize].is_empty()
+            || !self.text(record, Field::MembershipType).is_empty()
+            || !self.text(record, Field::MembershipId).is_empty()
+        {
+            return Vec::new();
+        }
+        let mut names: Vec<String> = Vec::new();
+        for name in self.text(record, Field::MembershipNames).split(',') {
+            let name = name.trim();
+            if !name.is_empty() && !names.iter().any(|n| n == name) {
+                names.push(name.to_owned());
+            }
+        }
+        names
+    }
+
+    /// [`RowParser::parse`] with `name` as the membership type, marked dates unknown.
+    pub fn parse_as_named(
+        &mut self,
+        record: &StringRecord,
+        line: u64,
+        buffer: String,
+        name: String,
+    ) -> RowOutcome {
+        self.type_override = Some(name);
+        let outcome = self.parse(record, line, buffer);
+        self.type_override = None;
+        outcome
     }
 
     pub fn map(&self) -> &ColumnMap {
@@ -566,6 +607,11 @@ impl RowParser {
     /// The first non-empty value among the field's columns, trimmed, through the mapping
     /// file's value map for the field.
     fn text<'a>(&'a self, record: &'a StringRecord, field: Field) -> &'a str {
+        if field == Field::MembershipType
+            && let Some(name) = &self.type_override
+        {
+            return name;
+        }
         cell(&self.columns, &self.value_maps, record, field)
     }
 
@@ -670,6 +716,9 @@ impl RowParser {
         match self.sync_key(record) {
             Some(parts) => {
                 flags |= flag::HAS_MEMBERSHIP;
+                if self.type_override.is_some() {
+                    flags |= flag::DATES_UNKNOWN;
+                }
                 if flag_value(t(Field::AutoRenew)) == Some(true)
                     || flag_value(t(Field::RecurringContribution)) == Some(true)
                 {
@@ -715,7 +764,11 @@ impl RowParser {
 
         let contact_hash = contact_hash(&b, flags & flag::CONTACT_FLAGS);
         let membership_hash = if flags & flag::HAS_MEMBERSHIP != 0 {
-            membership_hash(&b, flags & flag::AUTO_RENEW != 0)
+            membership_hash(
+                &b,
+                flags & flag::AUTO_RENEW != 0,
+                flags & flag::DATES_UNKNOWN != 0,
+            )
         } else {
             0
         };
@@ -817,7 +870,7 @@ fn hash_contact(text: &str, ends: &[u32; SLOTS], flags: u16) -> i64 {
 
 /// The membership slots, the contact it belongs to (a membership moved to another contact has
 /// changed) and auto-renew.
-fn membership_hash(b: &Builder, auto_renew: bool) -> i64 {
+fn membership_hash(b: &Builder, auto_renew: bool, dates_unknown: bool) -> i64 {
     let mut h = StableHasher::default();
     h.field(b.get(Slot::CrmId).as_bytes());
     for slot in [
@@ -832,6 +885,10 @@ fn membership_hash(b: &Builder, auto_renew: bool) -> i64 {
         h.field(b.get(slot).as_bytes());
     }
     h.write_u64(u64::from(auto_renew));
+    if dates_unknown {
+        // Only then, so that every other membership's stored hash stays as it was.
+        h.write_u64(2);
+    }
     h.value_i64()
 }
 

@@ -285,6 +285,10 @@ pub struct PgSink<'c> {
     events: CopyBuffer,
     unflag: Vec<i64>,
     missing: Vec<i64>,
+    /// New memberships known by their type only, marked once they are written.
+    dates_unknown: Vec<i64>,
+    /// Updated memberships: their dates came, so any "dates unknown" marker goes.
+    dates_known: Vec<i64>,
     renewals: bool,
     staging: bool,
 }
@@ -311,6 +315,8 @@ impl<'c> PgSink<'c> {
             membership_updates: CopyBuffer::default(),
             events: CopyBuffer::default(),
             unflag: Vec::new(),
+            dates_unknown: Vec::new(),
+            dates_known: Vec::new(),
             missing: Vec::new(),
             renewals: false,
             staging: false,
@@ -392,6 +398,20 @@ impl<'c> PgSink<'c> {
                 &[&run],
             )?;
             client.batch_execute("TRUNCATE rollcall_import_memberships")?;
+        }
+        if !self.dates_unknown.is_empty() {
+            client.execute(
+                "INSERT INTO membership_dates_unknown (membership_id) SELECT unnest($1::BIGINT[])",
+                &[&self.dates_unknown],
+            )?;
+            self.dates_unknown.clear();
+        }
+        if !self.dates_known.is_empty() {
+            client.execute(
+                "DELETE FROM membership_dates_unknown WHERE membership_id = ANY($1)",
+                &[&self.dates_known],
+            )?;
+            self.dates_known.clear();
         }
         if !self.unflag.is_empty() {
             client.execute(
@@ -534,6 +554,9 @@ impl ImportSink for PgSink<'_> {
             b.int(self.run_id);
             membership_fields(b, &rows[p.row], p.contact_id);
             b.end_row();
+            if rows[p.row].has(flag::DATES_UNKNOWN) {
+                self.dates_unknown.push(p.id);
+            }
         }
         Ok(())
     }
@@ -551,6 +574,7 @@ impl ImportSink for PgSink<'_> {
         b.int(id);
         membership_fields(b, row, contact_id);
         b.end_row();
+        self.dates_known.push(id);
         Ok(())
     }
 

@@ -53,6 +53,12 @@ fn contact_columns(p: usize) -> Vec<(&'static str, String)> {
 }
 
 const MEMBERSHIP_VALUES: usize = 11;
+
+/// A membership known by its type only (`flag::DATES_UNKNOWN`), and one whose dates came.
+pub(crate) const MARK_DATES_UNKNOWN: &str =
+    "INSERT INTO membership_dates_unknown (membership_id) VALUES (?1)";
+pub(crate) const CLEAR_DATES_UNKNOWN: &str =
+    "DELETE FROM membership_dates_unknown WHERE membership_id = ?1";
 fn membership_columns(p: usize) -> Vec<(&'static str, String)> {
     let at = |i: usize| format!("?{}", p + i);
     vec![
@@ -371,6 +377,11 @@ impl ImportSink for SqliteSink<'_> {
             check_inserted(self.conn, take, rest[take - 1].id)?;
             rest = &rest[take..];
         }
+        for p in new.iter().filter(|p| rows[p.row].has(flag::DATES_UNKNOWN)) {
+            self.conn
+                .prepare_cached(MARK_DATES_UNKNOWN)?
+                .execute([p.id])?;
+        }
         Ok(())
     }
 
@@ -389,6 +400,10 @@ impl ImportSink for SqliteSink<'_> {
             params.int(3, id)?;
             bind_membership(params, 4, row, contact_id)
         })?;
+        // The writer never updates a membership with a dates-unknown row: these are dates.
+        self.conn
+            .prepare_cached(CLEAR_DATES_UNKNOWN)?
+            .execute([id])?;
         Ok(())
     }
 
