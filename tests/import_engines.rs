@@ -97,6 +97,52 @@ fn events(db: &TestDb) -> Vec<String> {
 }
 
 engines::on_both_engines! {
+    fn crm_tags_are_stored_and_kept_in_step_with_each_import(db: &TestDb) {
+        let tags = |db: &TestDb| -> Vec<String> {
+            let store = db.open();
+            let mut stmt = store
+                .conn
+                .prepare(
+                    "SELECT c.crm_id || ':' || t.tag FROM contact_tags t
+                     JOIN contacts c ON c.id = t.contact_id ORDER BY c.crm_id, t.tag",
+                )
+                .unwrap();
+            stmt.query_map([], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
+        let people = fixture("nationbuilder_people.csv");
+        import_json(db, "2026-11-23", &people, &[]);
+        // NationBuilder's tag_list: comma-separated in one cell.
+        assert_eq!(tags(db), ["501:phone bank", "501:volunteer", "503:donor"]);
+        let again = import_json(db, "2026-11-23", &people, &[]);
+        assert_eq!(again["contacts"]["updated"], 0, "{again}");
+
+        // The CRM no longer lists "phone bank" for 501, nor anything for 503.
+        let text = std::fs::read_to_string(&people)
+            .unwrap()
+            .replace("\"volunteer, phone bank\"", "volunteer")
+            .replace(",donor,", ",,");
+        let later = db.scratch().join("people-later.csv");
+        std::fs::write(&later, text).unwrap();
+        let report = import_json(db, "2026-11-23", &later, &[]);
+        assert_eq!(report["contacts"]["updated"], 2, "{report}");
+        assert_eq!(tags(db), ["501:volunteer"]);
+
+        // Action Network's can2_user_tags, the same way.
+        import_json(db, "2026-11-23", &fixture("actionnetwork_report.csv"), &[]);
+        let an: Vec<String> = tags(db).into_iter().filter(|t| t.starts_with("5e0c")).collect();
+        assert_eq!(
+            an,
+            [
+                "5e0c1a2b-0001-4d2f-8c3a-00000000a001:Cornwall",
+                "5e0c1a2b-0001-4d2f-8c3a-00000000a001:Member",
+                "5e0c1a2b-0002-4d2f-8c3a-00000000a002:Member",
+            ]
+        );
+    }
+
     fn nationbuilder_membership_names_become_dates_unknown_memberships_until_dates_come(db: &TestDb) {
         let dates_unknown = |db: &TestDb| -> Vec<String> {
             let store = db.open();

@@ -131,6 +131,15 @@ fn a_nationbuilder_type_without_dates_shows_as_dates_unknown_never_current() {
         "{text}"
     );
     assert!(!text.contains("lifetime"), "{text}");
+    assert!(
+        text.contains("tags (CRM)      phone bank, volunteer\n"),
+        "{text}"
+    );
+    assert_eq!(
+        json["tags"],
+        serde_json::json!(["phone bank", "volunteer"]),
+        "{json}"
+    );
 
     let out = s.cmd().args(["search", "MacLeod"]).assert().success();
     let text = stdout_of(&out);

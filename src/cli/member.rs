@@ -94,6 +94,12 @@ fn text(record: &SubjectRecord, today: NaiveDate) -> String {
         c.display_name, c.crm_id, c.source, c.id
     );
     contact_text(&mut s, c);
+    let tags = if record.tags.is_empty() {
+        "none".to_owned()
+    } else {
+        record.tags.join(", ")
+    };
+    let _ = writeln!(s, "  {:<15} {tags}", "tags (CRM)");
     let _ = writeln!(s, "\nMemberships ({})", record.memberships.len());
     for m in &record.memberships {
         membership_text(&mut s, m, c.is_deceased, today);

@@ -72,10 +72,13 @@ pub enum Field {
     /// Membership types with no dates or status, comma-separated in one cell (NationBuilder's
     /// `membership_names`): one membership per name, marked "dates unknown".
     MembershipNames,
+    /// The contact's tags, comma-separated in one cell (NationBuilder's `tag_list`, Action
+    /// Network's `can2_user_tags`). CRM data: each import replaces rollcall's copy.
+    Tags,
 }
 
 impl Field {
-    pub const ALL: [Field; 42] = [
+    pub const ALL: [Field; 43] = [
         Field::ContactId,
         Field::ContactType,
         Field::DisplayName,
@@ -118,6 +121,7 @@ impl Field {
         Field::RecurringContribution,
         Field::SubscriptionStatus,
         Field::MembershipNames,
+        Field::Tags,
     ];
 
     /// The name a mapping file uses.
@@ -165,6 +169,7 @@ impl Field {
             Field::RecurringContribution => "recurring_contribution",
             Field::SubscriptionStatus => "subscription_status",
             Field::MembershipNames => "membership_names",
+            Field::Tags => "tags",
         }
     }
 
@@ -424,6 +429,7 @@ const NATIONBUILDER: &[(Field, &[&str])] = &[
     (Field::MembershipSource, &["membership_source"]),
     (Field::AutoRenew, &["membership_auto_renew"]),
     (Field::MembershipNames, &["membership_names"]),
+    (Field::Tags, &["tag_list"]),
 ];
 
 /// Action Network reports (contacts only: Action Network has no membership object; a mapping
@@ -452,6 +458,7 @@ const ACTIONNETWORK: &[(Field, &[&str])] = &[
     (Field::Country, &["country", "can2_country"]),
     (Field::PreferredLanguage, &["language"]),
     (Field::SubscriptionStatus, &["can2_subscription_status"]),
+    (Field::Tags, &["can2_user_tags"]),
 ];
 
 /// The built-in profile names.

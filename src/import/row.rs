@@ -47,6 +47,9 @@ pub enum Slot {
     EndDate,
     Status,
     MembershipSource,
+    /// The contact's CRM tags, sorted, without repeats, joined by `,` (after the membership
+    /// slots so that rows without tags hash as they always did).
+    Tags,
 }
 
 /// The words of a rejection for a row with more or fewer fields than the header (the report
@@ -59,7 +62,7 @@ pub const RAGGED: &str = "fields where the header has";
 /// on. Documented in docs/import.md.
 pub const MAX_CELL_BYTES: usize = 64 * 1024;
 
-const SLOTS: usize = Slot::MembershipSource as usize + 1;
+const SLOTS: usize = Slot::Tags as usize + 1;
 const FIRST_MEMBERSHIP_SLOT: usize = Slot::SyncKey as usize;
 
 /// Contact flags, in `ParsedRow::flags`.
@@ -115,6 +118,11 @@ impl ParsedRow {
 
     pub fn has_membership(&self) -> bool {
         self.has(flag::HAS_MEMBERSHIP)
+    }
+
+    /// The contact's CRM tags (none when the file has no tag column or the cell is empty).
+    pub fn tags(&self) -> impl Iterator<Item = &str> {
+        self.get(Slot::Tags).split(',').filter(|t| !t.is_empty())
     }
 
     /// The text slots a contact row holds before its flags, in the `contacts` table's column
@@ -762,6 +770,15 @@ impl RowParser {
             }
         }
 
+        let mut tags: Vec<&str> = t(Field::Tags)
+            .split(',')
+            .map(str::trim)
+            .filter(|tag| !tag.is_empty())
+            .collect();
+        tags.sort_unstable();
+        tags.dedup();
+        b.push_joined(Slot::Tags, &tags, ",");
+
         let contact_hash = contact_hash(&b, flags & flag::CONTACT_FLAGS);
         let membership_hash = if flags & flag::HAS_MEMBERSHIP != 0 {
             membership_hash(
@@ -865,6 +882,11 @@ fn hash_contact(text: &str, ends: &[u32; SLOTS], flags: u16) -> i64 {
         h.write_u64(u64::from(*end));
     }
     h.write_u64(u64::from(flags));
+    let tags = &text[ends[Slot::Tags as usize - 1] as usize..ends[Slot::Tags as usize] as usize];
+    if !tags.is_empty() {
+        // Only then, so that a contact without tags keeps the hash stored before tags were read.
+        h.field(tags.as_bytes());
+    }
     h.value_i64()
 }
 

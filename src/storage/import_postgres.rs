@@ -289,6 +289,10 @@ pub struct PgSink<'c> {
     dates_unknown: Vec<i64>,
     /// Updated memberships: their dates came, so any "dates unknown" marker goes.
     dates_known: Vec<i64>,
+    /// Updated contacts, whose stored tags go before `tags` are added.
+    tags_cleared: Vec<i64>,
+    /// (contact id, tag) to add once the contacts are written.
+    tags: (Vec<i64>, Vec<String>),
     renewals: bool,
     staging: bool,
 }
@@ -317,6 +321,8 @@ impl<'c> PgSink<'c> {
             unflag: Vec::new(),
             dates_unknown: Vec::new(),
             dates_known: Vec::new(),
+            tags_cleared: Vec::new(),
+            tags: (Vec::new(), Vec::new()),
             missing: Vec::new(),
             renewals: false,
             staging: false,
@@ -329,6 +335,13 @@ impl<'c> PgSink<'c> {
             + self.contact_updates.bytes.len()
             + self.membership_updates.bytes.len()
             + self.events.bytes.len()
+    }
+
+    fn push_tags(&mut self, id: i64, row: &ParsedRow) {
+        for tag in row.tags() {
+            self.tags.0.push(id);
+            self.tags.1.push(tag.to_owned());
+        }
     }
 
     fn push_event(&mut self, membership_id: i64, kind: &str, old: Option<&str>, new: Option<&str>) {
@@ -398,6 +411,22 @@ impl<'c> PgSink<'c> {
                 &[&run],
             )?;
             client.batch_execute("TRUNCATE rollcall_import_memberships")?;
+        }
+        if !self.tags_cleared.is_empty() {
+            client.execute(
+                "DELETE FROM contact_tags WHERE contact_id = ANY($1)",
+                &[&self.tags_cleared],
+            )?;
+            self.tags_cleared.clear();
+        }
+        if !self.tags.0.is_empty() {
+            client.execute(
+                "INSERT INTO contact_tags (contact_id, tag)
+                 SELECT * FROM unnest($1::BIGINT[], $2::TEXT[])",
+                &[&self.tags.0, &self.tags.1],
+            )?;
+            self.tags.0.clear();
+            self.tags.1.clear();
         }
         if !self.dates_unknown.is_empty() {
             client.execute(
@@ -541,6 +570,7 @@ impl ImportSink for PgSink<'_> {
             b.int(self.run_id);
             contact_fields(b, &rows[p.row]);
             b.end_row();
+            self.push_tags(p.id, &rows[p.row]);
         }
         Ok(())
     }
@@ -566,6 +596,8 @@ impl ImportSink for PgSink<'_> {
         b.int(id);
         contact_fields(b, row);
         b.end_row();
+        self.tags_cleared.push(id);
+        self.push_tags(id, row);
         Ok(())
     }
 

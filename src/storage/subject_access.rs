@@ -21,6 +21,8 @@ use crate::Clock;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SubjectRecord {
     pub contact: Contact,
+    /// The contact's tags as the CRM last exported them, sorted.
+    pub tags: Vec<String>,
     pub memberships: Vec<Membership>,
     /// What imports recorded happening to their memberships, oldest first.
     pub membership_events: Vec<MembershipEvent>,
@@ -191,6 +193,12 @@ pub fn gather(store: &mut Store, contact_id: i64) -> Result<Option<SubjectRecord
         return Ok(None);
     };
     let record = SubjectRecord {
+        tags: rows(
+            &tx,
+            "SELECT tag FROM contact_tags WHERE contact_id = ?1 ORDER BY tag",
+            contact_id,
+            |r| r.get(0),
+        )?,
         memberships: rows(&tx, MEMBERSHIPS, contact_id, |r| {
             Ok(Membership {
                 id: r.get(0)?,
