@@ -882,6 +882,7 @@ mod synth {
             join: Some(join),
             start: Some(start),
             end,
+            dates_unknown: false,
         };
         // The export was taken three weeks before today, so some statuses are stale.
         let exported = today - chrono::Days::new(21);

@@ -59,6 +59,33 @@ fn progress_then_summary_then_close() {
 }
 
 #[test]
+fn the_summary_names_the_columns_not_read_and_the_title_lines_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let importer: rollcall::app::import_job::ImportRunner =
+        Arc::new(|_path, _options, _progress, _cancel| {
+            let mut report = report();
+            report.title_lines_skipped = 2;
+            report.columns_not_imported = vec!["Test".into(), "Campaign ID".into()];
+            report.columns_not_imported_count = 2;
+            Ok(report)
+        });
+    let mut h = with_importer(importer);
+    command(&mut h, &format!("import {}", export_file(&dir)));
+    h.pump_until(|h| h.screen().contains("Imported nov.csv"));
+    let screen = h.screen();
+    insta::assert_snapshot!("import_summary_not_read_and_title", screen);
+    // The CLI report's words.
+    assert!(
+        screen.contains("title: 2 line(s) above the header skipped"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("not read: 2 column(s) not imported: \"Test\", \"Campaign ID\""),
+        "{screen}"
+    );
+}
+
+#[test]
 fn esc_cancels_a_running_import() {
     let dir = tempfile::tempdir().unwrap();
     let release = Arc::new(Mutex::new(false));

@@ -97,6 +97,110 @@ fn events(db: &TestDb) -> Vec<String> {
 }
 
 engines::on_both_engines! {
+    fn crm_tags_are_stored_and_kept_in_step_with_each_import(db: &TestDb) {
+        let tags = |db: &TestDb| -> Vec<String> {
+            let store = db.open();
+            let mut stmt = store
+                .conn
+                .prepare(
+                    "SELECT c.crm_id || ':' || t.tag FROM contact_tags t
+                     JOIN contacts c ON c.id = t.contact_id ORDER BY c.crm_id, t.tag",
+                )
+                .unwrap();
+            stmt.query_map([], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
+        let people = fixture("nationbuilder_people.csv");
+        import_json(db, "2026-11-23", &people, &[]);
+        // NationBuilder's tag_list: comma-separated in one cell.
+        assert_eq!(tags(db), ["501:phone bank", "501:volunteer", "503:donor"]);
+        let again = import_json(db, "2026-11-23", &people, &[]);
+        assert_eq!(again["contacts"]["updated"], 0, "{again}");
+
+        // The CRM no longer lists "phone bank" for 501, nor anything for 503.
+        let text = std::fs::read_to_string(&people)
+            .unwrap()
+            .replace("\"volunteer, phone bank\"", "volunteer")
+            .replace(",donor,", ",,");
+        let later = db.scratch().join("people-later.csv");
+        std::fs::write(&later, text).unwrap();
+        let report = import_json(db, "2026-11-23", &later, &[]);
+        assert_eq!(report["contacts"]["updated"], 2, "{report}");
+        assert_eq!(tags(db), ["501:volunteer"]);
+
+        // Action Network's can2_user_tags, the same way.
+        import_json(db, "2026-11-23", &fixture("actionnetwork_report.csv"), &[]);
+        let an: Vec<String> = tags(db).into_iter().filter(|t| t.starts_with("5e0c")).collect();
+        assert_eq!(
+            an,
+            [
+                "5e0c1a2b-0001-4d2f-8c3a-00000000a001:Cornwall",
+                "5e0c1a2b-0001-4d2f-8c3a-00000000a001:Member",
+                "5e0c1a2b-0002-4d2f-8c3a-00000000a002:Member",
+            ]
+        );
+    }
+
+    fn nationbuilder_membership_names_become_dates_unknown_memberships_until_dates_come(db: &TestDb) {
+        let dates_unknown = |db: &TestDb| -> Vec<String> {
+            let store = db.open();
+            let mut stmt = store
+                .conn
+                .prepare(
+                    "SELECT c.crm_id || ':' || m.membership_type || ':' \
+                            || COALESCE(m.end_date, '-') || ':' || m.crm_status || ':' \
+                            || CASE WHEN u.membership_id IS NULL THEN 'dated' ELSE 'dates unknown' END
+                     FROM memberships m JOIN contacts c ON c.id = m.contact_id
+                     LEFT JOIN membership_dates_unknown u ON u.membership_id = m.id
+                     ORDER BY m.sync_key",
+                )
+                .unwrap();
+            stmt.query_map([], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
+        let people = fixture("nationbuilder_people.csv");
+        let first = import_json(db, "2026-11-23", &people, &[]);
+        assert_eq!(first["rows_read"], 3, "{first}");
+        assert_eq!(first["contacts"]["inserted"], 3, "{first}");
+        assert_eq!(first["memberships"]["inserted"], 3, "{first}");
+        // "Member, Young Greens": two memberships, neither lifetime nor given a status.
+        assert_eq!(
+            dates_unknown(db),
+            [
+                "501:Member:-::dates unknown",
+                "501:Young Greens:-::dates unknown",
+                "502:Member:-::dates unknown",
+            ]
+        );
+
+        let again = import_json(db, "2026-11-23", &people, &[]);
+        assert_eq!(again["contacts"]["updated"], 0, "{again}");
+        assert_eq!(again["memberships"]["updated"], 0, "{again}");
+        assert_eq!(again["memberships"]["unchanged"], 3, "{again}");
+
+        // The memberships export (same source, keyed by contact id and type) brings the dates.
+        let dated = import_json(db, "2026-11-23", &fixture("nationbuilder_memberships.csv"), &[]);
+        assert_eq!(dated["memberships"]["inserted"], 0, "{dated}");
+        assert_eq!(dated["memberships"]["updated"], 3, "{dated}");
+        let with_dates = [
+            "501:Member:2027-04-01:Current:dated",
+            "501:Young Greens:2026-11-01:Grace:dated",
+            "502:Member:2025-09-30:Expired:dated",
+        ];
+        assert_eq!(dates_unknown(db), with_dates);
+        assert_eq!(count(db, "SELECT COUNT(*) FROM membership_dates_unknown"), 0);
+
+        // The people export again never takes the dates away.
+        let later = import_json(db, "2026-11-23", &people, &[]);
+        assert_eq!(later["memberships"]["updated"], 0, "{later}");
+        assert_eq!(later["memberships"]["unchanged"], 3, "{later}");
+        assert_eq!(dates_unknown(db), with_dates);
+    }
+
     fn a_first_import_a_reimport_and_a_later_export(db: &TestDb) {
         let first = import_json(db, "2026-11-23", &fixture("civicrm_small.csv"), &[]);
         assert_eq!(first["committed"], true, "{first}");

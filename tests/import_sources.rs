@@ -227,10 +227,16 @@ fn a_nationbuilder_people_export_keeps_its_preferences_and_makes_nobody_a_lifeti
         "Bronwen Ellis|bronwen@example.net|01632 960503|2 Heol Fawr|Aberaeron|Ceredigion|SA46 0AA|\
          GB|1|1|1|1|0|0|1"
     );
-    // membership_names has types but no dates: never a lifetime Current membership.
-    assert_eq!(s.count("SELECT COUNT(*) FROM memberships"), 0);
-    assert!(out.contains("\"membership_names\""), "{out}");
-    assert!(out.contains("\"tag_list\""), "{out}");
+    // membership_names has types but no dates: one membership per name, each marked "dates
+    // unknown", never a lifetime Current membership.
+    assert_eq!(
+        memberships(&s, "501", "membership_type,join_date,end_date,crm_status"),
+        ["Member|∅|∅|", "Young Greens|∅|∅|"]
+    );
+    assert_eq!(s.count("SELECT COUNT(*) FROM memberships"), 3);
+    assert_eq!(s.count("SELECT COUNT(*) FROM membership_dates_unknown"), 3);
+    assert!(!out.contains("\"membership_names\""), "{out}");
+    assert!(!out.contains("\"tag_list\""), "tags are read: {out}");
 }
 
 #[test]
@@ -254,7 +260,7 @@ fn an_action_network_report_reads_addresses_and_subscription_status() {
         contact(&s, "5e0c1a2b-0003-4d2f-8c3a-00000000a003", columns),
         "21 Headingley Lane|Leeds|West Yorkshire|LS6 1AB|GB|07700 900803|0|1"
     );
-    assert!(out.contains("\"can2_user_tags\""), "{out}");
+    assert!(!out.contains("\"can2_user_tags\""), "tags are read: {out}");
 }
 
 #[test]

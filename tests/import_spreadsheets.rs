@@ -237,3 +237,57 @@ fn sheet_on_a_csv_file_is_refused() {
         .failure();
     assert!(stderr_of(&out).contains("--sheet is for spreadsheets"));
 }
+
+/// The committed `.xls` and `.ods` fixtures (tests/fixtures/make_spreadsheet_fixtures.py wrote
+/// them: xlwt's BIFF8, and OpenDocument's zip of XML) hold the sheet `write_members` builds.
+fn a_committed_workbook_lands_field_by_field(name: &str, kind: &str) {
+    let s = Scratch::new();
+    let file = fixture(name);
+    let report = import_json_ok(&s, &file, &[]);
+    assert_eq!(report["profile"], "civicrm", "{report:#}");
+    assert_eq!(report["rows_read"], 2, "{report:#}");
+    assert_eq!(report["rejected"], 0, "{report:#}");
+    assert_eq!(report["encoding"], format!("{kind}, sheet \"Members\""));
+    assert_eq!(
+        report["date_order"], "iso",
+        "dates read as dates: {report:#}"
+    );
+    let contact = |id: &str| {
+        s.text(&format!(
+            "SELECT first_name || '|' || last_name || '|' || email || '|' || do_not_phone \
+             FROM contacts WHERE crm_id = '{id}'"
+        ))
+    };
+    assert_eq!(
+        contact("101"),
+        Some("Siân|Jones|sian.jones@example.org|0".into())
+    );
+    assert_eq!(
+        contact("102"),
+        Some("Rhys|ap Gwilym|rhys@example.net|1".into())
+    );
+    let membership = |id: &str| {
+        s.text(&format!(
+            "SELECT membership_type || '|' || join_date || '|' || end_date || '|' || crm_status \
+             FROM memberships WHERE crm_membership_id = '{id}'"
+        ))
+    };
+    assert_eq!(
+        membership("5001"),
+        Some("Individual|2019-03-01|2026-11-30|Current".into())
+    );
+    assert_eq!(
+        membership("5002"),
+        Some("Reduced Rate|2021-06-15|2026-06-14|Expired".into())
+    );
+}
+
+#[test]
+fn an_xls_workbook_is_imported_field_by_field_with_its_dates_as_dates() {
+    a_committed_workbook_lands_field_by_field("members.xls", "Excel 97-2003 workbook (.xls)");
+}
+
+#[test]
+fn an_ods_workbook_is_imported_field_by_field_with_its_dates_as_dates() {
+    a_committed_workbook_lands_field_by_field("members.ods", "OpenDocument spreadsheet (.ods)");
+}

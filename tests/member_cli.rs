@@ -102,3 +102,59 @@ fn an_unknown_id_is_an_error_and_no_database_is_made() {
     let out = s.cmd().args(["member", "999"]).assert().failure();
     assert!(stderr_of(&out).contains("no contact has that CRM id"));
 }
+
+#[test]
+fn a_nationbuilder_type_without_dates_shows_as_dates_unknown_never_current() {
+    let s = Scratch::new();
+    s.import("nationbuilder_people.csv", &[]);
+    let json = member_json(&s, "501");
+    let memberships = json["memberships"].as_array().unwrap();
+    let types: Vec<&str> = memberships
+        .iter()
+        .map(|m| m["membership_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["Member", "Young Greens"], "{json}");
+    for m in memberships {
+        assert_eq!(m["dates_unknown"], true, "{m}");
+        assert_eq!(m["end_date"], Value::Null, "{m}");
+        assert_eq!(m["rollcall_status"], "dates unknown", "{m}");
+    }
+
+    let out = s.cmd().args(["member", "501"]).assert().success();
+    let text = stdout_of(&out);
+    assert!(
+        text.contains("Member (membership 1, CRM id none): status dates unknown (CRM: none)\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("end unknown (the CRM gave the type only)"),
+        "{text}"
+    );
+    assert!(!text.contains("lifetime"), "{text}");
+    assert!(
+        text.contains("tags (CRM)      phone bank, volunteer\n"),
+        "{text}"
+    );
+    assert_eq!(
+        json["tags"],
+        serde_json::json!(["phone bank", "volunteer"]),
+        "{json}"
+    );
+
+    let out = s.cmd().args(["search", "MacLeod"]).assert().success();
+    let text = stdout_of(&out);
+    assert!(text.contains("dates unknown"), "{text}");
+    assert!(!text.contains("CRM: )"), "{text}");
+    assert!(!text.contains("Current"), "{text}");
+    assert!(!text.contains("lifetime"), "{text}");
+
+    // Stats count them under no status and as no member.
+    let out = s.cmd().args(["stats", "--json"]).assert().success();
+    let stats: Value = serde_json::from_str(&stdout_of(&out)).unwrap();
+    let team = &stats["team"];
+    for status in team["by_status"].as_array().unwrap() {
+        assert_eq!(status["memberships"], 0, "{status}");
+    }
+    assert_eq!(team["member_memberships"], 0, "{team}");
+    assert_eq!(team["members"], 0, "{team}");
+}

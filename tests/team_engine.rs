@@ -27,7 +27,10 @@ fn team_init_creates_the_schema_once_and_says_so() {
     assert!(out.status.success(), "{}", stderr(&out));
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(
-        said.contains("Created rollcall's schema (version 7"),
+        said.contains(&format!(
+            "Created rollcall's schema (version {}",
+            rollcall::storage::SCHEMA_VERSION
+        )),
         "{said}"
     );
     let again = rollcall(&db.url()).args(["team", "init"]).output().unwrap();

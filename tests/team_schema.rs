@@ -26,9 +26,16 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../src/storage/schema_v5_renewals.sql"),
     include_str!("../src/storage/schema_v6_new_pending.sql"),
     include_str!("../src/storage/schema_v7_privacy.sql"),
+    include_str!("../src/storage/schema_v8_nb_memberships_tags.sql"),
 ];
 
 const SCHEMA_PG: &str = include_str!("../src/storage/schema_pg.sql");
+
+/// PostgreSQL's migrations after schema_pg.sql (v7), in order (`MIGRATIONS` in
+/// src/storage/team.rs).
+const PG_MIGRATIONS: &[&str] = &[include_str!(
+    "../src/storage/schema_pg_v8_nb_memberships_tags.sql"
+)];
 
 /// PostgreSQL's stand-in for `PRAGMA user_version`, which SQLite has no table for.
 const VERSION_TABLE: &str = "rollcall_schema";
@@ -41,7 +48,12 @@ fn this_test_builds_the_current_sqlite_schema() {
         SQLITE_MIGRATIONS.len() as i64,
         rollcall::storage::SCHEMA_VERSION,
         "the SQLite schema has a migration this test does not apply: add it to SQLITE_MIGRATIONS, \
-         and what it changes to src/storage/schema_pg.sql"
+         and its PostgreSQL twin to PG_MIGRATIONS"
+    );
+    assert_eq!(
+        7 + PG_MIGRATIONS.len() as i64,
+        rollcall::storage::SCHEMA_VERSION,
+        "PostgreSQL's migrations after schema_pg.sql (v7) must reach the schema version"
     );
 }
 
@@ -236,6 +248,15 @@ fn load_pg_schema(db: &pg_cluster::TestDatabase) -> Client {
             "src/storage/schema_pg.sql does not load{line}: {}",
             describe_postgres(&e)
         );
+    }
+    for (i, migration) in PG_MIGRATIONS.iter().enumerate() {
+        client.batch_execute(migration).unwrap_or_else(|e| {
+            panic!(
+                "PostgreSQL migration {} fails: {}",
+                i + 8,
+                describe_postgres(&e)
+            )
+        });
     }
     client
 }

@@ -44,7 +44,13 @@ fn needles() -> Vec<String> {
     needles.push(TYPED_QUERY.to_owned());
     needles.push(format!("civicrm{}", TARGET.crm_id));
     needles.push(format!("id:9{}", TARGET.crm_id));
+    needles.push(target_tag());
     needles
+}
+
+/// A CRM tag of the erased person's (tags are imported CRM data, erased with them).
+fn target_tag() -> String {
+    format!("phone bank {}", TARGET.crm_id)
 }
 
 /// `(file, needle)` for each needle found in a file under `dir`.
@@ -72,6 +78,14 @@ fn nothing_of_an_erased_person_survives_on_disk_even_from_a_window_open_during_f
             [serde_json::json!({ "query": TYPED_QUERY, "selected": 0 }).to_string()],
         )
         .unwrap();
+    Connection::open(&s.db)
+        .unwrap()
+        .execute(
+            "INSERT INTO contact_tags (contact_id, tag)
+             SELECT id, ?1 FROM contacts WHERE crm_id = ?2",
+            (target_tag(), TARGET.crm_id),
+        )
+        .unwrap();
 
     // A window finds them by search and stays open on them.
     let mut window = Window::open("window", &s.db, STAFF);
@@ -95,6 +109,7 @@ fn nothing_of_an_erased_person_survives_on_disk_even_from_a_window_open_during_f
         .clone();
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(stdout.contains("ui_state 2"), "{stdout}");
+    assert!(stdout.contains("contact_tags 1"), "{stdout}");
     window.wait_until_gone(TARGET.display);
     window.quit_with("\x03");
 

@@ -209,18 +209,22 @@ impl ImportView {
 pub fn summary_lines(r: &ImportReport) -> Vec<Line<'static>> {
     let c = &r.contacts;
     let m = &r.memberships;
-    let mut lines = vec![
-        Line::from(format!(
-            "{} profile · {} · dates {} · {:.1} s",
-            r.profile,
-            r.encoding,
-            match r.date_order {
-                DateOrder::Iso => "ISO",
-                DateOrder::Dmy => "day first",
-                DateOrder::Mdy => "month first",
-            },
-            r.elapsed_ms as f64 / 1000.0
-        )),
+    let mut lines = vec![Line::from(format!(
+        "{} profile · {} · dates {} · {:.1} s",
+        r.profile,
+        r.encoding,
+        match r.date_order {
+            DateOrder::Iso => "ISO",
+            DateOrder::Dmy => "day first",
+            DateOrder::Mdy => "month first",
+        },
+        r.elapsed_ms as f64 / 1000.0
+    ))];
+    // The same words as the CLI report's "title" and "not read" lines.
+    if let Some(line) = r.title_line() {
+        lines.push(Line::from(format!("title: {line}")));
+    }
+    lines.extend([
         Line::from(format!(
             "rows read {} · rejected {} · skipped (erased) {}",
             thousands(r.rows_read),
@@ -245,7 +249,10 @@ pub fn summary_lines(r: &ImportReport) -> Vec<Line<'static>> {
             thousands(m.missing_from_export),
             thousands(m.back_in_export)
         )),
-    ];
+    ]);
+    if let Some(line) = r.not_imported_line() {
+        lines.push(Line::from(format!("not read: {line}")));
+    }
     if r.kept_resave_damaged > 0 {
         lines.push(Line::from(format!(
             "kept {} name(s) that a re-save had damaged (`?` for letters Windows-1252 lacks)",

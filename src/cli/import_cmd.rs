@@ -276,23 +276,6 @@ fn show_progress(bar: &ProgressBar, p: Progress, started: Instant) {
     ));
 }
 
-/// The columns no field read, by name when the report has them.
-fn not_imported_line(report: &ImportReport) -> Option<String> {
-    let n = report.columns_not_imported_count;
-    if n == 0 {
-        return None;
-    }
-    let names = &report.columns_not_imported;
-    Some(if names.is_empty() {
-        format!(
-            "{n} column(s) not imported (not named: the header line may hold a member's details)"
-        )
-    } else {
-        let quoted: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
-        format!("{n} column(s) not imported: {}", quoted.join(", "))
-    })
-}
-
 /// The human summary of one import.
 pub fn summary_text(report: &ImportReport, db: &str) -> String {
     let mut s = String::new();
@@ -325,15 +308,11 @@ pub fn summary_text(report: &ImportReport, db: &str) -> String {
         DateOrder::Mdy => "month first (mm/dd/yyyy)",
     };
     let _ = writeln!(s, "  date order   {order}");
-    if report.title_lines_skipped > 0 {
-        let _ = writeln!(
-            s,
-            "  title        {} line(s) above the header skipped",
-            report.title_lines_skipped
-        );
+    if let Some(line) = report.title_line() {
+        let _ = writeln!(s, "  title        {line}");
     }
     let _ = writeln!(s, "  rows read    {}", report.rows_read);
-    if let Some(line) = not_imported_line(report) {
+    if let Some(line) = report.not_imported_line() {
         let _ = writeln!(s, "  not read     {line}");
     }
     let c = &report.contacts;

@@ -63,6 +63,7 @@ fn rollcall_status(m: &Membership, deceased: bool, today: NaiveDate) -> MemberSt
         join: date(&m.join_date),
         start: date(&m.start_date),
         end: date(&m.end_date),
+        dates_unknown: m.dates_unknown,
     };
     derive_status(dates, MemberStatus::parse(&m.crm_status), deceased, today)
 }
@@ -93,6 +94,12 @@ fn text(record: &SubjectRecord, today: NaiveDate) -> String {
         c.display_name, c.crm_id, c.source, c.id
     );
     contact_text(&mut s, c);
+    let tags = if record.tags.is_empty() {
+        "none".to_owned()
+    } else {
+        record.tags.join(", ")
+    };
+    let _ = writeln!(s, "  {:<15} {tags}", "tags (CRM)");
     let _ = writeln!(s, "\nMemberships ({})", record.memberships.len());
     for m in &record.memberships {
         membership_text(&mut s, m, c.is_deceased, today);
@@ -142,7 +149,13 @@ fn contact_text(s: &mut String, c: &Contact) {
 
 fn membership_text(s: &mut String, m: &Membership, deceased: bool, today: NaiveDate) {
     let ours = rollcall_status(m, deceased, today);
-    let differs = MemberStatus::parse(&m.crm_status) != Some(ours);
+    let differs =
+        !m.crm_status.trim().is_empty() && MemberStatus::parse(&m.crm_status) != Some(ours);
+    let crm_status = if m.crm_status.trim().is_empty() {
+        "none"
+    } else {
+        m.crm_status.as_str()
+    };
     let _ = writeln!(
         s,
         "  {} (membership {}, CRM id {}): status {} (CRM: {}){}",
@@ -150,7 +163,7 @@ fn membership_text(s: &mut String, m: &Membership, deceased: bool, today: NaiveD
         m.id,
         m.crm_membership_id.as_deref().unwrap_or("none"),
         ours.label(),
-        m.crm_status,
+        crm_status,
         if differs { ", differs" } else { "" },
     );
     let _ = writeln!(
@@ -158,7 +171,11 @@ fn membership_text(s: &mut String, m: &Membership, deceased: bool, today: NaiveD
         "    member since {}, start {}, end {}, source {}, renews automatically {}",
         m.join_date.as_deref().unwrap_or("unknown"),
         m.start_date.as_deref().unwrap_or("unknown"),
-        m.end_date.as_deref().unwrap_or("none (lifetime)"),
+        m.end_date.as_deref().unwrap_or(if m.dates_unknown {
+            "unknown (the CRM gave the type only)"
+        } else {
+            "none (lifetime)"
+        }),
         m.membership_source,
         yes_no(m.auto_renew),
     );

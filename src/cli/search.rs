@@ -150,7 +150,11 @@ fn table_row(h: &MemberHit, ctx: &Ctx) -> [String; 9] {
             } else {
                 ours.to_owned()
             };
-            let ends = m.dates.end.map_or("lifetime".into(), |d| d.to_string());
+            let ends = match m.dates.end {
+                Some(d) => d.to_string(),
+                None if m.dates.dates_unknown => "dates unknown".into(),
+                None => "lifetime".into(),
+            };
             (m.crm_id.clone(), status, m.membership_type.clone(), ends)
         }
         None => ("-".into(), "no membership".into(), "-".into(), "-".into()),

@@ -20,6 +20,10 @@ pub enum MemberStatus {
     Pending,
     Cancelled,
     Deceased,
+    /// A membership known only by its type (NationBuilder's `membership_names`): no dates, so
+    /// no status can be worked out, and it never counts as a member. Not in [`MemberStatus::ALL`]
+    /// (no CRM exports it; `parse` never gives it).
+    DatesUnknown,
 }
 
 impl MemberStatus {
@@ -42,6 +46,7 @@ impl MemberStatus {
             MemberStatus::Pending => "Pending",
             MemberStatus::Cancelled => "Cancelled",
             MemberStatus::Deceased => "Deceased",
+            MemberStatus::DatesUnknown => "dates unknown",
         }
     }
 
@@ -81,8 +86,10 @@ impl fmt::Display for MemberStatus {
 pub struct MembershipDates {
     pub join: Option<NaiveDate>,
     pub start: Option<NaiveDate>,
-    /// None: lifetime.
+    /// None: lifetime (unless `dates_unknown`).
     pub end: Option<NaiveDate>,
+    /// The CRM gave the type only (`membership_dates_unknown`): no dates, never lifetime.
+    pub dates_unknown: bool,
 }
 
 /// rollcall's own status for a membership as of `today`.
@@ -94,6 +101,7 @@ pub struct MembershipDates {
 /// - Grace: the day after the end date to end + 1 month, both included.
 /// - Expired: after that.
 /// - A start date still in the future: Pending.
+/// - Dates unknown (a type with no dates): DatesUnknown, never Current.
 pub fn derive_status(
     dates: MembershipDates,
     crm_status: Option<MemberStatus>,
@@ -105,6 +113,9 @@ pub fn derive_status(
     }
     if let Some(s @ (MemberStatus::Cancelled | MemberStatus::Pending)) = crm_status {
         return s;
+    }
+    if dates.dates_unknown {
+        return MemberStatus::DatesUnknown;
     }
     let start = dates.start.or(dates.join);
     if start.is_some_and(|s| today < s) {
@@ -199,11 +210,39 @@ mod tests {
         parse_iso(s).unwrap()
     }
 
+    #[test]
+    fn a_membership_with_dates_unknown_is_never_lifetime_current() {
+        let dates = MembershipDates {
+            dates_unknown: true,
+            ..MembershipDates::default()
+        };
+        let today = d("2026-11-23");
+        let status = derive_status(dates, None, false, today);
+        assert_eq!(status, MemberStatus::DatesUnknown);
+        assert!(!status.is_member());
+        assert_eq!(status.label(), "dates unknown");
+        assert_eq!(
+            derive_status(dates, None, true, today),
+            MemberStatus::Deceased
+        );
+        assert_eq!(
+            derive_status(dates, Some(MemberStatus::Cancelled), false, today),
+            MemberStatus::Cancelled
+        );
+        // Without the marker, no end date is lifetime: Current.
+        let lifetime = MembershipDates::default();
+        assert_eq!(
+            derive_status(lifetime, None, false, today),
+            MemberStatus::Current
+        );
+    }
+
     fn status(join: &str, start: &str, end: Option<&str>, today: &str) -> MemberStatus {
         let dates = MembershipDates {
             join: Some(d(join)),
             start: Some(d(start)),
             end: end.map(d),
+            dates_unknown: false,
         };
         derive_status(dates, None, false, d(today))
     }

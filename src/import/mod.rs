@@ -244,6 +244,36 @@ pub struct Progress {
 }
 
 impl ImportReport {
+    /// The columns no field read, by name when the report has them (counted, not quoted, when
+    /// the header line could hold a member's details): the CLI report's and the app summary's
+    /// "not read" line.
+    pub fn not_imported_line(&self) -> Option<String> {
+        let n = self.columns_not_imported_count;
+        if n == 0 {
+            return None;
+        }
+        let names = &self.columns_not_imported;
+        Some(if names.is_empty() {
+            format!(
+                "{n} column(s) not imported (not named: the header line may hold a member's \
+                 details)"
+            )
+        } else {
+            let quoted: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+            format!("{n} column(s) not imported: {}", quoted.join(", "))
+        })
+    }
+
+    /// The CLI report's and the app summary's "title" line, when title lines were skipped.
+    pub fn title_line(&self) -> Option<String> {
+        (self.title_lines_skipped > 0).then(|| {
+            format!(
+                "{} line(s) above the header skipped",
+                self.title_lines_skipped
+            )
+        })
+    }
+
     /// Whether the import found nothing to change.
     pub fn changed_nothing(&self) -> bool {
         let c = &self.contacts;

@@ -69,10 +69,16 @@ pub enum Field {
     /// An email subscription's state (Action Network's `can2_subscription_status`):
     /// `unsubscribed` sets "no bulk email", `bouncing` sets "on hold".
     SubscriptionStatus,
+    /// Membership types with no dates or status, comma-separated in one cell (NationBuilder's
+    /// `membership_names`): one membership per name, marked "dates unknown".
+    MembershipNames,
+    /// The contact's tags, comma-separated in one cell (NationBuilder's `tag_list`, Action
+    /// Network's `can2_user_tags`). CRM data: each import replaces rollcall's copy.
+    Tags,
 }
 
 impl Field {
-    pub const ALL: [Field; 41] = [
+    pub const ALL: [Field; 43] = [
         Field::ContactId,
         Field::ContactType,
         Field::DisplayName,
@@ -114,6 +120,8 @@ impl Field {
         Field::AutoRenew,
         Field::RecurringContribution,
         Field::SubscriptionStatus,
+        Field::MembershipNames,
+        Field::Tags,
     ];
 
     /// The name a mapping file uses.
@@ -160,6 +168,8 @@ impl Field {
             Field::AutoRenew => "auto_renew",
             Field::RecurringContribution => "recurring_contribution",
             Field::SubscriptionStatus => "subscription_status",
+            Field::MembershipNames => "membership_names",
+            Field::Tags => "tags",
         }
     }
 
@@ -187,6 +197,7 @@ impl Field {
                 | Field::StartDate
                 | Field::EndDate
                 | Field::MembershipStatus
+                | Field::MembershipNames
         )
     }
 }
@@ -361,9 +372,9 @@ const CIVICRM: &[(Field, &[&str])] = &[
 ];
 
 /// NationBuilder people exports and membership exports (`name, status, started_at,
-/// expires_on`: memberships only, which leave the contacts' details as they are). A people export's `membership_names`
-/// is not read: it lists types with no dates or status, and read as memberships it made every
-/// one a lifetime Current member (issue 18). The report names it among the columns not imported.
+/// expires_on`: memberships only, which leave the contacts' details as they are). A people
+/// export's `membership_names` lists types with no dates or status: each name becomes a
+/// membership marked "dates unknown" (never lifetime, never Current without evidence; issue 18).
 const NATIONBUILDER: &[(Field, &[&str])] = &[
     (
         Field::ContactId,
@@ -417,6 +428,8 @@ const NATIONBUILDER: &[(Field, &[&str])] = &[
     (Field::EndDate, &["membership_expires_on", "expires_on"]),
     (Field::MembershipSource, &["membership_source"]),
     (Field::AutoRenew, &["membership_auto_renew"]),
+    (Field::MembershipNames, &["membership_names"]),
+    (Field::Tags, &["tag_list"]),
 ];
 
 /// Action Network reports (contacts only: Action Network has no membership object; a mapping
@@ -445,6 +458,7 @@ const ACTIONNETWORK: &[(Field, &[&str])] = &[
     (Field::Country, &["country", "can2_country"]),
     (Field::PreferredLanguage, &["language"]),
     (Field::SubscriptionStatus, &["can2_subscription_status"]),
+    (Field::Tags, &["can2_user_tags"]),
 ];
 
 /// The built-in profile names.
@@ -700,6 +714,7 @@ impl Profile {
         if has_memberships
             && !columns.contains_key(&Field::MembershipId)
             && !columns.contains_key(&Field::MembershipType)
+            && !columns.contains_key(&Field::MembershipNames)
         {
             missing_required.push(format!(
                 "{} or {} (the file has membership columns, but nothing says which membership a \

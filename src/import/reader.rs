@@ -337,14 +337,27 @@ pub fn build_rows(
                     if spare.is_empty() {
                         spare.extend(recycled.try_iter().flatten());
                     }
-                    let buffer = spare.pop().unwrap_or_else(|| String::with_capacity(512));
-                    match parser.parse(record, *line, buffer) {
-                        RowOutcome::RestartMonthFirst => {
-                            let _ = to_writer.send(Message::RestartMonthFirst);
-                            return;
+                    let names = parser.membership_names(record);
+                    let mut outcomes = Vec::with_capacity(names.len().max(1));
+                    if names.is_empty() {
+                        let buffer = spare.pop().unwrap_or_else(|| String::with_capacity(512));
+                        outcomes.push(parser.parse(record, *line, buffer));
+                    } else {
+                        // A NationBuilder people row: one membership per name.
+                        for name in names {
+                            let buffer = spare.pop().unwrap_or_else(|| String::with_capacity(512));
+                            outcomes.push(parser.parse_as_named(record, *line, buffer, name));
                         }
-                        RowOutcome::RepeatedHeader => {}
-                        outcome => rows.push(outcome),
+                    }
+                    for outcome in outcomes {
+                        match outcome {
+                            RowOutcome::RestartMonthFirst => {
+                                let _ = to_writer.send(Message::RestartMonthFirst);
+                                return;
+                            }
+                            RowOutcome::RepeatedHeader => {}
+                            outcome => rows.push(outcome),
+                        }
                     }
                 }
                 Record::Unreadable { line, bad_byte } => rows.push(RowOutcome::Rejected(

@@ -47,6 +47,9 @@ pub enum Slot {
     EndDate,
     Status,
     MembershipSource,
+    /// The contact's CRM tags, sorted, without repeats, joined by `,` (after the membership
+    /// slots so that rows without tags hash as they always did).
+    Tags,
 }
 
 /// The words of a rejection for a row with more or fewer fields than the header (the report
@@ -59,7 +62,7 @@ pub const RAGGED: &str = "fields where the header has";
 /// on. Documented in docs/import.md.
 pub const MAX_CELL_BYTES: usize = 64 * 1024;
 
-const SLOTS: usize = Slot::MembershipSource as usize + 1;
+const SLOTS: usize = Slot::Tags as usize + 1;
 const FIRST_MEMBERSHIP_SLOT: usize = Slot::SyncKey as usize;
 
 /// Contact flags, in `ParsedRow::flags`.
@@ -76,6 +79,9 @@ pub mod flag {
     pub const HAS_MEMBERSHIP: u16 = 1 << 8;
     /// The file has no contact details (a memberships export): leave the contact's as they are.
     pub const MEMBERSHIP_ONLY: u16 = 1 << 9;
+    /// A membership known only by its type (NationBuilder's `membership_names`): no dates, no
+    /// status. Stored with a "dates unknown" marker; never overwrites a membership with dates.
+    pub const DATES_UNKNOWN: u16 = 1 << 10;
 }
 
 /// A row ready to write.
@@ -112,6 +118,11 @@ impl ParsedRow {
 
     pub fn has_membership(&self) -> bool {
         self.has(flag::HAS_MEMBERSHIP)
+    }
+
+    /// The contact's CRM tags (none when the file has no tag column or the cell is empty).
+    pub fn tags(&self) -> impl Iterator<Item = &str> {
+        self.get(Slot::Tags).split(',').filter(|t| !t.is_empty())
     }
 
     /// The text slots a contact row holds before its flags, in the `contacts` table's column
@@ -231,6 +242,9 @@ pub struct RowParser {
     /// Every header name is ASCII (as in the built-in profiles): a cell holding a letter that
     /// stays non-ASCII when lowercased (`â`, `ł`) cannot be one.
     ascii_header_names: bool,
+    /// While a `membership_names` row is parsed once per name: the name, read as the row's
+    /// membership type.
+    type_override: Option<String>,
 }
 
 /// Which characters (ASCII letters and digits, lowercased, and `'`) a text holds: the same for
@@ -417,7 +431,42 @@ impl RowParser {
             scratch: String::new(),
             header_masks,
             ascii_header_names,
+            type_override: None,
         }
+    }
+
+    /// The names in the record's `membership_names` cell (split on commas, trimmed, empty ones
+    /// and repeats dropped), when the row gives no membership type or id of its own; else none.
+    /// Each is parsed as its own row with [`RowParser::parse_as_named`].
+    pub fn membership_names(&self, record: &StringRecord) -> Vec<String> {
+        if self.columns[Field::MembershipNames as usize].is_empty()
+            || !self.text(record, Field::MembershipType).is_empty()
+            || !self.text(record, Field::MembershipId).is_empty()
+        {
+            return Vec::new();
+        }
+        let mut names: Vec<String> = Vec::new();
+        for name in self.text(record, Field::MembershipNames).split(',') {
+            let name = name.trim();
+            if !name.is_empty() && !names.iter().any(|n| n == name) {
+                names.push(name.to_owned());
+            }
+        }
+        names
+    }
+
+    /// [`RowParser::parse`] with `name` as the membership type, marked dates unknown.
+    pub fn parse_as_named(
+        &mut self,
+        record: &StringRecord,
+        line: u64,
+        buffer: String,
+        name: String,
+    ) -> RowOutcome {
+        self.type_override = Some(name);
+        let outcome = self.parse(record, line, buffer);
+        self.type_override = None;
+        outcome
     }
 
     pub fn map(&self) -> &ColumnMap {
@@ -566,6 +615,11 @@ impl RowParser {
     /// The first non-empty value among the field's columns, trimmed, through the mapping
     /// file's value map for the field.
     fn text<'a>(&'a self, record: &'a StringRecord, field: Field) -> &'a str {
+        if field == Field::MembershipType
+            && let Some(name) = &self.type_override
+        {
+            return name;
+        }
         cell(&self.columns, &self.value_maps, record, field)
     }
 
@@ -670,6 +724,9 @@ impl RowParser {
         match self.sync_key(record) {
             Some(parts) => {
                 flags |= flag::HAS_MEMBERSHIP;
+                if self.type_override.is_some() {
+                    flags |= flag::DATES_UNKNOWN;
+                }
                 if flag_value(t(Field::AutoRenew)) == Some(true)
                     || flag_value(t(Field::RecurringContribution)) == Some(true)
                 {
@@ -713,9 +770,22 @@ impl RowParser {
             }
         }
 
+        let mut tags: Vec<&str> = t(Field::Tags)
+            .split(',')
+            .map(str::trim)
+            .filter(|tag| !tag.is_empty())
+            .collect();
+        tags.sort_unstable();
+        tags.dedup();
+        b.push_joined(Slot::Tags, &tags, ",");
+
         let contact_hash = contact_hash(&b, flags & flag::CONTACT_FLAGS);
         let membership_hash = if flags & flag::HAS_MEMBERSHIP != 0 {
-            membership_hash(&b, flags & flag::AUTO_RENEW != 0)
+            membership_hash(
+                &b,
+                flags & flag::AUTO_RENEW != 0,
+                flags & flag::DATES_UNKNOWN != 0,
+            )
         } else {
             0
         };
@@ -812,12 +882,17 @@ fn hash_contact(text: &str, ends: &[u32; SLOTS], flags: u16) -> i64 {
         h.write_u64(u64::from(*end));
     }
     h.write_u64(u64::from(flags));
+    let tags = &text[ends[Slot::Tags as usize - 1] as usize..ends[Slot::Tags as usize] as usize];
+    if !tags.is_empty() {
+        // Only then, so that a contact without tags keeps the hash stored before tags were read.
+        h.field(tags.as_bytes());
+    }
     h.value_i64()
 }
 
 /// The membership slots, the contact it belongs to (a membership moved to another contact has
 /// changed) and auto-renew.
-fn membership_hash(b: &Builder, auto_renew: bool) -> i64 {
+fn membership_hash(b: &Builder, auto_renew: bool, dates_unknown: bool) -> i64 {
     let mut h = StableHasher::default();
     h.field(b.get(Slot::CrmId).as_bytes());
     for slot in [
@@ -832,6 +907,10 @@ fn membership_hash(b: &Builder, auto_renew: bool) -> i64 {
         h.field(b.get(slot).as_bytes());
     }
     h.write_u64(u64::from(auto_renew));
+    if dates_unknown {
+        // Only then, so that every other membership's stored hash stays as it was.
+        h.write_u64(2);
+    }
     h.value_i64()
 }
 

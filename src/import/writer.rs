@@ -215,7 +215,12 @@ impl<'c> Writer<'c> {
     ) -> Result<Vec<String>> {
         let mut rows: Vec<ParsedRow> = Vec::with_capacity(outcomes.len());
         for outcome in outcomes {
-            report.rows_read += 1;
+            // The second and later names of one `membership_names` row are not more rows read.
+            let same_record = matches!(&outcome, RowOutcome::Row(row)
+                if row.has(flag::DATES_UNKNOWN) && rows.last().is_some_and(|last| last.line == row.line && last.has(flag::DATES_UNKNOWN)));
+            if !same_record {
+                report.rows_read += 1;
+            }
             match outcome {
                 RowOutcome::Row(row) => {
                     rows.push(row);
@@ -368,7 +373,9 @@ impl<'c> Writer<'c> {
         entry.seen_line = row.line.max(1);
         let (id, was_missing) = (entry.id, entry.missing);
         entry.missing = false;
-        if entry.hash == row.membership_hash {
+        // A type with no dates (`membership_names`) never overwrites what the store holds: a
+        // membership with dates (from a memberships export) keeps them.
+        if entry.hash == row.membership_hash || row.has(flag::DATES_UNKNOWN) {
             report.memberships.unchanged += 1;
             if was_missing {
                 self.sink.unflag_membership(id)?;

@@ -85,6 +85,7 @@ struct MembershipRow {
     join: Option<NaiveDate>,
     start: Option<NaiveDate>,
     end: Option<NaiveDate>,
+    dates_unknown: bool,
 }
 
 /// A record's prefilter masks and where its text is.
@@ -305,6 +306,7 @@ impl Index {
                 join: m.join,
                 start: m.start,
                 end: m.end,
+                dates_unknown: m.dates_unknown,
             },
         })
     }
@@ -442,6 +444,7 @@ impl MembershipInput {
                 join: date(row, 22)?,
                 start: date(row, 23)?,
                 end: date(row, 24)?,
+                dates_unknown: row.get::<_, Option<i64>>(26)?.unwrap_or(0) != 0,
             },
             crm_status: text(row, 25)?,
         })
@@ -633,6 +636,7 @@ impl IndexBuilder {
                 join: m.dates.join,
                 start: m.dates.start,
                 end: m.dates.end,
+                dates_unknown: m.dates.dates_unknown,
             });
         }
         index.contacts.push(ContactRow {
@@ -770,6 +774,7 @@ mod tests {
                 join: Some(d("2020-01-01")),
                 start: Some(d("2020-01-01")),
                 end: Some(d(end)),
+                dates_unknown: false,
             },
         }
     }

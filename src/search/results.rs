@@ -51,7 +51,10 @@ impl MembershipSummary {
     /// Whether the CRM's status says something different from rollcall's (a stale export, or a
     /// status word rollcall does not know).
     pub fn disagrees(&self, deceased: bool, today: NaiveDate) -> bool {
-        MemberStatus::parse(&self.crm_status) != Some(self.status(deceased, today))
+        // No CRM status to disagree with (a NationBuilder type with no dates): never
+        // "Current (CRM: )".
+        !self.crm_status.trim().is_empty()
+            && MemberStatus::parse(&self.crm_status) != Some(self.status(deceased, today))
     }
 }
 

@@ -417,6 +417,8 @@ fn delete_records(conn: &Connection, scope: &Scope) -> Result<ErasedCounts> {
     )?;
     let deletes = [
         ("membership_events", format!("membership_id IN {m}")),
+        ("membership_dates_unknown", format!("membership_id IN {m}")),
+        ("contact_tags", "contact_id = ?1".to_owned()),
         ("snoozes", format!("membership_id IN {m}")),
         ("notes", format!("contact_id = ?1 OR membership_id IN {m}")),
         ("contact_attempts", format!("id IN {attempts}")),
@@ -816,9 +818,11 @@ fn wipe_free_space(conn: &Connection) -> Result<Wipe> {
 }
 
 /// Every table an erasure deletes from or rewrites (see [`wipe_free_space`]).
-const ERASED_TABLES: [&str; 15] = [
+const ERASED_TABLES: [&str; 17] = [
     "contacts",
     "memberships",
+    "membership_dates_unknown",
+    "contact_tags",
     "membership_events",
     "snoozes",
     "notes",

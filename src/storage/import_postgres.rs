@@ -290,6 +290,14 @@ pub struct PgSink<'c> {
     events: CopyBuffer,
     unflag: Vec<i64>,
     missing: Vec<i64>,
+    /// New memberships known by their type only, marked once they are written.
+    dates_unknown: Vec<i64>,
+    /// Updated memberships: their dates came, so any "dates unknown" marker goes.
+    dates_known: Vec<i64>,
+    /// Updated contacts, whose stored tags go before `tags` are added.
+    tags_cleared: Vec<i64>,
+    /// (contact id, tag) to add once the contacts are written.
+    tags: (Vec<i64>, Vec<String>),
     renewals: bool,
     staging: bool,
 }
@@ -316,6 +324,10 @@ impl<'c> PgSink<'c> {
             membership_updates: CopyBuffer::default(),
             events: CopyBuffer::default(),
             unflag: Vec::new(),
+            dates_unknown: Vec::new(),
+            dates_known: Vec::new(),
+            tags_cleared: Vec::new(),
+            tags: (Vec::new(), Vec::new()),
             missing: Vec::new(),
             renewals: false,
             staging: false,
@@ -328,6 +340,13 @@ impl<'c> PgSink<'c> {
             + self.contact_updates.bytes.len()
             + self.membership_updates.bytes.len()
             + self.events.bytes.len()
+    }
+
+    fn push_tags(&mut self, id: i64, row: &ParsedRow) {
+        for tag in row.tags() {
+            self.tags.0.push(id);
+            self.tags.1.push(tag.to_owned());
+        }
     }
 
     fn push_event(&mut self, membership_id: i64, kind: &str, old: Option<&str>, new: Option<&str>) {
@@ -397,6 +416,36 @@ impl<'c> PgSink<'c> {
                 &[&run],
             )?;
             client.batch_execute("TRUNCATE rollcall_import_memberships")?;
+        }
+        if !self.tags_cleared.is_empty() {
+            client.execute(
+                "DELETE FROM contact_tags WHERE contact_id = ANY($1)",
+                &[&self.tags_cleared],
+            )?;
+            self.tags_cleared.clear();
+        }
+        if !self.tags.0.is_empty() {
+            client.execute(
+                "INSERT INTO contact_tags (contact_id, tag)
+                 SELECT * FROM unnest($1::BIGINT[], $2::TEXT[])",
+                &[&self.tags.0, &self.tags.1],
+            )?;
+            self.tags.0.clear();
+            self.tags.1.clear();
+        }
+        if !self.dates_unknown.is_empty() {
+            client.execute(
+                "INSERT INTO membership_dates_unknown (membership_id) SELECT unnest($1::BIGINT[])",
+                &[&self.dates_unknown],
+            )?;
+            self.dates_unknown.clear();
+        }
+        if !self.dates_known.is_empty() {
+            client.execute(
+                "DELETE FROM membership_dates_unknown WHERE membership_id = ANY($1)",
+                &[&self.dates_known],
+            )?;
+            self.dates_known.clear();
         }
         if !self.unflag.is_empty() {
             client.execute(
@@ -526,6 +575,7 @@ impl ImportSink for PgSink<'_> {
             b.int(self.run_id);
             contact_fields(b, &rows[p.row]);
             b.end_row();
+            self.push_tags(p.id, &rows[p.row]);
         }
         Ok(())
     }
@@ -539,6 +589,9 @@ impl ImportSink for PgSink<'_> {
             b.int(self.run_id);
             membership_fields(b, &rows[p.row], p.contact_id);
             b.end_row();
+            if rows[p.row].has(flag::DATES_UNKNOWN) {
+                self.dates_unknown.push(p.id);
+            }
         }
         Ok(())
     }
@@ -548,6 +601,8 @@ impl ImportSink for PgSink<'_> {
         b.int(id);
         contact_fields(b, row);
         b.end_row();
+        self.tags_cleared.push(id);
+        self.push_tags(id, row);
         Ok(())
     }
 
@@ -556,6 +611,7 @@ impl ImportSink for PgSink<'_> {
         b.int(id);
         membership_fields(b, row, contact_id);
         b.end_row();
+        self.dates_known.push(id);
         Ok(())
     }
 

@@ -53,6 +53,16 @@ fn contact_columns(p: usize) -> Vec<(&'static str, String)> {
 }
 
 const MEMBERSHIP_VALUES: usize = 11;
+
+/// A contact's CRM tags: the import's copy replaces rollcall's (tags are CRM data).
+pub(crate) const CLEAR_TAGS: &str = "DELETE FROM contact_tags WHERE contact_id = ?1";
+pub(crate) const ADD_TAG: &str = "INSERT INTO contact_tags (contact_id, tag) VALUES (?1, ?2)";
+
+/// A membership known by its type only (`flag::DATES_UNKNOWN`), and one whose dates came.
+pub(crate) const MARK_DATES_UNKNOWN: &str =
+    "INSERT INTO membership_dates_unknown (membership_id) VALUES (?1)";
+pub(crate) const CLEAR_DATES_UNKNOWN: &str =
+    "DELETE FROM membership_dates_unknown WHERE membership_id = ?1";
 fn membership_columns(p: usize) -> Vec<(&'static str, String)> {
     let at = |i: usize| format!("?{}", p + i);
     vec![
@@ -131,6 +141,19 @@ struct Statements<'c> {
     credited_attempt: Statement<'c>,
     stored_contact: Statement<'c>,
     flag_missing: Statement<'c>,
+}
+
+impl SqliteSink<'_> {
+    /// Sets contact `id`'s tags to the row's (`stored`: it may have some already).
+    fn replace_tags(&self, id: i64, row: &ParsedRow, stored: bool) -> Result<()> {
+        if stored {
+            self.conn.prepare_cached(CLEAR_TAGS)?.execute([id])?;
+        }
+        for tag in row.tags() {
+            self.conn.prepare_cached(ADD_TAG)?.execute((id, tag))?;
+        }
+        Ok(())
+    }
 }
 
 impl<'c> Statements<'c> {
@@ -345,6 +368,9 @@ impl ImportSink for SqliteSink<'_> {
             check_inserted(self.conn, take, rest[take - 1].id)?;
             rest = &rest[take..];
         }
+        for p in new {
+            self.replace_tags(p.id, &rows[p.row], false)?;
+        }
         Ok(())
     }
 
@@ -371,6 +397,11 @@ impl ImportSink for SqliteSink<'_> {
             check_inserted(self.conn, take, rest[take - 1].id)?;
             rest = &rest[take..];
         }
+        for p in new.iter().filter(|p| rows[p.row].has(flag::DATES_UNKNOWN)) {
+            self.conn
+                .prepare_cached(MARK_DATES_UNKNOWN)?
+                .execute([p.id])?;
+        }
         Ok(())
     }
 
@@ -380,6 +411,7 @@ impl ImportSink for SqliteSink<'_> {
             params.int(3, id)?;
             bind_contact(params, 4, row)
         })?;
+        self.replace_tags(id, row, true)?;
         Ok(())
     }
 
@@ -389,6 +421,10 @@ impl ImportSink for SqliteSink<'_> {
             params.int(3, id)?;
             bind_membership(params, 4, row, contact_id)
         })?;
+        // The writer never updates a membership with a dates-unknown row: these are dates.
+        self.conn
+            .prepare_cached(CLEAR_DATES_UNKNOWN)?
+            .execute([id])?;
         Ok(())
     }
 

@@ -153,7 +153,8 @@ fn memberships(
 ) -> crate::storage::sql::Result<Vec<MembershipDetail>> {
     let mut stmt = conn.prepare(
         "SELECT m.id, m.crm_membership_id, m.membership_type, m.join_date, m.start_date,
-                m.end_date, m.crm_status, m.membership_source, m.auto_renew, r.as_of
+                m.end_date, m.crm_status, m.membership_source, m.auto_renew, r.as_of,
+                (SELECT count(*) FROM membership_dates_unknown u WHERE u.membership_id = m.id)
          FROM memberships m LEFT JOIN import_runs r ON r.id = m.missing_since
          WHERE m.contact_id = ?1
          ORDER BY m.end_date IS NULL DESC, m.end_date DESC, m.id",
@@ -167,6 +168,7 @@ fn memberships(
             join: join_date.as_deref().and_then(parse_iso),
             start: start_date.as_deref().and_then(parse_iso),
             end: end_date.as_deref().and_then(parse_iso),
+            dates_unknown: r.get::<_, i64>(10)? != 0,
         };
         let crm = MemberStatus::parse(&crm_status);
         let derived = derive_status(dates, crm, contact.flags.deceased, today);

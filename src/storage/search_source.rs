@@ -11,7 +11,8 @@ const ROWS_SQL: &str = "
            c.do_not_email, c.do_not_phone, c.do_not_mail, c.do_not_sms, c.no_bulk_email,
            c.on_hold, c.is_deceased, c.local_party,
            m.id, m.crm_membership_id, m.membership_type, m.join_date, m.start_date, m.end_date,
-           m.crm_status
+           m.crm_status,
+           (SELECT count(*) FROM membership_dates_unknown u WHERE u.membership_id = m.id)
     FROM contacts c LEFT JOIN memberships m ON m.contact_id = c.id
     ORDER BY c.id, m.id";
 

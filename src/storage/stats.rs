@@ -99,6 +99,7 @@ pub fn status_sql() -> String {
     format!(
         "(CASE
             WHEN m.contact_id IN (SELECT id FROM contacts WHERE is_deceased <> 0) THEN 6
+            WHEN m.id IN (SELECT membership_id FROM membership_dates_unknown) THEN {DATES_UNKNOWN_CODE}
             WHEN m.crm_status IN ('', 'New', 'Current', 'Grace', 'Expired') THEN
                 CASE WHEN COALESCE(m.start_date, m.join_date) > :today THEN 4 ELSE {dates} END
             WHEN lower(trim(m.crm_status)) = 'deceased' THEN 6
@@ -110,8 +111,15 @@ pub fn status_sql() -> String {
     )
 }
 
+/// [`MemberStatus::DatesUnknown`]'s number in [`status_sql`] (it is not in
+/// [`MemberStatus::ALL`], so no figure counts it under any status).
+const DATES_UNKNOWN_CODE: i64 = 7;
+
 /// A status's number in [`status_sql`]: its place in [`MemberStatus::ALL`].
 pub fn status_code(status: MemberStatus) -> i64 {
+    if status == MemberStatus::DatesUnknown {
+        return DATES_UNKNOWN_CODE;
+    }
     MemberStatus::ALL
         .iter()
         .position(|&s| s == status)
@@ -119,6 +127,9 @@ pub fn status_code(status: MemberStatus) -> i64 {
 }
 
 pub fn status_from_code(code: i64) -> Option<MemberStatus> {
+    if code == DATES_UNKNOWN_CODE {
+        return Some(MemberStatus::DatesUnknown);
+    }
     usize::try_from(code)
         .ok()
         .and_then(|i| MemberStatus::ALL.get(i).copied())
@@ -838,6 +849,10 @@ fn scan_memberships(
         let join = row.get_ref(3)?.as_bytes_or_null()?;
         let end = row.get_ref(4)?.as_bytes_or_null()?;
         let status = status_from_code(code).unwrap_or(MemberStatus::Expired);
+        if status == MemberStatus::DatesUnknown {
+            // A type with no dates: no status, no end month, no member (docs/import.md).
+            continue;
+        }
         scan.statuses[status_code(status) as usize] += 1;
         if status.is_member() {
             set_flag(&mut scan.member_contacts, contact, true);
@@ -1240,6 +1255,7 @@ mod tests {
                             join: Some(join),
                             start,
                             end,
+                            dates_unknown: false,
                         };
                         let crm_status = MemberStatus::parse(crm);
                         expected.push(derive_status(dates, crm_status, deceased, today));

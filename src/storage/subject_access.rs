@@ -21,6 +21,8 @@ use crate::Clock;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SubjectRecord {
     pub contact: Contact,
+    /// The contact's tags as the CRM last exported them, sorted.
+    pub tags: Vec<String>,
     pub memberships: Vec<Membership>,
     /// What imports recorded happening to their memberships, oldest first.
     pub membership_events: Vec<MembershipEvent>,
@@ -82,6 +84,8 @@ pub struct Membership {
     pub crm_status: String,
     pub membership_source: String,
     pub auto_renew: bool,
+    /// The CRM gave the type only (NationBuilder's `membership_names`): no dates, not lifetime.
+    pub dates_unknown: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -189,6 +193,12 @@ pub fn gather(store: &mut Store, contact_id: i64) -> Result<Option<SubjectRecord
         return Ok(None);
     };
     let record = SubjectRecord {
+        tags: rows(
+            &tx,
+            "SELECT tag FROM contact_tags WHERE contact_id = ?1 ORDER BY tag",
+            contact_id,
+            |r| r.get(0),
+        )?,
         memberships: rows(&tx, MEMBERSHIPS, contact_id, |r| {
             Ok(Membership {
                 id: r.get(0)?,
@@ -200,6 +210,7 @@ pub fn gather(store: &mut Store, contact_id: i64) -> Result<Option<SubjectRecord
                 crm_status: r.get(6)?,
                 membership_source: r.get(7)?,
                 auto_renew: r.get(8)?,
+                dates_unknown: r.get::<_, i64>(9)? != 0,
             })
         })?,
         membership_events: rows(&tx, MEMBERSHIP_EVENTS, contact_id, |r| {
@@ -321,7 +332,9 @@ impl From<ContactDetail> for Contact {
 }
 
 const MEMBERSHIPS: &str = "SELECT id, crm_membership_id, membership_type, join_date, start_date, \
-     end_date, crm_status, membership_source, auto_renew FROM memberships WHERE contact_id = ?1 \
+     end_date, crm_status, membership_source, auto_renew, \
+     (SELECT count(*) FROM membership_dates_unknown u WHERE u.membership_id = memberships.id) \
+     FROM memberships WHERE contact_id = ?1 \
      ORDER BY start_date, id";
 
 const MEMBERSHIP_EVENTS: &str = "SELECT membership_id, kind, old_value, new_value, occurred_on, \

@@ -482,7 +482,11 @@ fn result_cells<'a>(hit: &'a MemberHit, theme: &Theme, today: NaiveDate) -> Vec<
             } else {
                 m.membership_type.clone()
             };
-            let ends = m.dates.end.map_or("lifetime".into(), |d| d.to_string());
+            let ends = match m.dates.end {
+                Some(d) => d.to_string(),
+                None if m.dates.dates_unknown => "dates unknown".into(),
+                None => "lifetime".into(),
+            };
             (
                 Cell::from(m.crm_status.as_str()),
                 Cell::from(text).style(style),

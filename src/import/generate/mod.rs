@@ -438,6 +438,7 @@ impl Person {
             join: Some(join),
             start: Some(start),
             end,
+            dates_unknown: false,
         };
         let status = derive_status(dates, crm_flag, false, status_day.max(join));
         Shown {
@@ -850,7 +851,9 @@ impl RowWriter {
             MemberStatus::New | MemberStatus::Current | MemberStatus::Pending => "active",
             MemberStatus::Grace => "grace period",
             MemberStatus::Cancelled => "canceled",
-            MemberStatus::Expired | MemberStatus::Deceased => "expired",
+            MemberStatus::Expired | MemberStatus::Deceased | MemberStatus::DatesUnknown => {
+                "expired"
+            }
         });
         self.put(&format!(
             "{}T{}+00:00",
