@@ -22,6 +22,15 @@ fn mode(path: &Path) -> u32 {
 #[test]
 fn the_copy_holds_every_kind_of_record_and_the_request_is_audited_on_their_escalation() {
     let s = seeded();
+    // A tag the CRM gave them is theirs too.
+    Connection::open(&s.db)
+        .unwrap()
+        .execute(
+            "INSERT INTO contact_tags (contact_id, tag)
+             SELECT id, 'phonebank volunteer' FROM contacts WHERE crm_id = ?1",
+            [TARGET.crm_id],
+        )
+        .unwrap();
     let out_md = s.dir.path().join("sar-4417.md");
     let out = rollcall(&s.db)
         .args(["subject-access", TARGET.crm_id, "-o"])
@@ -44,6 +53,7 @@ fn the_copy_holds_every_kind_of_record_and_the_request_is_audited_on_their_escal
         TARGET.postcode,
         "Harlech",
         "cy\\_GB",
+        "**Tags from the CRM:** phonebank volunteer",
         // the membership and the change import recorded
         "Membership 1: Individual",
         "**Status in the CRM:** Grace",

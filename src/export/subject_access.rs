@@ -211,6 +211,7 @@ fn contact_fields(record: &SubjectRecord) -> Vec<(&'static str, String)> {
         ("Local party", c.local_party.clone()),
         ("Region", c.region.clone()),
         ("Constituency", c.constituency.clone()),
+        ("Tags from the CRM", record.tags.join(", ")),
         ("Do not email", flag(c.do_not_email)),
         ("Do not phone", flag(c.do_not_phone)),
         ("Do not post", flag(c.do_not_mail)),
