@@ -205,6 +205,83 @@ fn rows_recorded_by_the_old_status_rule_stay_only_if_work_was_recorded() {
         .query_row("SELECT COUNT(*) FROM onboarding", [], |r| r.get(0))
         .unwrap();
     assert_eq!(recorded, 2, "nothing recorded is deleted");
+    assert_eq!(
+        stored_arrivals(&store),
+        [
+            ("1".into(), Some("not_new".into())),
+            ("2".into(), Some("not_new".into()))
+        ],
+        "the judgement is stored, so later loads need not read their memberships"
+    );
+    let again = queue(&mut store, &clock());
+    assert!(!again.contains_key("1"));
+    assert_eq!(
+        again["2"].arrival,
+        Arrival::NotNew,
+        "the same from what was stored"
+    );
+}
+
+/// Each recorded row's `onboarding.arrival`, by CRM id.
+fn stored_arrivals(store: &Store) -> Vec<(String, Option<String>)> {
+    store
+        .conn
+        .prepare(
+            "SELECT c.crm_id, o.arrival FROM onboarding o JOIN contacts c ON c.id = o.contact_id
+             ORDER BY c.crm_id",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn how_a_member_arrived_is_judged_once_when_they_enter_and_kept() {
+    use rollcall::domain::onboarding::Arrival;
+    let mut store = memory_store();
+    let back = Member::new("1", "Lapsed And Back")
+        .joined("2013-11-07")
+        .status("Expired")
+        .insert(&store.conn);
+    add_membership(&store.conn, back, "1b", Some("2026-11-02"), "New");
+    Member::new("2", "Brand New")
+        .joined("2026-11-10")
+        .insert(&store.conn);
+    let q = queue(&mut store, &clock());
+    assert_eq!(
+        (q["1"].arrival, q["2"].arrival),
+        (Arrival::Rejoined, Arrival::New)
+    );
+    assert_eq!(
+        stored_arrivals(&store),
+        [
+            ("1".into(), Some("rejoined".into())),
+            ("2".into(), Some("new".into()))
+        ]
+    );
+    // A database from before the judgement was stored: judged from the memberships as before,
+    // and stored at the next load that may write.
+    store
+        .conn
+        .execute_batch("UPDATE onboarding SET arrival = NULL")
+        .unwrap();
+    let read_only_way = onboarding::read_queue(&store, &clock(), &OnboardingConfig::default())
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.crm_id, e.arrival))
+        .collect::<HashMap<_, _>>();
+    assert_eq!(read_only_way["1"], Arrival::Rejoined);
+    assert_eq!(read_only_way["2"], Arrival::New);
+    queue(&mut store, &clock());
+    assert_eq!(
+        stored_arrivals(&store),
+        [
+            ("1".into(), Some("rejoined".into())),
+            ("2".into(), Some("new".into()))
+        ]
+    );
 }
 
 #[test]
@@ -448,6 +525,7 @@ fn new_and_pending_are_found_through_their_own_index_also_after_an_upgrade() {
             .execute_batch(
                 "DROP INDEX memberships_new_pending;
                  CREATE INDEX memberships_status ON memberships(crm_status COLLATE NOCASE);
+                 ALTER TABLE onboarding DROP COLUMN arrival;
                  PRAGMA user_version = 5;",
             )
             .unwrap();

@@ -499,7 +499,8 @@ fn a_database_from_before_the_renewals_indexes_upgrades_and_keeps_its_records() 
                  CREATE INDEX contact_attempts_membership ON contact_attempts(membership_id);
                  DROP INDEX membership_events_credited_attempt;
                  DROP INDEX memberships_new_pending;
-                 CREATE INDEX memberships_status ON memberships(crm_status COLLATE NOCASE);",
+                 CREATE INDEX memberships_status ON memberships(crm_status COLLATE NOCASE);
+                 ALTER TABLE onboarding DROP COLUMN arrival;",
             )
             .unwrap();
         store

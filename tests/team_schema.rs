@@ -27,15 +27,17 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../src/storage/schema_v6_new_pending.sql"),
     include_str!("../src/storage/schema_v7_privacy.sql"),
     include_str!("../src/storage/schema_v8_nb_memberships_tags.sql"),
+    include_str!("../src/storage/schema_v9_onboarding_arrival.sql"),
 ];
 
 const SCHEMA_PG: &str = include_str!("../src/storage/schema_pg.sql");
 
 /// PostgreSQL's migrations after schema_pg.sql (v7), in order (`MIGRATIONS` in
 /// src/storage/team.rs).
-const PG_MIGRATIONS: &[&str] = &[include_str!(
-    "../src/storage/schema_pg_v8_nb_memberships_tags.sql"
-)];
+const PG_MIGRATIONS: &[&str] = &[
+    include_str!("../src/storage/schema_pg_v8_nb_memberships_tags.sql"),
+    include_str!("../src/storage/schema_pg_v9_onboarding_arrival.sql"),
+];
 
 /// PostgreSQL's stand-in for `PRAGMA user_version`, which SQLite has no table for.
 const VERSION_TABLE: &str = "rollcall_schema";

@@ -65,6 +65,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_v6_new_pending.sql"),
     include_str!("schema_v7_privacy.sql"),
     include_str!("schema_v8_nb_memberships_tags.sql"),
+    include_str!("schema_v9_onboarding_arrival.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -16,7 +16,10 @@ use super::{OpenMode, SCHEMA_VERSION, StoreError};
 const BASE: (i64, &str) = (7, include_str!("schema_pg.sql"));
 
 /// PostgreSQL's migrations after [`BASE`], by the version each brings the database to.
-const MIGRATIONS: &[(i64, &str)] = &[(8, include_str!("schema_pg_v8_nb_memberships_tags.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (8, include_str!("schema_pg_v8_nb_memberships_tags.sql")),
+    (9, include_str!("schema_pg_v9_onboarding_arrival.sql")),
+];
 
 /// Connects, naming in one line what went wrong: the server unreachable, the login refused, no
 /// such database.
