@@ -28,6 +28,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../src/storage/schema_v7_privacy.sql"),
     include_str!("../src/storage/schema_v8_nb_memberships_tags.sql"),
     include_str!("../src/storage/schema_v9_onboarding_arrival.sql"),
+    include_str!("../src/storage/schema_v10_staff.sql"),
 ];
 
 const SCHEMA_PG: &str = include_str!("../src/storage/schema_pg.sql");
@@ -37,6 +38,7 @@ const SCHEMA_PG: &str = include_str!("../src/storage/schema_pg.sql");
 const PG_MIGRATIONS: &[&str] = &[
     include_str!("../src/storage/schema_pg_v8_nb_memberships_tags.sql"),
     include_str!("../src/storage/schema_pg_v9_onboarding_arrival.sql"),
+    include_str!("../src/storage/schema_pg_v10_staff.sql"),
 ];
 
 /// PostgreSQL's stand-in for `PRAGMA user_version`, which SQLite has no table for.

@@ -496,6 +496,9 @@ pub enum RuleError {
     BadTitle,
     #[error("an assignee is a staff name of 1 to {MAX_STAFF_NAME} printable characters")]
     BadAssignee,
+    /// Not a current staff member (the staff list in storage says why).
+    #[error("{0}")]
+    NotOnStaff(String),
     #[error("the escalation already has that assignee")]
     SameAssignee,
     #[error("the priority is already {}", .0.label())]

@@ -10,6 +10,7 @@ pub mod letters;
 pub mod onboarding;
 pub mod renewal;
 pub mod resave;
+pub mod staff;
 
 /// A staff member's name as recorded on changes and assignments: 1 to 64 printable characters,
 /// trimmed. The one rule for `--user`, assignees and anything else that names staff.

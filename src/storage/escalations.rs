@@ -66,6 +66,15 @@ pub enum Error {
     Store(#[from] StoreError),
 }
 
+impl From<super::staff::AssigneeError> for Error {
+    fn from(e: super::staff::AssigneeError) -> Self {
+        match e {
+            super::staff::AssigneeError::NotOnStaff(why) => Error::Rule(RuleError::NotOnStaff(why)),
+            super::staff::AssigneeError::Store(e) => Error::Store(e.into()),
+        }
+    }
+}
+
 fn in_source(source: &Option<String>) -> String {
     source
         .as_ref()
@@ -370,6 +379,9 @@ pub fn open(
     let description = new.description.trim_end().to_owned();
     let due = due_date(new.category, new.priority, clock.today, targets);
     write(store, "opening an escalation", |tx| {
+        if let Some(name) = &assignee {
+            super::staff::check_assignee(tx, name)?;
+        }
         let contact_id = linked_contact(tx, new.contact_id, new.membership_id)?;
         let id: i64 = tx.query_row(
             "INSERT INTO escalations (contact_id, membership_id, category, priority, title,
@@ -476,6 +488,9 @@ pub fn set_assignee(
         check_changeable(now.status)?;
         if now.assignee == assignee {
             return Err(RuleError::SameAssignee.into());
+        }
+        if let Some(name) = &assignee {
+            super::staff::check_assignee(tx, name)?;
         }
         tx.execute(
             "UPDATE escalations SET assignee = ?2 WHERE id = ?1",

@@ -30,6 +30,7 @@ pub mod renewals;
 pub mod retention;
 pub mod search_source;
 pub mod sql;
+pub mod staff;
 pub mod stats;
 pub mod subject_access;
 pub mod team;
@@ -66,6 +67,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_v7_privacy.sql"),
     include_str!("schema_v8_nb_memberships_tags.sql"),
     include_str!("schema_v9_onboarding_arrival.sql"),
+    include_str!("schema_v10_staff.sql"),
 ];
 
 /// The schema version this binary writes.

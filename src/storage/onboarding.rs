@@ -980,6 +980,9 @@ pub fn assign(
     let assignee = assignee.map(check_staff_name).transpose()?;
     let tx = immediate(store)?;
     require_active(&tx, contact_id)?;
+    if let Some(name) = assignee {
+        super::staff::check_assignee(&tx, name)?;
+    }
     let before = assignment(&tx, contact_id)?;
     let after = assignee.map(|name| Assignment {
         assignee: name.to_owned(),

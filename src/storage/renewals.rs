@@ -471,6 +471,9 @@ pub fn assign(
     assignee: Option<&str>,
 ) -> anyhow::Result<Undo> {
     let tx = begin(store, "assigning members")?;
+    if let Some(name) = assignee {
+        super::staff::check_assignee(&tx, name)?;
+    }
     let after = assignee.map(|who| Assignment {
         assignee: who.to_owned(),
         staff: clock.user.clone(),

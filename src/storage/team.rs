@@ -19,6 +19,7 @@ const BASE: (i64, &str) = (7, include_str!("schema_pg.sql"));
 const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("schema_pg_v8_nb_memberships_tags.sql")),
     (9, include_str!("schema_pg_v9_onboarding_arrival.sql")),
+    (10, include_str!("schema_pg_v10_staff.sql")),
 ];
 
 /// Connects, naming in one line what went wrong: the server unreachable, the login refused, no
