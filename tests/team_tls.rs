@@ -407,3 +407,19 @@ fn a_unix_socket_never_uses_tls() {
     );
     assert_connected(&team_init(f, &uri, &[]));
 }
+
+/// `sslrootcert=system` (libpq 16): the system's store, which never signed the test CA's
+/// certificate; with a weaker sslmode, refused before connecting.
+#[test]
+fn sslrootcert_system_trusts_the_system_store_and_needs_verify_full() {
+    let Some(f) = fixture() else { return };
+    let db = f.cluster.new_database();
+    let out = team_init(f, &tcp_uri(&db, "localhost", "sslrootcert=system"), &[]);
+    assert_refused(&out, &["the system's certificate store"]);
+    let out = team_init(
+        f,
+        &tcp_uri(&db, "localhost", "sslmode=require&sslrootcert=system"),
+        &[],
+    );
+    assert_refused(&out, &["needs sslmode=verify-full", "not sslmode=require"]);
+}

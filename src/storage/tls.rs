@@ -236,7 +236,7 @@ impl Settings {
     fn roots_shown(&self) -> String {
         match &self.roots {
             Roots::File(p, _) => format!("the root certificate file {}", p.display()),
-            Roots::System => "the system's certificate store (sslrootcert=system)".into(),
+            Roots::System => "the system's certificate store".into(),
             Roots::None => "no root certificate file".into(),
         }
     }
