@@ -21,6 +21,7 @@ pub enum Location {
 #[derive(Clone)]
 pub struct TeamDatabase {
     config: postgres::Config,
+    tls: super::tls::Settings,
     shown: String,
 }
 
@@ -96,7 +97,10 @@ const DEBIAN_SOCKET_DIR: &str = "/var/run/postgresql";
 
 impl TeamDatabase {
     fn parse(uri: &str) -> Result<TeamDatabase, String> {
-        let mut config = postgres::Config::from_str(uri).map_err(|e| {
+        // rust-postgres knows neither libpq's verify modes nor sslrootcert: they are ours.
+        let (uri, sslmode, sslrootcert) = super::tls::take_from_uri(uri)?;
+        let tls = super::tls::Settings::resolve(sslmode, sslrootcert)?;
+        let mut config = postgres::Config::from_str(&uri).map_err(|e| {
             format!(
                 "not a PostgreSQL connection URI ({}); the form is \
                  postgresql://USER@HOST/DATABASE or postgresql:///DATABASE?host=/run/postgresql",
@@ -125,7 +129,7 @@ impl TeamDatabase {
         }
         config.application_name("rollcall");
         let shown = shown(&config);
-        Ok(TeamDatabase { config, shown })
+        Ok(TeamDatabase { config, tls, shown })
     }
 
     /// The parsed settings, with the password from `PGPASSWORD` or the password file added when
@@ -138,6 +142,21 @@ impl TeamDatabase {
             config.password(password);
         }
         config
+    }
+
+    /// `sslmode` and the root certificates, from the URI or the environment.
+    pub fn tls(&self) -> &super::tls::Settings {
+        &self.tls
+    }
+
+    /// The first host, as the TLS messages name it.
+    pub fn host(&self) -> String {
+        match self.config.get_hosts().first() {
+            Some(postgres::config::Host::Tcp(h)) => h.clone(),
+            #[cfg(unix)]
+            Some(postgres::config::Host::Unix(dir)) => dir.display().to_string(),
+            None => String::new(),
+        }
     }
 
     pub fn user(&self) -> &str {

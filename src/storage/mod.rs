@@ -35,6 +35,7 @@ pub mod stats;
 pub mod subject_access;
 pub mod team;
 pub mod test_hook;
+pub mod tls;
 pub mod ui_state;
 
 use std::path::{Path, PathBuf};

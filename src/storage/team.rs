@@ -7,9 +7,11 @@
 //! [`super::SCHEMA_VERSION`].
 
 use postgres::NoTls;
+use postgres::config::SslMode as PgSslMode;
 
 use super::location::TeamDatabase;
 use super::sql::{Connection, PgConnection};
+use super::tls::{self, Plan};
 use super::{OpenMode, SCHEMA_VERSION, StoreError};
 
 /// The schema PostgreSQL databases start from, and the version it equals.
@@ -23,15 +25,65 @@ const MIGRATIONS: &[(i64, &str)] = &[
 ];
 
 /// Connects, naming in one line what went wrong: the server unreachable, the login refused, no
-/// such database.
+/// such database, TLS refused or the server's certificate not trusted (`storage::tls`).
 pub fn connect(db: &TeamDatabase) -> Result<postgres::Client, StoreError> {
-    db.config()
-        .connect(NoTls)
-        .map_err(|e| connect_error(db, &e))
+    let mut config = db.config();
+    let plan = tls::plan(db.tls(), &config).map_err(|problem| StoreError::Team {
+        db: db.to_string(),
+        problem,
+    })?;
+    match plan {
+        Plan::Plain => {
+            config.ssl_mode(PgSslMode::Disable);
+            config
+                .connect(NoTls)
+                .map_err(|e| connect_error(db, &e, false))
+        }
+        Plan::Tls {
+            required,
+            connector,
+        } => {
+            config.ssl_mode(if required {
+                PgSslMode::Require
+            } else {
+                PgSslMode::Prefer
+            });
+            match config.connect(connector) {
+                Ok(client) => Ok(client),
+                // libpq's prefer: a handshake that fails is tried again without TLS.
+                Err(e) if !required && tls::is_handshake_failure(&e) => {
+                    config.ssl_mode(PgSslMode::Disable);
+                    config
+                        .connect(NoTls)
+                        .map_err(|e| connect_error(db, &e, false))
+                }
+                Err(e) => Err(connect_error(db, &e, true)),
+            }
+        }
+    }
 }
 
-fn connect_error(db: &TeamDatabase, e: &postgres::Error) -> StoreError {
+/// `with_tls`: whether TLS was asked for (a server refusing a plain connection is then not
+/// this connection's sslmode's fault).
+fn connect_error(db: &TeamDatabase, e: &postgres::Error, with_tls: bool) -> StoreError {
     let shown = db.to_string();
+    if let Some(problem) = tls::problem(e, db.tls(), &db.host()) {
+        return StoreError::Team { db: shown, problem };
+    }
+    if let Some(server) = e.as_db_error()
+        && server.code().code() == "28000"
+        && server.message().contains("no encryption")
+        && !with_tls
+    {
+        return StoreError::Team {
+            db: shown,
+            problem: format!(
+                "the server accepts only TLS connections here, and this one was without TLS \
+                 ({}); use sslmode=require, or verify-full with the server's root certificate",
+                db.tls()
+            ),
+        };
+    }
     match e.code().map(|c| c.code()) {
         Some("28P01" | "28000") => StoreError::Team {
             db: shown,
@@ -50,19 +102,10 @@ fn connect_error(db: &TeamDatabase, e: &postgres::Error) -> StoreError {
                 name = db.dbname()
             ),
         },
-        _ => {
-            let cause = super::sql::describe_postgres(e);
-            if cause.to_lowercase().contains("tls") || cause.to_lowercase().contains("ssl") {
-                return StoreError::Team {
-                    db: shown,
-                    problem: format!(
-                        "{cause}: this rollcall connects without TLS; reach the server over its \
-                         Unix socket or an SSH tunnel, or use sslmode=prefer"
-                    ),
-                };
-            }
-            StoreError::TeamUnreachable { db: shown, cause }
-        }
+        _ => StoreError::TeamUnreachable {
+            db: shown,
+            cause: super::sql::describe_postgres(e),
+        },
     }
 }
 

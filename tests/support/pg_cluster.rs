@@ -18,12 +18,16 @@ pub struct Cluster {
     dir: PathBuf,
     bin: PathBuf,
     as_postgres: bool,
+    /// The TCP port of a cluster that also listens on 127.0.0.1 (`start_private_tls`); its
+    /// Unix socket is named by the same port.
+    port: Option<u16>,
 }
 
 /// One test's own database on the shared cluster.
 pub struct TestDatabase {
     name: String,
     socket_dir: PathBuf,
+    port: Option<u16>,
 }
 
 impl TestDatabase {
@@ -38,11 +42,17 @@ impl TestDatabase {
 
     /// The URI for another role (its password comes from the environment or the URI).
     pub fn url_as(&self, role: &str) -> String {
+        let port = self.port.map(|p| format!("&port={p}")).unwrap_or_default();
         format!(
-            "postgresql://{role}@/{}?host={}",
+            "postgresql://{role}@/{}?host={}{port}",
             self.name,
             self.socket_dir.display()
         )
+    }
+
+    /// The TCP port of a TLS cluster's database (`Cluster::start_private_tls`).
+    pub fn tcp_port(&self) -> u16 {
+        self.port.expect("a cluster started with start_private_tls")
     }
 
     /// Runs SQL as the superuser.
@@ -106,12 +116,84 @@ enum Settings {
     AsShipped,
 }
 
+/// The server side of a TLS cluster: its certificate and key (PEM files, copied into the data
+/// directory).
+pub struct TlsServer<'a> {
+    pub cert: &'a Path,
+    pub key: &'a Path,
+}
+
+/// The password of the `postgres` role on a TLS cluster's TCP port (scram-sha-256 there; the
+/// socket stays trust). Tests assert that it never appears in what rollcall prints.
+pub const TLS_PASSWORD: &str = "s3cret-pw";
+
 impl Cluster {
     /// A cluster of the caller's own, stopped and deleted on drop, with the durable settings
     /// (fsync on): for a test that stops the server to see what the app does (with fsync off,
     /// an immediate stop loses what was committed).
     pub fn start_private() -> PrivateCluster {
         PrivateCluster(Cluster::start_new(Settings::Durable))
+    }
+
+    /// A private cluster that also listens on `127.0.0.1` at a free port with `ssl = on` and
+    /// `server`'s certificate. pg_hba.conf there: `hostssl all all 127.0.0.1/32 scram-sha-256`
+    /// (password [`TLS_PASSWORD`] for `postgres`, so no other local account can log in while it
+    /// runs) and `hostnossl all all 127.0.0.1/32 reject`: a plain TCP connection is refused.
+    pub fn start_private_tls(server: TlsServer<'_>) -> PrivateCluster {
+        let mut cluster = Cluster::prepare();
+        let data = cluster.data();
+        for (from, to) in [(server.cert, "server.crt"), (server.key, "server.key")] {
+            let to = data.join(to);
+            std::fs::copy(from, &to).expect("copying the server's certificate and key");
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o600))
+                .expect("making the server's key owner-only");
+            if cluster.as_postgres {
+                run(
+                    Command::new("chown").arg("postgres:postgres").arg(&to),
+                    "chown",
+                );
+            }
+        }
+        cluster.configure(Settings::Quick);
+        append(
+            &data.join("postgresql.conf"),
+            "listen_addresses = '127.0.0.1'\nssl = on\nssl_cert_file = 'server.crt'\n\
+             ssl_key_file = 'server.key'\n",
+        );
+        std::fs::write(
+            data.join("pg_hba.conf"),
+            "local all postgres trust\nlocal all all scram-sha-256\n\
+             hostssl all all 127.0.0.1/32 scram-sha-256\n\
+             hostnossl all all 127.0.0.1/32 reject\n",
+        )
+        .expect("writing pg_hba.conf");
+        // A free port: the kernel's choice for a listener dropped at once. Another process may
+        // take it before the server binds it; then try another (bounded).
+        for attempt in 1..=3 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("a free TCP port on 127.0.0.1")
+                .port();
+            append(&data.join("postgresql.conf"), &format!("port = {port}\n"));
+            cluster.port = Some(port);
+            match cluster.try_start() {
+                Ok(()) => break,
+                Err(why) if attempt < 3 && why.contains("could not bind") => continue,
+                Err(why) => {
+                    let _ = std::fs::remove_dir_all(&cluster.dir);
+                    panic!("{why}");
+                }
+            }
+        }
+        let cluster = PrivateCluster(cluster);
+        TestDatabase {
+            name: "postgres".into(),
+            socket_dir: cluster.dir.clone(),
+            port: cluster.port,
+        }
+        .execute(&format!("ALTER ROLE postgres PASSWORD '{TLS_PASSWORD}'"));
+        cluster
     }
 
     /// A private cluster with the server's settings as Debian ships them (fsync on, 128 MB of
@@ -123,6 +205,14 @@ impl Cluster {
     }
 
     fn start_new(settings: Settings) -> Cluster {
+        let cluster = Cluster::prepare();
+        cluster.configure(settings);
+        cluster.start();
+        cluster
+    }
+
+    /// A new cluster directory with `initdb` run in it, not configured or started.
+    fn prepare() -> Cluster {
         let bin = find_bin().unwrap_or_else(|| {
             panic!(
                 "PostgreSQL's server programs (initdb, pg_ctl) are not installed: install \
@@ -153,10 +243,9 @@ impl Cluster {
             dir,
             bin,
             as_postgres,
+            port: None,
         };
         cluster.initdb();
-        cluster.configure(settings);
-        cluster.start();
         cluster
     }
 
@@ -222,6 +311,12 @@ impl Cluster {
 
     /// Starts the server and waits until it accepts connections (`pg_ctl -w`).
     pub fn start(&self) {
+        if let Err(why) = self.try_start() {
+            panic!("{why}");
+        }
+    }
+
+    fn try_start(&self) -> Result<(), String> {
         let log = self.dir.join("server.log");
         let ok = self
             .command("pg_ctl")
@@ -234,13 +329,14 @@ impl Cluster {
             .expect("running pg_ctl");
         if !ok.status.success() {
             let tail = std::fs::read_to_string(&log).unwrap_or_default();
-            panic!(
+            return Err(format!(
                 "the test PostgreSQL server did not start: {}\n{}\nserver log:\n{}",
                 String::from_utf8_lossy(&ok.stdout),
                 String::from_utf8_lossy(&ok.stderr),
                 tail.lines().rev().take(20).collect::<Vec<_>>().join("\n")
-            );
+            ));
         }
+        Ok(())
     }
 
     /// Stops the server at once (the connections see it go).
@@ -262,11 +358,13 @@ impl Cluster {
         let db = TestDatabase {
             name: "postgres".into(),
             socket_dir: self.dir.clone(),
+            port: self.port,
         };
         db.execute(&format!("CREATE DATABASE {name}"));
         TestDatabase {
             name,
             socket_dir: self.dir.clone(),
+            port: self.port,
         }
     }
 }
