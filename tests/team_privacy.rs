@@ -432,10 +432,15 @@ fn an_officer_who_does_not_own_the_tables_erases_and_is_told_who_compacts() {
     };
     // Roles belong to the whole cluster: this one is named after the test's own database.
     let role = format!("officer_{}", pg.name());
+    // Every privilege but ownership, granted by hand (outside rollcall's staff roles, which
+    // give admins the owner's role): connecting, the schema, every row.
     pg.execute(&format!(
-        "CREATE ROLE {role} LOGIN PASSWORD 'officer-test-only';
+        "CREATE ROLE {role} LOGIN PASSWORD 'officer-test-only' BYPASSRLS;
+         GRANT CONNECT ON DATABASE {db} TO {role};
+         GRANT USAGE ON SCHEMA public TO {role};
          GRANT ALL ON ALL TABLES IN SCHEMA public TO {role};
-         GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {role};"
+         GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {role};",
+        db = pg.name()
     ));
     let url = pg.url_as(&role).replacen(
         &format!("{role}@"),

@@ -47,6 +47,8 @@ const SAVE_WAIT: Duration = Duration::from_secs(5);
 pub fn run(ctx: &Ctx) -> anyhow::Result<ExitCode> {
     // Everything that can fail with a message fails before the terminal is taken.
     let store = ctx.open_store()?;
+    // A viewer's login opens the team database read-only (Ctx::open_store).
+    let read_only = ctx.read_only || store.is_read_only();
     let mut config = Config::load_default()?;
     if config.letters.output_dir.is_none() {
         config.letters.output_dir = crate::cli::data_dir().ok().map(|d| d.join("letters"));
@@ -67,7 +69,7 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<ExitCode> {
         theme,
         db,
         events: tx.clone(),
-        read_only: ctx.read_only,
+        read_only,
         panes,
         importer: import_job::store_runner(ctx.clone()),
     });

@@ -27,7 +27,12 @@ impl Ctx {
             },
         };
         let today = args.today.unwrap_or_else(|| Local::now().date_naive());
-        let user = args.user.clone().unwrap_or_else(os_user);
+        // On a team database a staff member acts as their login (storage::staff::acting_user).
+        let login = db
+            .team()
+            .map(|t| t.user().to_owned())
+            .filter(|l| !l.is_empty());
+        let user = args.user.clone().or(login).unwrap_or_else(os_user);
         if args.fix_permissions && args.read_only {
             anyhow::bail!(
                 "--fix-permissions changes the database files' modes, and --read-only (or \
@@ -76,7 +81,12 @@ impl Ctx {
 
     fn open(&self, db: &Location, mode: OpenMode) -> Result<Store> {
         let Some(path) = db.file() else {
-            return Ok(Store::open_at(db, mode, false)?);
+            let mut store = Store::open_at(db, mode, false)?;
+            let role = crate::storage::staff::acting_user(&store.conn, &self.clock.user)?;
+            if role == Some(crate::domain::staff::Role::Viewer) && !store.is_read_only() {
+                store.read_only_for(crate::domain::staff::Role::Viewer)?;
+            }
+            return Ok(store);
         };
         if path.is_dir() {
             anyhow::bail!(

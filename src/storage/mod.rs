@@ -34,6 +34,7 @@ pub mod staff;
 pub mod stats;
 pub mod subject_access;
 pub mod team;
+pub mod team_access;
 pub mod test_hook;
 pub mod tls;
 pub mod ui_state;
@@ -125,6 +126,11 @@ pub enum StoreError {
     TeamUnreachable { db: String, cause: String },
     #[error("database is in read-only mode (--read-only): {0} was refused")]
     ReadOnly(String),
+    #[error(
+        "your staff role is {role}, which only reads: {what} was refused (an admin can change \
+         it: rollcall team set-role)"
+    )]
+    RoleReadsOnly { role: &'static str, what: String },
     #[error(transparent)]
     Sqlite(rusqlite::Error),
     #[error("{0}")]
@@ -166,6 +172,8 @@ pub struct Store {
     path: PathBuf,
     location: Location,
     mode: OpenMode,
+    /// Set when a staff role that only reads opened it ([`Store::read_only_for`]).
+    reads_only_as: Option<crate::domain::staff::Role>,
 }
 
 impl Store {
@@ -180,6 +188,7 @@ impl Store {
                 path: location.shown(),
                 location: location.clone(),
                 mode,
+                reads_only_as: None,
             }),
         }
     }
@@ -289,6 +298,7 @@ impl Store {
             path: path.to_owned(),
             location: Location::File(path.to_owned()),
             mode,
+            reads_only_as: None,
         };
         store.configure()?;
         Ok(store)
@@ -302,6 +312,7 @@ impl Store {
             path: PathBuf::from(":memory:"),
             location: Location::File(PathBuf::from(":memory:")),
             mode: OpenMode::ReadWrite,
+            reads_only_as: None,
         };
         store.configure()?;
         let version = store.version_if_ours()?;
@@ -353,8 +364,26 @@ impl Store {
         self.mode == OpenMode::ReadOnly
     }
 
+    /// From now on every write is refused, by rollcall and on a team database by the server:
+    /// for a staff role that only reads.
+    pub fn read_only_for(&mut self, role: crate::domain::staff::Role) -> Result<()> {
+        if self.conn.engine() == Engine::Postgres {
+            self.conn
+                .execute_batch("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")?;
+        }
+        self.mode = OpenMode::ReadOnly;
+        self.reads_only_as = Some(role);
+        Ok(())
+    }
+
     /// Fails with a clear message when the store is read-only; call before any write.
     pub fn ensure_writable(&self, what: &str) -> Result<()> {
+        if let Some(role) = self.reads_only_as {
+            return Err(StoreError::RoleReadsOnly {
+                role: role.name(),
+                what: what.to_owned(),
+            });
+        }
         if self.is_read_only() {
             return Err(StoreError::ReadOnly(what.to_owned()));
         }

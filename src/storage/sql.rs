@@ -154,6 +154,14 @@ pub fn lost_connection_in(err: &anyhow::Error) -> bool {
 /// without anything of the connection string.
 pub fn describe_postgres(e: &postgres::Error) -> String {
     if let Some(db) = e.as_db_error() {
+        if db.code().code() == "42501" {
+            // The server's own access rules (storage::team_access): say whose they are.
+            return format!(
+                "the team database refused this: {}; your staff role does not allow it \
+                 (rollcall team staff shows the roles)",
+                db.message()
+            );
+        }
         return format!("{} ({})", db.message(), db.code().code());
     }
     if e.is_closed() {

@@ -6,20 +6,21 @@
 //! then on only an administrator manages staff, the last administrator cannot be removed or
 //! demoted, and every assignment names a current staff member.
 //!
-//! Who "the acting user" is comes from the caller's [`Clock`] (`--user`, else the OS user).
-//! On an SQLite file the file's permissions are the access control; a team database's logins
-//! and privileges are the next part of issue 16 (docs/team.md, "Staff").
+//! On a team database each staff member is also a database login, given the database role of
+//! their staff role ([`team_access`]), and acts as that login ([`acting_user`]). On an SQLite
+//! file the acting user is `--user` (else the OS user) and the file's permissions are the
+//! access control (docs/team.md, "Staff").
 
 use anyhow::{Context as _, Result, bail};
 use serde::Serialize;
 use serde_json::json;
 
-use super::Store;
 use super::audit::{self, Change};
+use super::{Store, team_access};
 use crate::Clock;
 use crate::domain::staff::{Role, Scope, check_login};
 use crate::storage::sql::{
-    Connection, OptionalExtension, Transaction, TransactionBehavior, params,
+    Connection, Engine, OptionalExtension, Transaction, TransactionBehavior, params,
 };
 
 /// One staff member as stored.
@@ -155,6 +156,9 @@ pub fn add(store: &mut Store, clock: &Clock, new: &NewStaff) -> Result<Scope> {
             ],
         )?;
         write_scope(tx, login, &scope)?;
+        if tx.engine() == Engine::Postgres {
+            team_access::grant(tx, login, new.role)?;
+        }
         audit::record(
             tx,
             clock,
@@ -200,6 +204,10 @@ pub fn set_role(
         )?;
         tx.execute("DELETE FROM staff_scopes WHERE login = ?1", [login])?;
         write_scope(tx, login, &scope)?;
+        if tx.engine() == Engine::Postgres && before.role != role {
+            team_access::revoke(tx, login, before.role)?;
+            team_access::grant(tx, login, role)?;
+        }
         audit::record(
             tx,
             clock,
@@ -231,6 +239,10 @@ pub fn remove(store: &mut Store, clock: &Clock, login: &str) -> Result<()> {
             "UPDATE staff SET removed_by = ?2, removed_at = ?3 WHERE login = ?1",
             params![login, clock.user, clock.now_rfc3339()],
         )?;
+        if tx.engine() == Engine::Postgres {
+            // Without their group they may no longer connect (CONNECT is the groups' only).
+            team_access::revoke(tx, login, member.role)?;
+        }
         audit::record(
             tx,
             clock,
@@ -380,4 +392,32 @@ fn write_scope(tx: &Transaction<'_>, login: &str, scope: &Scope) -> Result<()> {
 /// The date part of a stored RFC 3339 time.
 fn day(at: &str) -> &str {
     at.get(..10).unwrap_or(at)
+}
+
+/// On a team database, the role of the login this connection authenticated as, when that login
+/// is on the staff list (None: an SQLite file, or a setup account such as the server's
+/// administrator, which is not staff).
+pub fn login_role(conn: &Connection) -> Result<Option<(String, Role)>> {
+    if conn.engine() != Engine::Postgres {
+        return Ok(None);
+    }
+    let login: String = conn.query_row("SELECT session_user::text", [], |r| r.get(0))?;
+    Ok(list(conn, false)?
+        .into_iter()
+        .find(|s| s.login == login)
+        .map(|s| (login, s.role)))
+}
+
+/// The name changes are recorded under: on a team database a staff member acts as the login
+/// they authenticated as, whatever `--user` says (refused when it names someone else), so that
+/// every change is theirs. Elsewhere, `claimed` (from `--user`, `ROLLCALL_USER` or the OS).
+pub fn acting_user(conn: &Connection, claimed: &str) -> Result<Option<Role>> {
+    match login_role(conn)? {
+        Some((login, _)) if login != claimed => bail!(
+            "on this team database you act as the login you connected as, {login}; \
+             --user / ROLLCALL_USER {claimed} is refused (leave it out)"
+        ),
+        Some((_, role)) => Ok(Some(role)),
+        None => Ok(None),
+    }
 }

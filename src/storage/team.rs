@@ -94,6 +94,15 @@ fn connect_error(db: &TeamDatabase, e: &postgres::Error, with_tls: bool) -> Stor
                 db.user()
             ),
         },
+        Some("42501") => StoreError::Team {
+            db: shown,
+            problem: format!(
+                "{} may not connect to this database: only the logins on its staff list may \
+                 (an admin adds them with rollcall team add-staff; a removed staff member no \
+                 longer can)",
+                db.user()
+            ),
+        },
         Some("3D000") => StoreError::Team {
             db: shown,
             problem: format!(
@@ -185,6 +194,7 @@ pub fn init(db: &TeamDatabase, user: &str, now: &str) -> Result<Init, StoreError
                 tx.execute_batch(sql)?;
                 tx.execute("UPDATE rollcall_schema SET version = ?1", [*to])?;
             }
+            install_access(&tx, db)?;
             let tables: i64 = tx.query_row(
                 "SELECT count(*) FROM information_schema.tables
                  WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
@@ -242,8 +252,21 @@ fn migrate(conn: &Connection, db: &TeamDatabase) -> Result<(), StoreError> {
         tx.execute_batch(sql)?;
         tx.execute("UPDATE rollcall_schema SET version = ?1", [*to])?;
     }
+    if current < STAFF_ROLES_VERSION {
+        install_access(&tx, db)?;
+    }
     tx.commit()?;
     Ok(())
+}
+
+/// The schema version that brought the staff list, and with it the database roles.
+const STAFF_ROLES_VERSION: i64 = 10;
+
+fn install_access(conn: &Connection, db: &TeamDatabase) -> Result<(), StoreError> {
+    super::team_access::install(conn).map_err(|e| StoreError::Team {
+        db: db.to_string(),
+        problem: format!("{e:#}"),
+    })
 }
 
 fn not_ours(db: &TeamDatabase) -> StoreError {

@@ -386,6 +386,14 @@ impl Drop for PrivateCluster {
     }
 }
 
+/// The `psql` beside the server's programs (Debian keeps one there too), else on PATH.
+pub fn psql() -> PathBuf {
+    find_bin()
+        .map(|dir| dir.join("psql"))
+        .filter(|p| p.is_file())
+        .unwrap_or_else(|| PathBuf::from("psql"))
+}
+
 /// The directory of `initdb` and `pg_ctl`: on PATH, else Debian's newest
 /// `/usr/lib/postgresql/N/bin`.
 fn find_bin() -> Option<PathBuf> {
