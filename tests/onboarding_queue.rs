@@ -207,13 +207,23 @@ fn rows_recorded_by_the_old_status_rule_stay_only_if_work_was_recorded() {
     assert_eq!(recorded, 2, "nothing recorded is deleted");
     assert_eq!(
         stored_arrivals(&store),
+        [("1".into(), None), ("2".into(), None)],
+        "a load with nobody new writes nothing"
+    );
+    // The next load that records someone stores the old rows' judgement too, so later loads
+    // need not read their memberships; the queue is the same.
+    Member::new("3", "Brand New")
+        .joined("2026-11-10")
+        .insert(&store.conn);
+    let again = queue(&mut store, &clock());
+    assert_eq!(
+        stored_arrivals(&store),
         [
             ("1".into(), Some("not_new".into())),
-            ("2".into(), Some("not_new".into()))
-        ],
-        "the judgement is stored, so later loads need not read their memberships"
+            ("2".into(), Some("not_new".into())),
+            ("3".into(), Some("new".into()))
+        ]
     );
-    let again = queue(&mut store, &clock());
     assert!(!again.contains_key("1"));
     assert_eq!(
         again["2"].arrival,
@@ -274,12 +284,16 @@ fn how_a_member_arrived_is_judged_once_when_they_enter_and_kept() {
         .collect::<HashMap<_, _>>();
     assert_eq!(read_only_way["1"], Arrival::Rejoined);
     assert_eq!(read_only_way["2"], Arrival::New);
+    Member::new("3", "Also New")
+        .joined("2026-11-12")
+        .insert(&store.conn);
     queue(&mut store, &clock());
     assert_eq!(
         stored_arrivals(&store),
         [
             ("1".into(), Some("rejoined".into())),
-            ("2".into(), Some("new".into()))
+            ("2".into(), Some("new".into())),
+            ("3".into(), Some("new".into()))
         ]
     );
 }

@@ -364,7 +364,8 @@ fn parse_stored_arrival(text: &str) -> Option<Arrival> {
 }
 
 /// Stores the judgement of every active entry that has none yet (recorded before schema v9, or
-/// added by hand), so later loads read it instead of every such member's memberships.
+/// added by hand), so later loads read it instead of every such member's memberships. Done when
+/// an enrolment writes anyway (in practice, the day's first load after an import).
 fn store_unjudged_arrivals(tx: &Transaction, window_days: u32) -> Result<()> {
     let unjudged: Vec<i64> = tx
         .prepare_cached(
@@ -391,11 +392,16 @@ fn store_unjudged_arrivals(tx: &Transaction, window_days: u32) -> Result<()> {
 pub fn enrol_qualifying(store: &mut Store, clock: &Clock, window_days: u32) -> Result<usize> {
     store.ensure_writable("recording new members in the onboarding queue")?;
     let tx = immediate(store)?;
-    store_unjudged_arrivals(&tx, window_days)?;
     let mut entering: Vec<(i64, (Arrival, NaiveDate))> =
         unrecorded_qualifying(&tx, clock.today, window_days)?
             .into_iter()
             .collect();
+    if entering.is_empty() {
+        // Loading the queue with nobody new writes nothing (not even the judgements below),
+        // so that a command that only reads leaves the database as it was.
+        return Ok(0);
+    }
+    store_unjudged_arrivals(&tx, window_days)?;
     entering.sort_unstable_by_key(|(contact, _)| *contact);
     let now = clock.now_rfc3339();
     for (contact, (arrival, anchor)) in &entering {

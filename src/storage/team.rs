@@ -252,15 +252,11 @@ fn migrate(conn: &Connection, db: &TeamDatabase) -> Result<(), StoreError> {
         tx.execute_batch(sql)?;
         tx.execute("UPDATE rollcall_schema SET version = ?1", [*to])?;
     }
-    if current < STAFF_ROLES_VERSION {
-        install_access(&tx, db)?;
-    }
+    // Again after every migration: a table a migration adds needs its owner and policies.
+    install_access(&tx, db)?;
     tx.commit()?;
     Ok(())
 }
-
-/// The schema version that brought the staff list, and with it the database roles.
-const STAFF_ROLES_VERSION: i64 = 10;
 
 fn install_access(conn: &Connection, db: &TeamDatabase) -> Result<(), StoreError> {
     super::team_access::install(conn).map_err(|e| StoreError::Team {

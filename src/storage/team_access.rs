@@ -121,6 +121,7 @@ pub fn install(conn: &Connection) -> Result<()> {
          END $$;
          REVOKE ALL ON SCHEMA public FROM PUBLIC;
          GRANT USAGE ON SCHEMA public TO {everyone};
+         GRANT CREATE ON SCHEMA public TO \"{admin}\";
          GRANT SELECT ON ALL TABLES IN SCHEMA public TO {everyone};
          GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {workers};
          GRANT INSERT ON audit_log TO {workers};
