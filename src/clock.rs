@@ -27,6 +27,12 @@ impl Clock {
         }
     }
 
+    /// This clock with every timestamp at `time` of its day (tests: claims that lapse).
+    pub fn at_time(mut self, time: NaiveTime) -> Clock {
+        self.fixed_time = Some(time);
+        self
+    }
+
     /// The current moment on the as-of date: the real time of day, on `today`. When `--today` is
     /// the real date this is simply now; when it is not (a replay, a demo), records still fall on
     /// the day the rules are working to.

@@ -17,6 +17,34 @@ pub struct Config {
     pub retention: RetentionConfig,
     pub ui: UiConfig,
     pub letters: LettersConfig,
+    pub team: TeamConfig,
+}
+
+/// `[team]`: working beside other officers.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct TeamConfig {
+    /// How long opening a member's contact dialog reserves them (1 to 480 minutes).
+    #[serde(deserialize_with = "claim_minutes")]
+    pub claim_minutes: u32,
+}
+
+/// A claim of 0 minutes would reserve nobody; one of days would keep a member from the rest of
+/// the team long after the officer has gone home.
+fn claim_minutes<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    match u32::deserialize(d)? {
+        minutes @ 1..=480 => Ok(minutes),
+        _ => Err(serde::de::Error::custom(
+            "claim_minutes is 1 to 480 (how long opening a member's contact dialog reserves \
+             them for you)",
+        )),
+    }
+}
+
+impl Default for TeamConfig {
+    fn default() -> Self {
+        TeamConfig { claim_minutes: 15 }
+    }
 }
 
 /// Where the database is, when neither `--db` nor `ROLLCALL_DB` says.

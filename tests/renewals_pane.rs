@@ -715,3 +715,143 @@ fn snoozing_past_the_end_of_grace_says_so_and_asks() {
     assert!(!h.pane.wants_raw_keys());
     assert_eq!(count(&h.store(), "SELECT COUNT(*) FROM snoozes"), 2);
 }
+
+// ------------------------------------------------------------------ claims (issue 16)
+
+/// `who` claims the member called `name` from another window (the harness's file).
+fn claimed_by(h: &Harness, who: &str, name: &str) {
+    let mut other = Store::open(&h.path, OpenMode::ReadWrite).unwrap();
+    let contact: i64 = other
+        .conn
+        .query_row(
+            "SELECT id FROM contacts WHERE display_name = ?1",
+            [name],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let bo = Clock::fixed(d("2026-11-23"), who);
+    let claimed = rollcall::storage::claims::claim(&mut other, &bo, contact, 15, false).unwrap();
+    assert!(matches!(
+        claimed,
+        rollcall::storage::claims::Claimed::Yours { .. }
+    ));
+}
+
+fn reload(h: &mut Harness) {
+    h.with(|p, s| p.refresh(s));
+    h.settle();
+}
+
+fn claims_held(h: &Harness) -> Vec<(String, String)> {
+    h.store()
+        .conn
+        .prepare(
+            "SELECT c.display_name, k.login FROM claims k JOIN contacts c ON c.id = k.contact_id
+             ORDER BY 1",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn opening_the_contact_dialog_claims_the_member_and_logging_releases_them() {
+    let mut h = Harness::new(morning);
+    go_to(&mut h, "Alys Jones");
+    h.action("log_contact");
+    assert!(h.pane.wants_raw_keys(), "the channel chooser is open");
+    assert_eq!(claims_held(&h), [("Alys Jones".into(), "ann".into())]);
+    h.keys("pm");
+    assert_eq!(claims_held(&h), Vec::<(String, String)>::new(), "released");
+}
+
+#[test]
+fn moving_on_releases_a_claim_that_was_not_used() {
+    let mut h = Harness::new(morning);
+    go_to(&mut h, "Alys Jones");
+    h.action("log_contact");
+    h.key(KeyCode::Esc);
+    assert_eq!(
+        claims_held(&h),
+        [("Alys Jones".into(), "ann".into())],
+        "still on the row: still hers"
+    );
+    h.action("down");
+    assert_eq!(claims_held(&h), Vec::<(String, String)>::new());
+}
+
+#[test]
+fn another_officers_claim_shows_on_the_row_and_asks_before_logging() {
+    let mut h = Harness::new(morning);
+    claimed_by(&h, "bo", "Alys Jones");
+    reload(&mut h);
+    let screen = h.screen();
+    let row = screen.lines().find(|l| l.contains("Alys Jones")).unwrap();
+    assert!(row.contains("bo is on it"), "{screen}");
+    go_to(&mut h, "Alys Jones");
+    h.action("log_contact");
+    let screen = h.screen();
+    assert!(
+        screen.contains("bo is on Alys Jones until 09:15. Log a contact for them"),
+        "{screen}"
+    );
+    h.keys("n");
+    assert!(!h.pane.wants_raw_keys());
+    h.action("log_contact");
+    h.keys("y");
+    assert!(h.screen().contains("Phone"), "on to the channel");
+    h.keys("pm");
+    assert_eq!(
+        claims_held(&h),
+        [("Alys Jones".into(), "bo".into())],
+        "bo's claim was never taken from them"
+    );
+}
+
+#[test]
+fn a_bulk_action_leaves_out_members_others_are_on_and_says_how_many() {
+    let mut h = Harness::new(morning);
+    claimed_by(&h, "bo", "Alys Jones");
+    reload(&mut h);
+    h.action("select_all");
+    h.action("snooze");
+    assert!(
+        h.screen()
+            .contains("Left out 1 member that other officers are on"),
+        "{}",
+        h.screen()
+    );
+}
+
+#[test]
+fn next_free_skips_members_others_are_on_and_an_expired_claim_is_nobodys() {
+    let mut h = Harness::new(morning);
+    h.action("top");
+    let first = cursor_name(&h.screen());
+    h.action("down");
+    let second = cursor_name(&h.screen());
+    h.action("down");
+    let third = cursor_name(&h.screen());
+    claimed_by(&h, "bo", &second);
+    reload(&mut h);
+    h.action("top");
+    assert_eq!(cursor_name(&h.screen()), first);
+    h.action("next_free");
+    assert_eq!(
+        cursor_name(&h.screen()),
+        third,
+        "skipped {second}, whom bo is on"
+    );
+    // bo's window crashed an hour ago: the claim lapsed by itself.
+    h.store();
+    let rw = Store::open(&h.path, OpenMode::ReadWrite).unwrap();
+    rw.conn
+        .execute_batch("UPDATE claims SET expires_at = '2026-11-23T08:00:00'")
+        .unwrap();
+    reload(&mut h);
+    h.action("top");
+    h.action("next_free");
+    assert_eq!(cursor_name(&h.screen()), second);
+}

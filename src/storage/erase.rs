@@ -423,6 +423,7 @@ fn delete_records(conn: &Connection, scope: &Scope) -> Result<ErasedCounts> {
         ("notes", format!("contact_id = ?1 OR membership_id IN {m}")),
         ("contact_attempts", format!("id IN {attempts}")),
         ("assignments", "contact_id = ?1".to_owned()),
+        ("claims", "contact_id = ?1".to_owned()),
         ("onboarding_steps", "contact_id = ?1".to_owned()),
         ("onboarding", "contact_id = ?1".to_owned()),
         ("retention_keeps", "contact_id = ?1".to_owned()),
@@ -818,7 +819,7 @@ fn wipe_free_space(conn: &Connection) -> Result<Wipe> {
 }
 
 /// Every table an erasure deletes from or rewrites (see [`wipe_free_space`]).
-const ERASED_TABLES: [&str; 17] = [
+const ERASED_TABLES: [&str; 18] = [
     "contacts",
     "memberships",
     "membership_dates_unknown",
@@ -828,6 +829,7 @@ const ERASED_TABLES: [&str; 17] = [
     "notes",
     "contact_attempts",
     "assignments",
+    "claims",
     "onboarding_steps",
     "onboarding",
     "retention_keeps",

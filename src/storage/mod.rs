@@ -13,6 +13,7 @@ pub mod activities;
 pub mod assignments;
 pub mod audit;
 mod busy;
+pub mod claims;
 pub mod erase;
 pub mod escalations;
 mod explain;
@@ -70,6 +71,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_v8_nb_memberships_tags.sql"),
     include_str!("schema_v9_onboarding_arrival.sql"),
     include_str!("schema_v10_staff.sql"),
+    include_str!("schema_v11_claims.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -11,7 +11,7 @@
 mod chooser;
 mod draw;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use ratatui::Frame;
@@ -30,6 +30,7 @@ use crate::domain::renewal::{
     self, Arranged, Bucket, Channel, Outcome, QueueFilter, QueueRow, Section, Windows,
 };
 use crate::storage::Store;
+use crate::storage::claims::{self, Claim, Claimed};
 use crate::storage::renewals::{self as store_renewals, NewAttempt, RenewedSummary, Target, Undo};
 
 pub fn pane() -> Box<dyn Pane> {
@@ -109,12 +110,21 @@ const COMMANDS: &[Command] = &[
         description: "who renewed in the last import, and who is credited",
         hint: true,
     },
+    Command {
+        action: "next_free",
+        description: "the next member nobody else is on (another officer's claim skipped)",
+        hint: false,
+    },
 ];
 
 /// Job keys sent to the DB worker.
 const LOAD_QUEUE: &str = "queue";
 const LOAD_RENEWED: &str = "renewed";
 const WRITE: &str = "write";
+const LOAD_CLAIMS: &str = "claims";
+/// Claiming the member whose contact dialog is opening.
+const CLAIM: &str = "claim";
+const RELEASE: &str = "release";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 enum View {
@@ -219,6 +229,12 @@ enum Popup {
 }
 
 enum AfterConfirm {
+    /// Another officer is on this member, and the officer goes ahead anyway (without taking
+    /// the claim from them): on to the channel.
+    ContactAnyway {
+        targets: Vec<QueueRow>,
+        with_note: bool,
+    },
     /// A preference was overridden: go on to the outcome.
     ChooseOutcome {
         targets: Vec<QueueRow>,
@@ -293,6 +309,19 @@ fn past_grace_question(targets: &[QueueRow], until: NaiveDate, shared: &Shared) 
     })
 }
 
+/// "bo is on Aled Jones until 10:15. Log a contact anyway?"
+fn held_question(held: &Claim, targets: Vec<QueueRow>, with_note: bool) -> Popup {
+    let name = targets.first().map(|r| r.name.clone()).unwrap_or_default();
+    Popup::Confirm {
+        dialog: ConfirmDialog::new(format!(
+            "{} is on {name} until {}. Log a contact for them anyway?",
+            held.login,
+            held.until()
+        )),
+        then: AfterConfirm::ContactAnyway { targets, with_note },
+    }
+}
+
 /// "phone, no answer", "email, sent".
 fn attempt_label(channel: Channel, outcome: Outcome) -> String {
     format!("{}, {}", channel.label(), outcome.label_for(channel))
@@ -304,6 +333,9 @@ impl Write {
             Write::Attempts { targets, attempt } => {
                 let label = attempt_label(attempt.channel, attempt.outcome);
                 let undo = store_renewals::log_attempts(store, clock, &targets, &attempt)?;
+                // The outcome is logged: the member is free for the next officer.
+                let contacts: Vec<i64> = targets.iter().map(|t| t.contact_id).collect();
+                claims::release(store, clock, &contacts)?;
                 let what = format!("logging {label} for {}", members(targets.len()));
                 Written {
                     message: format!("Logged {label} for {}. u undoes", members(targets.len())),
@@ -417,6 +449,12 @@ pub struct RenewalsPane {
     /// Jobs sent and not yet answered, by key.
     awaiting: HashSet<&'static str>,
     message: Option<Message>,
+    /// Other officers' claims, by contact id ([`claims::held_by_others`]).
+    claims: HashMap<i64, Claim>,
+    /// The member this window has claimed, until the outcome is logged or the cursor moves on.
+    my_claim: Option<i64>,
+    /// The contact dialog waiting on its claim: its targets and whether it takes a note.
+    claiming: Option<(Vec<QueueRow>, bool)>,
 }
 
 impl RenewalsPane {
@@ -483,6 +521,61 @@ impl RenewalsPane {
             .request(PaneId::Renewals, LOAD_RENEWED, |store, _| {
                 Ok(store_renewals::renewed_in_last_import(&store.conn)?)
             });
+        self.awaiting.insert(LOAD_CLAIMS);
+        shared
+            .db
+            .request(PaneId::Renewals, LOAD_CLAIMS, |store, clock| {
+                claims::held_by_others(&store.conn, clock)
+            });
+    }
+
+    /// Another officer's unexpired claim on this row's member.
+    pub(super) fn claim_on(&self, row: &QueueRow) -> Option<&Claim> {
+        self.claims.get(&row.contact_id)
+    }
+
+    /// `targets` without the rows other officers are on, and how many were left out: a bulk
+    /// action never acts on those.
+    fn unclaimed(&self, targets: Vec<QueueRow>) -> (Vec<QueueRow>, usize) {
+        let before = targets.len();
+        let free: Vec<QueueRow> = targets
+            .into_iter()
+            .filter(|r| self.claim_on(r).is_none())
+            .collect();
+        let left_out = before - free.len();
+        (free, left_out)
+    }
+
+    /// Releases this window's claim once the cursor is on another member.
+    fn release_if_moved_on(&mut self, shared: &Shared) {
+        let Some(claimed) = self.my_claim else {
+            return;
+        };
+        if self.current().map(|r| r.contact_id) == Some(claimed) || self.popup.is_some() {
+            return;
+        }
+        self.my_claim = None;
+        shared
+            .db
+            .request(PaneId::Renewals, RELEASE, move |store, clock| {
+                claims::release(store, clock, &[claimed])
+            });
+    }
+
+    /// The cursor to the next shown member nobody else is on.
+    fn next_free(&mut self, shared: &Shared) {
+        let next = (self.cursor + 1..self.arranged.order.len()).find(|&pos| {
+            self.claim_on(&self.rows[self.arranged.order[pos]])
+                .is_none()
+        });
+        match next {
+            Some(pos) => {
+                self.cursor = pos;
+                self.scroll_to_cursor();
+                self.release_if_moved_on(shared);
+            }
+            None => self.say("Nobody further down is free: every row below is someone else's"),
+        }
     }
 
     fn set_rows(&mut self, rows: Vec<QueueRow>, shared: &Shared) {
@@ -650,9 +743,11 @@ impl RenewalsPane {
 
     fn handle_queue_action(&mut self, action: &str, shared: &Shared) -> Effect {
         if self.move_cursor(action) {
+            self.release_if_moved_on(shared);
             return Effect::None;
         }
         match action {
+            "next_free" => self.next_free(shared),
             "select" => self.toggle_mark(),
             "select_range" => self.mark_range(),
             "select_all" => self.mark_all(),
@@ -767,6 +862,21 @@ impl RenewalsPane {
     /// Opens the dialog of one of the actions on members (`log_contact`, `log_contact_note`,
     /// `snooze`, `note`, `assign`) for `targets`: from the queue, or from the member view.
     fn start(&mut self, action: &str, targets: Vec<QueueRow>, shared: &Shared) {
+        let targets = if targets.len() > 1 {
+            let (free, left_out) = self.unclaimed(targets);
+            if left_out > 0 {
+                self.say(format!(
+                    "Left out {} that other officers are on",
+                    members(left_out)
+                ));
+            }
+            if free.is_empty() {
+                return;
+            }
+            free
+        } else {
+            targets
+        };
         match action {
             "log_contact" => self.start_attempt(false, targets, shared),
             "log_contact_note" => self.start_attempt(true, targets, shared),
@@ -777,10 +887,32 @@ impl RenewalsPane {
         }
     }
 
+    /// Opens the contact dialog: for one member, after claiming them (or, when another officer
+    /// is on them, after asking); for marked rows at once (a bulk action claims nobody).
     fn start_attempt(&mut self, with_note: bool, targets: Vec<QueueRow>, shared: &Shared) {
         if !self.can_write("logging a contact attempt", shared) {
             return;
         }
+        let [one] = targets.as_slice() else {
+            self.open_contact_dialog(targets, with_note);
+            return;
+        };
+        if let Some(held) = self.claim_on(one) {
+            self.popup = Some(held_question(held, targets, with_note));
+            return;
+        }
+        let contact = one.contact_id;
+        let minutes = shared.config.team.claim_minutes;
+        self.claiming = Some((targets, with_note));
+        self.awaiting.insert(CLAIM);
+        shared
+            .db
+            .request(PaneId::Renewals, CLAIM, move |store, clock| {
+                claims::claim(store, clock, contact, minutes, false).map(|c| (contact, c))
+            });
+    }
+
+    fn open_contact_dialog(&mut self, targets: Vec<QueueRow>, with_note: bool) {
         if targets.is_empty() {
             return;
         }
@@ -941,6 +1073,10 @@ impl RenewalsPane {
             },
             Popup::Confirm { dialog, then } => match dialog.handle(key) {
                 Answer::Yes => match then {
+                    AfterConfirm::ContactAnyway { targets, with_note } => {
+                        self.open_contact_dialog(targets, with_note);
+                        self.popup.take()
+                    }
                     AfterConfirm::ChooseOutcome {
                         targets,
                         channel,
@@ -1458,6 +1594,35 @@ impl Pane for RenewalsPane {
                 }
                 Err(e) => self.load_error = Some(e),
             },
+            LOAD_CLAIMS => match reply.take::<HashMap<i64, Claim>>() {
+                Ok(held) => {
+                    self.claims = held;
+                    self.rearrange(shared);
+                }
+                Err(e) => self.load_error = Some(e),
+            },
+            CLAIM => {
+                let Some((targets, with_note)) = self.claiming.take() else {
+                    return Effect::None;
+                };
+                match reply.take::<(i64, Claimed)>() {
+                    Ok((contact, Claimed::Yours { .. })) => {
+                        self.my_claim = Some(contact);
+                        self.open_contact_dialog(targets, with_note);
+                    }
+                    Ok((contact, Claimed::HeldBy(held))) => {
+                        self.popup = Some(held_question(&held, targets, with_note));
+                        self.claims.insert(contact, held);
+                        self.rearrange(shared);
+                    }
+                    Err(e) => self.refuse(e),
+                }
+            }
+            RELEASE => {
+                if let Err(e) = reply.take::<usize>() {
+                    self.refuse(e);
+                }
+            }
             WRITE => match reply.take::<Written>() {
                 Ok(written) => {
                     if let Some(entry) = written.undo {

@@ -418,7 +418,14 @@ fn row_line<'a>(
         let sep = if i > 0 { " " } else { "" };
         let style = row_style.unwrap_or_else(|| cell_style(row, col, today, theme));
         spans.push(Span::styled(sep, row_style.unwrap_or(theme.base)));
-        spans.push(Span::styled(fit(&cell(row, col, today), width), style));
+        let text = match (col, pane.claim_on(row)) {
+            // Where the flags go: the first thing another officer should see on the row.
+            (Col::Flags, Some(claim)) => {
+                format!("{} is on it {}", claim.login, cell(row, col, today))
+            }
+            _ => cell(row, col, today),
+        };
+        spans.push(Span::styled(fit(text.trim_end(), width), style));
     }
     Line::from(spans)
 }
