@@ -187,6 +187,58 @@ engines::on_both_engines! {
         assert_eq!(lines.join("\n"), LISTS.trim_end(), "\n{}", lines.join("\n"));
     }
 
+    fn a_hand_off_reaches_the_new_owners_my_work_with_who_and_when(db: &TestDb) {
+        use rollcall::storage::stats::{self, ListKind, WorkContext};
+        use rollcall::storage::{escalations, onboarding};
+        fixture(db);
+        let mut store = db.open();
+        if db.is_postgres() {
+            // The fixture gives its rows their ids, as SQLite lets it; move PostgreSQL's
+            // identity sequences past them, as an import does.
+            store
+                .conn
+                .execute_batch(
+                    "SELECT setval(pg_get_serial_sequence(t, 'id'),
+                                   (SELECT COALESCE(max(id), 0) + 1 FROM escalation_events), false)
+                     FROM (VALUES ('escalation_events')) AS s(t);
+                     SELECT setval(pg_get_serial_sequence('audit_log', 'id'),
+                                   (SELECT COALESCE(max(id), 0) + 1 FROM audit_log), false);",
+                )
+                .unwrap();
+        }
+        let bob = rollcall::Clock::fixed(stats_fixture::today(), "bob");
+        // Bob hands ann an unassigned escalation and an onboarding member.
+        escalations::set_assignee(&mut store, &bob, 5, Some(ME)).unwrap();
+        onboarding::assign(&mut store, &bob, 12, Some(ME)).unwrap();
+        let work = WorkContext {
+            today: stats_fixture::today(),
+            user: ME.to_owned(),
+            steps: stats::default_onboarding_steps(),
+        };
+        let (rows, total) = stats::list(&store.conn, ListKind::HandedToMe, &work, 50).unwrap();
+        let shown: Vec<String> = rows
+            .iter()
+            .map(|r| format!("{:?} {} | {} | {}", r.escalation_id, r.name, r.what, r.detail))
+            .collect();
+        assert_eq!(total, 2);
+        assert_eq!(
+            shown,
+            [
+                "Some(5)  | Branch bank account | from bob at 09:00",
+                "None Nia Roberts | onboarding follow-up | from bob at 09:00",
+            ]
+        );
+        // What ann hands herself, or was handed over a week ago, is not news.
+        let (_, total) = stats::list(
+            &store.conn,
+            ListKind::HandedToMe,
+            &WorkContext { today: stats_fixture::today() + chrono::Duration::days(8), ..work },
+            50,
+        )
+        .unwrap();
+        assert_eq!(total, 0);
+    }
+
     fn search_finds_the_same_members_in_the_same_order(db: &TestDb) {
         {
             let mut store = db.open();
@@ -339,6 +391,7 @@ My work (ann, 2026-11-23)
   Onboarding steps due                       4
   My escalations due                         2
   Unassigned escalations                     2
+  Handed to me                               0
 
 Memberships by status (as of 2026-11-23)
   New                                        3
@@ -405,6 +458,7 @@ My escalations due 2
 Unassigned escalations 2
   Some(1) None Some(6) Siân Evans | Wants to change branch | 2026-11-23 | urgent · waiting on member
   None None Some(5)  | Branch bank account | 2026-12-03 | normal · open
+Handed to me 0
 "#;
 
 /// A call list of Welsh Individual members: no addresses, nobody who asked not to be phoned.

@@ -150,7 +150,8 @@ fn a_count_opens_its_list_and_enter_opens_the_member() {
 #[test]
 fn escalation_lists_lead_to_the_escalations_pane() {
     let (env, mut pane) = loaded();
-    env.act(&mut pane, "bottom");
+    env.act(&mut pane, "bottom"); // handed to me
+    env.act(&mut pane, "up"); // unassigned escalations
     env.act(&mut pane, "up"); // my escalations due or overdue
     env.act(&mut pane, "open");
     env.pump(&mut pane, 1);

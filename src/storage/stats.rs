@@ -312,7 +312,13 @@ pub enum ListKind {
     MyEscalations,
     /// Open escalations nobody owns.
     UnassignedEscalations,
+    /// Members and escalations someone else assigned to me in the last [`HANDOFF_DAYS`] days,
+    /// newest first, with who and when: a hand-off reaches its new owner's Today at once.
+    HandedToMe,
 }
+
+/// How far back "Handed to me" looks.
+pub const HANDOFF_DAYS: i64 = 7;
 
 impl ListKind {
     pub const SINCE_IMPORT: [ListKind; 4] = [
@@ -321,12 +327,13 @@ impl ListKind {
         ListKind::Lapsed,
         ListKind::Vanished,
     ];
-    pub const MY_WORK: [ListKind; 5] = [
+    pub const MY_WORK: [ListKind; 6] = [
         ListKind::FollowUps,
         ListKind::Promises,
         ListKind::OnboardingDue,
         ListKind::MyEscalations,
         ListKind::UnassignedEscalations,
+        ListKind::HandedToMe,
     ];
 
     pub fn label(self) -> &'static str {
@@ -340,6 +347,7 @@ impl ListKind {
             ListKind::OnboardingDue => "Onboarding steps due",
             ListKind::MyEscalations => "My escalations due",
             ListKind::UnassignedEscalations => "Unassigned escalations",
+            ListKind::HandedToMe => "Handed to me",
         }
     }
 
@@ -488,6 +496,26 @@ impl ListKind {
                 "{ESCALATION} AND x.assignee = :me AND x.due_date <= :today
                  ORDER BY x.due_date, x.id"
             ),
+            // Who assigned it is the assignment's staff (queues) or the assignee event's.
+            ListKind::HandedToMe => "SELECT contact_id, membership_id, escalation_id, name, what,
+                     substr(at, 1, 10), 'from ' || staff || ' at ' || substr(at, 12, 5)
+                 FROM (SELECT g.contact_id AS contact_id, NULL AS membership_id,
+                           NULL AS escalation_id, c.display_name AS name,
+                           g.queue || ' follow-up' AS what, g.assigned_at AS at, g.staff AS staff
+                       FROM assignments g JOIN contacts c ON c.id = g.contact_id
+                       WHERE g.assignee = :me AND g.staff <> :me AND c.is_deceased = 0
+                         AND substr(g.assigned_at, 1, 10) >= :handoff_since
+                       UNION ALL
+                       SELECT x.contact_id, x.membership_id, x.id, COALESCE(c.display_name, ''),
+                           x.title, e.at, e.staff
+                       FROM escalations x
+                       JOIN escalation_events e ON e.escalation_id = x.id
+                       LEFT JOIN contacts c ON c.id = x.contact_id
+                       WHERE x.status <> 'resolved' AND x.assignee = :me
+                         AND e.kind = 'assignee' AND e.new_value = :me AND e.staff <> :me
+                         AND substr(e.at, 1, 10) >= :handoff_since) AS h
+                 ORDER BY at DESC, name"
+                .to_owned(),
             _ => format!(
                 "{ESCALATION} AND COALESCE(x.assignee, '') = ''
                  ORDER BY x.due_date, x.id"
@@ -529,6 +557,10 @@ impl WorkContext {
                 iso(self.today - Duration::days(PROMISE_CHECK_DAYS)),
             )
             .set(":plan", plan)
+            .set(
+                ":handoff_since",
+                iso(self.today - Duration::days(HANDOFF_DAYS)),
+            )
     }
 }
 
@@ -575,6 +607,7 @@ pub struct MyWork {
     pub onboarding_due: u64,
     pub my_escalations: u64,
     pub unassigned_escalations: u64,
+    pub handed_to_me: u64,
 }
 
 impl MyWork {
@@ -585,6 +618,7 @@ impl MyWork {
             ListKind::OnboardingDue => self.onboarding_due,
             ListKind::MyEscalations => self.my_escalations,
             ListKind::UnassignedEscalations => self.unassigned_escalations,
+            ListKind::HandedToMe => self.handed_to_me,
             _ => 0,
         }
     }
@@ -612,6 +646,7 @@ pub fn my_work(conn: &Connection, work: &WorkContext) -> crate::storage::sql::Re
         onboarding_due: n(ListKind::OnboardingDue)?,
         my_escalations: n(ListKind::MyEscalations)?,
         unassigned_escalations: n(ListKind::UnassignedEscalations)?,
+        handed_to_me: n(ListKind::HandedToMe)?,
     })
 }
 

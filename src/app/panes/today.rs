@@ -142,7 +142,7 @@ impl WaitingCounts {
 }
 
 /// Every count on the overview after the waiting work, in cursor order.
-const ITEMS: [ListKind; 9] = [
+const ITEMS: [ListKind; 10] = [
     ListKind::Joined,
     ListKind::Renewed,
     ListKind::Lapsed,
@@ -152,6 +152,7 @@ const ITEMS: [ListKind; 9] = [
     ListKind::OnboardingDue,
     ListKind::MyEscalations,
     ListKind::UnassignedEscalations,
+    ListKind::HandedToMe,
 ];
 
 /// A part of the pane that is loading, loaded, or failed (with the error, which never holds
@@ -326,10 +327,11 @@ fn open_row(kind: ListKind, row: Option<&ListRow>) -> Effect {
     let Some(row) = row else {
         return Effect::None;
     };
-    let escalation = matches!(
-        kind,
-        ListKind::MyEscalations | ListKind::UnassignedEscalations
-    );
+    let escalation = match kind {
+        ListKind::MyEscalations | ListKind::UnassignedEscalations => true,
+        ListKind::HandedToMe => row.escalation_id.is_some(),
+        _ => false,
+    };
     match (escalation, row.contact_id) {
         (true, _) => Effect::SwitchPane(PaneId::Escalations),
         (false, Some(id)) => Effect::OpenMember(id),
@@ -498,7 +500,7 @@ fn draw_overview(
     let [first, _, top, _, bottom] = Layout::vertical([
         Constraint::Length(1 + Waiting::ALL.len() as u16),
         Constraint::Length(1),
-        Constraint::Length(6),
+        Constraint::Length(1 + ListKind::MY_WORK.len().max(ListKind::SINCE_IMPORT.len()) as u16),
         Constraint::Length(1),
         Constraint::Min(0),
     ])
@@ -792,6 +794,7 @@ fn draw_list(frame: &mut Frame, area: Rect, shared: &Shared, list: &mut ListView
     };
     let action = match list.kind {
         ListKind::MyEscalations | ListKind::UnassignedEscalations => "Enter: escalations pane",
+        ListKind::HandedToMe => "Enter: the member or the escalations pane",
         _ => "Enter: open member",
     };
     frame.render_widget(
@@ -851,6 +854,7 @@ fn column_titles(kind: ListKind) -> (&'static str, &'static str) {
         ListKind::Promises => ("Membership", "Promised"),
         ListKind::OnboardingDue => ("Step", "Due"),
         ListKind::MyEscalations | ListKind::UnassignedEscalations => ("Escalation", "Due"),
+        ListKind::HandedToMe => ("Work", "Assigned"),
     }
 }
 
