@@ -45,6 +45,10 @@ pub enum Claimed {
 }
 
 /// The timestamp form claims compare in.
+fn store_is_sqlite(store: &Store) -> bool {
+    store.engine() == crate::storage::Engine::Sqlite
+}
+
 fn stamp(at: NaiveDateTime) -> String {
     at.format("%Y-%m-%dT%H:%M:%S").to_string()
 }
@@ -59,23 +63,42 @@ pub fn claim(
     take_over: bool,
 ) -> Result<Claimed> {
     store.ensure_writable("claiming a member")?;
-    let now = clock.now();
+    let now = stamp(clock.now());
+    let expires_at = stamp(clock.now() + Duration::minutes(i64::from(minutes)));
+    // One statement decides, so no lock over every writer is needed (on SQLite the file's
+    // own write lock; on PostgreSQL the conflicting row's): the claim is taken when there is
+    // none, when it is the caller's own, when it has lapsed, or when the caller chose to.
     let tx = store
         .conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let held = held_on(&tx, contact_id, &stamp(now))?;
-    if let Some(held) = held.filter(|h| h.login != clock.user)
-        && !take_over
-    {
-        return Ok(Claimed::HeldBy(held));
+        .transaction_with_behavior(if store_is_sqlite(store) {
+            TransactionBehavior::Immediate
+        } else {
+            TransactionBehavior::Deferred
+        })?;
+    let taken: Option<String> = tx
+        .query_row(
+            "INSERT INTO claims (contact_id, login, claimed_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (contact_id) DO UPDATE SET login = excluded.login,
+                 claimed_at = excluded.claimed_at, expires_at = excluded.expires_at
+             WHERE claims.login = excluded.login OR claims.expires_at <= excluded.claimed_at
+                OR ?5 = 1
+             RETURNING login",
+            params![contact_id, clock.user, now, expires_at, i64::from(take_over)],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if taken.is_none() {
+        let held = held_on(&tx, contact_id, &now)?;
+        return Ok(match held {
+            Some(held) => Claimed::HeldBy(held),
+            // Lapsed between the two statements: try again, it is free now.
+            None => {
+                drop(tx);
+                return claim(store, clock, contact_id, minutes, take_over);
+            }
+        });
     }
-    let expires_at = stamp(now + Duration::minutes(i64::from(minutes)));
-    tx.execute(
-        "INSERT INTO claims (contact_id, login, claimed_at, expires_at) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (contact_id) DO UPDATE SET login = excluded.login,
-             claimed_at = excluded.claimed_at, expires_at = excluded.expires_at",
-        params![contact_id, clock.user, stamp(now), expires_at],
-    )?;
     audit::record(
         &tx,
         clock,

@@ -232,8 +232,9 @@ fn begin<'s>(store: &'s mut Store, what: &str) -> anyhow::Result<Transaction<'s>
         .transaction_with_behavior(TransactionBehavior::Immediate)?)
 }
 
-/// Logs the same attempt on every target in one transaction. Several targets share a batch id
-/// (the first attempt's id) so the lot can be found and undone together.
+/// Logs the same attempt on every target in one transaction, releasing the logging officer's
+/// claims on them. Several targets share a batch id (the first attempt's id) so the lot can be
+/// found and undone together.
 pub fn log_attempts(
     store: &mut Store,
     clock: &Clock,
@@ -282,6 +283,8 @@ pub fn log_attempts(
             },
         )?;
         ids.push(id);
+        // The outcome is logged: the member is free for the next officer (in this same commit).
+        super::claims::release_in(&tx, clock, target.contact_id)?;
     }
     tx.commit()?;
     Ok(Undo::Attempts(ids))

@@ -332,10 +332,8 @@ impl Write {
         Ok(match self {
             Write::Attempts { targets, attempt } => {
                 let label = attempt_label(attempt.channel, attempt.outcome);
+                // Releases this officer's claims on them too.
                 let undo = store_renewals::log_attempts(store, clock, &targets, &attempt)?;
-                // The outcome is logged: the member is free for the next officer.
-                let contacts: Vec<i64> = targets.iter().map(|t| t.contact_id).collect();
-                claims::release(store, clock, &contacts)?;
                 let what = format!("logging {label} for {}", members(targets.len()));
                 Written {
                     message: format!("Logged {label} for {}. u undoes", members(targets.len())),
