@@ -248,3 +248,53 @@ fn the_hint_line_and_help_come_from_the_same_bindings() {
     );
     assert!(help.contains("add a note"), "{help}");
 }
+
+/// On a team database the listener says who else has a window open; the status line names
+/// them when it has nothing more important to say.
+#[test]
+fn the_status_line_names_who_else_is_here_unless_there_is_more_to_say() {
+    use rollcall::app::db::{CONNECTION, DbReply, PRESENCE, UNREACHABLE};
+    use rollcall::app::event::AppEvent;
+    let mut h = app();
+    let notice = |key: &'static str, value: Box<dyn std::any::Any + Send>| {
+        AppEvent::Db(DbReply {
+            pane: PaneId::Today,
+            key,
+            result: Ok(value),
+        })
+    };
+    h.app.handle(notice(
+        PRESENCE,
+        Box::new(vec!["bo".to_owned(), "cai".to_owned()]),
+    ));
+    let screen = h.screen();
+    assert!(screen.contains(" also here: bo, cai "), "{screen}");
+
+    let many: Vec<String> = ["bo", "cai", "dee", "eli", "fay", "gus", "hal", "ivy"]
+        .map(String::from)
+        .to_vec();
+    h.app.handle(notice(PRESENCE, Box::new(many)));
+    let screen = h.screen();
+    assert!(
+        screen.contains("also here: bo, cai, dee, eli, fay, gus and 2 more"),
+        "{screen}"
+    );
+
+    // The server going away, and coming back, are more important.
+    h.app
+        .handle(notice(CONNECTION, Box::new(Some(UNREACHABLE))));
+    let screen = h.screen();
+    assert!(screen.contains(UNREACHABLE), "{screen}");
+    assert!(!screen.contains("also here"), "{screen}");
+    h.app
+        .handle(notice(CONNECTION, Box::new(None::<&'static str>)));
+    let screen = h.screen();
+    assert!(screen.contains("team database reachable again"), "{screen}");
+    assert!(!screen.contains("also here"), "{screen}");
+
+    // Nobody else: nothing is said.
+    h.app
+        .handle(notice(PRESENCE, Box::<Vec<String>>::default()));
+    let screen = h.screen();
+    assert!(!screen.contains("also here"), "{screen}");
+}

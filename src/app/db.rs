@@ -6,16 +6,20 @@
 //! (pane, key) are waiting, only the newest runs: a pane that reloads five times in a burst costs
 //! one query, as in gitui's async jobs.
 //!
-//! Between jobs, about once a second, the worker asks SQLite whether another connection has
-//! committed since it last looked (`PRAGMA data_version`: another app window, an import or
-//! `rollcall forget` in another terminal). When one has, it sends the app an unasked reply,
-//! [`COMMITTED_ELSEWHERE`], and the app reloads what it shows. The app's own writes go through
-//! this connection and do not count, so a window does not reload after its own changes twice.
+//! On an SQLite file, between jobs, about once a second, the worker asks SQLite whether another
+//! connection has committed since it last looked (`PRAGMA data_version`: another app window, an
+//! import or `rollcall forget` in another terminal). When one has, it sends the app an unasked
+//! reply, [`COMMITTED_ELSEWHERE`], and the app reloads what it shows. The app's own writes go
+//! through this connection and do not count, so a window does not reload after its own changes
+//! twice. On a team database nothing polls: a listening thread beside the worker sends the same
+//! notice when the server notifies a change by another connection (`super::live`), and who else
+//! has a window open ([`PRESENCE`]).
 
 use std::any::Any;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -28,8 +32,31 @@ use crate::storage::Store;
 pub const APP_JOB_PREFIX: &str = "app:";
 
 /// The key of the reply the worker sends unasked when another connection has committed to the
-/// database. Tagged `PaneId::Today`, like every app job; its value is `()`.
+/// database. Tagged `PaneId::Today`, like every app job; its value is a [`Reload`], which says
+/// how it was found out (the app reloads the same way for each).
 pub const COMMITTED_ELSEWHERE: &str = "app:committed_elsewhere";
+
+/// How a [`COMMITTED_ELSEWHERE`] was found out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reload {
+    /// SQLite's `data_version` (or, on a team database without the notification triggers yet,
+    /// the newest audit line) changed.
+    Polled,
+    /// The team database notified a change committed by the backend `from_pid`, which is not
+    /// this window's worker.
+    Notified { from_pid: i64 },
+    /// The worker's connection to the team database is back: changes may have been made
+    /// meanwhile.
+    Reconnected,
+    /// The team database's listener has (again) started listening: changes committed before
+    /// were not notified to it.
+    Listening,
+}
+
+/// The key of the replies a team database's listener sends unasked with the logins of the other
+/// staff who have an app window open on the database, sorted (`Vec<String>`, empty when there
+/// are none or the connection is lost). Tagged `PaneId::Today`.
+pub const PRESENCE: &str = "app:presence";
 
 /// The key of the replies the worker sends unasked when the team database (PostgreSQL) stops
 /// answering, `Some(message)`, and when it is back, `None`. Tagged `PaneId::Today`.
@@ -74,28 +101,62 @@ impl DbReply {
     }
 }
 
-/// What the UI thread holds: a way to send jobs.
+/// What the UI thread holds: a way to send jobs. The worker stops when the last one is dropped.
 #[derive(Clone)]
 pub struct DbWorker {
-    jobs: Sender<Job>,
+    jobs: Arc<Sender<Job>>,
     latest: Arc<Generations>,
+}
+
+/// A [`DbWorker`] that does not keep the worker running (the listener's).
+pub struct WeakWorker {
+    jobs: Weak<Sender<Job>>,
+    latest: Weak<Generations>,
+}
+
+impl WeakWorker {
+    pub fn upgrade(&self) -> Option<DbWorker> {
+        Some(DbWorker {
+            jobs: self.jobs.upgrade()?,
+            latest: self.latest.upgrade()?,
+        })
+    }
 }
 
 impl DbWorker {
     /// Starts the worker on `store`. Replies arrive on the returned receiver; `wake` is called
-    /// after each reply is sent so the event loop can redraw.
+    /// after each reply is sent so the event loop can redraw. On a team database a listening
+    /// thread starts beside it (`super::live`).
     pub fn start(
         mut store: Store,
         clock: Clock,
-        wake: impl Fn() + Send + 'static,
+        wake: impl Fn() + Send + Sync + 'static,
     ) -> (DbWorker, Receiver<DbReply>) {
+        let wake: super::live::Wake = Arc::new(wake);
         let (job_tx, job_rx) = channel::<Job>();
         let (reply_tx, reply_rx) = channel();
         let latest: Arc<Generations> = Arc::default();
         let seen = Arc::clone(&latest);
+        // Set by the worker, which asks the server (the caller may be the UI thread).
+        let own_pid = Arc::new(AtomicI64::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let team = store.location().team().cloned();
+        let listener = team.map(|db| super::live::Listener {
+            db,
+            own_pid: Arc::clone(&own_pid),
+            replies: reply_tx.clone(),
+            wake: Arc::clone(&wake),
+            worker: WeakWorker {
+                jobs: Weak::new(),
+                latest: Arc::downgrade(&latest),
+            },
+            stop: Arc::clone(&stop),
+        });
         thread::Builder::new()
             .name("rollcall-db".into())
             .spawn(move || {
+                let _stopped = SetOnDrop(stop);
+                own_pid.store(store.backend_pid().unwrap_or(0), Ordering::Relaxed);
                 let mut watch = CommitWatch::new(&store);
                 let send = |reply: DbReply| {
                     let sent = reply_tx.send(reply).is_ok();
@@ -105,12 +166,16 @@ impl DbWorker {
                 let mut lost = false;
                 loop {
                     if (lost || store.is_disconnected())
-                        && !reconnect(&mut store, &job_rx, &seen, &send)
+                        && !reconnect(&mut store, &job_rx, &seen, &send, &own_pid)
                     {
                         break;
                     }
                     lost = false;
-                    match job_rx.recv_timeout(watch.until_next()) {
+                    let next = match watch.until_next() {
+                        Some(wait) => job_rx.recv_timeout(wait),
+                        None => job_rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+                    };
+                    match next {
                         Ok(job) => {
                             if let Some((reply, connection_lost)) =
                                 run_job(job, &mut store, &clock, &seen)
@@ -128,7 +193,7 @@ impl DbWorker {
                         let notice = DbReply {
                             pane: PaneId::Today,
                             key: COMMITTED_ELSEWHERE,
-                            result: Ok(Box::new(())),
+                            result: Ok(Box::new(Reload::Polled)),
                         };
                         if reply_tx.send(notice).is_err() {
                             break;
@@ -138,13 +203,15 @@ impl DbWorker {
                 }
             })
             .expect("spawning the database thread");
-        (
-            DbWorker {
-                jobs: job_tx,
-                latest,
-            },
-            reply_rx,
-        )
+        let worker = DbWorker {
+            jobs: Arc::new(job_tx),
+            latest,
+        };
+        if let Some(mut listener) = listener {
+            listener.worker.jobs = Arc::downgrade(&worker.jobs);
+            listener.spawn();
+        }
+        (worker, reply_rx)
     }
 
     /// Queues `job` for `pane` under `key`; a newer request with the same key supersedes it if it
@@ -175,6 +242,15 @@ impl DbWorker {
 
 type Generations = Mutex<HashMap<(PaneId, &'static str), u64>>;
 
+/// Sets its flag when dropped: when the worker's thread ends, however it ends.
+struct SetOnDrop(Arc<AtomicBool>);
+
+impl Drop for SetOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
 fn connection_notice(message: Option<&'static str>) -> DbReply {
     DbReply {
         pane: PaneId::Today,
@@ -191,17 +267,19 @@ fn reconnect(
     jobs: &Receiver<Job>,
     latest: &Generations,
     send: &dyn Fn(DbReply) -> bool,
+    own_pid: &AtomicI64,
 ) -> bool {
     if !send(connection_notice(Some(UNREACHABLE))) {
         return false;
     }
     loop {
         if store.reconnect().is_ok() {
+            own_pid.store(store.backend_pid().unwrap_or(0), Ordering::Relaxed);
             return send(connection_notice(None))
                 && send(DbReply {
                     pane: PaneId::Today,
                     key: COMMITTED_ELSEWHERE,
-                    result: Ok(Box::new(())),
+                    result: Ok(Box::new(Reload::Reconnected)),
                 });
         }
         let deadline = Instant::now() + RECONNECT_EVERY;
@@ -267,33 +345,38 @@ fn connection_lost(e: &anyhow::Error) -> bool {
     })
 }
 
-/// Notices commits made by other connections to the worker's database.
+/// Notices commits made by other connections to the worker's SQLite file. On a team database
+/// it never looks: the listener is told (`super::live`).
 struct CommitWatch {
     /// `PRAGMA data_version` when last read: it changes when another connection commits, and
     /// only then. None when it cannot be read (an in-memory store never changes anyway).
     version: Option<i64>,
-    next: Instant,
+    /// When to look next; None on a team database.
+    next: Option<Instant>,
 }
 
 impl CommitWatch {
     fn new(store: &Store) -> CommitWatch {
+        let polls = store.location().team().is_none();
         CommitWatch {
-            version: data_version(store),
-            next: Instant::now() + WATCH_EVERY,
+            version: if polls { data_version(store) } else { None },
+            next: polls.then(|| Instant::now() + WATCH_EVERY),
         }
     }
 
-    fn until_next(&self) -> Duration {
-        self.next.saturating_duration_since(Instant::now())
+    /// How long until it looks next; None when it never does.
+    fn until_next(&self) -> Option<Duration> {
+        self.next
+            .map(|next| next.saturating_duration_since(Instant::now()))
     }
 
     fn due(&self) -> bool {
-        Instant::now() >= self.next
+        self.next.is_some_and(|next| Instant::now() >= next)
     }
 
     /// Reads the version again; true when another connection has committed since last time.
     fn changed(&mut self, store: &Store) -> bool {
-        self.next = Instant::now() + WATCH_EVERY;
+        self.next = Some(Instant::now() + WATCH_EVERY);
         let now = data_version(store);
         // A version that could not be read before and can now counts as a change: an extra
         // reload, rather than a missed one.

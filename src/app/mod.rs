@@ -14,6 +14,7 @@ pub mod import_job;
 pub mod keymap;
 pub mod keyspec;
 pub mod letters;
+pub mod live;
 pub mod member_view;
 pub mod pane;
 pub mod panes;

@@ -12,7 +12,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::command::{self, CommandLine, LineOutcome, ShellCommand};
-use super::db::{APP_JOB_PREFIX, COMMITTED_ELSEWHERE, CONNECTION, DbReply, DbWorker};
+use super::db::{APP_JOB_PREFIX, COMMITTED_ELSEWHERE, CONNECTION, DbReply, DbWorker, PRESENCE};
 use super::event::{AppEvent, ImportEvent};
 use super::help::{self, HelpSection, HelpView};
 use super::import_job::{ImportRunner, ImportState, ImportView};
@@ -125,6 +125,8 @@ pub struct App {
     status: Option<Status>,
     /// While the team database is unreachable, what the status bar says (until it is back).
     offline: Option<&'static str>,
+    /// On a team database, the logins of the other staff with a window open on it.
+    presence: Vec<String>,
     last_import: LastImport,
     quitting: bool,
     saved: bool,
@@ -170,6 +172,7 @@ impl App {
             letters: None,
             status: None,
             offline: None,
+            presence: Vec::new(),
             last_import: LastImport::Loading,
             quitting: false,
             saved: false,
@@ -608,6 +611,7 @@ impl App {
                 }
             }
             COMMITTED_ELSEWHERE => self.on_committed_elsewhere(),
+            PRESENCE => self.presence = reply.take::<Vec<String>>().unwrap_or_default(),
             CONNECTION => match reply.take::<Option<&'static str>>() {
                 Ok(Some(message)) => self.offline = Some(message),
                 Ok(None) | Err(_) => {
@@ -844,6 +848,11 @@ impl App {
                 };
                 Some((format!(" {}", s.text), style))
             }
+            // Who else is working: only when there is nothing to say.
+            (None, None) if !self.presence.is_empty() => Some((
+                format!(" also here: {}", also_here(&self.presence)),
+                theme.status_bar,
+            )),
             (None, None) => None,
         };
         let left_width = left_text.as_ref().map_or(0, |(t, _)| t.chars().count());
@@ -867,6 +876,22 @@ impl App {
         }
         frame.render_widget(Paragraph::new(info).style(theme.status_bar), right);
     }
+}
+
+/// The other staff with a window open, for the status bar: the first few logins, then how
+/// many more.
+fn also_here(logins: &[String]) -> String {
+    const NAMED: usize = 6;
+    let mut text = logins
+        .iter()
+        .take(NAMED)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if logins.len() > NAMED {
+        text.push_str(&format!(" and {} more", logins.len() - NAMED));
+    }
+    text
 }
 
 fn draw_too_small(frame: &mut Frame, area: Rect, theme: &Theme) {

@@ -17,6 +17,9 @@ pub enum Location {
     Team(Box<TeamDatabase>),
 }
 
+/// The `application_name` of an open app window's listening connection (one per window).
+pub const APP_WINDOW: &str = "rollcall-app";
+
 /// A PostgreSQL database, as parsed from its URI.
 #[derive(Clone)]
 pub struct TeamDatabase {
@@ -161,6 +164,15 @@ impl TeamDatabase {
 
     pub fn user(&self) -> &str {
         self.config.get_user().unwrap_or("")
+    }
+
+    /// The same database, with the connection naming itself `name` to the server (in
+    /// `pg_stat_activity`). Every connection says `rollcall`; an app window's listener says
+    /// [`APP_WINDOW`], which is how windows see who else has one open.
+    pub fn with_application_name(&self, name: &str) -> TeamDatabase {
+        let mut db = self.clone();
+        db.config.application_name(name);
+        db
     }
 
     pub fn dbname(&self) -> &str {

@@ -350,10 +350,29 @@ impl Store {
         Ok(())
     }
 
+    /// On a team database, the server process serving this connection (`pg_backend_pid()`):
+    /// what the change notifications it causes carry (`team_access::ANNOUNCED_BY`), so that an
+    /// app window can tell its own changes from others'. None on SQLite.
+    pub fn backend_pid(&self) -> Option<i64> {
+        self.conn.postgres()?;
+        self.conn
+            .query_row("SELECT pg_backend_pid()::bigint", [], |r| r.get(0))
+            .ok()
+    }
+
+    /// Asks the server something trivial: fails when a team database's connection is gone.
+    pub fn ping(&self) -> Result<()> {
+        self.conn
+            .query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?;
+        Ok(())
+    }
+
     /// A number that changes when another connection commits a change: SQLite's
     /// `data_version` (which leaves out this connection's own commits), or on PostgreSQL the
     /// newest audit line, since every change rollcall makes writes one (there this
-    /// connection's own changes count too: one extra reload after each).
+    /// connection's own changes count too: one extra reload after each). The app polls it on
+    /// SQLite; on PostgreSQL it listens for notifications instead (`app::live`), and polls
+    /// this only on a database whose notification triggers are not installed yet.
     pub fn change_marker(&self) -> Result<i64> {
         let sql = self.conn.pick(
             "PRAGMA data_version",

@@ -15,7 +15,15 @@
 //!   notes, onboarding, escalations and audit lines. Data-protection and safeguarding
 //!   escalations are seen by coordinators and admins only. Saved UI state is each login's own.
 //!
-//! [`install`] is idempotent: `team init` and the migration to schema v10 run it.
+//! - Live changes: statement-level triggers on `audit_log` and `import_runs` (every change
+//!   rollcall makes writes one or the other) call `pg_notify` on [`CHANNEL_SQL`]'s channel,
+//!   `rollcall_<database oid>`, with the writer's backend pid as the payload, so that open app
+//!   windows reload when another connection commits (`app::live`), and ignore their own.
+//!
+//! [`install`] is idempotent: `team init` and every migration (after it) run it. The
+//! notification trigger lives here rather than in a migration pair because it is PostgreSQL's
+//! alone (SQLite's windows poll `PRAGMA data_version`), and because a function and triggers
+//! replaced on every install need no schema version of their own.
 
 use anyhow::{Context as _, Result, bail};
 
@@ -55,6 +63,42 @@ const BY_MEMBERSHIP: &[&str] = &["membership_events", "snoozes", "membership_dat
 
 /// The escalation categories only coordinators (and admins) see.
 const RESTRICTED_CATEGORIES: &str = "('data_protection', 'safeguarding')";
+
+/// The channel this database's changes are announced on, as SQL: `rollcall_<database oid>`
+/// (several rollcall databases can share a server, and a `LISTEN` is server-wide by name).
+pub const CHANNEL_SQL: &str =
+    "'rollcall_' || (SELECT oid FROM pg_database WHERE datname = current_database())::text";
+
+/// The trigger function that announces a change, and the name its triggers have.
+pub const NOTIFY_FUNCTION: &str = "rollcall_notify_change";
+
+/// The tables whose writes announce a change: every officer's action writes an audit line, and
+/// every import an `import_runs` row, in the change's own transaction. (`ui_state` does not:
+/// one window's saved layout is nothing another shows.)
+pub const ANNOUNCED_BY: &[&str] = &["audit_log", "import_runs"];
+
+/// The function and triggers that `NOTIFY` the channel after each statement writing to
+/// [`ANNOUNCED_BY`]. A notification is sent when the transaction commits, never for one rolled
+/// back, and the same payload twice in one transaction is sent once. `pg_notify` needs no
+/// privilege, and trigger functions run as the writer: no `SECURITY DEFINER`.
+fn notify_triggers() -> String {
+    let mut sql = format!(
+        "CREATE OR REPLACE FUNCTION {NOTIFY_FUNCTION}() RETURNS trigger
+             LANGUAGE plpgsql AS $$
+         BEGIN
+             PERFORM pg_notify({CHANNEL_SQL}, pg_backend_pid()::text);
+             RETURN NULL;
+         END $$;\n"
+    );
+    for table in ANNOUNCED_BY {
+        sql.push_str(&format!(
+            "DROP TRIGGER IF EXISTS {NOTIFY_FUNCTION} ON {table};
+             CREATE TRIGGER {NOTIFY_FUNCTION} AFTER INSERT OR UPDATE OR DELETE ON {table}
+                 FOR EACH STATEMENT EXECUTE FUNCTION {NOTIFY_FUNCTION}();\n"
+        ));
+    }
+    sql
+}
 
 /// The group role of `role` in the connected database.
 pub fn group_role(conn: &Connection, role: Role) -> Result<String> {
@@ -146,6 +190,7 @@ pub fn install(conn: &Connection) -> Result<()> {
         ));
         sql.push_str(&policies(table, &group));
     }
+    sql.push_str(&notify_triggers());
     conn.execute_batch(&sql)
         .context("setting up the staff roles and their limits")?;
     Ok(())

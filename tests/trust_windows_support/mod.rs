@@ -46,6 +46,14 @@ pub struct Window {
 impl Window {
     /// Opens the app on `db` as staff member `user`, and waits for its first screen.
     pub fn open(name: &str, db: &Path, user: &str) -> Window {
+        // The user's own config and keymap must not change what the test sees.
+        let home = db.parent().unwrap_or(Path::new(".")).join("config-home");
+        Window::open_on(name, db.as_os_str(), &home, user)
+    }
+
+    /// Opens the app on `db`, a file or a team database's URI, as staff member `user`, with
+    /// `XDG_CONFIG_HOME` at `home`, and waits for its first screen.
+    pub fn open_on(name: &str, db: &std::ffi::OsStr, home: &Path, user: &str) -> Window {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows: ROWS,
@@ -61,12 +69,11 @@ impl Window {
             "ROLLCALL_USER",
             "ROLLCALL_READ_ONLY",
             "NO_COLOR",
+            "PGPASSWORD",
         ] {
             cmd.env_remove(var);
         }
-        // The user's own config and keymap must not change what the test sees.
-        let home = db.parent().unwrap_or(Path::new(".")).join("config-home");
-        cmd.env("XDG_CONFIG_HOME", &home);
+        cmd.env("XDG_CONFIG_HOME", home);
         cmd.env("TERM", "xterm-256color");
         cmd.arg("--db");
         cmd.arg(db);
