@@ -84,7 +84,13 @@ pub fn claim(
              WHERE claims.login = excluded.login OR claims.expires_at <= excluded.claimed_at
                 OR ?5 = 1
              RETURNING login",
-            params![contact_id, clock.user, now, expires_at, i64::from(take_over)],
+            params![
+                contact_id,
+                clock.user,
+                now,
+                expires_at,
+                i64::from(take_over)
+            ],
             |r| r.get(0),
         )
         .optional()?;
