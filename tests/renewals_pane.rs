@@ -855,3 +855,21 @@ fn next_free_skips_members_others_are_on_and_an_expired_claim_is_nobodys() {
     h.action("next_free");
     assert_eq!(cursor_name(&h.screen()), second);
 }
+
+#[test]
+fn a_claim_taken_a_moment_before_turns_the_open_dialog_into_the_question() {
+    let mut h = Harness::new(morning);
+    go_to(&mut h, "Alys Jones");
+    // Bo claims her after this window last loaded the claims: it does not know yet.
+    claimed_by(&h, "bo", "Alys Jones");
+    let attempts = |h: &Harness| count(&h.store(), "SELECT count(*) FROM contact_attempts");
+    let before = attempts(&h);
+    h.action("log_contact");
+    let screen = h.screen();
+    assert!(
+        screen.contains("bo is on Alys Jones until 09:15. Log a contact for them"),
+        "{screen}"
+    );
+    h.keys("n");
+    assert_eq!(attempts(&h), before, "nothing logged over bo's claim");
+}

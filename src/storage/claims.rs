@@ -178,6 +178,11 @@ fn held_on(conn: &Connection, contact_id: i64, now: &str) -> Result<Option<Claim
         .optional()?)
 }
 
+/// The unexpired claim on `contact_id` of someone other than `clock.user`.
+pub fn held_by_other(conn: &Connection, clock: &Clock, contact_id: i64) -> Result<Option<Claim>> {
+    Ok(held_on(conn, contact_id, &stamp(clock.now()))?.filter(|c| c.login != clock.user))
+}
+
 /// Every unexpired claim held by someone other than `clock.user`, by contact id.
 pub fn held_by_others(conn: &Connection, clock: &Clock) -> Result<HashMap<i64, Claim>> {
     let mut stmt = conn.prepare_cached(

@@ -250,6 +250,8 @@ enum Write {
     Attempts {
         targets: Vec<Target>,
         attempt: NewAttempt,
+        /// The officer was told another officer is on the one member, and went ahead.
+        despite_claim: bool,
     },
     Snooze {
         targets: Vec<Target>,
@@ -330,7 +332,23 @@ fn attempt_label(channel: Channel, outcome: Outcome) -> String {
 impl Write {
     fn run(self, store: &mut Store, clock: &crate::Clock) -> anyhow::Result<Written> {
         Ok(match self {
-            Write::Attempts { targets, attempt } => {
+            Write::Attempts {
+                targets,
+                attempt,
+                despite_claim,
+            } => {
+                // Someone may have claimed the member while the dialog was open: never log over
+                // their claim without asking.
+                if let [one] = targets.as_slice()
+                    && !despite_claim
+                    && let Some(held) = claims::held_by_other(&store.conn, clock, one.contact_id)?
+                {
+                    anyhow::bail!(
+                        "{} is on this member until {}: nothing was logged; c again to decide",
+                        held.login,
+                        held.until()
+                    );
+                }
                 let label = attempt_label(attempt.channel, attempt.outcome);
                 // Releases this officer's claims on them too.
                 let undo = store_renewals::log_attempts(store, clock, &targets, &attempt)?;
@@ -451,8 +469,8 @@ pub struct RenewalsPane {
     claims: HashMap<i64, Claim>,
     /// The member this window has claimed, until the outcome is logged or the cursor moves on.
     my_claim: Option<i64>,
-    /// The contact dialog waiting on its claim: its targets and whether it takes a note.
-    claiming: Option<(Vec<QueueRow>, bool)>,
+    /// The member the officer chose to contact although another officer is on them.
+    anyway: Option<i64>,
 }
 
 impl RenewalsPane {
@@ -553,6 +571,7 @@ impl RenewalsPane {
             return;
         }
         self.my_claim = None;
+        self.awaiting.insert(RELEASE);
         shared
             .db
             .request(PaneId::Renewals, RELEASE, move |store, clock| {
@@ -885,8 +904,9 @@ impl RenewalsPane {
         }
     }
 
-    /// Opens the contact dialog: for one member, after claiming them (or, when another officer
-    /// is on them, after asking); for marked rows at once (a bulk action claims nobody).
+    /// Opens the contact dialog at once (keys typed ahead go to it) and, for one member, claims
+    /// them on the way; when another officer is known to be on them, asks first. Marked rows
+    /// are contacted without claims (a bulk action claims nobody).
     fn start_attempt(&mut self, with_note: bool, targets: Vec<QueueRow>, shared: &Shared) {
         if !self.can_write("logging a contact attempt", shared) {
             return;
@@ -901,13 +921,31 @@ impl RenewalsPane {
         }
         let contact = one.contact_id;
         let minutes = shared.config.team.claim_minutes;
-        self.claiming = Some((targets, with_note));
         self.awaiting.insert(CLAIM);
         shared
             .db
             .request(PaneId::Renewals, CLAIM, move |store, clock| {
                 claims::claim(store, clock, contact, minutes, false).map(|c| (contact, c))
             });
+        self.open_contact_dialog(targets, with_note);
+    }
+
+    /// The one member the open contact dialog is for, with the dialog's targets and note flag.
+    fn dialog_member(&self) -> Option<(i64, Vec<QueueRow>, bool)> {
+        let (targets, with_note) = match self.popup.as_ref()? {
+            Popup::Channel {
+                targets, with_note, ..
+            }
+            | Popup::Outcome {
+                targets, with_note, ..
+            } => (targets, *with_note),
+            Popup::AttemptNote { targets, .. } => (targets, true),
+            _ => return None,
+        };
+        match targets.as_slice() {
+            [one] => Some((one.contact_id, targets.clone(), with_note)),
+            _ => None,
+        }
     }
 
     fn open_contact_dialog(&mut self, targets: Vec<QueueRow>, with_note: bool) {
@@ -1072,6 +1110,7 @@ impl RenewalsPane {
             Popup::Confirm { dialog, then } => match dialog.handle(key) {
                 Answer::Yes => match then {
                     AfterConfirm::ContactAnyway { targets, with_note } => {
+                        self.anyway = targets.first().map(|r| r.contact_id);
                         self.open_contact_dialog(targets, with_note);
                         self.popup.take()
                     }
@@ -1186,8 +1225,17 @@ impl RenewalsPane {
             note,
         };
         if !self.bulk() {
+            let despite_claim =
+                targets.first().map(|r| r.contact_id) == self.anyway.take() && targets.len() == 1;
             let targets = targets.iter().map(Target::from).collect();
-            self.write(Write::Attempts { targets, attempt }, shared);
+            self.write(
+                Write::Attempts {
+                    targets,
+                    attempt,
+                    despite_claim,
+                },
+                shared,
+            );
             return None;
         }
         let (allowed, skipped) = split_by_preference(&targets, channel);
@@ -1213,6 +1261,7 @@ impl RenewalsPane {
             then: AfterConfirm::Write(Write::Attempts {
                 targets: allowed,
                 attempt,
+                despite_claim: false,
             }),
         })
     }
@@ -1599,23 +1648,21 @@ impl Pane for RenewalsPane {
                 }
                 Err(e) => self.load_error = Some(e),
             },
-            CLAIM => {
-                let Some((targets, with_note)) = self.claiming.take() else {
-                    return Effect::None;
-                };
-                match reply.take::<(i64, Claimed)>() {
-                    Ok((contact, Claimed::Yours { .. })) => {
-                        self.my_claim = Some(contact);
-                        self.open_contact_dialog(targets, with_note);
-                    }
-                    Ok((contact, Claimed::HeldBy(held))) => {
+            CLAIM => match reply.take::<(i64, Claimed)>() {
+                Ok((contact, Claimed::Yours { .. })) => self.my_claim = Some(contact),
+                Ok((contact, Claimed::HeldBy(held))) => {
+                    // Taken a moment before this window asked: the dialog gives way to the
+                    // question (and a write already on its way is refused by the job).
+                    if let Some((open_for, targets, with_note)) = self.dialog_member()
+                        && open_for == contact
+                    {
                         self.popup = Some(held_question(&held, targets, with_note));
-                        self.claims.insert(contact, held);
-                        self.rearrange(shared);
                     }
-                    Err(e) => self.refuse(e),
+                    self.claims.insert(contact, held);
+                    self.rearrange(shared);
                 }
-            }
+                Err(e) => self.refuse(e),
+            },
             RELEASE => {
                 if let Err(e) = reply.take::<usize>() {
                     self.refuse(e);
