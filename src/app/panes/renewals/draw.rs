@@ -419,10 +419,9 @@ fn row_line<'a>(
         let style = row_style.unwrap_or_else(|| cell_style(row, col, today, theme));
         spans.push(Span::styled(sep, row_style.unwrap_or(theme.base)));
         let text = match (col, pane.claim_on(row)) {
-            // Where the flags go: the first thing another officer should see on the row.
-            (Col::Flags, Some(claim)) => {
-                format!("{} is on it {}", claim.login, cell(row, col, today))
-            }
+            // In place of the flags, which the detail lines still show: the one thing another
+            // officer must see on the row, never cut short by them.
+            (Col::Flags, Some(claim)) => format!("{} is on it", claim.login),
             _ => cell(row, col, today),
         };
         spans.push(Span::styled(fit(text.trim_end(), width), style));
