@@ -23,9 +23,7 @@
 use std::str::FromStr;
 
 use crate::storage::sql::ToSql;
-use crate::storage::sql::{
-    Connection, OptionalExtension, Transaction, TransactionBehavior, params,
-};
+use crate::storage::sql::{Connection, OptionalExtension, Transaction, params};
 use chrono::NaiveDate;
 use serde_json::json;
 
@@ -735,10 +733,7 @@ fn write<T>(
     what: &str,
     change: impl FnOnce(&Transaction<'_>) -> Result<T>,
 ) -> Result<T> {
-    store.ensure_writable(what)?;
-    let tx = store
-        .conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = store.write_transaction(what)?;
     let value = change(&tx)?;
     tx.commit()?;
     Ok(value)

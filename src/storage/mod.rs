@@ -397,6 +397,16 @@ impl Store {
         Ok(())
     }
 
+    /// A write of `what`: refused when the store is read-only, else an immediate transaction
+    /// (SQLite's `BEGIN IMMEDIATE`, PostgreSQL's [`sql::WRITER_LOCK`]), so that what the write
+    /// checks first cannot change before it writes.
+    pub fn write_transaction(&mut self, what: &str) -> Result<sql::Transaction<'_>> {
+        self.ensure_writable(what)?;
+        Ok(self
+            .conn
+            .transaction_with_behavior(sql::TransactionBehavior::Immediate)?)
+    }
+
     /// Fails with a clear message when the store is read-only; call before any write.
     pub fn ensure_writable(&self, what: &str) -> Result<()> {
         if let Some(role) = self.reads_only_as {

@@ -5,9 +5,7 @@
 //! `ensure_writable`. Undo deletes what an action inserted or puts back what it replaced, and is
 //! itself audited.
 
-use crate::storage::sql::{
-    Connection, Engine, OptionalExtension, Row, Transaction, TransactionBehavior, params,
-};
+use crate::storage::sql::{Connection, Engine, OptionalExtension, Row, Transaction, params};
 use anyhow::{Context as _, bail};
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -226,10 +224,7 @@ pub enum Undo {
 }
 
 fn begin<'s>(store: &'s mut Store, what: &str) -> anyhow::Result<Transaction<'s>> {
-    store.ensure_writable(what)?;
-    Ok(store
-        .conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)?)
+    Ok(store.write_transaction(what)?)
 }
 
 /// Logs the same attempt on every target in one transaction, releasing the logging officer's

@@ -19,9 +19,7 @@ use super::audit::{self, Change};
 use super::{Store, team_access};
 use crate::Clock;
 use crate::domain::staff::{Role, Scope, check_login};
-use crate::storage::sql::{
-    Connection, Engine, OptionalExtension, Transaction, TransactionBehavior, params,
-};
+use crate::storage::sql::{Connection, Engine, OptionalExtension, Transaction, params};
 
 /// One staff member as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -302,10 +300,7 @@ fn write<T>(
     what: &str,
     change: impl FnOnce(&Transaction<'_>) -> Result<T>,
 ) -> Result<T> {
-    store.ensure_writable(what)?;
-    let tx = store
-        .conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = store.write_transaction(what)?;
     let value = change(&tx)?;
     tx.commit()?;
     Ok(value)
