@@ -6,6 +6,8 @@
 
 #[path = "support/pg_cluster.rs"]
 mod pg_cluster;
+mod trust_support;
+mod trust_windows_support;
 
 use std::process::Command as Process;
 
@@ -359,4 +361,26 @@ impl Team {
         assert!(!out.status.success(), "{args:?} should be refused");
         String::from_utf8(out.stderr).unwrap()
     }
+}
+
+#[test]
+fn a_viewers_window_refuses_changes_and_says_it_is_their_role() {
+    use trust_windows_support::Window;
+    let team = Team::new();
+    let home = tempfile::tempdir().unwrap();
+    let mut vic = Window::open_on(
+        "vic's window",
+        team.url_of("vic").as_ref(),
+        home.path(),
+        "vic",
+    );
+    vic.send("4");
+    vic.wait_for_text("[Mine 0]");
+    // Mine, Unassigned, Overdue, All open.
+    vic.send("vvv");
+    vic.wait_for_text("Letter went astray");
+    vic.send("a");
+    let screen = vic.wait_for_text("read-only (your staff role is viewer)");
+    assert!(!screen.contains("--read-only"), "{screen}");
+    vic.quit();
 }

@@ -50,6 +50,9 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<ExitCode> {
     let store = ctx.open_store()?;
     // A viewer's login opens the team database read-only (Ctx::open_store).
     let read_only = ctx.read_only || store.is_read_only();
+    if let Some(role) = store.reads_only_as().filter(|_| !ctx.read_only) {
+        pane::set_read_only_because(format!("your staff role is {role}"));
+    }
     let mut config = Config::load_default()?;
     if config.letters.output_dir.is_none() {
         config.letters.output_dir = crate::cli::data_dir().ok().map(|d| d.join("letters"));

@@ -98,6 +98,22 @@ pub enum Effect {
     Letters(super::letters::LetterRequest),
 }
 
+/// Why this window refuses every change, as its messages put it in brackets: `--read-only`
+/// unless [`set_read_only_because`] said otherwise (a viewer's login on a team database). Set
+/// once, when the app opens, before any pane draws.
+static READ_ONLY_BECAUSE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+pub fn set_read_only_because(why: impl Into<String>) {
+    let _ = READ_ONLY_BECAUSE.set(why.into());
+}
+
+/// "--read-only", or e.g. "your staff role is viewer".
+pub fn read_only_because() -> &'static str {
+    READ_ONLY_BECAUSE
+        .get()
+        .map_or("--read-only", String::as_str)
+}
+
 /// What panes share, passed in explicitly on every call.
 pub struct Shared<'a> {
     pub clock: &'a Clock,
@@ -106,7 +122,8 @@ pub struct Shared<'a> {
     pub config: &'a Config,
     /// For panes that run their own background threads (search).
     pub waker: &'a Waker,
-    /// The store was opened `--read-only`: panes should refuse edits up front.
+    /// The store was opened read-only (`--read-only`, or a viewer's login: see
+    /// [`read_only_because`]): panes should refuse edits up front.
     pub read_only: bool,
 }
 

@@ -503,9 +503,11 @@ impl App {
             Effect::Letters(request) => {
                 if self.env.read_only {
                     return self.set_status(
-                        "Read-only (--read-only): letters are recorded as contact attempts, so \
-                         writing them was refused"
-                            .into(),
+                        format!(
+                            "Read-only ({}): letters are recorded as contact attempts, so \
+                             writing them was refused",
+                            super::pane::read_only_because()
+                        ),
                         true,
                     );
                 }
@@ -690,7 +692,13 @@ impl App {
 
     fn start_import(&mut self, path: PathBuf, older_export: bool) {
         if self.env.read_only {
-            return self.set_status("read-only (--read-only): :import was refused".into(), true);
+            return self.set_status(
+                format!(
+                    "read-only ({}): :import was refused",
+                    super::pane::read_only_because()
+                ),
+                true,
+            );
         }
         if self.import.as_ref().is_some_and(ImportView::is_running) {
             return self.set_status("an import is already running".into(), true);

@@ -407,6 +407,11 @@ impl Store {
             .transaction_with_behavior(sql::TransactionBehavior::Immediate)?)
     }
 
+    /// The staff role that made this store read-only ([`Store::read_only_for`]), if one did.
+    pub fn reads_only_as(&self) -> Option<crate::domain::staff::Role> {
+        self.reads_only_as
+    }
+
     /// Fails with a clear message when the store is read-only; call before any write.
     pub fn ensure_writable(&self, what: &str) -> Result<()> {
         if let Some(role) = self.reads_only_as {

@@ -317,7 +317,8 @@ impl EscalationsPane {
     fn may_change(&mut self, shared: &Shared, what: &str) -> bool {
         if shared.read_only {
             self.flash = Some(Flash::Refused(format!(
-                "read-only (--read-only): {what} is refused"
+                "read-only ({}): {what} is refused",
+                crate::app::pane::read_only_because()
             )));
             return false;
         }

@@ -400,7 +400,10 @@ impl OnboardingPane {
     /// Queues a change; it goes to the worker once the one before it has finished.
     fn submit(&mut self, write: Write, shared: &Shared) -> Effect {
         if shared.read_only {
-            return self.error("read-only (--read-only): changes are refused");
+            return self.error(format!(
+                "read-only ({}): changes are refused",
+                crate::app::pane::read_only_because()
+            ));
         }
         self.writes.push_back(write);
         self.send_next_write(shared);
@@ -646,7 +649,10 @@ impl OnboardingPane {
 
     fn ask_bulk_tick(&mut self, shared: &Shared) -> Effect {
         if shared.read_only {
-            return self.error("read-only (--read-only): changes are refused");
+            return self.error(format!(
+                "read-only ({}): changes are refused",
+                crate::app::pane::read_only_because()
+            ));
         }
         if self.marked.is_empty() {
             return self.error("select members first (mark), then tick the step for them all");
@@ -688,7 +694,10 @@ impl OnboardingPane {
     /// Opens the assign prompt (`note` false) or the note prompt for the highlighted member.
     fn open_prompt(&mut self, note: bool, shared: &Shared) -> Effect {
         if shared.read_only {
-            return self.error("read-only (--read-only): changes are refused");
+            return self.error(format!(
+                "read-only ({}): changes are refused",
+                crate::app::pane::read_only_because()
+            ));
         }
         let Some((entry, _)) = self.current() else {
             return Effect::None;
@@ -716,7 +725,10 @@ impl OnboardingPane {
 
     fn open_abandon(&mut self, shared: &Shared) -> Effect {
         if shared.read_only {
-            return self.error("read-only (--read-only): changes are refused");
+            return self.error(format!(
+                "read-only ({}): changes are refused",
+                crate::app::pane::read_only_because()
+            ));
         }
         if let Some(contact_id) = self.current_contact() {
             self.modal = Some(Modal::AbandonChooser {
@@ -729,7 +741,10 @@ impl OnboardingPane {
 
     fn undo_last(&mut self, shared: &Shared) -> Effect {
         if shared.read_only {
-            return self.error("read-only (--read-only): changes are refused");
+            return self.error(format!(
+                "read-only ({}): changes are refused",
+                crate::app::pane::read_only_because()
+            ));
         }
         match self.undo.pop() {
             Some(undo) => self.submit(Write::Undo(undo), shared),

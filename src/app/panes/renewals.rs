@@ -866,7 +866,10 @@ impl RenewalsPane {
     /// Refuses a write up front when the store is read-only or a write is still on its way.
     fn can_write(&mut self, what: &str, shared: &Shared) -> bool {
         if shared.read_only {
-            self.refuse(format!("Read-only (--read-only): {what} was refused"));
+            self.refuse(format!(
+                "Read-only ({}): {what} was refused",
+                crate::app::pane::read_only_because()
+            ));
             return false;
         }
         if self.awaiting.contains(WRITE) {

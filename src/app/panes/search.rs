@@ -222,9 +222,10 @@ impl SearchPane {
             return Effect::None;
         };
         if shared.read_only {
-            return Effect::Status(
-                "read-only (--read-only): opening an escalation was refused".into(),
-            );
+            return Effect::Status(format!(
+                "read-only ({}): opening an escalation was refused",
+                crate::app::pane::read_only_because()
+            ));
         }
         Effect::Escalate {
             contact_id: hit.contact_id,
