@@ -45,10 +45,6 @@ pub enum Claimed {
 }
 
 /// The timestamp form claims compare in.
-fn store_is_sqlite(store: &Store) -> bool {
-    store.engine() == crate::storage::Engine::Sqlite
-}
-
 fn stamp(at: NaiveDateTime) -> String {
     at.format("%Y-%m-%dT%H:%M:%S").to_string()
 }
@@ -68,13 +64,13 @@ pub fn claim(
     // One statement decides, so no lock over every writer is needed (on SQLite the file's
     // own write lock; on PostgreSQL the conflicting row's): the claim is taken when there is
     // none, when it is the caller's own, when it has lapsed, or when the caller chose to.
-    let tx = store
-        .conn
-        .transaction_with_behavior(if store_is_sqlite(store) {
+    let tx = store.conn.transaction_with_behavior(
+        if store.engine() == crate::storage::Engine::Sqlite {
             TransactionBehavior::Immediate
         } else {
             TransactionBehavior::Deferred
-        })?;
+        },
+    )?;
     let taken: Option<String> = tx
         .query_row(
             "INSERT INTO claims (contact_id, login, claimed_at, expires_at)

@@ -376,7 +376,7 @@ pub fn open(
     };
     let description = new.description.trim_end().to_owned();
     let due = due_date(new.category, new.priority, clock.today, targets);
-    write(store, "opening an escalation", |tx| {
+    store.write("opening an escalation", |tx| {
         if let Some(name) = &assignee {
             super::staff::check_assignee(tx, name)?;
         }
@@ -449,7 +449,7 @@ fn linked_contact(
 
 /// Moves an escalation to another status (not to resolved, which needs a note: [`resolve`]).
 pub fn set_status(store: &mut Store, clock: &Clock, id: i64, to: Status) -> Result<()> {
-    write(store, "changing an escalation's status", |tx| {
+    store.write("changing an escalation's status", |tx| {
         let now = current(tx, id)?;
         check_status_change(now.status, to)?;
         tx.execute(
@@ -481,7 +481,7 @@ pub fn set_assignee(
         Some(name) => check_assignee(name)?,
         None => None,
     };
-    write(store, "assigning an escalation", |tx| {
+    store.write("assigning an escalation", |tx| {
         let now = current(tx, id)?;
         check_changeable(now.status)?;
         if now.assignee == assignee {
@@ -517,7 +517,7 @@ pub fn set_priority(
     id: i64,
     priority: Priority,
 ) -> Result<NaiveDate> {
-    write(store, "changing an escalation's priority", |tx| {
+    store.write("changing an escalation's priority", |tx| {
         let now = current(tx, id)?;
         check_changeable(now.status)?;
         if now.priority == priority {
@@ -558,7 +558,7 @@ pub fn set_priority(
 
 /// Adds a comment to the timeline (resolved escalations too: a later word is never lost).
 pub fn comment(store: &mut Store, clock: &Clock, id: i64, body: &str) -> Result<()> {
-    write(store, "commenting on an escalation", |tx| {
+    store.write("commenting on an escalation", |tx| {
         comment_in(tx, clock, id, body).map(|_| ())
     })
 }
@@ -583,7 +583,7 @@ pub(super) fn comment_in(tx: &Transaction<'_>, clock: &Clock, id: i64, body: &st
 
 /// Resolves an escalation from any unresolved status, with a resolution note.
 pub fn resolve(store: &mut Store, clock: &Clock, id: i64, note: &str) -> Result<()> {
-    write(store, "resolving an escalation", |tx| {
+    store.write("resolving an escalation", |tx| {
         let now = current(tx, id)?;
         let note = check_resolve(now.status, note)?;
         tx.execute(
@@ -616,7 +616,7 @@ pub fn resolve(store: &mut Store, clock: &Clock, id: i64, note: &str) -> Result<
 /// Reopens a resolved escalation: back to open, its due date as it was. `reason` may be empty;
 /// the resolution note stays in the timeline.
 pub fn reopen(store: &mut Store, clock: &Clock, id: i64, reason: &str) -> Result<()> {
-    write(store, "reopening an escalation", |tx| {
+    store.write("reopening an escalation", |tx| {
         let now = current(tx, id)?;
         check_reopen(now.status)?;
         tx.execute(
@@ -724,19 +724,6 @@ fn current(tx: &Transaction<'_>, id: i64) -> Result<Current> {
     )
     .optional()?
     .ok_or(Error::NotFound(id))
-}
-
-/// Runs `change` in one immediate transaction (so a concurrent import cannot slip in between
-/// the check and the write), after refusing a read-only store.
-fn write<T>(
-    store: &mut Store,
-    what: &str,
-    change: impl FnOnce(&Transaction<'_>) -> Result<T>,
-) -> Result<T> {
-    let tx = store.write_transaction(what)?;
-    let value = change(&tx)?;
-    tx.commit()?;
-    Ok(value)
 }
 
 fn add_event(

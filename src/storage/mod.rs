@@ -412,6 +412,19 @@ impl Store {
         self.reads_only_as
     }
 
+    /// Runs `change` as one [`Store::write_transaction`] and commits it: the one way a
+    /// check-then-write is made, whatever error type the caller's module speaks.
+    pub fn write<T, E: From<StoreError>>(
+        &mut self,
+        what: &str,
+        change: impl FnOnce(&sql::Transaction<'_>) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let tx = self.write_transaction(what)?;
+        let value = change(&tx)?;
+        tx.commit().map_err(StoreError::from)?;
+        Ok(value)
+    }
+
     /// Fails with a clear message when the store is read-only; call before any write.
     pub fn ensure_writable(&self, what: &str) -> Result<()> {
         if let Some(role) = self.reads_only_as {

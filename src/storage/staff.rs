@@ -34,12 +34,6 @@ pub struct StaffMember {
     pub removed_at: Option<String>,
 }
 
-impl StaffMember {
-    pub fn is_current(&self) -> bool {
-        self.removed_at.is_none()
-    }
-}
-
 /// What `team add-staff` is given.
 #[derive(Debug, Clone)]
 pub struct NewStaff {
@@ -67,13 +61,14 @@ pub fn list(conn: &Connection, with_removed: bool) -> Result<Vec<StaffMember>> {
             r.get::<_, Option<String>>(6)?,
         ))
     })?;
+    let mut scopes = scopes(conn)?;
     let mut staff = Vec::new();
     for row in rows {
         let (login, name, role, added_by, added_at, removed_by, removed_at) = row?;
         let role = Role::parse(&role)
             .map_err(anyhow::Error::msg)
             .with_context(|| format!("staff member {login} has a damaged role"))?;
-        let scope = scope_of(conn, &login)?;
+        let scope = scopes.remove(&login).unwrap_or_default();
         staff.push(StaffMember {
             login,
             name,
@@ -93,23 +88,29 @@ pub fn find(conn: &Connection, login: &str) -> Result<Option<StaffMember>> {
     Ok(list(conn, true)?.into_iter().find(|s| s.login == login))
 }
 
-fn scope_of(conn: &Connection, login: &str) -> Result<Scope> {
+/// Every staff member's regions and local parties, by login (one query for the whole list).
+fn scopes(conn: &Connection) -> Result<std::collections::HashMap<String, Scope>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT kind, value FROM staff_scopes WHERE login = ?1 ORDER BY kind, value",
+        "SELECT login, kind, value FROM staff_scopes ORDER BY login, kind, value",
     )?;
-    let rows = stmt.query_map([login], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+        ))
     })?;
-    let mut scope = Scope::default();
+    let mut scopes: std::collections::HashMap<String, Scope> = std::collections::HashMap::new();
     for row in rows {
-        let (kind, value) = row?;
+        let (login, kind, value) = row?;
+        let scope = scopes.entry(login).or_default();
         if kind == "region" {
             scope.regions.push(value);
         } else {
             scope.local_parties.push(value);
         }
     }
-    Ok(scope)
+    Ok(scopes)
 }
 
 /// Adds a staff member. Refused, with nothing written: a login that is taken (also by someone
@@ -120,7 +121,7 @@ pub fn add(store: &mut Store, clock: &Clock, new: &NewStaff) -> Result<Scope> {
     let login = check_login(&new.login).map_err(anyhow::Error::msg)?;
     let name = crate::domain::check_staff_name(&new.name).map_err(anyhow::Error::msg)?;
     new.scope.check_for(new.role).map_err(anyhow::Error::msg)?;
-    write(store, "adding a staff member", |tx| {
+    store.write("adding a staff member", |tx| {
         let current = list(tx, false)?;
         if current.is_empty() {
             if new.role != Role::Admin {
@@ -185,7 +186,7 @@ pub fn set_role(
     scope: &Scope,
 ) -> Result<(Role, Scope)> {
     scope.check_for(role).map_err(anyhow::Error::msg)?;
-    write(store, "changing a staff member's role", |tx| {
+    store.write("changing a staff member's role", |tx| {
         let current = list(tx, false)?;
         require_admin(&current, clock, "change roles")?;
         let before = current_member(&current, login)?;
@@ -226,7 +227,7 @@ pub fn set_role(
 /// past changes still says who they were; work assigned to them stays assigned (and shows it)
 /// until someone reassigns it.
 pub fn remove(store: &mut Store, clock: &Clock, login: &str) -> Result<()> {
-    write(store, "removing a staff member", |tx| {
+    store.write("removing a staff member", |tx| {
         let current = list(tx, false)?;
         require_admin(&current, clock, "remove staff")?;
         let member = current_member(&current, login)?;
@@ -293,17 +294,6 @@ pub fn check_assignee(conn: &Connection, assignee: &str) -> Result<(), AssigneeE
             current.join(", ")
         ),
     }))
-}
-
-fn write<T>(
-    store: &mut Store,
-    what: &str,
-    change: impl FnOnce(&Transaction<'_>) -> Result<T>,
-) -> Result<T> {
-    let tx = store.write_transaction(what)?;
-    let value = change(&tx)?;
-    tx.commit()?;
-    Ok(value)
 }
 
 fn require_admin(current: &[StaffMember], clock: &Clock, what: &str) -> Result<()> {
@@ -396,11 +386,20 @@ pub fn login_role(conn: &Connection) -> Result<Option<(String, Role)>> {
     if conn.engine() != Engine::Postgres {
         return Ok(None);
     }
-    let login: String = conn.query_row("SELECT session_user::text", [], |r| r.get(0))?;
-    Ok(list(conn, false)?
-        .into_iter()
-        .find(|s| s.login == login)
-        .map(|s| (login, s.role)))
+    // One round trip: every command and window on a team database asks this when it opens.
+    let (login, role): (String, Option<String>) = conn.query_row(
+        "SELECT session_user::text, (SELECT role FROM staff
+                                     WHERE login = session_user AND removed_at IS NULL)",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let Some(role) = role else {
+        return Ok(None);
+    };
+    let role = Role::parse(&role)
+        .map_err(anyhow::Error::msg)
+        .with_context(|| format!("staff member {login} has a damaged role"))?;
+    Ok(Some((login, role)))
 }
 
 /// The name changes are recorded under: on a team database a staff member acts as the login
