@@ -111,7 +111,8 @@ fn pane_timings(file: &std::path::Path, clock: Clock, config: Config) -> anyhow:
         db: &db,
         config: &config,
         waker: &waker,
-        read_only: false,
+        access: &rollcall::app::access::FULL,
+        staff: &[],
     };
     let mut terminal = Terminal::new(TestBackend::new(120, 40))?;
     let (mut shown, mut ui) = (Vec::new(), Vec::new());

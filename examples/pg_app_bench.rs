@@ -157,7 +157,8 @@ fn time_pane(
         db: &db,
         config: &config,
         waker: &waker,
-        read_only: false,
+        access: &rollcall::app::access::FULL,
+        staff: &[],
     };
     let mut terminal = Terminal::new(TestBackend::new(120, 35))?;
     let (mut firsts, mut rows) = (Vec::new(), Vec::new());

@@ -192,7 +192,8 @@ fn time_pane(path: &Path, clock: &Clock) -> anyhow::Result<()> {
         db: &db,
         config: &config,
         waker: &waker,
-        read_only: false,
+        access: &rollcall::app::access::FULL,
+        staff: &[],
     };
     let mut open_runs = Vec::new();
     let mut ui_runs = Vec::new();

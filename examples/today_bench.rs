@@ -90,7 +90,8 @@ fn pane_timings(path: &std::path::Path, today: NaiveDate) -> anyhow::Result<()> 
         db: &db,
         config: &config,
         waker: &waker,
-        read_only: true,
+        access: &rollcall::app::access::READ_ONLY,
+        staff: &[],
     };
     let mut pane = TodayPane::new();
     let mut terminal = Terminal::new(TestBackend::new(100, 30))?;

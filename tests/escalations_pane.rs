@@ -45,7 +45,12 @@ impl Env {
             db: &self.db,
             config: &self.config,
             waker: &self.waker,
-            read_only: self.read_only,
+            access: if self.read_only {
+                &rollcall::app::access::READ_ONLY
+            } else {
+                &rollcall::app::access::FULL
+            },
+            staff: &[],
         }
     }
 }

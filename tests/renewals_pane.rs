@@ -69,7 +69,12 @@ impl Harness {
             db: &self.db,
             config: &self.config,
             waker: &self.waker,
-            read_only: self.read_only,
+            access: if self.read_only {
+                &rollcall::app::access::READ_ONLY
+            } else {
+                &rollcall::app::access::FULL
+            },
+            staff: &[],
         };
         f(&mut self.pane, &shared)
     }
@@ -129,7 +134,12 @@ impl Harness {
                     db,
                     config,
                     waker,
-                    read_only,
+                    access: if read_only {
+                        &rollcall::app::access::READ_ONLY
+                    } else {
+                        &rollcall::app::access::FULL
+                    },
+                    staff: &[],
                 };
                 pane.draw(frame, frame.area(), &shared);
             })

@@ -55,7 +55,8 @@ impl Env {
             db: &self.db,
             config: &self.config,
             waker: &self.waker,
-            read_only: false,
+            access: &rollcall::app::access::FULL,
+            staff: &[],
         }
     }
 

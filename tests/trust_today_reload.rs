@@ -30,7 +30,8 @@ fn an_open_list_reloads_in_place_and_keeps_its_member() {
         db: &db,
         config: &config,
         waker: &waker,
-        read_only: false,
+        access: &rollcall::app::access::FULL,
+        staff: &[],
     };
     let mut pane = TodayPane::new();
     let pump = |pane: &mut TodayPane, n: usize| {

@@ -6,6 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
+use super::access::Access;
 use super::keymap::{Context, GLOBAL_ACTIONS, Keymap, LIST_ACTIONS, QUIT_ALWAYS};
 use super::keyspec::KeySpec;
 use super::pane::Command;
@@ -26,24 +27,41 @@ pub struct HelpSection {
     pub rows: Vec<HelpRow>,
 }
 
-/// Everything a key does in `context`: the pane's (or member view's) own commands, then list
-/// movement, then what works everywhere.
+/// Everything a key does in `context` for the person at the window: the pane's (or member
+/// view's) own commands, then list movement, then what works everywhere. What `access` does not
+/// allow is left out of those and listed last, under why, so nobody presses a dead key.
 pub fn sections(
     keymap: &Keymap,
     context: Context,
     title: &str,
     own: &'static [Command],
+    access: &Access,
 ) -> Vec<HelpSection> {
     let row = |c: &Command, global: bool| HelpRow {
         keys: keymap.keys_for(context, c.action, global),
         description: c.description,
         hint: c.hint,
     };
-    let own_rows = own.iter().map(|c| row(c, false)).collect();
-    let list_rows = LIST_ACTIONS
-        .iter()
-        .filter(|l| !own.iter().any(|c| c.action == l.action))
+    let allowed = |c: &&Command| !(c.changes && access.is_read_only());
+    let own_rows = own.iter().filter(allowed).map(|c| row(c, false)).collect();
+    let list = || {
+        LIST_ACTIONS
+            .iter()
+            .filter(|l| !own.iter().any(|c| c.action == l.action))
+    };
+    let list_rows = list()
+        .filter(allowed)
         .map(|c| row(c, false))
+        .filter(|r| !r.keys.is_empty())
+        .collect();
+    let refused: Vec<HelpRow> = own
+        .iter()
+        .chain(list())
+        .filter(|c| !allowed(c))
+        .map(|c| HelpRow {
+            hint: false,
+            ..row(c, false)
+        })
         .filter(|r| !r.keys.is_empty())
         .collect();
     let mut global_rows: Vec<HelpRow> = GLOBAL_ACTIONS.iter().map(|c| row(c, true)).collect();
@@ -52,7 +70,7 @@ pub fn sections(
         description: "quit, from anywhere",
         hint: false,
     });
-    vec![
+    let mut sections = vec![
         HelpSection {
             title: title.to_owned(),
             rows: own_rows,
@@ -65,7 +83,14 @@ pub fn sections(
             title: "Everywhere".into(),
             rows: global_rows,
         },
-    ]
+    ];
+    if let (Some(why), false) = (access.read_only_because(), refused.is_empty()) {
+        sections.push(HelpSection {
+            title: format!("Not here: read-only ({why})"),
+            rows: refused,
+        });
+    }
+    sections
 }
 
 /// A key list as help shows it: `k Up`.

@@ -35,6 +35,15 @@ const fn cmd(action: &'static str, description: &'static str, hint: bool) -> Com
         action,
         description,
         hint,
+        changes: false,
+    }
+}
+
+/// A command that changes the store (see [`Command::changes`]).
+const fn change(action: &'static str, description: &'static str, hint: bool) -> Command {
+    Command {
+        changes: true,
+        ..cmd(action, description, hint)
     }
 }
 
@@ -71,35 +80,35 @@ pub const LIST_ACTIONS: &[Command] = &[
     cmd("open", "open the row", true),
     cmd("back", "go back / close", false),
     cmd("filter", "search or filter", false),
-    cmd("undo", "undo the last change", false),
+    change("undo", "undo the last change", false),
 ];
 
 /// `[member]`: the member view, over any pane.
 pub const MEMBER_ACTIONS: &[Command] = &[
     // What a queue offers on a member, in the renewals pane's words and dialogs.
-    cmd(
+    change(
         "log_contact",
         "log a contact attempt: channel key, then outcome key",
         true,
     ),
-    cmd(
+    change(
         "log_contact_note",
         "log a contact attempt with a note",
         false,
     ),
-    cmd("note", "add a note on the membership", false),
-    cmd(
+    change("note", "add a note on the membership", false),
+    change(
         "snooze",
         "set the next action date (YYYY-MM-DD or +N days)",
         false,
     ),
-    cmd("assign", "assign in renewals (empty: unassign)", false),
-    cmd(
+    change("assign", "assign in renewals (empty: unassign)", false),
+    change(
         "escalate",
         "escalate: open an escalation about this member",
         true,
     ),
-    cmd("add_to_onboarding", "add to onboarding", true),
+    change("add_to_onboarding", "add to onboarding", true),
 ];
 
 /// Where a binding lives.

@@ -6,6 +6,7 @@
 //! [`run`] only wires things up and owns the terminal; everything the user sees and does is in
 //! [`shell::App`], which tests drive on a `TestBackend`.
 
+pub mod access;
 pub mod command;
 pub mod db;
 pub mod event;
@@ -36,6 +37,7 @@ pub use shell::{App, AppInit};
 
 use crate::cli::Ctx;
 use crate::config::Config;
+use access::Access;
 use db::DbWorker;
 use event::AppEvent;
 use keymap::Keymap;
@@ -48,11 +50,7 @@ const SAVE_WAIT: Duration = Duration::from_secs(5);
 pub fn run(ctx: &Ctx) -> anyhow::Result<ExitCode> {
     // Everything that can fail with a message fails before the terminal is taken.
     let store = ctx.open_store()?;
-    // A viewer's login opens the team database read-only (Ctx::open_store).
-    let read_only = ctx.read_only || store.is_read_only();
-    if let Some(role) = store.reads_only_as().filter(|_| !ctx.read_only) {
-        pane::set_read_only_because(format!("your staff role is {role}"));
-    }
+    let access = access_of(ctx, &store)?;
     let mut config = Config::load_default()?;
     if config.letters.output_dir.is_none() {
         config.letters.output_dir = crate::cli::data_dir().ok().map(|d| d.join("letters"));
@@ -73,7 +71,7 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<ExitCode> {
         theme,
         db,
         events: tx.clone(),
-        read_only,
+        access,
         panes,
         importer: import_job::store_runner(ctx.clone()),
     });
@@ -88,6 +86,19 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<ExitCode> {
     drop(guard);
     wait_for_save(&mut app, &rx);
     result.map(|()| ExitCode::SUCCESS)
+}
+
+/// What the person opening the app may do. A viewer's login opens the team database read-only
+/// (Ctx::open_store), which is their role's doing, not `--read-only`'s.
+fn access_of(ctx: &Ctx, store: &crate::storage::Store) -> anyhow::Result<Access> {
+    let flag = ctx.read_only || (store.is_read_only() && store.reads_only_as().is_none());
+    Ok(
+        match crate::storage::staff::role_of(&store.conn, &ctx.clock.user)? {
+            Some(role) => Access::staff(role, flag),
+            None if flag => Access::read_only(),
+            None => Access::full(),
+        },
+    )
 }
 
 /// Restores the terminal when dropped, so an error return gives it back too.

@@ -64,6 +64,9 @@ pub struct Command {
     pub description: &'static str,
     /// Shown in the key-hint line at the bottom (keep to the few most used).
     pub hint: bool,
+    /// It changes the store: where nothing may be changed (`--read-only`, a viewer) help and
+    /// the hint line leave it out, and the pane refuses it saying why.
+    pub changes: bool,
 }
 
 /// What reaches a pane: an action the keymap resolved, or a raw key while the pane is taking text
@@ -98,22 +101,6 @@ pub enum Effect {
     Letters(super::letters::LetterRequest),
 }
 
-/// Why this window refuses every change, as its messages put it in brackets: `--read-only`
-/// unless [`set_read_only_because`] said otherwise (a viewer's login on a team database). Set
-/// once, when the app opens, before any pane draws.
-static READ_ONLY_BECAUSE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-
-pub fn set_read_only_because(why: impl Into<String>) {
-    let _ = READ_ONLY_BECAUSE.set(why.into());
-}
-
-/// "--read-only", or e.g. "your staff role is viewer".
-pub fn read_only_because() -> &'static str {
-    READ_ONLY_BECAUSE
-        .get()
-        .map_or("--read-only", String::as_str)
-}
-
 /// What panes share, passed in explicitly on every call.
 pub struct Shared<'a> {
     pub clock: &'a Clock,
@@ -122,9 +109,22 @@ pub struct Shared<'a> {
     pub config: &'a Config,
     /// For panes that run their own background threads (search).
     pub waker: &'a Waker,
-    /// The store was opened read-only (`--read-only`, or a viewer's login: see
-    /// [`read_only_because`]): panes should refuse edits up front.
-    pub read_only: bool,
+    /// What the person at this window may do: panes refuse what they may not up front, saying
+    /// why (`--read-only`, a viewer's role).
+    pub access: &'a super::access::Access,
+    /// The current staff list, to pick whom to assign work to (empty: no staff list, so any
+    /// name goes).
+    pub staff: &'a [super::widgets::text_prompt::Choice],
+}
+
+impl Shared<'_> {
+    /// Whom work may be assigned to, the person at this window first (so that `Tab` then
+    /// `Enter` takes it yourself); empty when there is no staff list.
+    pub fn assignees(&self) -> Vec<super::widgets::text_prompt::Choice> {
+        let mut staff = self.staff.to_vec();
+        staff.sort_by_key(|c| c.value != self.clock.user);
+        staff
+    }
 }
 
 pub trait Pane {

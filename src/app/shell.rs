@@ -11,6 +11,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
+use super::access::Access;
 use super::command::{self, CommandLine, LineOutcome, ShellCommand};
 use super::db::{APP_JOB_PREFIX, COMMITTED_ELSEWHERE, CONNECTION, DbReply, DbWorker, PRESENCE};
 use super::event::{AppEvent, ImportEvent};
@@ -23,6 +24,7 @@ use super::member_view::{MemberState, MemberView};
 use super::pane::{Command, Effect, Pane, PaneId, PaneInput, Shared, Waker};
 use super::theme::Theme;
 use super::widgets::centered;
+use super::widgets::text_prompt::Choice;
 use crate::Clock;
 use crate::config::Config;
 use crate::storage::member::{self, MemberDetail};
@@ -41,6 +43,7 @@ const JOB_MEMBER: &str = "app:member";
 /// [`Pane::act_for_member`]).
 const MEMBER_DIALOGS: PaneId = PaneId::Renewals;
 const JOB_LAST_IMPORT: &str = "app:last_import";
+const JOB_STAFF: &str = "app:staff";
 const JOB_LOAD_STATE: &str = "app:load_state";
 const JOB_SAVE_STATE: &str = "app:save_state";
 /// A no-op job: its reply means every job queued before it has been answered.
@@ -60,7 +63,8 @@ pub struct AppInit {
     pub db: DbWorker,
     /// The app's own event channel: imports and pane wakers send on it.
     pub events: Sender<AppEvent>,
-    pub read_only: bool,
+    /// What the person at this window may do.
+    pub access: Access,
     /// In `PaneId::ALL` order.
     pub panes: Vec<Box<dyn Pane>>,
     pub importer: ImportRunner,
@@ -73,7 +77,8 @@ struct Env {
     config: Config,
     db: DbWorker,
     waker: Waker,
-    read_only: bool,
+    access: Access,
+    staff: Vec<Choice>,
 }
 
 impl Env {
@@ -84,7 +89,8 @@ impl Env {
             db: &self.db,
             config: &self.config,
             waker: &self.waker,
-            read_only: self.read_only,
+            access: &self.access,
+            staff: &self.staff,
         }
     }
 }
@@ -153,7 +159,8 @@ impl App {
                 config: init.config,
                 db: init.db,
                 waker,
-                read_only: init.read_only,
+                access: init.access,
+                staff: Vec::new(),
             },
             keymap: init.keymap,
             events: init.events,
@@ -183,6 +190,7 @@ impl App {
             ui_state::load(store, &staff)
         });
         app.request_last_import();
+        app.request_staff();
         app
     }
 
@@ -501,12 +509,11 @@ impl App {
             Effect::Status(text) => self.set_status(text, false),
             Effect::DataChanged => self.data_changed(Some(self.active)),
             Effect::Letters(request) => {
-                if self.env.read_only {
+                if let Some(why) = self.env.access.read_only_because() {
                     return self.set_status(
                         format!(
-                            "Read-only ({}): letters are recorded as contact attempts, so \
-                             writing them was refused",
-                            super::pane::read_only_because()
+                            "Read-only ({why}): letters are recorded as contact attempts, so \
+                             writing them was refused"
                         ),
                         true,
                     );
@@ -528,6 +535,7 @@ impl App {
         if let Some(view) = &self.member {
             self.request_member(view.contact_id);
         }
+        self.request_staff();
     }
 
     fn set_status(&mut self, text: String, error: bool) {
@@ -549,6 +557,20 @@ impl App {
                 contact_id,
                 member::load(&store.conn, contact_id, clock.today)?,
             ))
+        });
+    }
+
+    /// The staff list, for assignment prompts: at start and whenever the store changes (a
+    /// staff change is an audit line, which other windows hear of like any other).
+    fn request_staff(&self) {
+        self.app_job(JOB_STAFF, |store, _| {
+            Ok(crate::storage::staff::list(&store.conn, false)?
+                .into_iter()
+                .map(|s| Choice {
+                    label: format!("{}  {} · {}", s.login, s.name, s.role),
+                    value: s.login,
+                })
+                .collect::<Vec<Choice>>())
         });
     }
 
@@ -585,6 +607,10 @@ impl App {
                     Ok(Some((finished_at, _as_of))) => LastImport::At(finished_at),
                     Ok(None) | Err(_) => LastImport::Never,
                 }
+            }
+            JOB_STAFF => {
+                // Without the list the prompts take any name, and the store still checks it.
+                self.env.staff = reply.take::<Vec<Choice>>().unwrap_or_default();
             }
             JOB_LOAD_STATE => {
                 // A state that cannot be read is no reason not to start: open as new.
@@ -691,14 +717,8 @@ impl App {
     // ------------------------------------------------------------ import
 
     fn start_import(&mut self, path: PathBuf, older_export: bool) {
-        if self.env.read_only {
-            return self.set_status(
-                format!(
-                    "read-only ({}): :import was refused",
-                    super::pane::read_only_because()
-                ),
-                true,
-            );
+        if let Err(why) = self.env.access.may_import() {
+            return self.set_status(why, true);
         }
         if self.import.as_ref().is_some_and(ImportView::is_running) {
             return self.set_status("an import is already running".into(), true);
@@ -737,7 +757,7 @@ impl App {
             Some(_) => ("Member view", MEMBER_ACTIONS),
             None => (self.active.title(), self.active_pane_ref().commands()),
         };
-        help::sections(&self.keymap, self.context(), title, own)
+        help::sections(&self.keymap, self.context(), title, own, &self.env.access)
     }
 
     pub fn draw(&mut self, frame: &mut Frame) {
@@ -811,7 +831,7 @@ impl App {
             crate::text::ellipsize(&self.env.clock.user, 16),
             theme.title,
         )];
-        if self.env.read_only {
+        if self.env.access.is_read_only() {
             right.push(Span::raw(" "));
             right.push(Span::styled("READ-ONLY", theme.danger));
         }

@@ -60,6 +60,16 @@ impl Role {
             })
     }
 
+    /// Whether this role changes anything at all (a viewer only looks).
+    pub fn changes(self) -> bool {
+        self != Role::Viewer
+    }
+
+    /// Whether this role imports CRM exports (and erases, and manages staff).
+    pub fn imports(self) -> bool {
+        self == Role::Admin
+    }
+
     /// Whether this role's work is limited to some regions or local parties.
     pub fn is_scoped(self) -> bool {
         self == Role::Organiser

@@ -402,6 +402,17 @@ pub fn login_role(conn: &Connection) -> Result<Option<(String, Role)>> {
     Ok(Some((login, role)))
 }
 
+/// The staff role of the person acting as `user`: on a team database the login's (see
+/// [`login_role`]); on an SQLite file the staff list's entry for `user`, if there is one.
+pub fn role_of(conn: &Connection, user: &str) -> Result<Option<Role>> {
+    if conn.engine() == Engine::Postgres {
+        return Ok(login_role(conn)?.map(|(_, role)| role));
+    }
+    Ok(find(conn, user)?
+        .filter(|s| s.removed_at.is_none())
+        .map(|s| s.role))
+}
+
 /// The name changes are recorded under: on a team database a staff member acts as the login
 /// they authenticated as, whatever `--user` says (refused when it names someone else), so that
 /// every change is theirs. Elsewhere, `claimed` (from `--user`, `ROLLCALL_USER` or the OS).

@@ -46,6 +46,8 @@ pub struct Options {
     pub panes: Vec<Box<dyn Pane>>,
     pub theme: Theme,
     pub read_only: bool,
+    /// The staff role of the person at the window (None: not on a staff list).
+    pub role: Option<rollcall::domain::staff::Role>,
     pub importer: ImportRunner,
     pub size: (u16, u16),
     pub config: Config,
@@ -57,6 +59,7 @@ impl Default for Options {
             panes: panes::all(),
             theme: Theme::default(),
             read_only: false,
+            role: None,
             importer: failing_importer("import is not available in this test"),
             size: (100, 30),
             config: Config::default(),
@@ -91,7 +94,11 @@ impl Harness {
             theme: options.theme,
             db,
             events: tx,
-            read_only: options.read_only,
+            access: match (options.role, options.read_only) {
+                (Some(role), read_only) => rollcall::app::access::Access::staff(role, read_only),
+                (None, true) => rollcall::app::access::Access::read_only(),
+                (None, false) => rollcall::app::access::Access::full(),
+            },
             panes: options.panes,
             importer: options.importer,
         });
@@ -226,11 +233,13 @@ const FAKE_COMMANDS: &[Command] = &[
         action: "escalate",
         description: "escalate this member",
         hint: true,
+        changes: true,
     },
     Command {
         action: "note",
         description: "add a note",
         hint: false,
+        changes: true,
     },
 ];
 

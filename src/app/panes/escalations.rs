@@ -51,56 +51,67 @@ const COMMANDS: &[Command] = &[
         action: "open",
         description: "open the selected escalation: all fields, description, timeline",
         hint: true,
+        changes: false,
     },
     Command {
         action: "new_escalation",
         description: "open a new escalation (not about one member)",
         hint: true,
+        changes: true,
     },
     Command {
         action: "assign",
         description: "assign to a staff member (empty: nobody)",
         hint: true,
+        changes: true,
     },
     Command {
         action: "change_status",
         description: "change the status (or reopen a resolved escalation)",
         hint: true,
+        changes: true,
     },
     Command {
         action: "comment",
         description: "add a comment to the timeline",
         hint: true,
+        changes: true,
     },
     Command {
         action: "change_priority",
         description: "change the priority (the due date follows)",
         hint: false,
+        changes: true,
     },
     Command {
         action: "resolve",
         description: "resolve, with a resolution note",
         hint: true,
+        changes: true,
     },
     Command {
         action: "next_view",
         description: "next view: mine, unassigned, overdue, all open, resolved",
         hint: true,
+        changes: false,
     },
     Command {
         action: "previous_view",
         description: "previous view",
         hint: false,
+        changes: false,
     },
     Command {
         action: "open_member",
         description: "show the member the escalation is about",
         hint: false,
+        changes: false,
     },
     Command {
         action: "back",
         description: "back from an opened escalation to the list",
         hint: false,
+        changes: false,
     },
 ];
 
@@ -315,10 +326,9 @@ impl EscalationsPane {
 
     /// False (with the reason shown) when a change cannot be made now.
     fn may_change(&mut self, shared: &Shared, what: &str) -> bool {
-        if shared.read_only {
+        if let Some(why) = shared.access.read_only_because() {
             self.flash = Some(Flash::Refused(format!(
-                "read-only ({}): {what} is refused",
-                crate::app::pane::read_only_because()
+                "read-only ({why}): {what} is refused"
             )));
             return false;
         }
@@ -353,7 +363,9 @@ impl EscalationsPane {
                 ));
             }
             "new_escalation" if self.may_change(shared, "opening an escalation") => {
-                self.overlay = Some(Overlay::Editor(Box::new(Editor::blank())));
+                self.overlay = Some(Overlay::Editor(Box::new(
+                    Editor::blank().with_staff(&shared.assignees()),
+                )));
             }
             "assign" | "change_status" | "comment" | "change_priority" | "resolve" => {
                 self.start_change(action, shared)
@@ -768,10 +780,9 @@ impl Pane for EscalationsPane {
         if !self.may_change(shared, "opening an escalation") {
             return;
         }
-        self.overlay = Some(Overlay::Editor(Box::new(Editor::for_member(
-            contact_id,
-            membership_id,
-        ))));
+        self.overlay = Some(Overlay::Editor(Box::new(
+            Editor::for_member(contact_id, membership_id).with_staff(&shared.assignees()),
+        )));
         shared
             .db
             .request(PaneId::Escalations, "member", move |store, _| {
@@ -815,7 +826,9 @@ fn change_overlay(action: &str, row: &Row, shared: &Shared) -> Result<Overlay, S
             prompt(
                 PromptAction::Assign,
                 id,
-                TextPrompt::new(title).with_completions(vec![me.clone()]),
+                TextPrompt::new(title)
+                    .with_completions(vec![me.clone()])
+                    .with_choices(shared.assignees()),
             )
         }
         "comment" => prompt(PromptAction::Comment, id, comment_prompt(id)),

@@ -39,91 +39,109 @@ const COMMANDS: &[Command] = &[
         action: "tick_step",
         description: "tick or untick the highlighted step for the member",
         hint: true,
+        changes: true,
     },
     Command {
         action: "write_letters",
         description: "letters or emails to the selected members (or the whole view), after a preview",
         hint: true,
+        changes: true,
     },
     Command {
         action: "step_next",
         description: "move the step cursor to the next step",
         hint: true,
+        changes: false,
     },
     Command {
         action: "step_prev",
         description: "move the step cursor to the previous step",
         hint: false,
+        changes: false,
     },
     Command {
         action: "mark",
         description: "select or unselect the member for a bulk tick",
         hint: true,
+        changes: false,
     },
     Command {
         action: "mark_all",
         description: "select everyone in the view (again: select no one)",
         hint: false,
+        changes: false,
     },
     Command {
         action: "bulk_tick",
         description: "tick the highlighted step for every selected member",
         hint: true,
+        changes: true,
     },
     Command {
         action: "assign",
         description: "assign to a coordinator (empty: unassign)",
         hint: true,
+        changes: true,
     },
     Command {
         action: "assign_me",
         description: "assign to me",
         hint: false,
+        changes: true,
     },
     Command {
         action: "note",
         description: "add a note",
         hint: true,
+        changes: true,
     },
     Command {
         action: "abandon",
         description: "abandon the path, with a reason",
         hint: false,
+        changes: true,
     },
     Command {
         action: "undo",
         description: "undo my last change here",
         hint: true,
+        changes: true,
     },
     Command {
         action: "escalate",
         description: "open an escalation about the member",
         hint: false,
+        changes: true,
     },
     Command {
         action: "next_view",
         description: "next view: all, mine, unassigned, overdue, by local party, rejoiners",
         hint: true,
+        changes: false,
     },
     Command {
         action: "prev_view",
         description: "previous view",
         hint: false,
+        changes: false,
     },
     Command {
         action: "open",
         description: "open the member",
         hint: false,
+        changes: false,
     },
     Command {
         action: "filter",
         description: "filter by name or local party",
         hint: false,
+        changes: false,
     },
     Command {
         action: "back",
         description: "clear the selection, then the filter",
         hint: false,
+        changes: false,
     },
 ];
 
@@ -399,11 +417,8 @@ impl OnboardingPane {
 
     /// Queues a change; it goes to the worker once the one before it has finished.
     fn submit(&mut self, write: Write, shared: &Shared) -> Effect {
-        if shared.read_only {
-            return self.error(format!(
-                "read-only ({}): changes are refused",
-                crate::app::pane::read_only_because()
-            ));
+        if let Some(why) = shared.access.read_only_because() {
+            return self.error(format!("read-only ({why}): changes are refused"));
         }
         self.writes.push_back(write);
         self.send_next_write(shared);
@@ -576,7 +591,10 @@ impl OnboardingPane {
             return Effect::None;
         };
         let contact_id = entry.contact_id;
-        if !shared.read_only && !entry.steps.contains_key(&step_key) && is_email_step(&step_key) {
+        if !shared.access.is_read_only()
+            && !entry.steps.contains_key(&step_key)
+            && is_email_step(&step_key)
+        {
             if let Some(why) = email_refusal(entry) {
                 let question = format!("This member {why}. Tick \"{}\" anyway?", self.step_label());
                 self.modal = Some(Modal::ConfirmBulk {
@@ -648,11 +666,8 @@ impl OnboardingPane {
     }
 
     fn ask_bulk_tick(&mut self, shared: &Shared) -> Effect {
-        if shared.read_only {
-            return self.error(format!(
-                "read-only ({}): changes are refused",
-                crate::app::pane::read_only_because()
-            ));
+        if let Some(why) = shared.access.read_only_because() {
+            return self.error(format!("read-only ({why}): changes are refused"));
         }
         if self.marked.is_empty() {
             return self.error("select members first (mark), then tick the step for them all");
@@ -693,11 +708,8 @@ impl OnboardingPane {
 
     /// Opens the assign prompt (`note` false) or the note prompt for the highlighted member.
     fn open_prompt(&mut self, note: bool, shared: &Shared) -> Effect {
-        if shared.read_only {
-            return self.error(format!(
-                "read-only ({}): changes are refused",
-                crate::app::pane::read_only_because()
-            ));
+        if let Some(why) = shared.access.read_only_because() {
+            return self.error(format!("read-only ({why}): changes are refused"));
         }
         let Some((entry, _)) = self.current() else {
             return Effect::None;
@@ -717,18 +729,16 @@ impl OnboardingPane {
                     Some(now) => format!("Assign to (now {now}; Tab: {me}; empty: unassign)"),
                     None => format!("Assign to (Tab: {me}; empty: unassign)"),
                 })
-                .with_completions(vec![me.clone()]),
+                .with_completions(vec![me.clone()])
+                .with_choices(shared.assignees()),
             )
         });
         Effect::None
     }
 
     fn open_abandon(&mut self, shared: &Shared) -> Effect {
-        if shared.read_only {
-            return self.error(format!(
-                "read-only ({}): changes are refused",
-                crate::app::pane::read_only_because()
-            ));
+        if let Some(why) = shared.access.read_only_because() {
+            return self.error(format!("read-only ({why}): changes are refused"));
         }
         if let Some(contact_id) = self.current_contact() {
             self.modal = Some(Modal::AbandonChooser {
@@ -740,11 +750,8 @@ impl OnboardingPane {
     }
 
     fn undo_last(&mut self, shared: &Shared) -> Effect {
-        if shared.read_only {
-            return self.error(format!(
-                "read-only ({}): changes are refused",
-                crate::app::pane::read_only_because()
-            ));
+        if let Some(why) = shared.access.read_only_because() {
+            return self.error(format!("read-only ({why}): changes are refused"));
         }
         match self.undo.pop() {
             Some(undo) => self.submit(Write::Undo(undo), shared),

@@ -44,76 +44,91 @@ const COMMANDS: &[Command] = &[
         action: "log_contact",
         description: "log a contact attempt: channel key, then outcome key",
         hint: true,
+        changes: true,
     },
     Command {
         action: "write_letters",
         description: "letters or emails to the marked rows (or all shown), after a preview",
         hint: true,
+        changes: true,
     },
     Command {
         action: "log_contact_note",
         description: "log a contact attempt with a note",
         hint: false,
+        changes: true,
     },
     Command {
         action: "snooze",
         description: "set the next action date (YYYY-MM-DD or +N days)",
         hint: true,
+        changes: true,
     },
     Command {
         action: "note",
         description: "add a note on the membership",
         hint: false,
+        changes: true,
     },
     Command {
         action: "escalate",
         description: "open an escalation about this member",
         hint: false,
+        changes: true,
     },
     Command {
         action: "assign",
         description: "assign to a staff member (empty: unassign)",
         hint: false,
+        changes: true,
     },
     Command {
         action: "undo",
         description: "undo the last action",
         hint: true,
+        changes: true,
     },
     Command {
         action: "select_range",
         description: "mark every row from the last marked one to here",
         hint: false,
+        changes: false,
     },
     Command {
         action: "select_all",
         description: "mark every row shown (again: unmark all)",
         hint: false,
+        changes: false,
     },
     Command {
         action: "cycle_bucket",
         description: "show both buckets, due only, lapsed only",
         hint: false,
+        changes: false,
     },
     Command {
         action: "toggle_set_aside",
         description: "show or hide snoozed and settled rows",
         hint: false,
+        changes: false,
     },
     Command {
         action: "toggle_auto_renew",
         description: "show or hide auto-renewing memberships",
         hint: false,
+        changes: false,
     },
     Command {
         action: "renewed",
         description: "who renewed in the last import, and who is credited",
         hint: true,
+        changes: false,
     },
     Command {
         action: "next_free",
         description: "the next member nobody else is on (another officer's claim skipped)",
         hint: false,
+        changes: false,
     },
 ];
 
@@ -865,11 +880,8 @@ impl RenewalsPane {
 
     /// Refuses a write up front when the store is read-only or a write is still on its way.
     fn can_write(&mut self, what: &str, shared: &Shared) -> bool {
-        if shared.read_only {
-            self.refuse(format!(
-                "Read-only ({}): {what} was refused",
-                crate::app::pane::read_only_because()
-            ));
+        if let Some(why) = shared.access.read_only_because() {
+            self.refuse(format!("Read-only ({why}): {what} was refused"));
             return false;
         }
         if self.awaiting.contains(WRITE) {
@@ -1007,7 +1019,8 @@ impl RenewalsPane {
             members(targets.len()),
             shared.clock.user
         ))
-        .with_completions(vec![shared.clock.user.clone()]);
+        .with_completions(vec![shared.clock.user.clone()])
+        .with_choices(shared.assignees());
         self.popup = Some(Popup::Assign { targets, prompt });
     }
 

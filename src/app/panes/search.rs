@@ -33,61 +33,73 @@ const COMMANDS: &[Command] = &[
         action: "focus_query",
         description: "search: type a name, email, postcode, phone or id",
         hint: true,
+        changes: false,
     },
     Command {
         action: "open",
         description: "open the highlighted member",
         hint: true,
+        changes: false,
     },
     Command {
         action: "escalate",
         description: "open an escalation about the highlighted member",
         hint: true,
+        changes: true,
     },
     Command {
         action: "back",
         description: "clear the search",
         hint: false,
+        changes: false,
     },
     Command {
         action: "up",
         description: "previous member",
         hint: false,
+        changes: false,
     },
     Command {
         action: "down",
         description: "next member",
         hint: false,
+        changes: false,
     },
     Command {
         action: "top",
         description: "first member",
         hint: false,
+        changes: false,
     },
     Command {
         action: "bottom",
         description: "last member",
         hint: false,
+        changes: false,
     },
     Command {
         action: "page_up",
         description: "a page up",
         hint: false,
+        changes: false,
     },
     Command {
         action: "page_down",
         description: "a page down",
         hint: false,
+        changes: false,
     },
     Command {
         action: "half_page_up",
         description: "half a page up",
         hint: false,
+        changes: false,
     },
     Command {
         action: "half_page_down",
         description: "half a page down",
         hint: false,
+        changes: false,
     },
 ];
 
@@ -221,10 +233,9 @@ impl SearchPane {
         let Some(hit) = self.highlighted() else {
             return Effect::None;
         };
-        if shared.read_only {
+        if let Some(why) = shared.access.read_only_because() {
             return Effect::Status(format!(
-                "read-only ({}): opening an escalation was refused",
-                crate::app::pane::read_only_because()
+                "read-only ({why}): opening an escalation was refused"
             ));
         }
         Effect::Escalate {

@@ -32,21 +32,25 @@ const COMMANDS: &[Command] = &[
         action: "open",
         description: "open the list behind a count; in a list, open the member",
         hint: true,
+        changes: false,
     },
     Command {
         action: "back",
         description: "back to the overview",
         hint: true,
+        changes: false,
     },
     Command {
         action: "figures",
         description: "all team figures: months, regions, local parties",
         hint: true,
+        changes: false,
     },
     Command {
         action: "reload",
         description: "reload the figures",
         hint: false,
+        changes: false,
     },
 ];
 

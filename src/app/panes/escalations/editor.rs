@@ -18,6 +18,7 @@ use super::chooser::marker;
 use crate::app::theme::Theme;
 use crate::app::widgets::centered;
 use crate::app::widgets::confirm::{Answer, ConfirmDialog};
+use crate::app::widgets::text_prompt::Choice;
 use crate::app::widgets::text_prompt::TextPrompt;
 use crate::config::EscalationsConfig;
 use crate::domain::escalation::{Category, Priority, check_assignee, check_title, due_date};
@@ -66,6 +67,8 @@ pub struct Editor {
     title: TextPrompt,
     description: TextPrompt,
     assignee: TextPrompt,
+    /// The logins work may be assigned to (empty: no staff list, any name goes).
+    staff: Vec<String>,
     focus: Field,
     /// "Discard this escalation?" while it is being asked.
     confirm: Option<ConfirmDialog>,
@@ -100,6 +103,18 @@ impl Editor {
         editor
     }
 
+    /// Only these may be named as the assignee; `Tab` in the field completes a login.
+    pub fn with_staff(mut self, staff: &[Choice]) -> Editor {
+        self.staff = staff.iter().map(|c| c.value.clone()).collect();
+        self.assignee = TextPrompt::new(if self.staff.is_empty() {
+            "Assignee (empty = nobody)"
+        } else {
+            "Assignee (a staff login, Tab completes; empty = nobody)"
+        })
+        .with_completions(self.staff.clone());
+        self
+    }
+
     fn new(
         contact_id: Option<i64>,
         membership_id: Option<i64>,
@@ -116,6 +131,7 @@ impl Editor {
             title: TextPrompt::new("Title").with_text(title),
             description: TextPrompt::new("Description").multi_line(),
             assignee: TextPrompt::new("Assignee (empty = nobody)"),
+            staff: Vec::new(),
             focus,
             confirm: None,
             error: None,
@@ -242,6 +258,13 @@ impl Editor {
             }
         };
         let assignee = match check_assignee(&self.assignee.text()) {
+            Ok(Some(who)) if !self.staff.is_empty() && !self.staff.contains(&who) => {
+                self.focus = Field::Assignee;
+                self.assignee.refuse(format!(
+                    "{who:?} is not on the staff list; Tab completes a login"
+                ));
+                return EditorOutcome::Editing;
+            }
             Ok(assignee) => assignee,
             Err(e) => {
                 self.focus = Field::Assignee;
