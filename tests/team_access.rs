@@ -384,3 +384,62 @@ fn a_viewers_window_refuses_changes_and_says_it_is_their_role() {
     assert!(!screen.contains("--read-only"), "{screen}");
     vic.quit();
 }
+
+/// The organiser for Wales sees no member of the North West anywhere: not in the CLI's lists,
+/// exports or audit trail, and not in any pane of their window.
+#[test]
+fn an_organisers_every_command_and_pane_shows_only_their_region() {
+    use trust_windows_support::Window;
+    let team = Team::new();
+    for args in [
+        &["search", "jones"][..],
+        &["renewals"],
+        &["escalations", "--all"],
+        &["export", "members"],
+        &["audit"],
+        &["stats"],
+    ] {
+        let out = team.ok("cai", args);
+        assert!(!out.contains("Colin"), "cai {args:?}:\n{out}");
+    }
+    let escalations = team.ok("cai", &["escalations", "--all"]);
+    assert!(escalations.contains("Letter went astray"), "{escalations}");
+    assert!(!escalations.contains("Subject access"), "{escalations}");
+    let export = team.ok("cai", &["export", "members"]);
+    assert!(
+        export.contains("Aled") && export.contains("Bethan"),
+        "{export}"
+    );
+    // The same commands as an officer do show Colin: the test can fail.
+    assert!(team.ok("bo", &["export", "members"]).contains("Colin"));
+
+    let home = tempfile::tempdir().unwrap();
+    let mut cai = Window::open_on(
+        "cai's window",
+        team.url_of("cai").as_ref(),
+        home.path(),
+        "cai",
+    );
+    for (pane, loaded) in [
+        ("0", "[0 Today]"),
+        ("2", "[2 Renewals]"),
+        ("3", "[3 Onboarding]"),
+        ("4", "[Mine 0]"),
+    ] {
+        cai.send(pane);
+        let screen = cai.wait_for_text(loaded);
+        assert!(!screen.contains("Colin"), "pane {pane}:\n{screen}");
+    }
+    cai.send("vvv");
+    let screen = cai.wait_for_text("Letter went astray");
+    assert!(!screen.contains("Subject access"), "{screen}");
+    // Search last: its query takes every key, so Ctrl-C quits.
+    cai.send("1");
+    cai.send("/jones");
+    let screen = cai.wait_for_text("2 matches");
+    assert!(
+        screen.contains("Bethan Jones") && !screen.contains("Colin"),
+        "{screen}"
+    );
+    cai.quit_with("\x03");
+}
