@@ -443,3 +443,62 @@ fn an_organisers_every_command_and_pane_shows_only_their_region() {
     );
     cai.quit_with("\x03");
 }
+
+/// An officer can raise a safeguarding concern or a data-protection request (a member says it
+/// on the phone) but, once raised, cannot read it, its events or its audit lines, nor write to
+/// one they did not just raise; a coordinator sees it.
+#[test]
+fn an_officer_raises_a_restricted_escalation_they_then_cannot_see() {
+    let team = Team::new();
+    let id = team.ok(
+        "bo",
+        &[
+            "escalate",
+            "--contact",
+            "2",
+            "--category",
+            "safeguarding",
+            "--priority",
+            "high",
+            "--title",
+            "Worried about a vulnerable member",
+        ],
+    );
+    let id = id.trim();
+    assert!(id.parse::<i64>().is_ok(), "the new id: {id}");
+    let officer = team.ok("bo", &["escalations"]);
+    assert!(!officer.contains("Worried about"), "{officer}");
+    let coordinator = team.ok("dee", &["escalations"]);
+    assert!(coordinator.contains("Worried about"), "{coordinator}");
+    // Nor the audit trail: the lines about either restricted escalation are coordinators'.
+    for login in ["bo", "cai"] {
+        let audit = team.ok(login, &["audit", "--json"]);
+        assert!(!audit.contains("Worried about"), "{login}:\n{audit}");
+        assert!(
+            !audit.contains("Subject access request"),
+            "{login}:\n{audit}"
+        );
+    }
+    let audit = team.ok("dee", &["audit", "--json"]);
+    assert!(audit.contains("Worried about"), "{audit}");
+    assert_eq!(
+        team.psql(
+            "bo",
+            "SELECT count(*) FROM escalation_events e JOIN escalations x ON x.id = e.escalation_id
+             WHERE x.category = 'safeguarding'"
+        )
+        .unwrap(),
+        "0"
+    );
+    // Writing into an escalation bo did not just raise (a fresh session) is refused.
+    let err = team
+        .psql(
+            "bo",
+            &format!(
+                "INSERT INTO escalation_events (escalation_id, kind, body, staff, at)
+                 VALUES ({id}, 'comment', 'peeking', 'bo', '2026-11-23T10:00:00')"
+            ),
+        )
+        .unwrap_err();
+    assert!(err.contains("row-level security"), "{err}");
+}

@@ -368,7 +368,7 @@ fn two_officers_see_each_others_claims_and_contacts_as_they_happen() {
     a.send("pn");
     a.wait_until_gone("Contact 1 member");
     let screen = b.wait_until_gone("ann is on it");
-    b.wait_for(&"ann's call on Aled's row", |s| {
+    b.wait_for("ann's call on Aled's row", |s| {
         s.lines()
             .any(|l| l.contains("Aled Jones") && l.contains("ann: phone"))
     });

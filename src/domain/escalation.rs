@@ -54,6 +54,12 @@ impl Category {
         }
     }
 
+    /// Seen and handled by coordinators only, though anyone may raise one (on a team database
+    /// the server enforces it: `storage::team_access`).
+    pub fn is_restricted(self) -> bool {
+        matches!(self, Category::DataProtection | Category::Safeguarding)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Category::Complaint => "Complaint",

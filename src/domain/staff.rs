@@ -70,6 +70,12 @@ impl Role {
         self == Role::Admin
     }
 
+    /// Whether this role sees and handles data-protection and safeguarding escalations (anyone
+    /// who works the queues may raise one).
+    pub fn sees_restricted_escalations(self) -> bool {
+        matches!(self, Role::Admin | Role::Coordinator)
+    }
+
     /// Whether this role's work is limited to some regions or local parties.
     pub fn is_scoped(self) -> bool {
         self == Role::Organiser

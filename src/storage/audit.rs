@@ -24,9 +24,10 @@ pub fn record(
     clock: &Clock,
     change: Change<'_>,
 ) -> crate::storage::sql::Result<i64> {
-    conn.query_row(
+    conn.insert_id(
+        "audit_log",
         "INSERT INTO audit_log (at, staff, action, entity, entity_id, contact_id, before, after)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
             clock.now_rfc3339(),
             clock.user,
@@ -37,7 +38,6 @@ pub fn record(
             change.before.map(|v| v.to_string()),
             change.after.map(|v| v.to_string()),
         ],
-        |r| r.get(0),
     )
 }
 

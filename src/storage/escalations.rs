@@ -381,10 +381,11 @@ pub fn open(
             super::staff::check_assignee(tx, name)?;
         }
         let contact_id = linked_contact(tx, new.contact_id, new.membership_id)?;
-        let id: i64 = tx.query_row(
+        let id = tx.insert_id(
+            "escalations",
             "INSERT INTO escalations (contact_id, membership_id, category, priority, title,
                  description, assignee, status, opened_at, opened_by, due_date)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'open', ?8, ?9, ?10) RETURNING id",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'open', ?8, ?9, ?10)",
             params![
                 contact_id,
                 new.membership_id,
@@ -397,7 +398,6 @@ pub fn open(
                 clock.user,
                 due.to_string(),
             ],
-            |r| r.get(0),
         )?;
         let opened = add_event(tx, clock, id, EventKind::Opened, None, Some("open"), "")?;
         if let Some(name) = &assignee {
@@ -735,9 +735,10 @@ fn add_event(
     new: Option<&str>,
     body: &str,
 ) -> Result<i64> {
-    Ok(tx.query_row(
+    Ok(tx.insert_id(
+        "escalation_events",
         "INSERT INTO escalation_events (escalation_id, kind, old_value, new_value, body, staff, at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
             id,
             kind.as_str(),
@@ -747,7 +748,6 @@ fn add_event(
             clock.user,
             clock.now_rfc3339()
         ],
-        |r| r.get(0),
     )?)
 }
 

@@ -798,6 +798,27 @@ impl Connection {
         }
     }
 
+    /// Runs `insert` (one row into `table`, whose key is an identity column `id`) and returns
+    /// the new row's id. On PostgreSQL the id is the session's `currval` of the table's
+    /// sequence rather than `RETURNING`, which would need the writer to be allowed to *read*
+    /// the row: an officer raising a safeguarding concern writes a row they may not see
+    /// (`team_access`).
+    pub fn insert_id<P: Params>(&self, table: &str, insert: &str, params: P) -> Result<i64> {
+        match self {
+            Connection::Sqlite(_) => {
+                self.query_row(&format!("{insert} RETURNING id"), params, |r| r.get(0))
+            }
+            Connection::Postgres(_) => {
+                self.execute(insert, params)?;
+                self.query_row(
+                    "SELECT currval(pg_get_serial_sequence(?1, 'id'))",
+                    [table],
+                    |r| r.get(0),
+                )
+            }
+        }
+    }
+
     pub fn query_row<T, P, F>(&self, sql: &str, params: P, f: F) -> Result<T>
     where
         P: Params,

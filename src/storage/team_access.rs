@@ -177,6 +177,7 @@ pub fn install(conn: &Connection) -> Result<()> {
         STAFF_WORK.join(", "),
         group(Role::Coordinator),
     ));
+    sql.push_str(JUST_RAISED);
     let tables: Vec<String> = conn
         .prepare(
             "SELECT tablename::text FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename",
@@ -189,11 +190,51 @@ pub fn install(conn: &Connection) -> Result<()> {
              ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;\n"
         ));
         sql.push_str(&policies(table, &group));
+        sql.push_str(&raise_policy(table, &group));
     }
     sql.push_str(&notify_triggers());
     conn.execute_batch(&sql)
         .context("setting up the staff roles and their limits")?;
     Ok(())
+}
+
+/// Whether `raised` is the escalation this session opened last: the one an officer may write
+/// the opening event and audit line of, though the category (a safeguarding concern) keeps
+/// it from them once raised. `currval` is the session's own, and undefined (false here) until
+/// the session has opened one.
+const JUST_RAISED: &str = "
+    CREATE OR REPLACE FUNCTION rollcall_just_raised(raised BIGINT) RETURNS BOOLEAN
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        RETURN raised = currval(pg_get_serial_sequence('escalations', 'id'));
+    EXCEPTION WHEN object_not_in_prerequisite_state THEN
+        RETURN false;
+    END $$;
+";
+
+/// Anyone who works the queues may raise a data-protection request or a safeguarding concern
+/// (a member says it on the phone), though only coordinators see and handle them: officers and
+/// organisers may insert such an escalation as themselves, and its opening event and audit
+/// line, without being able to read any of it back (`Connection::insert_id`).
+fn raise_policy(table: &str, group: &dyn Fn(Role) -> String) -> String {
+    let raisers = [Role::Officer, Role::Organiser]
+        .map(|r| format!("\"{}\"", group(r)))
+        .join(", ");
+    let check = match table {
+        "escalations" => {
+            "opened_by = session_user AND status = 'open'
+             AND (contact_id IS NULL OR contact_id IN (SELECT id FROM contacts))"
+        }
+        "escalation_events" => "staff = session_user AND rollcall_just_raised(escalation_id)",
+        "audit_log" => {
+            "staff = session_user AND entity = 'escalation' AND rollcall_just_raised(entity_id)"
+        }
+        _ => return String::new(),
+    };
+    format!(
+        "DROP POLICY IF EXISTS rollcall_raise ON {table};
+         CREATE POLICY rollcall_raise ON {table} FOR INSERT TO {raisers} WITH CHECK ({check});\n"
+    )
 }
 
 /// The policies of one table (after dropping the ones rollcall made before).
@@ -240,11 +281,12 @@ fn policies(table: &str, group: &dyn Fn(Role) -> String) -> String {
             "escalation_id IN (SELECT id FROM escalations)".to_owned(),
             "escalation_id IN (SELECT id FROM escalations)".to_owned(),
         ),
-        // Audit lines about a member follow the member; about an escalation, the escalation.
+        // Audit lines about a member follow the member; about an escalation (entity
+        // `escalation`, as `storage::escalations` writes them), the escalation.
         "audit_log" => (
-            "entity <> 'escalations' OR entity_id IN (SELECT id FROM escalations)".to_owned(),
+            "entity <> 'escalation' OR entity_id IN (SELECT id FROM escalations)".to_owned(),
             "(contact_id IS NULL OR contact_id IN (SELECT id FROM contacts))
-             AND (entity <> 'escalations' OR entity_id IN (SELECT id FROM escalations))"
+             AND (entity <> 'escalation' OR entity_id IN (SELECT id FROM escalations))"
                 .to_owned(),
         ),
         "ui_state" => (
@@ -301,4 +343,20 @@ pub fn revoke(conn: &Connection, login: &str, role: Role) -> Result<()> {
     conn.execute_batch(&format!("REVOKE \"{group}\" FROM \"{login}\""))
         .with_context(|| format!("taking the {role} role from the database login {login}"))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::escalation::Category;
+
+    #[test]
+    fn the_servers_restricted_categories_are_the_domains() {
+        let domain: Vec<String> = Category::ALL
+            .into_iter()
+            .filter(|c| c.is_restricted())
+            .map(|c| format!("'{}'", c.as_str()))
+            .collect();
+        assert_eq!(RESTRICTED_CATEGORIES, format!("({})", domain.join(", ")));
+    }
 }

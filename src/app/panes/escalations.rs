@@ -131,7 +131,9 @@ struct Written {
 
 /// The changes this pane makes, each one call into storage::escalations.
 enum Write {
-    Open(NewEscalation),
+    /// The escalation, and whether its opener may not see it once raised (an officer's
+    /// safeguarding concern: coordinators' only).
+    Open(NewEscalation, bool),
     Status(i64, Status),
     Assign(i64, Option<String>),
     Priority(i64, Priority),
@@ -153,12 +155,21 @@ impl Write {
             opened: false,
         };
         Ok(match self {
-            Write::Open(new) => {
+            Write::Open(new, hidden_after) => {
                 let id = escalations::open(store, clock, targets, &new)?;
                 let due = due_date(new.category, new.priority, clock.today, targets);
+                let message = if hidden_after {
+                    format!(
+                        "Escalation #{id} raised. {} is for coordinators to handle, so it will \
+                         not show in your list",
+                        new.category.label()
+                    )
+                } else {
+                    format!("Escalation #{id} opened, due {}", day(due))
+                };
                 Written {
                     id,
-                    message: format!("Escalation #{id} opened, due {}", day(due)),
+                    message,
                     opened: true,
                 }
             }
@@ -437,7 +448,12 @@ impl EscalationsPane {
                 EditorOutcome::Cancelled => {}
                 EditorOutcome::Save(new) => {
                     self.overlay = Some(Overlay::Editor(editor));
-                    self.send(Write::Open(new), shared);
+                    let hidden_after = new.category.is_restricted()
+                        && shared
+                            .access
+                            .role()
+                            .is_some_and(|r| !r.sees_restricted_escalations());
+                    self.send(Write::Open(new, hidden_after), shared);
                 }
             },
             Some(Overlay::Prompt {
