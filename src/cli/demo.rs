@@ -168,6 +168,7 @@ fn build(
         &generate(0),
         &ctx.db,
     )?;
+    add_demo_staff(store, ctx)?;
     let work = log_work(store, ctx, first_day)?;
     let morning = import_generated(store, &ctx.clock, export, &generate(HISTORY_DAYS), &ctx.db)?;
     Ok(History {
@@ -175,6 +176,35 @@ fn build(
         work,
         morning,
     })
+}
+
+/// On the demo's own file, a staff list of two, you (an admin) and [`DEMO_STAFF`] (an
+/// officer), so that assigning picks from a list as it would in a team. Not on a team
+/// database, where each staff member is a login on the server, and not when your user name
+/// cannot be a login (then the list stays empty and any name may be assigned).
+fn add_demo_staff(store: &mut Store, ctx: &Ctx) -> anyhow::Result<()> {
+    use crate::domain::staff::{Role, Scope, check_login};
+    use crate::storage::staff::{NewStaff, add};
+    let me = &ctx.clock.user;
+    if store.engine() != crate::storage::sql::Engine::Sqlite
+        || check_login(me).is_err()
+        || me == DEMO_STAFF
+    {
+        return Ok(());
+    }
+    for (login, name, role) in [
+        (me.as_str(), me.as_str(), Role::Admin),
+        (DEMO_STAFF, "Ffion Hughes", Role::Officer),
+    ] {
+        let new = NewStaff {
+            login: login.to_owned(),
+            name: name.to_owned(),
+            role,
+            scope: Scope::default(),
+        };
+        add(store, &ctx.clock, &new)?;
+    }
+    Ok(())
 }
 
 /// Writes a generated export to `export` (owner-only) and imports it as the demo source.
