@@ -109,6 +109,8 @@ struct State {
 
 struct Inner {
     db: Location,
+    /// Whether a rebuilt index may be saved to its file (not under `--read-only`).
+    write_index: bool,
     today: NaiveDate,
     limit: usize,
     waker: Waker,
@@ -142,6 +144,12 @@ impl SearchService {
         SearchService::with_limit(db, today, waker, DEFAULT_LIMIT)
     }
 
+    /// As [`SearchService::start`], but never writing the index file (`--read-only`): a current
+    /// file is still used.
+    pub fn start_reading_only(db: &Location, today: NaiveDate, waker: Waker) -> SearchService {
+        SearchService::with_options(db, today, waker, DEFAULT_LIMIT, false)
+    }
+
     /// As [`SearchService::start`], handing back at most `limit` hits per search.
     pub fn with_limit(
         db: &Location,
@@ -149,8 +157,19 @@ impl SearchService {
         waker: Waker,
         limit: usize,
     ) -> SearchService {
+        SearchService::with_options(db, today, waker, limit, true)
+    }
+
+    fn with_options(
+        db: &Location,
+        today: NaiveDate,
+        waker: Waker,
+        limit: usize,
+        write_index: bool,
+    ) -> SearchService {
         let inner = Arc::new(Inner {
             db: db.clone(),
+            write_index,
             today,
             limit,
             waker,
@@ -275,10 +294,10 @@ fn load(inner: &Inner, only_if_changed: bool) {
     };
     let generation = {
         let mut state = inner.lock();
-        if only_if_changed && state.target == Some(print) {
+        if only_if_changed && state.target.as_ref() == Some(&print) {
             return; // loaded, or being loaded, already
         }
-        state.target = Some(print);
+        state.target = Some(print.clone());
         // Free the old index before building the next, so that memory stays at one index.
         let reloading =
             state.index.take().is_some() || !matches!(state.load, LoadStatus::Loading { .. });
@@ -300,11 +319,18 @@ fn load(inner: &Inner, only_if_changed: bool) {
         }
         stale()
     };
-    let loaded =
-        Index::load(&store, inner.today, &inner.progress, &stale_or_progress).and_then(|index| {
-            let first_keys = first_keys(&index, inner.limit, &stale).ok_or(LoadError::Cancelled)?;
-            Ok((index, first_keys))
-        });
+    let loaded = super::disk::open_index(
+        &store,
+        &print,
+        inner.today,
+        &inner.progress,
+        &stale_or_progress,
+        inner.write_index,
+    )
+    .and_then(|index| {
+        let first_keys = first_keys(&index, inner.limit, &stale).ok_or(LoadError::Cancelled)?;
+        Ok((index, first_keys))
+    });
     match loaded {
         Ok((index, first_keys)) => {
             let mut state = inner.lock();
