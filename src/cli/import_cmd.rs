@@ -118,6 +118,10 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     let committed = outcomes.iter().any(FileOutcome::committed);
+    if committed && let Err(e) = crate::search::disk::refresh(&store, ctx.clock.today) {
+        // The import stands; search rebuilds the index itself when it finds it out of date.
+        note(format!("The search index was not saved: {e:#}"));
+    }
     drop(store);
     if !existed
         && !committed

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::Ctx;
 use super::output::{print, print_text};
 use crate::search::results::thousands;
-use crate::search::{Index, LoadProgress, MemberHit, Query, Searcher};
+use crate::search::{LoadProgress, MemberHit, Query, Searcher, disk};
 use crate::text::cell;
 
 /// The widest an id, status, type or postcode cell gets (the JSON has them whole).
@@ -55,8 +55,17 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         );
     }
     let store = ctx.open_store_for_reading()?;
-    let index = Index::load(&store, ctx.clock.today, &LoadProgress::default(), &|| false)
-        .context("building the search index")?;
+    let signature = crate::storage::search_source::signature(&store.conn)
+        .context("reading the database for search")?;
+    let index = disk::open_index(
+        &store,
+        &signature,
+        ctx.clock.today,
+        &LoadProgress::default(),
+        &|| false,
+        !ctx.read_only,
+    )
+    .context("building the search index")?;
     let outcome = Searcher::default()
         .search(&index, &query, args.limit as usize, None, &|| false)
         .context("the search was cancelled")?;

@@ -64,28 +64,28 @@ pub enum LoadError {
 }
 
 #[derive(Debug, Clone, Copy)]
-struct ContactRow {
-    id: i64,
+pub(super) struct ContactRow {
+    pub(super) id: i64,
     /// Start in `strings` of crm id, display name, email, postcode, back to back.
-    strings: u32,
-    lens: [u16; 4],
-    first_membership: u32,
-    local_party: u32,
-    membership_count: u16,
-    flags: u8,
+    pub(super) strings: u32,
+    pub(super) lens: [u16; 4],
+    pub(super) first_membership: u32,
+    pub(super) local_party: u32,
+    pub(super) membership_count: u16,
+    pub(super) flags: u8,
 }
 
 #[derive(Debug, Clone, Copy)]
-struct MembershipRow {
-    id: i64,
-    crm_id: u32,
-    crm_id_len: u16,
-    membership_type: u16,
-    crm_status: u16,
-    join: Option<NaiveDate>,
-    start: Option<NaiveDate>,
-    end: Option<NaiveDate>,
-    dates_unknown: bool,
+pub(super) struct MembershipRow {
+    pub(super) id: i64,
+    pub(super) crm_id: u32,
+    pub(super) crm_id_len: u16,
+    pub(super) membership_type: u16,
+    pub(super) crm_status: u16,
+    pub(super) join: Option<NaiveDate>,
+    pub(super) start: Option<NaiveDate>,
+    pub(super) end: Option<NaiveDate>,
+    pub(super) dates_unknown: bool,
 }
 
 /// A record's prefilter masks and where its text is.
@@ -163,12 +163,14 @@ pub struct Index {
     /// What a search reads of every record, in one cache line per record: a full scan streams
     /// these, and a narrowed search touching scattered records pays one miss each, not six.
     pub(crate) heads: Vec<Head>,
-    contacts: Vec<ContactRow>,
-    memberships: Vec<MembershipRow>,
-    strings: String,
-    parties: Vec<String>,
-    types: Vec<String>,
-    statuses: Vec<String>,
+    pub(super) contacts: Vec<ContactRow>,
+    pub(super) memberships: Vec<MembershipRow>,
+    pub(super) strings: String,
+    pub(super) parties: Vec<String>,
+    pub(super) types: Vec<String>,
+    pub(super) statuses: Vec<String>,
+    /// The day that decided which membership each contact shows first.
+    pub(super) today: NaiveDate,
 }
 
 impl Index {
@@ -184,7 +186,8 @@ impl Index {
         let (contacts, memberships) = crate::storage::search_source::sizes(conn)?;
         progress.total.store(contacts as u64, Ordering::Relaxed);
         progress.done.store(0, Ordering::Relaxed);
-        let mut builder = IndexBuilder::with_capacity(contacts as usize, memberships as usize);
+        let mut builder =
+            IndexBuilder::with_capacity(contacts as usize, memberships as usize, today);
         let mut stmt = crate::storage::search_source::rows(conn)?;
         let mut rows = stmt.query([])?;
         let mut contact = ContactInput::default();
@@ -225,7 +228,7 @@ impl Index {
 
     /// An index over contacts given directly (tests, benchmarks).
     pub fn from_contacts(contacts: &[ContactInput], today: NaiveDate) -> Index {
-        let mut builder = IndexBuilder::with_capacity(contacts.len(), contacts.len());
+        let mut builder = IndexBuilder::with_capacity(contacts.len(), contacts.len(), today);
         for c in contacts {
             builder.push(c, today);
         }
@@ -309,6 +312,128 @@ impl Index {
                 dates_unknown: m.dates_unknown,
             },
         })
+    }
+}
+
+/// Changes to a loaded index that keep its layout: what an index read from disk needs to match
+/// a different day, or to drop erased people without a rebuild.
+impl Index {
+    /// Orders each contact's memberships as [`Index::load`] would on `today`: an index written
+    /// yesterday is still right today once the contacts whose shown membership changed (one that
+    /// lapsed overnight) are put in order, which costs far less than a rebuild.
+    pub(super) fn show_as_of(&mut self, today: NaiveDate) {
+        if self.today == today {
+            return;
+        }
+        for record in 0..self.contacts.len() {
+            let c = self.contacts[record];
+            let count = c.membership_count as usize;
+            if count < 2 {
+                continue;
+            }
+            let first = c.first_membership as usize;
+            let rows = &self.memberships[first..first + count];
+            let deceased = flags_from_bits(c.flags).deceased;
+            let key = |m: &MembershipRow| {
+                let dates = MembershipDates {
+                    join: m.join,
+                    start: m.start,
+                    end: m.end,
+                    dates_unknown: m.dates_unknown,
+                };
+                let status = &self.statuses[m.crm_status as usize];
+                std::cmp::Reverse(relevance_of(dates, status, m.id, deceased, today))
+            };
+            let mut order: Vec<usize> = (0..count).collect();
+            order.sort_by_key(|&i| key(&rows[i]));
+            if order.iter().enumerate().all(|(i, &o)| i == o) {
+                continue;
+            }
+            let reordered: Vec<MembershipRow> = order.iter().map(|&i| rows[i]).collect();
+            self.memberships[first..first + count].copy_from_slice(&reordered);
+            self.reorder_membership_fields(record as u32, &order);
+        }
+        self.today = today;
+    }
+
+    /// Puts a record's membership id fields in `order`; the head does not change (its masks
+    /// are over characters, pairs within fields and sets of fields, none of them ordered).
+    fn reorder_membership_fields(&mut self, record: u32, order: &[usize]) {
+        let start = self.heads[record as usize].start as usize;
+        let text = self.record_text(record);
+        let fields: Vec<&[u8]> = text.split(|&b| b == FIELD_SEP).collect();
+        if fields.len() != FIRST_MEMBERSHIP + order.len() {
+            return; // more memberships than a record counts: left as loaded
+        }
+        let mut rewritten = Vec::with_capacity(text.len());
+        for (i, field) in fields[..FIRST_MEMBERSHIP].iter().enumerate() {
+            if i > 0 {
+                rewritten.push(FIELD_SEP);
+            }
+            rewritten.extend_from_slice(field);
+        }
+        for &o in order {
+            rewritten.push(FIELD_SEP);
+            rewritten.extend_from_slice(fields[FIRST_MEMBERSHIP + o]);
+        }
+        self.text[start..start + rewritten.len()].copy_from_slice(&rewritten);
+    }
+
+    /// Drops the records of the contacts with rollcall ids in `gone`, keeping name order; every
+    /// byte of theirs leaves the buffers. Returns how many records went.
+    pub(super) fn remove_contacts(&mut self, gone: &[i64]) -> usize {
+        let n = self.contacts.len();
+        let mut strings = String::with_capacity(self.strings.len());
+        let mut memberships = Vec::with_capacity(self.memberships.len());
+        let mut kept = 0;
+        let mut text_end = 0;
+        for record in 0..n {
+            let c = self.contacts[record];
+            if gone.contains(&c.id) {
+                continue;
+            }
+            let (from, to) = self.record_span(record);
+            let mut head = self.heads[record];
+            head.start = text_end as u32;
+            self.text.copy_within(from..to, text_end);
+            text_end += to - from;
+            self.heads[kept] = head;
+
+            let own = c.lens.iter().map(|&l| l as usize).sum::<usize>();
+            let at = c.strings as usize;
+            let new_strings = strings.len() as u32;
+            strings.push_str(&self.strings[at..at + own]);
+            let first = memberships.len() as u32;
+            let rows = c.first_membership as usize
+                ..c.first_membership as usize + c.membership_count as usize;
+            for mut m in self.memberships[rows].iter().copied() {
+                let id = m.crm_id as usize..m.crm_id as usize + m.crm_id_len as usize;
+                m.crm_id = strings.len() as u32;
+                strings.push_str(&self.strings[id]);
+                memberships.push(m);
+            }
+            self.contacts[kept] = ContactRow {
+                strings: new_strings,
+                first_membership: first,
+                ..c
+            };
+            kept += 1;
+        }
+        self.text.truncate(text_end);
+        self.heads.truncate(kept);
+        self.contacts.truncate(kept);
+        self.strings = strings;
+        self.memberships = memberships;
+        n - kept
+    }
+
+    /// Where a record's text is in `text`, as byte offsets.
+    fn record_span(&self, record: usize) -> (usize, usize) {
+        let end = self
+            .heads
+            .get(record + 1)
+            .map_or(self.text.len(), |h| h.start as usize);
+        (self.heads[record].start as usize, end)
     }
 }
 
@@ -529,7 +654,7 @@ fn push_bounded(arena: &mut String, s: &str, max: usize) -> usize {
 }
 
 impl IndexBuilder {
-    fn with_capacity(contacts: usize, memberships: usize) -> IndexBuilder {
+    fn with_capacity(contacts: usize, memberships: usize, today: NaiveDate) -> IndexBuilder {
         let mut parties = Interner::default();
         parties.intern("");
         IndexBuilder {
@@ -544,6 +669,7 @@ impl IndexBuilder {
                 parties: Vec::new(),
                 types: Vec::new(),
                 statuses: Vec::new(),
+                today,
             },
             parties,
             types: Interner::default(),
@@ -748,12 +874,18 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 /// How relevant a membership is to show first: one that counts as membership today, then the
 /// latest end date (lifetime counts as latest), then the newest.
 fn relevance(m: &MembershipInput, deceased: bool, today: NaiveDate) -> (bool, NaiveDate, i64) {
-    let status = derive_status(m.dates, MemberStatus::parse(&m.crm_status), deceased, today);
-    (
-        status.is_member(),
-        m.dates.end.unwrap_or(NaiveDate::MAX),
-        m.id,
-    )
+    relevance_of(m.dates, &m.crm_status, m.id, deceased, today)
+}
+
+fn relevance_of(
+    dates: MembershipDates,
+    crm_status: &str,
+    id: i64,
+    deceased: bool,
+    today: NaiveDate,
+) -> (bool, NaiveDate, i64) {
+    let status = derive_status(dates, MemberStatus::parse(crm_status), deceased, today);
+    (status.is_member(), dates.end.unwrap_or(NaiveDate::MAX), id)
 }
 
 #[cfg(test)]

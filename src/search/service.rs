@@ -8,8 +8,8 @@
 //!   running for an older one stops at its next chunk (a generation counter it checks).
 //! - A query that extends an earlier one (typing on) searches only that one's matches; going back
 //!   to an earlier query (Backspace) reuses its result.
-//! - Queries of one character are answered as the index loads, and of two characters while
-//!   nobody is typing (one core, giving way to every key): those are the ones that match most.
+//! - Queries of one and then two characters are answered ahead while nobody is typing (one core,
+//!   giving way to every key): those are the ones that match most.
 //! - Results wait in the service until [`SearchService::poll`] takes them; each arrival calls the
 //!   waker so the event loop redraws.
 //! - [`SearchService::reload`] rebuilds the index (after an import); the old index is freed first,
@@ -86,12 +86,11 @@ struct Submitted {
     at: Instant,
 }
 
-/// A loaded index and the answers to every one-character query, worked out as it loaded.
+/// A loaded index.
 #[derive(Clone)]
 struct Loaded {
     id: u64,
     index: Arc<Index>,
-    first_keys: Arc<Vec<(u8, Arc<Outcome>)>>,
 }
 
 struct State {
@@ -109,6 +108,8 @@ struct State {
 
 struct Inner {
     db: Location,
+    /// Whether a rebuilt index may be saved to its file (not under `--read-only`).
+    write_index: bool,
     today: NaiveDate,
     limit: usize,
     waker: Waker,
@@ -142,6 +143,12 @@ impl SearchService {
         SearchService::with_limit(db, today, waker, DEFAULT_LIMIT)
     }
 
+    /// As [`SearchService::start`], but never writing the index file (`--read-only`): a current
+    /// file is still used.
+    pub fn start_reading_only(db: &Location, today: NaiveDate, waker: Waker) -> SearchService {
+        SearchService::with_options(db, today, waker, DEFAULT_LIMIT, false)
+    }
+
     /// As [`SearchService::start`], handing back at most `limit` hits per search.
     pub fn with_limit(
         db: &Location,
@@ -149,8 +156,19 @@ impl SearchService {
         waker: Waker,
         limit: usize,
     ) -> SearchService {
+        SearchService::with_options(db, today, waker, limit, true)
+    }
+
+    fn with_options(
+        db: &Location,
+        today: NaiveDate,
+        waker: Waker,
+        limit: usize,
+        write_index: bool,
+    ) -> SearchService {
         let inner = Arc::new(Inner {
             db: db.clone(),
+            write_index,
             today,
             limit,
             waker,
@@ -223,10 +241,10 @@ impl SearchService {
         }
     }
 
-    /// How many of the two-character queries are answered ahead of time, of how many.
+    /// How many of the one- and two-character queries are answered ahead of time, of how many.
     pub fn warm_progress(&self) -> (usize, usize) {
         let done = self.inner.warmed.load(Ordering::Relaxed) as usize;
-        (done, FIRST_KEYS.len() * FIRST_KEYS.len())
+        (done, warm_queries())
     }
 
     /// Rebuilds the index from the database (after an import or an erasure).
@@ -275,10 +293,10 @@ fn load(inner: &Inner, only_if_changed: bool) {
     };
     let generation = {
         let mut state = inner.lock();
-        if only_if_changed && state.target == Some(print) {
+        if only_if_changed && state.target.as_ref() == Some(&print) {
             return; // loaded, or being loaded, already
         }
-        state.target = Some(print);
+        state.target = Some(print.clone());
         // Free the old index before building the next, so that memory stays at one index.
         let reloading =
             state.index.take().is_some() || !matches!(state.load, LoadStatus::Loading { .. });
@@ -300,13 +318,16 @@ fn load(inner: &Inner, only_if_changed: bool) {
         }
         stale()
     };
-    let loaded =
-        Index::load(&store, inner.today, &inner.progress, &stale_or_progress).and_then(|index| {
-            let first_keys = first_keys(&index, inner.limit, &stale).ok_or(LoadError::Cancelled)?;
-            Ok((index, first_keys))
-        });
+    let loaded = super::disk::open_index(
+        &store,
+        &print,
+        inner.today,
+        &inner.progress,
+        &stale_or_progress,
+        inner.write_index,
+    );
     match loaded {
-        Ok((index, first_keys)) => {
+        Ok(index) => {
             let mut state = inner.lock();
             if stale() {
                 return;
@@ -318,7 +339,6 @@ fn load(inner: &Inner, only_if_changed: bool) {
             state.index = Some(Loaded {
                 id: generation,
                 index: Arc::new(index),
-                first_keys: Arc::new(first_keys),
             });
             if let Some(query) = &mut state.query {
                 // Run the current query again on the new data.
@@ -339,32 +359,22 @@ fn load(inner: &Inner, only_if_changed: bool) {
     }
 }
 
-/// The outcome of every one-character query (without match sets, which would be large).
-fn first_keys(
-    index: &Index,
-    limit: usize,
-    cancelled: &(dyn Fn() -> bool + Sync),
-) -> Option<Vec<(u8, Arc<Outcome>)>> {
-    let searcher = Searcher::default();
-    FIRST_KEYS
-        .iter()
-        .map(|&c| {
-            let query = Query::parse(std::str::from_utf8(&[c]).unwrap_or_default());
-            let mut outcome = searcher.search(index, &query, limit, None, cancelled)?;
-            outcome.matches = None;
-            Some((c, Arc::new(outcome)))
-        })
-        .collect()
-}
-
-/// Answers to every query of one or two characters, on one index: the one-character ones from
-/// the load, the two-character ones worked out one at a time while nobody is typing.
+/// Answers to every query of one or two characters, on one index, worked out one at a time
+/// while nobody is typing: the one-character ones first. They are not worked out before the
+/// index is ready (they once were): an index read from its file is ready in a fraction of a
+/// second, and 36 full scans would hold back the first query for seconds.
 #[derive(Default)]
 struct Warm {
     index_id: Option<u64>,
     answers: HashMap<Vec<u8>, Arc<Outcome>>,
-    /// The next two-character query to answer, as a position in all pairs of `FIRST_KEYS`.
+    /// The next query to answer: below `FIRST_KEYS.len()` a single key, then a position in all
+    /// pairs of `FIRST_KEYS`.
     next: usize,
+}
+
+/// How many queries the warm-up answers: every key, then every pair of keys.
+fn warm_queries() -> usize {
+    FIRST_KEYS.len() + FIRST_KEYS.len() * FIRST_KEYS.len()
 }
 
 impl Warm {
@@ -375,34 +385,33 @@ impl Warm {
         inner.warmed.store(0, Ordering::Relaxed);
         *self = Warm {
             index_id: Some(loaded.id),
-            answers: loaded
-                .first_keys
-                .iter()
-                .map(|(c, outcome)| (vec![*c], Arc::clone(outcome)))
-                .collect(),
+            answers: HashMap::new(),
             next: 0,
         };
     }
 
     fn done(&self, loaded: &Loaded) -> bool {
-        self.index_id == Some(loaded.id) && self.next >= FIRST_KEYS.len() * FIRST_KEYS.len()
+        self.index_id == Some(loaded.id) && self.next >= warm_queries()
     }
 
-    /// Answers the next two-character query, unless a real query arrives meanwhile.
+    /// Answers the next query of the warm-up, unless a real query arrives meanwhile.
     fn step(&mut self, searcher: &Searcher, inner: &Inner, loaded: &Loaded) {
         let n = FIRST_KEYS.len();
-        let pair = [FIRST_KEYS[self.next / n], FIRST_KEYS[self.next % n]];
+        let keys = match self.next.checked_sub(n) {
+            None => vec![FIRST_KEYS[self.next]],
+            Some(pair) => vec![FIRST_KEYS[pair / n], FIRST_KEYS[pair % n]],
+        };
         let generation = inner.generation.load(Ordering::SeqCst);
         let cancelled = || {
             inner.generation.load(Ordering::SeqCst) != generation
                 || inner.shutdown.load(Ordering::SeqCst)
         };
-        let query = Query::parse(std::str::from_utf8(&pair).unwrap_or_default());
+        let query = Query::parse(std::str::from_utf8(&keys).unwrap_or_default());
         if let Some(mut outcome) =
             searcher.search(&loaded.index, &query, inner.limit, None, &cancelled)
         {
             outcome.matches = None;
-            self.answers.insert(pair.to_vec(), Arc::new(outcome));
+            self.answers.insert(keys, Arc::new(outcome));
             self.next += 1;
             inner.warmed.store(self.next as u64, Ordering::Relaxed);
         }

@@ -14,7 +14,7 @@ use crate::storage::sql::{Connection, OptionalExtension, TransactionBehavior, pa
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::{Result, Store, audit};
+use super::{Result, Store, StoreError, audit};
 use crate::Clock;
 
 /// The key under which an erased person is remembered: lowercase hex SHA-256 of
@@ -293,6 +293,8 @@ pub fn forget_many(
     cause: Cause,
 ) -> Result<Vec<ForgetReport>> {
     store.ensure_writable("erasing a person (forget)")?;
+    // Held until the erasure is done, so that no search saves an index of the store as it was.
+    let index_file = crate::search::disk::Erasure::begin(store).map_err(index_file_error)?;
     // SQLite only: deleted rows are overwritten with zeros as they go (PostgreSQL has no such
     // setting; see [`wipe_free_space`] for what it does instead).
     let previous: Option<i64> = match store.conn.sqlite() {
@@ -320,9 +322,22 @@ pub fn forget_many(
             report.wipe = wipe.clone();
         }
     }
+    if let Some(index_file) = index_file {
+        index_file
+            .finish(store, &contact_ids[..reports.len()])
+            .map_err(index_file_error)?;
+    }
     match failed {
         Some(e) => Err(e),
         None => Ok(reports),
+    }
+}
+
+/// The search index file's trouble as a storage error (its message names the file, no person).
+fn index_file_error(e: anyhow::Error) -> StoreError {
+    StoreError::Io {
+        path: std::path::PathBuf::from("search index"),
+        source: std::io::Error::other(format!("{e:#}")),
     }
 }
 

@@ -52,8 +52,8 @@ pub use sql::{Connection, Engine};
 pub use busy::{notify_long_wait, on_long_wait};
 pub use explain::{explain, explain_anyhow};
 pub use permissions::{
-    COMPANION_SUFFIXES, PermissionProblem, check_permissions, database_files, not_a_regular_file,
-    open_without_blocking,
+    COMPANION_SUFFIXES, PermissionProblem, check_permissions, create_new_owner_only,
+    database_files, is_owner_only, not_a_regular_file, open_without_blocking,
 };
 
 /// Bytes per database page for new databases (see `migrate`).

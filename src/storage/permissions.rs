@@ -102,6 +102,39 @@ pub(super) fn create_owner_only(path: &Path) -> Result<()> {
     }
 }
 
+/// Creates a new file readable and writable by its owner only (0600), and its directory (0700)
+/// if new: for files that hold members' data beside the database (the search index).
+pub fn create_new_owner_only(path: &Path) -> std::io::Result<fs::File> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && !dir.exists()
+    {
+        let mut builder = fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(dir)?;
+    }
+    let mut options = fs::OpenOptions::new();
+    options.read(true).write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
+/// Whether an open file is readable and writable by its owner only (always, off Unix).
+pub fn is_owner_only(file: &fs::File) -> std::io::Result<bool> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        Ok(file.metadata()?.permissions().mode() & 0o077 == 0)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        Ok(true)
+    }
+}
+
 /// Refuses a database path or companion that exists but is not a regular file.
 fn check_regular(file: &Path, meta: &fs::Metadata, main: &Path) -> Result<()> {
     match not_a_regular_file(meta.file_type()) {

@@ -30,28 +30,72 @@ pub fn sizes(conn: &Connection) -> Result<(i64, i64)> {
     )
 }
 
-/// What identifies a version of the data: the newest import, the counts, the newest contact.
-/// A reload is needed only when it changes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What identifies a store and a version of what search shows in it. Only an import and an
+/// erasure change contacts or memberships, and each leaves a mark here: an import adds an
+/// `import_runs` row, an erasure bumps `erasure_generation` (both only ever grow). The first
+/// import's time and file hash tell one database from another that holds the same counts (an
+/// index file copied in from elsewhere); the counts and the newest contact cover what a login
+/// may see of a team database.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Signature {
+    pub first_import: Option<String>,
     pub last_import: Option<i64>,
+    pub last_import_mark: Option<String>,
+    pub erasures: i64,
     pub contacts: i64,
     pub memberships: i64,
     pub max_contact: Option<i64>,
 }
 
+impl Signature {
+    /// The signature as 32 bytes, for an index file's header.
+    pub fn digest(&self) -> [u8; 32] {
+        use sha2::Digest;
+        let text = format!(
+            "{:?}|{:?}|{:?}|{}|{}|{}|{:?}",
+            self.first_import,
+            self.last_import,
+            self.last_import_mark,
+            self.erasures,
+            self.contacts,
+            self.memberships,
+            self.max_contact
+        );
+        sha2::Sha256::digest(text.as_bytes()).into()
+    }
+
+    /// Whether `self` is `before` with `erased` contacts erased and nothing else changed: then an
+    /// index of `before` with those people dropped is an index of `self`.
+    pub fn follows_erasure_of(&self, before: &Signature, erased: usize) -> bool {
+        let erased = erased as i64;
+        self.first_import == before.first_import
+            && self.last_import == before.last_import
+            && self.last_import_mark == before.last_import_mark
+            && self.erasures == before.erasures + erased
+            && self.contacts == before.contacts - erased
+    }
+}
+
+const SIGNATURE_SQL: &str = "
+    SELECT (SELECT started_at || ' ' || file_sha256 FROM import_runs
+            WHERE id = (SELECT min(id) FROM import_runs)),
+           (SELECT max(id) FROM import_runs),
+           (SELECT started_at || ' ' || file_sha256 FROM import_runs
+            WHERE id = (SELECT max(id) FROM import_runs)),
+           (SELECT generation FROM erasure_generation),
+           (SELECT count(*) FROM contacts), (SELECT count(*) FROM memberships),
+           (SELECT max(id) FROM contacts)";
+
 pub fn signature(conn: &Connection) -> Result<Signature> {
-    conn.query_row(
-        "SELECT (SELECT max(id) FROM import_runs), (SELECT count(*) FROM contacts),
-                (SELECT count(*) FROM memberships), (SELECT max(id) FROM contacts)",
-        [],
-        |r| {
-            Ok(Signature {
-                last_import: r.get(0)?,
-                contacts: r.get(1)?,
-                memberships: r.get(2)?,
-                max_contact: r.get(3)?,
-            })
-        },
-    )
+    conn.query_row(SIGNATURE_SQL, [], |r| {
+        Ok(Signature {
+            first_import: r.get(0)?,
+            last_import: r.get(1)?,
+            last_import_mark: r.get(2)?,
+            erasures: r.get::<_, Option<i64>>(3)?.unwrap_or(0),
+            contacts: r.get(4)?,
+            memberships: r.get(5)?,
+            max_contact: r.get(6)?,
+        })
+    })
 }

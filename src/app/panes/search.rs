@@ -159,7 +159,11 @@ impl SearchPane {
     }
 
     fn start_service(&mut self, db: Location, shared: &Shared) {
-        let service = SearchService::start(&db, shared.clock.today, shared.waker.clone());
+        let service = if shared.read_only {
+            SearchService::start_reading_only(&db, shared.clock.today, shared.waker.clone())
+        } else {
+            SearchService::start(&db, shared.clock.today, shared.waker.clone())
+        };
         if !self.query().trim().is_empty() {
             service.submit(self.query());
         }
