@@ -7,6 +7,7 @@
 mod pg_cluster;
 
 #[path = "support/engines.rs"]
+#[allow(unused_imports)] // its both-engines macro: these tests are about the file, SQLite's alone
 mod engines;
 
 use std::path::{Path, PathBuf};
@@ -83,16 +84,7 @@ fn search(db: &TestDb, today: &str, query: &str, extra: &[&str]) -> Value {
 fn index_path(db: &TestDb) -> PathBuf {
     match db {
         TestDb::Sqlite { path, .. } => PathBuf::from(format!("{}.search", path.display())),
-        TestDb::Postgres { .. } => {
-            let dir = db.scratch().join("xdg-cache/rollcall/search");
-            let files: Vec<PathBuf> = std::fs::read_dir(&dir)
-                .unwrap()
-                .map(|e| e.unwrap().path())
-                .filter(|p| p.extension().is_some_and(|e| e == "search"))
-                .collect();
-            assert_eq!(files.len(), 1, "{files:?}");
-            files[0].clone()
-        }
+        TestDb::Postgres { .. } => panic!("a team database keeps no index file"),
     }
 }
 
@@ -157,102 +149,114 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
         .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
-engines::on_both_engines! {
-    fn import_leaves_an_owner_only_index_that_answers_as_the_database_does(db: &TestDb) {
-        import_generated(db, 600, 7);
-        let path = index_path(db);
-        #[cfg(unix)]
-        assert_eq!(mode(&path), 0o600);
-        assert_eq!(check(db, &path), Ok(()));
-        let from_file = search(db, TODAY, "jones", &[]);
-        assert!(!from_file.as_array().unwrap().is_empty());
-        std::fs::remove_file(&path).unwrap();
-        let rebuilt = search(db, TODAY, "jones", &[]);
-        assert_eq!(from_file, rebuilt);
-        // The search that rebuilt it saved it again.
-        assert_eq!(check(db, &path), Ok(()));
-    }
+#[test]
+fn import_leaves_an_owner_only_index_that_answers_as_the_database_does() {
+    let db = &TestDb::sqlite();
+    import_generated(db, 600, 7);
+    let path = index_path(db);
+    #[cfg(unix)]
+    assert_eq!(mode(&path), 0o600);
+    assert_eq!(check(db, &path), Ok(()));
+    let from_file = search(db, TODAY, "jones", &[]);
+    assert!(!from_file.as_array().unwrap().is_empty());
+    std::fs::remove_file(&path).unwrap();
+    let rebuilt = search(db, TODAY, "jones", &[]);
+    assert_eq!(from_file, rebuilt);
+    // The search that rebuilt it saved it again.
+    assert_eq!(check(db, &path), Ok(()));
+}
 
-    fn forget_leaves_nothing_of_the_person_in_the_index_file_and_keeps_it_current(db: &TestDb) {
-        import_generated(db, 600, 7);
-        let everyone = search(db, TODAY, "a", &[]);
-        let person = someone_unmistakable(&everyone);
-        let path = index_path(db);
-        let before = std::fs::read(&path).unwrap();
-        let email = person["email"].as_str().unwrap();
-        let name = person["name"].as_str().unwrap();
-        assert!(contains(&before, email) && contains(&before, &folded(email)));
-        let mut forget = rollcall(db, TODAY);
-        forget.args(["forget", "--yes", person["contact_id"].as_str().unwrap()]);
-        run(forget);
+#[test]
+fn forget_leaves_nothing_of_the_person_in_the_index_file_and_keeps_it_current() {
+    let db = &TestDb::sqlite();
+    import_generated(db, 600, 7);
+    let everyone = search(db, TODAY, "a", &[]);
+    let person = someone_unmistakable(&everyone);
+    let path = index_path(db);
+    let before = std::fs::read(&path).unwrap();
+    let email = person["email"].as_str().unwrap();
+    let name = person["name"].as_str().unwrap();
+    assert!(contains(&before, email) && contains(&before, &folded(email)));
+    let mut forget = rollcall(db, TODAY);
+    forget.args(["forget", "--yes", person["contact_id"].as_str().unwrap()]);
+    run(forget);
 
-        let after = std::fs::read(&path).unwrap();
-        for needle in [email.to_owned(), folded(email), name.to_owned(), folded(name)] {
-            assert!(!contains(&after, &needle), "the index still holds {needle:?}");
-        }
-        // Patched in place, not left to be rebuilt: it is the index of the store as it is now,
-        // and answers as one built afresh does.
-        assert_eq!(check(db, &path), Ok(()));
-        let patched = search(db, TODAY, "a", &["--read-only"]);
-        std::fs::remove_file(&path).unwrap();
-        let rebuilt = search(db, TODAY, "a", &["--read-only"]);
-        assert_eq!(patched, rebuilt);
-        assert_eq!(
-            patched.as_array().unwrap().len() + 1,
-            everyone.as_array().unwrap().len()
+    let after = std::fs::read(&path).unwrap();
+    for needle in [
+        email.to_owned(),
+        folded(email),
+        name.to_owned(),
+        folded(name),
+    ] {
+        assert!(
+            !contains(&after, &needle),
+            "the index still holds {needle:?}"
         );
     }
+    // Patched in place, not left to be rebuilt: it is the index of the store as it is now,
+    // and answers as one built afresh does.
+    assert_eq!(check(db, &path), Ok(()));
+    let patched = search(db, TODAY, "a", &["--read-only"]);
+    std::fs::remove_file(&path).unwrap();
+    let rebuilt = search(db, TODAY, "a", &["--read-only"]);
+    assert_eq!(patched, rebuilt);
+    assert_eq!(
+        patched.as_array().unwrap().len() + 1,
+        everyone.as_array().unwrap().len()
+    );
+}
 
-    fn a_damaged_cut_short_exposed_stale_or_missing_index_is_rebuilt_never_believed(db: &TestDb) {
-        import_generated(db, 600, 7);
-        let path = index_path(db);
-        let good = std::fs::read(&path).unwrap();
-        let truth = search(db, TODAY, "a", &[]);
+#[test]
+fn a_damaged_cut_short_exposed_stale_or_missing_index_is_rebuilt_never_believed() {
+    let db = &TestDb::sqlite();
+    import_generated(db, 600, 7);
+    let path = index_path(db);
+    let good = std::fs::read(&path).unwrap();
+    let truth = search(db, TODAY, "a", &[]);
 
-        let half = &good[..good.len() / 2];
-        let mut flipped = good.clone();
-        let middle = flipped.len() / 2;
-        for b in &mut flipped[middle..middle + 8] {
-            *b ^= 0x5a;
-        }
-        let mut bad_header = good.clone();
-        bad_header[0] ^= 0xff;
-        let damages: [(&str, Option<&[u8]>); 4] = [
-            ("cut short", Some(half)),
-            ("bytes flipped", Some(&flipped)),
-            ("not an index", Some(&bad_header)),
-            ("deleted", None),
-        ];
-        for (damage, bytes) in damages {
-            match bytes {
-                Some(bytes) => {
-                    std::fs::write(&path, bytes).unwrap();
-                    assert!(check(db, &path).is_err(), "{damage}: taken as current");
-                }
-                None => std::fs::remove_file(&path).unwrap(),
-            }
-            assert_eq!(search(db, TODAY, "a", &[]), truth, "{damage}");
-            assert_eq!(check(db, &path), Ok(()), "{damage}: not rebuilt");
-        }
-
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-            assert_eq!(check(db, &path), Err(Refused::NotOwnerOnly));
-            assert_eq!(search(db, TODAY, "a", &[]), truth);
-            assert_eq!(mode(&path), 0o600);
-        }
-
-        // An index of this database before its latest import.
-        let older = std::fs::read(&path).unwrap();
-        import_later(db, 600, 7, 30);
-        let newer = search(db, TODAY, "a", &[]);
-        std::fs::write(&path, &older).unwrap();
-        assert_eq!(check(db, &path), Err(Refused::Stale));
-        assert_eq!(search(db, TODAY, "a", &[]), newer);
-        assert_eq!(check(db, &path), Ok(()));
+    let half = &good[..good.len() / 2];
+    let mut flipped = good.clone();
+    let middle = flipped.len() / 2;
+    for b in &mut flipped[middle..middle + 8] {
+        *b ^= 0x5a;
     }
+    let mut bad_header = good.clone();
+    bad_header[0] ^= 0xff;
+    let damages: [(&str, Option<&[u8]>); 4] = [
+        ("cut short", Some(half)),
+        ("bytes flipped", Some(&flipped)),
+        ("not an index", Some(&bad_header)),
+        ("deleted", None),
+    ];
+    for (damage, bytes) in damages {
+        match bytes {
+            Some(bytes) => {
+                std::fs::write(&path, bytes).unwrap();
+                assert!(check(db, &path).is_err(), "{damage}: taken as current");
+            }
+            None => std::fs::remove_file(&path).unwrap(),
+        }
+        assert_eq!(search(db, TODAY, "a", &[]), truth, "{damage}");
+        assert_eq!(check(db, &path), Ok(()), "{damage}: not rebuilt");
+    }
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert_eq!(check(db, &path), Err(Refused::NotOwnerOnly));
+        assert_eq!(search(db, TODAY, "a", &[]), truth);
+        assert_eq!(mode(&path), 0o600);
+    }
+
+    // An index of this database before its latest import.
+    let older = std::fs::read(&path).unwrap();
+    import_later(db, 600, 7, 30);
+    let newer = search(db, TODAY, "a", &[]);
+    std::fs::write(&path, &older).unwrap();
+    assert_eq!(check(db, &path), Err(Refused::Stale));
+    assert_eq!(search(db, TODAY, "a", &[]), newer);
+    assert_eq!(check(db, &path), Ok(()));
 }
 
 #[test]
@@ -306,4 +310,46 @@ fn read_only_searches_never_write_an_index() {
     assert!(!path.exists());
     search(&db, TODAY, "a", &[]);
     assert!(path.exists());
+}
+
+/// A team database keeps no index file anywhere (docs/search-index.md): search still answers,
+/// built from the server, and neither import, search nor forget leaves a file in the cache,
+/// data or config directories.
+#[test]
+fn a_team_database_leaves_no_index_file_anywhere() {
+    let db = &TestDb::postgres();
+    import_generated(db, 600, 7);
+    let everyone = search(db, TODAY, "a", &[]);
+    assert!(!everyone.as_array().unwrap().is_empty());
+    let person = someone_unmistakable(&everyone);
+    let mut forget = rollcall(db, TODAY);
+    forget.args(["forget", "--yes", person["contact_id"].as_str().unwrap()]);
+    run(forget);
+    let after = search(db, TODAY, "a", &[]);
+    assert_eq!(
+        after.as_array().unwrap().len() + 1,
+        everyone.as_array().unwrap().len()
+    );
+    let written: Vec<PathBuf> = walk(&db.scratch())
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains("search"))
+        .collect();
+    assert!(written.is_empty(), "{written:?}");
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .flat_map(|e| {
+            let path = e.path();
+            if path.is_dir() {
+                walk(&path)
+            } else {
+                vec![path]
+            }
+        })
+        .collect()
 }

@@ -55,23 +55,15 @@ pub enum Refused {
     Damaged,
 }
 
-/// Where the index of the database at `location` is kept; None if there is nowhere (no home
-/// directory for a team database's cache).
+/// Where the index of the database at `location` is kept: beside an SQLite file. A team
+/// database has none: a copy of its members on every officer's laptop would outlive an
+/// erasure on the server (another officer's `forget` cannot reach it) and a staff member's
+/// removal, and the server is where the team's data is protected and backed up. Windows on a
+/// team database build the index in memory from the server, as before.
 pub fn path_for(location: &Location) -> Option<PathBuf> {
     match location {
         Location::File(db) => Some(beside(db, ".search")),
-        Location::Team(_) => {
-            use sha2::Digest;
-            let dirs = directories::ProjectDirs::from("org", "rollcall", "rollcall")?;
-            // The address without the password, with the login: what a login may see differs.
-            let digest = sha2::Sha256::digest(location.to_string().as_bytes());
-            let name: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-            Some(
-                dirs.cache_dir()
-                    .join("search")
-                    .join(format!("{name}.search")),
-            )
-        }
+        Location::Team(_) => None,
     }
 }
 

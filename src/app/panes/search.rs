@@ -159,7 +159,7 @@ impl SearchPane {
     }
 
     fn start_service(&mut self, db: Location, shared: &Shared) {
-        let service = if shared.read_only {
+        let service = if shared.access.is_read_only() {
             SearchService::start_reading_only(&db, shared.clock.today, shared.waker.clone())
         } else {
             SearchService::start(&db, shared.clock.today, shared.waker.clone())
