@@ -254,6 +254,7 @@ impl<'c> SqliteSink<'c> {
         today: String,
         now: String,
     ) -> Result<SqliteSink<'c>> {
+        conn.execute_batch(&super::changes::sqlite_recording_sql())?;
         Ok(SqliteSink {
             conn,
             sql: Statements::prepare(conn)?,
@@ -462,6 +463,8 @@ impl ImportSink for SqliteSink<'_> {
     }
 
     fn flush(&mut self) -> Result<()> {
+        self.conn
+            .execute_batch(&super::changes::sqlite_stop_recording_sql())?;
         Ok(())
     }
 

@@ -52,7 +52,46 @@ pub struct GenerateOptions {
     /// Write the export as the CRM shows it this many days after `today`, at most
     /// [`MAX_ADVANCE_DAYS`].
     pub advance_days: u32,
+    /// In a later export (`advance_days` > 0), plant known changes ([`Planted`]) on people the
+    /// first export already showed, so tests and demos know exactly what an import must find.
+    pub plant: bool,
 }
+
+/// A change `plant` makes to one person in a later export: every [`PLANT_EVERY`]th person, by
+/// index, gets one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Planted {
+    /// A new street address and postcode in the same town.
+    Moved,
+    /// Moved to another place of the same region, with another local party.
+    MovedLocalParty,
+    /// The CRM put their email on hold.
+    EmailBouncing,
+    /// A new email address.
+    NewEmail,
+}
+
+impl Planted {
+    pub const ALL: [Planted; 4] = [
+        Planted::Moved,
+        Planted::MovedLocalParty,
+        Planted::EmailBouncing,
+        Planted::NewEmail,
+    ];
+
+    fn of_index(index: u64) -> Option<Planted> {
+        match index % PLANT_EVERY {
+            7 => Some(Planted::Moved),
+            17 => Some(Planted::MovedLocalParty),
+            27 => Some(Planted::EmailBouncing),
+            37 => Some(Planted::NewEmail),
+            _ => None,
+        }
+    }
+}
+
+/// One person in this many gets a planted change.
+pub const PLANT_EVERY: u64 = 50;
 
 /// What was written.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -60,6 +99,8 @@ pub struct GenerateSummary {
     pub rows: u64,
     pub contacts: u64,
     pub memberships: u64,
+    /// How many people in the file carry each planted change, in [`Planted::ALL`] order.
+    pub planted: [u64; 4],
 }
 
 /// Writes the export. Buffer `out` (or pass a `BufWriter`): rows are written one at a time.
@@ -82,10 +123,16 @@ pub fn write_export(out: &mut dyn Write, options: &GenerateOptions) -> io::Resul
     writer.header(out)?;
     let mut summary = GenerateSummary::default();
     for index in 0..options.members + joiners {
-        let person = Person::new(options, index, joiners);
+        let mut person = Person::new(options, index, joiners);
         let memberships = person.memberships_at(snapshot);
         if !person.exported_at(snapshot) || memberships.is_empty() {
             continue;
+        }
+        if let Some(kind) = plantable(options, &person, snapshot)
+            && person.plant(kind)
+        {
+            let at = Planted::ALL.iter().position(|k| *k == kind).unwrap_or(0);
+            summary.planted[at] += 1;
         }
         summary.contacts += 1;
         let rows = match options.format {
@@ -102,9 +149,31 @@ pub fn write_export(out: &mut dyn Write, options: &GenerateOptions) -> io::Resul
     Ok(summary)
 }
 
+/// The change to plant on `person`, if any: only on someone the export of `today` already
+/// showed (with a membership), so that the change is one from that export to this one.
+fn plantable(options: &GenerateOptions, person: &Person, snapshot: NaiveDate) -> Option<Planted> {
+    if !options.plant || snapshot <= options.today || person.index >= options.members {
+        return None;
+    }
+    if !person.exported_at(options.today) || person.memberships_at(options.today).is_empty() {
+        return None;
+    }
+    Planted::of_index(person.index)
+}
+
 /// New members in `days` days: about 12% growth a year.
 fn joiners_between(members: u64, days: u32) -> u64 {
     members * u64::from(days) * 12 / 100 / 365
+}
+
+/// A value `next` gives that is not `old` (a planted change must change something).
+fn different(old: &str, mut next: impl FnMut() -> String) -> String {
+    loop {
+        let new = next();
+        if new != old {
+            return new;
+        }
+    }
 }
 
 // ------------------------------------------------------------------ randomness
@@ -178,6 +247,7 @@ struct Person {
     female: bool,
     place: &'static Place,
     region: &'static str,
+    region_places: &'static [Place],
     street: String,
     house_name: &'static str,
     city: &'static str,
@@ -314,6 +384,7 @@ impl Person {
             female,
             place,
             region: region.name,
+            region_places: region.places,
             street,
             house_name,
             city: place.town,
@@ -341,6 +412,38 @@ impl Person {
             second,
             seed: options.seed,
         }
+    }
+
+    /// Makes the planted change; false when it would change nothing (an email already on
+    /// hold, a region with one local party).
+    fn plant(&mut self, kind: Planted) -> bool {
+        let mut r = Rng::new(self.seed, self.index, 9);
+        match kind {
+            Planted::Moved => {
+                self.street = format!("{} Planted Row", 1 + r.below(200));
+                self.postcode = different(&self.postcode, || postcode(&mut r, self.place.outward));
+            }
+            Planted::MovedLocalParty => {
+                let Some(to) = self
+                    .region_places
+                    .iter()
+                    .find(|p| p.local_party != self.place.local_party)
+                else {
+                    return false;
+                };
+                self.place = to;
+                self.city = to.town;
+                self.postcode = postcode(&mut r, to.outward);
+            }
+            Planted::EmailBouncing => {
+                if self.on_hold {
+                    return false;
+                }
+                self.on_hold = true;
+            }
+            Planted::NewEmail => self.email = format!("moved.on.{}@example.net", self.contact_id),
+        }
+        true
     }
 
     fn exported_at(&self, day: NaiveDate) -> bool {
@@ -911,6 +1014,7 @@ mod tests {
             format,
             today: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
             advance_days,
+            plant: false,
         };
         let mut out = Vec::new();
         let summary = write_export(&mut out, &options).unwrap();
