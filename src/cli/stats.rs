@@ -90,6 +90,14 @@ pub fn render(f: &Figures) -> String {
                     );
                 }
             }
+            if !since.crm_changes.is_empty() {
+                let said: Vec<String> = since.crm_changes.iter().map(|c| c.describe()).collect();
+                let _ = writeln!(
+                    out,
+                    "  Changed in the CRM: {} (rollcall changes)",
+                    said.join(", ")
+                );
+            }
         }
         None => out.push_str("Since the last import: no import yet\n"),
     }

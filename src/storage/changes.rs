@@ -10,10 +10,24 @@
 //! - PostgreSQL: one `INSERT … SELECT` per staging buffer, joining the staged rows to the stored
 //!   ones before the set-based `UPDATE … FROM` applies them ([`pg_record_sql`]).
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use serde::Serialize;
 
 use super::sql::{Connection, params};
 use crate::domain::changes::{CONTACT_FIELDS, ChangeKind, MEMBERSHIP_FIELDS};
+
+static RECORDING: AtomicBool = AtomicBool::new(true);
+
+/// Turns recording on or off for this process. Only the import benchmark's baseline turns it
+/// off (`examples/insights_bench.rs`), to measure what recording costs an import.
+pub fn record_field_changes(on: bool) {
+    RECORDING.store(on, Ordering::SeqCst);
+}
+
+pub(crate) fn recording() -> bool {
+    RECORDING.load(Ordering::SeqCst)
+}
 
 /// Triggers that record the changed fields of every contact and membership the import updates.
 /// The import's as-of date is the run's (`import_runs.as_of`), which the import wrote first.

@@ -388,10 +388,12 @@ impl<'c> PgSink<'c> {
                     client,
                     &format!("rollcall_import_contacts (id, {CONTACT_COLUMNS})"),
                 )?;
-                client.execute(
-                    &changes::pg_record_sql(Staged::Contacts, "rollcall_import_contacts"),
-                    &[&run, &self.today],
-                )?;
+                if changes::recording() {
+                    client.execute(
+                        &changes::pg_record_sql(Staged::Contacts, "rollcall_import_contacts"),
+                        &[&run, &self.today],
+                    )?;
+                }
                 client.execute(
                     &format!(
                         "UPDATE contacts c SET {}, last_import_id = $1
@@ -414,10 +416,12 @@ impl<'c> PgSink<'c> {
                 client,
                 &format!("rollcall_import_memberships (id, {MEMBERSHIP_COLUMNS})"),
             )?;
-            client.execute(
-                &changes::pg_record_sql(Staged::Memberships, "rollcall_import_memberships"),
-                &[&run, &self.today],
-            )?;
+            if changes::recording() {
+                client.execute(
+                    &changes::pg_record_sql(Staged::Memberships, "rollcall_import_memberships"),
+                    &[&run, &self.today],
+                )?;
+            }
             client.execute(
                 &format!(
                     "UPDATE memberships m SET {}, missing_since = NULL, last_import_id = $1

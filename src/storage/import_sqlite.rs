@@ -254,7 +254,9 @@ impl<'c> SqliteSink<'c> {
         today: String,
         now: String,
     ) -> Result<SqliteSink<'c>> {
-        conn.execute_batch(&super::changes::sqlite_recording_sql())?;
+        if super::changes::recording() {
+            conn.execute_batch(&super::changes::sqlite_recording_sql())?;
+        }
         Ok(SqliteSink {
             conn,
             sql: Statements::prepare(conn)?,

@@ -497,7 +497,7 @@ fn draw_overview(
     work: &Load<MyWork>,
     team: &Load<TeamFigures>,
 ) {
-    let [first, _, top, _, bottom] = Layout::vertical([
+    let [first, _, top, changes_row, bottom] = Layout::vertical([
         Constraint::Length(1 + Waiting::ALL.len() as u16),
         Constraint::Length(1),
         Constraint::Length(1 + ListKind::MY_WORK.len().max(ListKind::SINCE_IMPORT.len()) as u16),
@@ -536,6 +536,14 @@ fn draw_overview(
     let mut lines = vec![Line::styled(since_title, shared.theme.header)];
     lines.extend(items(&ListKind::SINCE_IMPORT, 0, left.width));
     lines.extend(loading_line(since, "the last import", shared));
+    if let Load::Ready(s) = since
+        && let Some(said) = changes_line(s, usize::from(changes_row.width))
+    {
+        frame.render_widget(
+            Paragraph::new(Line::styled(said, shared.theme.dim)),
+            changes_row,
+        );
+    }
     frame.render_widget(Paragraph::new(lines), left);
 
     let mut lines = vec![Line::styled(
@@ -561,6 +569,19 @@ fn draw_overview(
             frame.render_widget(Paragraph::new(lines), bottom);
         }
     }
+}
+
+/// "In the CRM: 14 moved local party, 9 emails bouncing, 3 deceased", cut with `…` at `width`
+/// (`rollcall changes` has the rest); None when the last import saw no such change.
+fn changes_line(since: &SinceImport, width: usize) -> Option<String> {
+    if since.crm_changes.is_empty() {
+        return None;
+    }
+    let said: Vec<String> = since.crm_changes.iter().map(|c| c.short()).collect();
+    Some(crate::text::ellipsize(
+        &format!("In the CRM: {}", said.join(", ")),
+        width,
+    ))
 }
 
 /// The work waiting: a line each, its count, and the pane Enter takes you to.
