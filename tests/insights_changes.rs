@@ -68,7 +68,7 @@ fn ok(mut cmd: Command) -> String {
 }
 
 /// The base export, then the later one with its planted changes; what was planted.
-fn imported_with_planted_changes(db: &TestDb) -> [u64; 4] {
+fn imported_with_planted_changes(db: &TestDb) -> [u64; 6] {
     let (base, _) = generate(&db.scratch(), "nov.csv", 0, false);
     let (later, summary) = generate(&db.scratch(), "dec.csv", 30, true);
     let mut first = rollcall(db, BASE_DAY);
@@ -101,7 +101,7 @@ fn count(db: &TestDb, sql: &str) -> i64 {
     db.open().conn.query_row(sql, [], |r| r.get(0)).unwrap()
 }
 
-fn planted(counts: [u64; 4], kind: Planted) -> usize {
+fn planted(counts: [u64; 6], kind: Planted) -> usize {
     counts[Planted::ALL.iter().position(|k| *k == kind).unwrap()] as usize
 }
 
@@ -132,6 +132,40 @@ engines::on_both_engines! {
         // Two kinds at once are the union of each.
         let both = contacts_of(&changes_json(db, &["--kind", "email", "--kind", "email-bouncing"]));
         assert_eq!(both.len(), contacts_of(&emails).len() + contacts_of(&bouncing).len());
+    }
+
+    fn planted_duplicates_and_forgotten_overrides_are_found_exactly(db: &TestDb) {
+        let counts = imported_with_planted_changes(db);
+        let (twins, overrides) = (planted(counts, Planted::Twin), planted(counts, Planted::ForgottenOverride));
+        assert!(twins > 5 && overrides > 5, "too few planted to tell: {counts:?}");
+        let mut cmd = rollcall(db, LATER_DAY);
+        cmd.args(["drift", "--json"]);
+        let drift: Value = serde_json::from_str(&ok(cmd)).unwrap();
+        let forgotten = drift
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["kind"] == "forgotten-override")
+            .count();
+        assert_eq!(forgotten, overrides);
+        let mut cmd = rollcall(db, LATER_DAY);
+        cmd.args(["duplicates", "--json"]);
+        let found: Value = serde_json::from_str(&ok(cmd)).unwrap();
+        let twin_pairs: Vec<&Value> = found["pairs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| {
+                let id = |side: &str| p[side]["crm_contact_id"].as_str().unwrap().parse::<u64>().unwrap();
+                id("second") == id("first") + 10_000_000
+            })
+            .collect();
+        assert_eq!(twin_pairs.len(), twins);
+        for p in twin_pairs {
+            let reasons = p["reasons"].as_array().unwrap();
+            assert!(reasons.contains(&Value::from("same-name-and-postcode")), "{p}");
+            assert!(p["confidence"].as_f64().unwrap() >= 0.8, "{p}");
+        }
     }
 
     fn membership_changes_agree_with_the_import_s_own_events(db: &TestDb) {

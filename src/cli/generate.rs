@@ -32,8 +32,9 @@ pub struct Args {
           allow_negative_numbers = true)]
     pub advance: u32,
     /// With --advance: plant known changes on people the export of --today already shows (one
-    /// in 50 moves, moves local party, has their email put on hold or gets a new email), and
-    /// say how many on standard error
+    /// in 50 each moves, moves local party, has their email put on hold, gets a new email, gets
+    /// a duplicate CRM record, or has a lapsed membership left at Current), and say how many on
+    /// standard error
     #[arg(long)]
     pub plant: bool,
     /// Write to FILE (owner-only) instead of stdout
@@ -97,10 +98,11 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         }
     };
     if args.plant {
-        let [moved, local_party, bouncing, email] = summary.planted;
+        let [moved, local_party, bouncing, email, twins, overrides] = summary.planted;
         note(format_args!(
             "planted: {moved} moved, {local_party} moved local party, {bouncing} emails put on \
-             hold, {email} new emails"
+             hold, {email} new emails, {twins} duplicate contacts, {overrides} forgotten \
+             status overrides"
         ));
     }
     Ok(ExitCode::SUCCESS)

@@ -69,14 +69,22 @@ pub enum Planted {
     EmailBouncing,
     /// A new email address.
     NewEmail,
+    /// A second CRM record of the same person (same name, email and address, a CRM id and
+    /// membership of its own): a duplicate for `rollcall duplicates` to pair with the first.
+    Twin,
+    /// A lapsed membership whose CRM status was left at Current months after grace ended: the
+    /// forgotten override `rollcall drift` lists. Planted only on memberships that qualify.
+    ForgottenOverride,
 }
 
 impl Planted {
-    pub const ALL: [Planted; 4] = [
+    pub const ALL: [Planted; 6] = [
         Planted::Moved,
         Planted::MovedLocalParty,
         Planted::EmailBouncing,
         Planted::NewEmail,
+        Planted::Twin,
+        Planted::ForgottenOverride,
     ];
 
     fn of_index(index: u64) -> Option<Planted> {
@@ -85,6 +93,8 @@ impl Planted {
             17 => Some(Planted::MovedLocalParty),
             27 => Some(Planted::EmailBouncing),
             37 => Some(Planted::NewEmail),
+            45 => Some(Planted::ForgottenOverride),
+            47 => Some(Planted::Twin),
             _ => None,
         }
     }
@@ -100,7 +110,7 @@ pub struct GenerateSummary {
     pub contacts: u64,
     pub memberships: u64,
     /// How many people in the file carry each planted change, in [`Planted::ALL`] order.
-    pub planted: [u64; 4],
+    pub planted: [u64; 6],
 }
 
 /// Writes the export. Buffer `out` (or pass a `BufWriter`): rows are written one at a time.
@@ -124,29 +134,90 @@ pub fn write_export(out: &mut dyn Write, options: &GenerateOptions) -> io::Resul
     let mut summary = GenerateSummary::default();
     for index in 0..options.members + joiners {
         let mut person = Person::new(options, index, joiners);
-        let memberships = person.memberships_at(snapshot);
+        let mut memberships = person.memberships_at(snapshot);
         if !person.exported_at(snapshot) || memberships.is_empty() {
             continue;
         }
-        if let Some(kind) = plantable(options, &person, snapshot)
-            && person.plant(kind)
-        {
+        let planted = plantable(options, &person, snapshot).filter(|&kind| match kind {
+            Planted::ForgottenOverride => forget_override(&person, &mut memberships[0], snapshot),
+            Planted::Twin => true,
+            _ => person.plant(kind),
+        });
+        if let Some(kind) = planted {
             let at = Planted::ALL.iter().position(|k| *k == kind).unwrap_or(0);
             summary.planted[at] += 1;
         }
-        summary.contacts += 1;
         let rows = match options.format {
             ExportFormat::Civicrm => memberships.len(),
             ExportFormat::Nationbuilder => 1,
         };
-        for m in memberships.iter().take(rows) {
-            writer.row(out, &person, m, snapshot)?;
-            summary.rows += 1;
-            summary.memberships += 1;
+        write_person(
+            out,
+            &mut writer,
+            &person,
+            &memberships[..rows],
+            snapshot,
+            &mut summary,
+        )?;
+        if planted == Some(Planted::Twin) {
+            person.contact_id += TWIN_CONTACT_OFFSET;
+            for m in &mut memberships {
+                m.id += TWIN_MEMBERSHIP_OFFSET;
+            }
+            write_person(
+                out,
+                &mut writer,
+                &person,
+                &memberships[..rows],
+                snapshot,
+                &mut summary,
+            )?;
         }
     }
     out.flush()?;
     Ok(summary)
+}
+
+/// A twin's CRM ids: past any the generator gives (contact ids stay under 7,000,000,
+/// membership ids under 5,000,000).
+const TWIN_CONTACT_OFFSET: u64 = 10_000_000;
+const TWIN_MEMBERSHIP_OFFSET: u64 = 100_000_000;
+
+fn write_person(
+    out: &mut dyn Write,
+    writer: &mut RowWriter,
+    person: &Person,
+    memberships: &[Shown],
+    snapshot: NaiveDate,
+    summary: &mut GenerateSummary,
+) -> io::Result<()> {
+    summary.contacts += 1;
+    for m in memberships {
+        writer.row(out, person, m, snapshot)?;
+        summary.rows += 1;
+        summary.memberships += 1;
+    }
+    Ok(())
+}
+
+/// Shows `m` as Current when the dates make that a forgotten override (by rollcall's own rule,
+/// `domain::drift`); false when they do not (a membership still in force, or lapsed too
+/// recently for it).
+fn forget_override(person: &Person, m: &mut Shown, snapshot: NaiveDate) -> bool {
+    let dates = MembershipDates {
+        join: Some(m.join),
+        start: Some(m.start),
+        end: m.end,
+        dates_unknown: false,
+    };
+    let deceased = person.deceased_at(snapshot).is_some();
+    let forgotten = m.status == MemberStatus::Expired
+        && crate::domain::drift::classify("Current", dates, deceased, snapshot)
+            == Some(crate::domain::drift::DriftKind::ForgottenOverride);
+    if forgotten {
+        m.status = MemberStatus::Current;
+    }
+    forgotten
 }
 
 /// The change to plant on `person`, if any: only on someone the export of `today` already
@@ -414,8 +485,8 @@ impl Person {
         }
     }
 
-    /// Makes the planted change; false when it would change nothing (an email already on
-    /// hold, a region with one local party).
+    /// Makes a planted change to the person's own fields; false when it would change nothing
+    /// (an email already on hold, a region with one local party).
     fn plant(&mut self, kind: Planted) -> bool {
         let mut r = Rng::new(self.seed, self.index, 9);
         match kind {
@@ -442,6 +513,8 @@ impl Person {
                 self.on_hold = true;
             }
             Planted::NewEmail => self.email = format!("moved.on.{}@example.net", self.contact_id),
+            // Not a change to the person: written by `write_export` itself.
+            Planted::Twin | Planted::ForgottenOverride => return false,
         }
         true
     }
