@@ -180,7 +180,8 @@ fn bench() -> Result<(), String> {
                 serde_json::from_slice(&out).map_err(|e| e.to_string())?;
             let seconds = run.wall.as_secs_f64();
             println!(
-                "round {round} {mode:<8}: {seconds:.2} s, {} contacts updated",
+                "round {round} {mode:<8}: {seconds:.2} s ({:.2} s CPU), {} contacts updated",
+                run.cpu.as_secs_f64(),
                 report["contacts"]["updated"]
             );
             if mode == "record" {

@@ -73,6 +73,9 @@ pub struct Pair {
     pub confidence: f64,
 }
 
+/// How a rule reads its key off a candidate (empty: no key).
+type KeyOf = fn(&Candidate) -> String;
+
 /// The pairs among `candidates`, most confident first (ties by id).
 pub fn pairs(candidates: &[Candidate]) -> Vec<Pair> {
     let mut found: BTreeMap<(i64, i64), Vec<Reason>> = BTreeMap::new();
@@ -83,7 +86,7 @@ pub fn pairs(candidates: &[Candidate]) -> Vec<Pair> {
             reasons.push(reason);
         }
     };
-    let keyed: [(Reason, fn(&Candidate) -> String); 3] = [
+    let keyed: [(Reason, KeyOf); 3] = [
         (Reason::SameEmail, |c| c.email.clone()),
         (Reason::SamePhone, |c| c.phone.clone()),
         (Reason::SameNameAndPostcode, |c| {
@@ -133,10 +136,7 @@ pub fn pairs(candidates: &[Candidate]) -> Vec<Pair> {
 }
 
 /// The groups of 2 to [`MAX_SHARED`] candidates sharing a non-empty key.
-fn groups<'c>(
-    candidates: &'c [Candidate],
-    key: fn(&Candidate) -> String,
-) -> Vec<Vec<&'c Candidate>> {
+fn groups(candidates: &[Candidate], key: KeyOf) -> Vec<Vec<&Candidate>> {
     let mut by_key: HashMap<String, Vec<&Candidate>> = HashMap::new();
     for c in candidates {
         let k = key(c);
