@@ -314,3 +314,15 @@ fn the_last_import_s_crm_changes_are_named_by_kind_at_80x24() {
     assert!(!screen.contains("new email"), "{screen}");
     insta::assert_snapshot!("today_crm_changes_80x24", screen);
 }
+
+#[test]
+fn the_figures_view_charts_first_year_renewal_by_join_year_at_80x24() {
+    let (env, mut pane) = loaded();
+    env.act(&mut pane, "figures");
+    let loading = env.draw(&mut pane, 80, 24);
+    assert!(loading.contains("First-year renewal by join year"), "{loading}");
+    env.pump(&mut pane, 1);
+    let screen = env.draw(&mut pane, 80, 24);
+    assert!(screen.contains("later years"), "{screen}");
+    insta::assert_snapshot!("today_figures_cohorts_80x24", screen);
+}

@@ -229,16 +229,18 @@ pub fn list(conn: &Connection, filter: &ChangeFilter) -> super::sql::Result<Vec<
     Ok(out)
 }
 
-/// How many contacts had a change of each kind in import `import_id`, kinds in their order,
-/// those with none left out: Today's "14 moved local party".
+/// How many contacts had a change of each of `kinds` in import `import_id`, kinds in their
+/// order, those with none left out: Today's "14 moved local party".
 pub fn contacts_by_kind(
     conn: &Connection,
     import_id: i64,
+    kinds: &[ChangeKind],
 ) -> super::sql::Result<Vec<(ChangeKind, u64)>> {
     let changes = list(
         conn,
         &ChangeFilter {
             import_id: Some(import_id),
+            kinds: kinds.to_vec(),
             ..ChangeFilter::default()
         },
     )?;

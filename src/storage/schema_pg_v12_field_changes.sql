@@ -11,3 +11,4 @@ CREATE TABLE field_changes (
 );
 CREATE INDEX field_changes_contact ON field_changes(contact_id);
 CREATE INDEX field_changes_occurred ON field_changes(occurred_on);
+CREATE INDEX field_changes_import ON field_changes(import_id);

@@ -15,3 +15,4 @@ CREATE TABLE IF NOT EXISTS field_changes (
 );
 CREATE INDEX IF NOT EXISTS field_changes_contact ON field_changes(contact_id);
 CREATE INDEX IF NOT EXISTS field_changes_occurred ON field_changes(occurred_on);
+CREATE INDEX IF NOT EXISTS field_changes_import ON field_changes(import_id);

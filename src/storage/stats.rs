@@ -266,7 +266,7 @@ impl ChangeCount {
 }
 
 fn crm_changes(conn: &Connection, import_id: i64) -> crate::storage::sql::Result<Vec<ChangeCount>> {
-    let counts = super::changes::contacts_by_kind(conn, import_id)?;
+    let counts = super::changes::contacts_by_kind(conn, import_id, &TODAY_CHANGE_KINDS)?;
     Ok(TODAY_CHANGE_KINDS
         .iter()
         .filter_map(|kind| {
