@@ -320,7 +320,10 @@ fn the_figures_view_charts_first_year_renewal_by_join_year_at_80x24() {
     let (env, mut pane) = loaded();
     env.act(&mut pane, "figures");
     let loading = env.draw(&mut pane, 80, 24);
-    assert!(loading.contains("First-year renewal by join year"), "{loading}");
+    assert!(
+        loading.contains("First-year renewal by join year"),
+        "{loading}"
+    );
     env.pump(&mut pane, 1);
     let screen = env.draw(&mut pane, 80, 24);
     assert!(screen.contains("later years"), "{screen}");
