@@ -29,30 +29,31 @@ pub(crate) fn recording() -> bool {
     RECORDING.load(Ordering::SeqCst)
 }
 
-/// Triggers that record the changed fields of every contact and membership the import updates.
-/// The import's as-of date is the run's (`import_runs.as_of`), which the import wrote first.
-pub fn sqlite_recording_sql() -> String {
+/// Triggers that record the changed fields of every contact and membership import `run_id`
+/// (as of `as_of`) updates. Made for one import, so the run and date are written into them
+/// rather than looked up on every row; the `WHEN` skips an update that changes no recorded
+/// field (a membership's missing flag) before any step runs.
+pub fn sqlite_recording_sql(run_id: i64, as_of: &str) -> String {
+    let as_of = as_of.replace('\'', "''");
     let trigger = |name: &str, table: &str, contact: &str, membership: &str, fields: &[&str]| {
-        let compared: Vec<String> = fields
+        let changed = |f: &str| format!("OLD.{f} IS NOT NEW.{f}");
+        let steps: String = fields
             .iter()
             .map(|f| {
                 format!(
-                    "SELECT '{f}' AS field, CAST(OLD.{f} AS TEXT) AS old_value, \
-                     CAST(NEW.{f} AS TEXT) AS new_value"
+                    "INSERT INTO field_changes (contact_id, membership_id, import_id, field,
+                                                old_value, new_value, occurred_on)
+                     SELECT {contact}, {membership}, {run_id}, '{f}', CAST(OLD.{f} AS TEXT),
+                            CAST(NEW.{f} AS TEXT), '{as_of}'
+                     WHERE {};\n",
+                    changed(f)
                 )
             })
             .collect();
+        let any: Vec<String> = fields.iter().map(|f| changed(f)).collect();
         format!(
-            "CREATE TEMP TRIGGER {name} AFTER UPDATE ON main.{table} BEGIN
-                 INSERT INTO field_changes (contact_id, membership_id, import_id, field,
-                                            old_value, new_value, occurred_on)
-                 SELECT {contact}, {membership}, NEW.last_import_id, f.field, f.old_value,
-                        f.new_value,
-                        (SELECT as_of FROM import_runs WHERE id = NEW.last_import_id)
-                 FROM ({}) AS f
-                 WHERE f.old_value IS NOT f.new_value;
-             END;\n",
-            compared.join(" UNION ALL ")
+            "CREATE TEMP TRIGGER {name} AFTER UPDATE ON main.{table} WHEN {} BEGIN\n{steps}END;\n",
+            any.join(" OR ")
         )
     };
     trigger(

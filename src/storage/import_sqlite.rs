@@ -255,7 +255,7 @@ impl<'c> SqliteSink<'c> {
         now: String,
     ) -> Result<SqliteSink<'c>> {
         if super::changes::recording() {
-            conn.execute_batch(&super::changes::sqlite_recording_sql())?;
+            conn.execute_batch(&super::changes::sqlite_recording_sql(run_id, &today))?;
         }
         Ok(SqliteSink {
             conn,

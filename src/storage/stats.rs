@@ -256,8 +256,10 @@ impl ChangeCount {
             ChangeKind::EmailBouncing if n == 1 => "email started bouncing",
             ChangeKind::EmailBouncing => "emails started bouncing",
             ChangeKind::Deceased => "deceased",
-            ChangeKind::Email => "new email",
-            ChangeKind::Phone => "new phone",
+            ChangeKind::Email if n == 1 => "new email",
+            ChangeKind::Email => "new emails",
+            ChangeKind::Phone if n == 1 => "new phone",
+            ChangeKind::Phone => "new phones",
             ChangeKind::Preferences => "changed preferences",
             other => other.name(),
         };
