@@ -70,6 +70,7 @@ fn export(path: &std::path::Path, members: u64, today: NaiveDate, advance_days: 
             format: ExportFormat::Civicrm,
             today,
             advance_days,
+            plant: false,
         },
     )
     .unwrap();

@@ -178,6 +178,7 @@ fn an_older_export_is_refused_in_the_app_with_the_whole_message() {
             format: ExportFormat::Civicrm,
             today: clock().today,
             advance_days,
+            plant: false,
         };
         write_export(&mut file, &options).unwrap();
         path

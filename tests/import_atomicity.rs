@@ -26,6 +26,7 @@ fn generated_export(path: &Path, members: u64) {
         format: ExportFormat::Civicrm,
         today: today(),
         advance_days: 0,
+        plant: false,
     };
     let file = std::fs::File::create(path).unwrap();
     write_export(&mut BufWriter::new(file), &options).unwrap();

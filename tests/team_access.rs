@@ -502,3 +502,56 @@ fn an_officer_raises_a_restricted_escalation_they_then_cannot_see() {
         .unwrap_err();
     assert!(err.contains("row-level security"), "{err}");
 }
+
+#[test]
+fn an_organiser_sees_only_their_region_s_change_feed() {
+    let team = Team::new();
+    let store = Store::open_at(
+        &Location::parse(&team.db.url()).unwrap(),
+        OpenMode::ReadWrite,
+        false,
+    )
+    .unwrap();
+    let run: i64 = store
+        .conn
+        .query_row(
+            "INSERT INTO import_runs (started_at, staff, as_of, file_name, file_size,
+                 file_sha256, profile, source, encoding, date_order)
+             VALUES ('2026-11-23T09:00:00', 'ann', '2026-11-23', 'x.csv', 1, '', 'civicrm',
+                 'civicrm', 'utf-8', 'iso')
+             RETURNING id",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    store
+        .conn
+        .execute(
+            "INSERT INTO field_changes (contact_id, import_id, field, old_value, new_value,
+                 occurred_on)
+             SELECT id, ?1, 'email', 'old@example.org', 'new@example.org', '2026-11-23'
+             FROM contacts WHERE crm_id IN ('1', '3')",
+            [run],
+        )
+        .unwrap();
+    drop(store);
+    assert_eq!(
+        team.psql("cai", "SELECT count(*) FROM field_changes")
+            .unwrap(),
+        "1"
+    );
+    let feed = team.ok("cai", &["changes"]);
+    assert!(feed.contains("Aled Jones"), "{feed}");
+    assert!(!feed.contains("Colin"), "{feed}");
+    assert_eq!(
+        team.psql("bo", "SELECT count(*) FROM field_changes")
+            .unwrap(),
+        "2"
+    );
+    // Import writes it; staff never do.
+    assert!(
+        team.psql("bo", "DELETE FROM field_changes")
+            .unwrap_err()
+            .contains("permission denied")
+    );
+}

@@ -30,6 +30,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../src/storage/schema_v9_onboarding_arrival.sql"),
     include_str!("../src/storage/schema_v10_staff.sql"),
     include_str!("../src/storage/schema_v11_claims.sql"),
+    include_str!("../src/storage/schema_v12_field_changes.sql"),
 ];
 
 const SCHEMA_PG: &str = include_str!("../src/storage/schema_pg.sql");
@@ -41,6 +42,7 @@ const PG_MIGRATIONS: &[&str] = &[
     include_str!("../src/storage/schema_pg_v9_onboarding_arrival.sql"),
     include_str!("../src/storage/schema_pg_v10_staff.sql"),
     include_str!("../src/storage/schema_pg_v11_claims.sql"),
+    include_str!("../src/storage/schema_pg_v12_field_changes.sql"),
 ];
 
 /// PostgreSQL's stand-in for `PRAGMA user_version`, which SQLite has no table for.

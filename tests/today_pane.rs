@@ -282,3 +282,51 @@ fn nothing_is_cut_off_at_80x24_and_120x35() {
         }
     }
 }
+
+#[test]
+fn the_last_import_s_crm_changes_are_named_by_kind_at_80x24() {
+    let env = Env::with_store(|store| {
+        store
+            .conn
+            .execute_batch(
+                "INSERT INTO field_changes (contact_id, import_id, field, old_value, new_value,
+                     occurred_on) VALUES
+                 (1, 2, 'local_party', 'Swansea', 'Cardiff', '2026-11-23'),
+                 (1, 2, 'postcode', 'SA1 1AB', 'CF10 1AA', '2026-11-23'),
+                 (2, 2, 'local_party', 'Swansea', 'Cardiff', '2026-11-23'),
+                 (3, 2, 'on_hold', '0', '1', '2026-11-23'),
+                 (4, 2, 'is_deceased', '0', '1', '2026-11-23'),
+                 (4, 1, 'email', 'a@example.org', 'alice@example.org', '2026-11-09'),
+                 (3, 2, 'on_hold', '1', '0', '2026-11-23')",
+            )
+            .unwrap();
+    });
+    let mut pane = TodayPane::new();
+    pane.refresh(&env.shared());
+    env.pump(&mut pane, 4);
+    let screen = env.draw(&mut pane, 80, 24);
+    // Only the last import's, each contact once per kind; a cleared On Hold is no bounce.
+    assert!(
+        screen.contains(
+            "In the CRM: 2 moved local party, 1 moved house, 1 email bouncing, 1 deceased"
+        ),
+        "{screen}"
+    );
+    assert!(!screen.contains("new email"), "{screen}");
+    insta::assert_snapshot!("today_crm_changes_80x24", screen);
+}
+
+#[test]
+fn the_figures_view_charts_first_year_renewal_by_join_year_at_80x24() {
+    let (env, mut pane) = loaded();
+    env.act(&mut pane, "figures");
+    let loading = env.draw(&mut pane, 80, 24);
+    assert!(
+        loading.contains("First-year renewal by join year"),
+        "{loading}"
+    );
+    env.pump(&mut pane, 1);
+    let screen = env.draw(&mut pane, 80, 24);
+    assert!(screen.contains("later years"), "{screen}");
+    insta::assert_snapshot!("today_figures_cohorts_80x24", screen);
+}

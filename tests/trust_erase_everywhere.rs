@@ -45,7 +45,13 @@ fn needles() -> Vec<String> {
     needles.push(format!("civicrm{}", TARGET.crm_id));
     needles.push(format!("id:9{}", TARGET.crm_id));
     needles.push(target_tag());
+    needles.push(target_old_street());
     needles
+}
+
+/// Where the erased person lived before, as an import's change feed recorded it.
+fn target_old_street() -> String {
+    format!("{} Former Street", TARGET.crm_id)
 }
 
 /// A CRM tag of the erased person's (tags are imported CRM data, erased with them).
@@ -87,6 +93,18 @@ fn nothing_of_an_erased_person_survives_on_disk_even_from_a_window_open_during_f
         )
         .unwrap();
 
+    Connection::open(&s.db)
+        .unwrap()
+        .execute(
+            "INSERT INTO field_changes (contact_id, import_id, field, old_value, new_value,
+                                        occurred_on)
+             SELECT id, (SELECT MAX(id) FROM import_runs), 'street_address', ?1,
+                    street_address, '2026-11-23'
+             FROM contacts WHERE crm_id = ?2",
+            (target_old_street(), TARGET.crm_id),
+        )
+        .unwrap();
+
     // A window finds them by search and stays open on them.
     let mut window = Window::open("window", &s.db, STAFF);
     window.send("1");
@@ -110,6 +128,7 @@ fn nothing_of_an_erased_person_survives_on_disk_even_from_a_window_open_during_f
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(stdout.contains("ui_state 2"), "{stdout}");
     assert!(stdout.contains("contact_tags 1"), "{stdout}");
+    assert!(stdout.contains("field_changes 1"), "{stdout}");
     window.wait_until_gone(TARGET.display);
     window.quit_with("\x03");
 

@@ -24,6 +24,7 @@ pub fn civicrm_export(
             format: ExportFormat::Civicrm,
             today,
             advance_days: 0,
+            plant: false,
         },
     )
 }

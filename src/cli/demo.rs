@@ -160,6 +160,7 @@ fn build(
         format: ExportFormat::Civicrm,
         today: first_day,
         advance_days,
+        plant: false,
     };
     let first = import_generated(
         store,

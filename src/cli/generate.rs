@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use super::Ctx;
-use super::output::stdout_error;
+use super::output::{note, stdout_error};
 use crate::export::pending_file::PendingFile;
 use crate::import::generate::{
     DEFAULT_SEED, ExportFormat, GenerateOptions, MAX_ADVANCE_DAYS, MAX_MEMBERS, write_export,
@@ -31,6 +31,12 @@ pub struct Args {
     #[arg(long, value_name = "DAYS", default_value_t = 0, value_parser = advance_arg,
           allow_negative_numbers = true)]
     pub advance: u32,
+    /// With --advance: plant known changes on people the export of --today already shows (one
+    /// in 50 each moves, moves local party, has their email put on hold, gets a new email, gets
+    /// a duplicate CRM record, or has a lapsed membership left at Current), and say how many on
+    /// standard error
+    #[arg(long)]
+    pub plant: bool,
     /// Write to FILE (owner-only) instead of stdout
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -72,21 +78,32 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         },
         today: ctx.clock.today,
         advance_days: args.advance,
+        plant: args.plant,
     };
-    let result = match &args.output {
+    if args.plant && args.advance == 0 {
+        anyhow::bail!("--plant changes a later export: give --advance DAYS (1 or more)");
+    }
+    let summary = match &args.output {
         Some(path) => {
             let mut file = PendingFile::create(path, &ctx.db)?;
-            write_export(&mut file, &options)
+            let summary = write_export(&mut file, &options)
                 .with_context(|| format!("writing {}", path.display()))?;
-            file.put_in_place().map(|_| ())
+            file.put_in_place()?;
+            summary
         }
         None => {
             let stdout = io::stdout().lock();
             write_export(&mut BufWriter::with_capacity(1 << 20, stdout), &options)
-                .map(|_| ())
-                .map_err(stdout_error)
+                .map_err(stdout_error)?
         }
     };
-    result?;
+    if args.plant {
+        let [moved, local_party, bouncing, email, twins, overrides] = summary.planted;
+        note(format_args!(
+            "planted: {moved} moved, {local_party} moved local party, {bouncing} emails put on \
+             hold, {email} new emails, {twins} duplicate contacts, {overrides} forgotten \
+             status overrides"
+        ));
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -4,8 +4,11 @@
 //! stay small and the dispatch below stays a table.
 
 mod audit;
+mod changes;
 mod context;
 mod demo;
+mod drift;
+mod duplicates;
 mod escalate;
 mod escalations;
 mod export;
@@ -102,6 +105,12 @@ pub enum Command {
     Export(export::Args),
     /// The audit trail of changes made in rollcall
     Audit(audit::Args),
+    /// What imports saw change in the CRM's fields: moves, bouncing emails, local parties
+    Changes(changes::Args),
+    /// Memberships whose CRM status disagrees with their dates, for the CRM to fix
+    Drift(drift::Args),
+    /// Contacts that are probably one person, and overlapping memberships, for the CRM's merge
+    Duplicates(duplicates::Args),
     /// Erase a person completely (a data protection erasure request)
     Forget(forget::Args),
     /// Everything rollcall holds on a person, for a subject access request
@@ -171,6 +180,9 @@ fn dispatch(ctx: &Ctx, command: Option<Command>) -> anyhow::Result<ExitCode> {
             Command::Stats(args) => stats::run(ctx, args),
             Command::Export(args) => export::run(ctx, args),
             Command::Audit(args) => audit::run(ctx, args),
+            Command::Changes(args) => changes::run(ctx, args),
+            Command::Drift(args) => drift::run(ctx, args),
+            Command::Duplicates(args) => duplicates::run(ctx, args),
             Command::Forget(args) => forget::run(ctx, args),
             Command::SubjectAccess(args) => subject_access::run(ctx, args),
             Command::Retention(args) => retention::run(ctx, args),

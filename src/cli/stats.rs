@@ -1,12 +1,17 @@
 //! `rollcall stats`: the Today pane's figures on the command line: what the last import changed,
 //! my work for today, and the team's numbers.
 
+mod cohorts;
+
 use std::fmt::Write as _;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::Ctx;
 use super::output::{print, print_text};
 use crate::config::Config;
+use crate::domain::cohorts::CohortBy;
+use crate::storage::cohorts::Split;
 use crate::storage::stats::{self, Figures, ListKind, WorkContext, thousands};
 
 #[derive(Debug, clap::Args)]
@@ -14,9 +19,40 @@ pub struct Args {
     /// Print the figures as one JSON object
     #[arg(long)]
     pub json: bool,
+    /// Retention by join cohort instead: how many of each cohort are still members 1, 2, 3…
+    /// years on, and first-year renewal against later years
+    #[arg(long)]
+    pub cohorts: bool,
+    /// With --cohorts: cut cohorts by join year or join month
+    #[arg(
+        long,
+        value_enum,
+        value_name = "CUT",
+        default_value = "join-year",
+        requires = "cohorts"
+    )]
+    pub by: CohortBy,
+    /// With --cohorts: renewal rates by region (the default) or by local party
+    #[arg(
+        long,
+        value_enum,
+        value_name = "GROUP",
+        default_value = "region",
+        requires = "cohorts"
+    )]
+    pub split: Split,
+    /// With --cohorts: print CSV (formula-safe), one row per cohort and anniversary
+    #[arg(long, requires = "cohorts", conflicts_with = "json")]
+    pub csv: bool,
+    /// With --cohorts --csv or --json: write to this file (owner-only)
+    #[arg(short = 'o', long, value_name = "FILE", requires = "cohorts")]
+    pub output: Option<PathBuf>,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
+    if args.cohorts {
+        return cohorts::run(ctx, &args);
+    }
     let store = ctx.open_store_for_reading()?;
     let config = Config::load_default()?;
     let work = WorkContext {
@@ -53,6 +89,14 @@ pub fn render(f: &Figures) -> String {
                         since.renewed_after_contact,
                     );
                 }
+            }
+            if !since.crm_changes.is_empty() {
+                let said: Vec<String> = since.crm_changes.iter().map(|c| c.describe()).collect();
+                let _ = writeln!(
+                    out,
+                    "  Changed in the CRM: {} (rollcall changes)",
+                    said.join(", ")
+                );
             }
         }
         None => out.push_str("Since the last import: no import yet\n"),

@@ -1,7 +1,11 @@
 //! The domain: pure rules about memberships, dates and queues. No I/O here, so every rule can be
 //! tested with plain values.
 
+pub mod changes;
+pub mod cohorts;
 pub mod dates;
+pub mod drift;
+pub mod duplicates;
 pub mod membership;
 
 pub use membership::{ContactFlags, MemberStatus};

@@ -64,6 +64,25 @@ pub fn markdown(record: &SubjectRecord, header: &Header<'_>) -> String {
             e.membership_id
         ));
     }
+    doc.section(&counted(
+        "Changes to your details seen in the CRM's exports",
+        record.field_changes.len(),
+    ));
+    for c in &record.field_changes {
+        let shown =
+            |v: &Option<String>| esc(v.as_deref().filter(|v| !v.is_empty()).unwrap_or("(none)"));
+        let of = c
+            .membership_id
+            .map(|id| format!(" (membership {id})"))
+            .unwrap_or_default();
+        doc.item(&format!(
+            "{} — {}{of}: {} → {}",
+            esc(&c.occurred_on),
+            esc(&c.field.replace('_', " ")),
+            shown(&c.old_value),
+            shown(&c.new_value)
+        ));
+    }
     doc.section(&counted("Contact attempts", record.contact_attempts.len()));
     for a in &record.contact_attempts {
         doc.item(&format!(

@@ -51,10 +51,9 @@ impl MembershipSummary {
     /// Whether the CRM's status says something different from rollcall's (a stale export, or a
     /// status word rollcall does not know).
     pub fn disagrees(&self, deceased: bool, today: NaiveDate) -> bool {
-        // No CRM status to disagree with (a NationBuilder type with no dates): never
-        // "Current (CRM: )".
-        !self.crm_status.trim().is_empty()
-            && MemberStatus::parse(&self.crm_status) != Some(self.status(deceased, today))
+        // No CRM status to disagree with (a NationBuilder type with no dates) is no drift:
+        // never "Current (CRM: )".
+        crate::domain::drift::classify(&self.crm_status, self.dates, deceased, today).is_some()
     }
 }
 

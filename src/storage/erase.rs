@@ -434,6 +434,10 @@ fn delete_records(conn: &Connection, scope: &Scope) -> Result<ErasedCounts> {
         ("membership_events", format!("membership_id IN {m}")),
         ("membership_dates_unknown", format!("membership_id IN {m}")),
         ("contact_tags", "contact_id = ?1".to_owned()),
+        (
+            "field_changes",
+            format!("contact_id = ?1 OR membership_id IN {m}"),
+        ),
         ("snoozes", format!("membership_id IN {m}")),
         ("notes", format!("contact_id = ?1 OR membership_id IN {m}")),
         ("contact_attempts", format!("id IN {attempts}")),
@@ -834,11 +838,12 @@ fn wipe_free_space(conn: &Connection) -> Result<Wipe> {
 }
 
 /// Every table an erasure deletes from or rewrites (see [`wipe_free_space`]).
-const ERASED_TABLES: [&str; 18] = [
+const ERASED_TABLES: [&str; 19] = [
     "contacts",
     "memberships",
     "membership_dates_unknown",
     "contact_tags",
+    "field_changes",
     "membership_events",
     "snoozes",
     "notes",

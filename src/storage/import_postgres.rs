@@ -6,6 +6,8 @@
 //!   else inserts into those tables); [`move_sequences`] moves the identity sequences past them.
 //! - Updates are COPYed into a temporary staging table (`ON COMMIT DROP`), then applied with
 //!   one `UPDATE … FROM staging` per buffer.
+//! - Before each staged `UPDATE`, one `INSERT … SELECT` records which fields it changes
+//!   (`storage::changes`).
 //! - Missing flags and unflags are id lists (`= ANY($1)`); renewals are credited in one
 //!   statement at the end.
 //! - What the rules read per row is preloaded: the stored end date and status of every
@@ -23,6 +25,7 @@ use anyhow::{Result, anyhow, bail};
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
 
+use super::changes::{self, Staged};
 use super::sql::{Connection, PgConnection};
 use crate::import::row::{ParsedRow, Slot, flag};
 use crate::import::writer::{ImportSink, Pending, StoredMembership};
@@ -385,6 +388,12 @@ impl<'c> PgSink<'c> {
                     client,
                     &format!("rollcall_import_contacts (id, {CONTACT_COLUMNS})"),
                 )?;
+                if changes::recording() {
+                    client.execute(
+                        &changes::pg_record_sql(Staged::Contacts, "rollcall_import_contacts"),
+                        &[&run, &self.today],
+                    )?;
+                }
                 client.execute(
                     &format!(
                         "UPDATE contacts c SET {}, last_import_id = $1
@@ -407,6 +416,12 @@ impl<'c> PgSink<'c> {
                 client,
                 &format!("rollcall_import_memberships (id, {MEMBERSHIP_COLUMNS})"),
             )?;
+            if changes::recording() {
+                client.execute(
+                    &changes::pg_record_sql(Staged::Memberships, "rollcall_import_memberships"),
+                    &[&run, &self.today],
+                )?;
+            }
             client.execute(
                 &format!(
                     "UPDATE memberships m SET {}, missing_since = NULL, last_import_id = $1

@@ -251,6 +251,30 @@ const SOURCES: &[(&str, Build)] = &[
             })
         },
     ),
+    // What imports saw change in the CRM's fields (the change feed, `storage::changes`).
+    (
+        "SELECT fc.occurred_on, r.staff, fc.field, fc.old_value, fc.new_value, m.membership_type
+         FROM field_changes fc LEFT JOIN import_runs r ON r.id = fc.import_id
+         LEFT JOIN memberships m ON m.id = fc.membership_id
+         WHERE fc.contact_id = ?1 ORDER BY fc.id DESC",
+        |r| {
+            let field: String = r.get(2)?;
+            let shown = |v: Option<String>| v.filter(|v| !v.is_empty()).unwrap_or("-".into());
+            let on = r
+                .get::<_, Option<String>>(5)?
+                .map(|t| format!(" ({t})"))
+                .unwrap_or_default();
+            Ok(TimelineEntry {
+                at: r.get(0)?,
+                who: format!(
+                    "import by {}",
+                    r.get::<_, Option<String>>(1)?.unwrap_or_default()
+                ),
+                what: format!("{} changed in the CRM{on}", words(&field)),
+                detail: format!("{} → {}", shown(r.get(3)?), shown(r.get(4)?)),
+            })
+        },
+    ),
     (
         "SELECT attempted_at, staff, channel, outcome, note FROM contact_attempts
          WHERE contact_id = ?1 ORDER BY id DESC",

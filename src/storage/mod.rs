@@ -13,7 +13,11 @@ pub mod activities;
 pub mod assignments;
 pub mod audit;
 mod busy;
+pub mod changes;
 pub mod claims;
+pub mod cohorts;
+pub mod drift;
+pub mod duplicates;
 pub mod erase;
 pub mod escalations;
 mod explain;
@@ -72,6 +76,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_v9_onboarding_arrival.sql"),
     include_str!("schema_v10_staff.sql"),
     include_str!("schema_v11_claims.sql"),
+    include_str!("schema_v12_field_changes.sql"),
 ];
 
 /// The schema version this binary writes.

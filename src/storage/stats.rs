@@ -35,6 +35,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::domain::MemberStatus;
+use crate::domain::changes::ChangeKind;
 use crate::domain::dates::{add_months, parse_iso, sub_months};
 #[cfg(doc)]
 use crate::domain::membership::derive_status;
@@ -212,6 +213,71 @@ pub struct SinceImport {
     pub renewed_after_contact: u64,
     pub lapsed: u64,
     pub vanished: u64,
+    /// Contacts whose CRM fields the last import saw change, by kind of change (the change
+    /// feed, `super::changes`), the kinds Today names in their order.
+    pub crm_changes: Vec<ChangeCount>,
+}
+
+/// How many contacts had one kind of change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChangeCount {
+    pub kind: ChangeKind,
+    pub contacts: u64,
+}
+
+/// The kinds of change Today names, most often work for someone first: membership changes are
+/// already there as joined, renewed and lapsed.
+pub const TODAY_CHANGE_KINDS: [ChangeKind; 7] = [
+    ChangeKind::LocalParty,
+    ChangeKind::Moved,
+    ChangeKind::EmailBouncing,
+    ChangeKind::Deceased,
+    ChangeKind::Email,
+    ChangeKind::Phone,
+    ChangeKind::Preferences,
+];
+
+impl ChangeCount {
+    /// As [`ChangeCount::describe`], shorter, for a line of the Today pane.
+    pub fn short(&self) -> String {
+        match self.kind {
+            ChangeKind::EmailBouncing if self.contacts == 1 => "1 email bouncing".to_owned(),
+            ChangeKind::EmailBouncing => format!("{} emails bouncing", thousands(self.contacts)),
+            _ => self.describe(),
+        }
+    }
+
+    /// "14 moved local party", "9 emails started bouncing".
+    pub fn describe(&self) -> String {
+        let n = self.contacts;
+        let what = match self.kind {
+            ChangeKind::LocalParty => "moved local party",
+            ChangeKind::Moved => "moved house",
+            ChangeKind::EmailBouncing if n == 1 => "email started bouncing",
+            ChangeKind::EmailBouncing => "emails started bouncing",
+            ChangeKind::Deceased => "deceased",
+            ChangeKind::Email if n == 1 => "new email",
+            ChangeKind::Email => "new emails",
+            ChangeKind::Phone if n == 1 => "new phone",
+            ChangeKind::Phone => "new phones",
+            ChangeKind::Preferences => "changed preferences",
+            other => other.name(),
+        };
+        format!("{} {what}", thousands(n))
+    }
+}
+
+fn crm_changes(conn: &Connection, import_id: i64) -> crate::storage::sql::Result<Vec<ChangeCount>> {
+    let counts = super::changes::contacts_by_kind(conn, import_id, &TODAY_CHANGE_KINDS)?;
+    Ok(TODAY_CHANGE_KINDS
+        .iter()
+        .filter_map(|kind| {
+            counts
+                .iter()
+                .find(|(k, _)| k == kind)
+                .map(|&(kind, contacts)| ChangeCount { kind, contacts })
+        })
+        .collect())
 }
 
 pub fn last_import(conn: &Connection) -> crate::storage::sql::Result<Option<ImportSummary>> {
@@ -254,6 +320,7 @@ pub fn since_last_import(conn: &Connection) -> crate::storage::sql::Result<Since
             renewed_after_contact: 0,
             lapsed: 0,
             vanished: 0,
+            crm_changes: Vec::new(),
         });
     };
     let params = import_params(summary);
@@ -264,6 +331,7 @@ pub fn since_last_import(conn: &Connection) -> crate::storage::sql::Result<Since
         renewed_after_contact: count(conn, &renewed_after_contact_sql(conn.engine()), &params)?,
         lapsed: n(ListKind::Lapsed)?,
         vanished: n(ListKind::Vanished)?,
+        crm_changes: crm_changes(conn, summary.id)?,
         import,
     })
 }

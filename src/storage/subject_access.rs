@@ -26,6 +26,9 @@ pub struct SubjectRecord {
     pub memberships: Vec<Membership>,
     /// What imports recorded happening to their memberships, oldest first.
     pub membership_events: Vec<MembershipEvent>,
+    /// The CRM fields imports saw change on them or their memberships, oldest first (the
+    /// change feed, `super::changes`).
+    pub field_changes: Vec<RecordedChange>,
     pub contact_attempts: Vec<ContactAttempt>,
     pub notes: Vec<Note>,
     pub snoozes: Vec<Snooze>,
@@ -97,6 +100,17 @@ pub struct MembershipEvent {
     pub new_value: Option<String>,
     pub occurred_on: String,
     pub import_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecordedChange {
+    /// None: a field of the contact.
+    pub membership_id: Option<i64>,
+    pub field: String,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+    pub occurred_on: String,
+    pub import_id: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -223,6 +237,16 @@ pub fn gather(store: &mut Store, contact_id: i64) -> Result<Option<SubjectRecord
                 import_id: r.get(5)?,
             })
         })?,
+        field_changes: rows(&tx, FIELD_CHANGES, contact_id, |r| {
+            Ok(RecordedChange {
+                membership_id: r.get(0)?,
+                field: r.get(1)?,
+                old_value: r.get(2)?,
+                new_value: r.get(3)?,
+                occurred_on: r.get(4)?,
+                import_id: r.get(5)?,
+            })
+        })?,
         contact_attempts: rows(&tx, CONTACT_ATTEMPTS, contact_id, |r| {
             Ok(ContactAttempt {
                 id: r.get(0)?,
@@ -339,6 +363,11 @@ const MEMBERSHIPS: &str = "SELECT id, crm_membership_id, membership_type, join_d
 
 const MEMBERSHIP_EVENTS: &str = "SELECT membership_id, kind, old_value, new_value, occurred_on, \
      import_id FROM membership_events WHERE membership_id IN \
+     (SELECT id FROM memberships WHERE contact_id = ?1) ORDER BY occurred_on, id";
+
+/// As erasure finds them: the contact's own, and any on their memberships.
+const FIELD_CHANGES: &str = "SELECT membership_id, field, old_value, new_value, occurred_on, \
+     import_id FROM field_changes WHERE contact_id = ?1 OR membership_id IN \
      (SELECT id FROM memberships WHERE contact_id = ?1) ORDER BY occurred_on, id";
 
 const CONTACT_ATTEMPTS: &str = "SELECT id, membership_id, channel, outcome, note, attempted_at, \

@@ -23,6 +23,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("schema_pg_v9_onboarding_arrival.sql")),
     (10, include_str!("schema_pg_v10_staff.sql")),
     (11, include_str!("schema_pg_v11_claims.sql")),
+    (12, include_str!("schema_pg_v12_field_changes.sql")),
 ];
 
 /// Connects, naming in one line what went wrong: the server unreachable, the login refused, no

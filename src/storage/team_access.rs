@@ -56,6 +56,7 @@ const BY_CONTACT: &[&str] = &[
     "onboarding_steps",
     "retention_keeps",
     "contact_tags",
+    "field_changes",
 ];
 
 /// Tables whose rows belong to a membership.

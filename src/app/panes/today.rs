@@ -210,6 +210,9 @@ pub struct TodayPane {
     since: Load<SinceImport>,
     work: Load<MyWork>,
     team: Load<TeamFigures>,
+    /// Loaded when the figures view opens: a pass over every membership is more than the
+    /// overview should wait for.
+    cohorts: Load<CohortFigures>,
     cursor: usize,
     view: View,
     /// Rows of the last drawn list, for page up/down.
@@ -233,6 +236,7 @@ impl TodayPane {
             since: Load::Loading,
             work: Load::Loading,
             team: Load::Loading,
+            cohorts: Load::Loading,
             cursor: 0,
             view: View::Overview,
             page_rows: 10,
@@ -373,6 +377,9 @@ impl Pane for TodayPane {
         shared.db.request(PaneId::Today, "team", |store, clock| {
             Ok(stats::team_figures(&store.conn, clock.today)?)
         });
+        if matches!(self.view, View::Figures { .. }) {
+            send_cohorts_job(shared);
+        }
         // An open list reloads in place: its rows stay on screen until the new ones arrive
         // (another window's change must not blank it), and the highlight stays on its row.
         if let View::List(list) = &self.view {
@@ -395,6 +402,7 @@ impl Pane for TodayPane {
             }
             ("figures", _) => {
                 self.view = View::Figures { scroll: 0 };
+                send_cohorts_job(shared);
                 Effect::None
             }
             (_, View::Figures { scroll }) => {
@@ -420,6 +428,7 @@ impl Pane for TodayPane {
             "since" => self.since = Load::from_reply(reply),
             "work" => self.work = Load::from_reply(reply),
             "team" => self.team = Load::from_reply(reply),
+            "cohorts" => self.cohorts = Load::from_reply(reply),
             "list" => {
                 let page = Load::<ListPage>::from_reply(reply);
                 if let View::List(list) = &mut self.view {
@@ -472,7 +481,9 @@ impl Pane for TodayPane {
                 &self.team,
             ),
             View::List(list) => draw_list(frame, inner, shared, list),
-            View::Figures { scroll } => draw_figures(frame, inner, shared, &self.team, *scroll),
+            View::Figures { scroll } => {
+                draw_figures(frame, inner, shared, &self.team, &self.cohorts, *scroll)
+            }
         }
     }
 }
@@ -501,7 +512,7 @@ fn draw_overview(
     work: &Load<MyWork>,
     team: &Load<TeamFigures>,
 ) {
-    let [first, _, top, _, bottom] = Layout::vertical([
+    let [first, _, top, changes_row, bottom] = Layout::vertical([
         Constraint::Length(1 + Waiting::ALL.len() as u16),
         Constraint::Length(1),
         Constraint::Length(1 + ListKind::MY_WORK.len().max(ListKind::SINCE_IMPORT.len()) as u16),
@@ -540,6 +551,14 @@ fn draw_overview(
     let mut lines = vec![Line::styled(since_title, shared.theme.header)];
     lines.extend(items(&ListKind::SINCE_IMPORT, 0, left.width));
     lines.extend(loading_line(since, "the last import", shared));
+    if let Load::Ready(s) = since
+        && let Some(said) = changes_line(s, usize::from(changes_row.width))
+    {
+        frame.render_widget(
+            Paragraph::new(Line::styled(said, shared.theme.dim)),
+            changes_row,
+        );
+    }
     frame.render_widget(Paragraph::new(lines), left);
 
     let mut lines = vec![Line::styled(
@@ -565,6 +584,19 @@ fn draw_overview(
             frame.render_widget(Paragraph::new(lines), bottom);
         }
     }
+}
+
+/// "In the CRM: 14 moved local party, 9 emails bouncing, 3 deceased", cut with `…` at `width`
+/// (`rollcall changes` has the rest); None when the last import saw no such change.
+fn changes_line(since: &SinceImport, width: usize) -> Option<String> {
+    if since.crm_changes.is_empty() {
+        return None;
+    }
+    let said: Vec<String> = since.crm_changes.iter().map(|c| c.short()).collect();
+    Some(crate::text::ellipsize(
+        &format!("In the CRM: {}", said.join(", ")),
+        width,
+    ))
 }
 
 /// The work waiting: a line each, its count, and the pane Enter takes you to.
@@ -862,13 +894,98 @@ fn column_titles(kind: ListKind) -> (&'static str, &'static str) {
     }
 }
 
+/// First-year renewal by join year for the figures view's chart, with the later years' rate.
+struct CohortFigures {
+    /// (join year, first-year renewal 0–100), the latest [`COHORTS_CHARTED`] with any.
+    first_year: Vec<(String, u64)>,
+    all: crate::domain::cohorts::RenewalRates,
+}
+
+/// Cohorts the chart shows: 5 columns each, so they fit 80 columns with room to spare.
+const COHORTS_CHARTED: usize = 10;
+
+/// Rows the chart takes at the top of the figures view: title, bars, labels.
+const COHORT_CHART_ROWS: u16 = 9;
+
+fn send_cohorts_job(shared: &Shared) {
+    shared.db.request(PaneId::Today, "cohorts", |store, clock| {
+        use crate::domain::cohorts::{CohortBy, cohorts, renewal_rates};
+        let joined = crate::storage::cohorts::joined(&store.conn, None)?;
+        let mut first_year: Vec<(String, u64)> = cohorts(&joined, CohortBy::JoinYear, clock.today)
+            .iter()
+            .filter_map(|c| Some((c.cohort.clone(), (c.rate(1)? * 100.0).round() as u64)))
+            .collect();
+        let skip = first_year.len().saturating_sub(COHORTS_CHARTED);
+        first_year.drain(..skip);
+        let all = renewal_rates(&joined, clock.today)
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        Ok(CohortFigures { first_year, all })
+    });
+}
+
+fn draw_cohorts(frame: &mut Frame, area: Rect, shared: &Shared, cohorts: &Load<CohortFigures>) {
+    let [title, chart] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
+    let Load::Ready(c) = cohorts else {
+        let mut lines = vec![Line::styled(
+            "First-year renewal by join year",
+            shared.theme.header,
+        )];
+        lines.extend(loading_line(cohorts, "cohorts", shared));
+        frame.render_widget(Paragraph::new(lines), area);
+        return;
+    };
+    let later = c
+        .all
+        .later_rate()
+        .map_or_else(|| "-".to_owned(), |r| format!("{:.0}%", r * 100.0));
+    frame.render_widget(
+        Paragraph::new(Line::styled(
+            format!(
+                "First-year renewal by join year; later years {later} (rollcall stats --cohorts)"
+            ),
+            shared.theme.header,
+        )),
+        title,
+    );
+    let bars: Vec<Bar> = c
+        .first_year
+        .iter()
+        .map(|(year, rate)| {
+            Bar::default()
+                .value(*rate)
+                .text_value(format!("{rate}%"))
+                .label(Line::from(year.clone()))
+                .style(shared.theme.ok)
+        })
+        .collect();
+    frame.render_widget(
+        BarChart::default()
+            .bar_width(4)
+            .bar_gap(1)
+            .max(100)
+            .label_style(shared.theme.dim)
+            .data(BarGroup::default().bars(&bars)),
+        chart,
+    );
+}
+
 fn draw_figures(
     frame: &mut Frame,
     area: Rect,
     shared: &Shared,
     team: &Load<TeamFigures>,
+    cohorts: &Load<CohortFigures>,
     scroll: u16,
 ) {
+    let [chart, _, area] = Layout::vertical([
+        Constraint::Length(COHORT_CHART_ROWS),
+        Constraint::Length(1),
+        Constraint::Min(0),
+    ])
+    .areas(area);
+    draw_cohorts(frame, chart, shared, cohorts);
     let lines: Vec<Line> = match team {
         Load::Ready(t) => stats::team_lines(t).into_iter().map(Line::raw).collect(),
         other => loading_line(other, "team figures", shared)

@@ -52,7 +52,56 @@ pub struct GenerateOptions {
     /// Write the export as the CRM shows it this many days after `today`, at most
     /// [`MAX_ADVANCE_DAYS`].
     pub advance_days: u32,
+    /// In a later export (`advance_days` > 0), plant known changes ([`Planted`]) on people the
+    /// first export already showed, so tests and demos know exactly what an import must find.
+    pub plant: bool,
 }
+
+/// A change `plant` makes to one person in a later export: every [`PLANT_EVERY`]th person, by
+/// index, gets one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Planted {
+    /// A new street address and postcode in the same town.
+    Moved,
+    /// Moved to another place of the same region, with another local party.
+    MovedLocalParty,
+    /// The CRM put their email on hold.
+    EmailBouncing,
+    /// A new email address.
+    NewEmail,
+    /// A second CRM record of the same person (same name, email and address, a CRM id and
+    /// membership of its own): a duplicate for `rollcall duplicates` to pair with the first.
+    Twin,
+    /// A lapsed membership whose CRM status was left at Current months after grace ended: the
+    /// forgotten override `rollcall drift` lists. Planted only on memberships that qualify.
+    ForgottenOverride,
+}
+
+impl Planted {
+    pub const ALL: [Planted; 6] = [
+        Planted::Moved,
+        Planted::MovedLocalParty,
+        Planted::EmailBouncing,
+        Planted::NewEmail,
+        Planted::Twin,
+        Planted::ForgottenOverride,
+    ];
+
+    fn of_index(index: u64) -> Option<Planted> {
+        match index % PLANT_EVERY {
+            7 => Some(Planted::Moved),
+            17 => Some(Planted::MovedLocalParty),
+            27 => Some(Planted::EmailBouncing),
+            37 => Some(Planted::NewEmail),
+            45 => Some(Planted::ForgottenOverride),
+            47 => Some(Planted::Twin),
+            _ => None,
+        }
+    }
+}
+
+/// One person in this many gets a planted change.
+pub const PLANT_EVERY: u64 = 50;
 
 /// What was written.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -60,6 +109,8 @@ pub struct GenerateSummary {
     pub rows: u64,
     pub contacts: u64,
     pub memberships: u64,
+    /// How many people in the file carry each planted change, in [`Planted::ALL`] order.
+    pub planted: [u64; 6],
 }
 
 /// Writes the export. Buffer `out` (or pass a `BufWriter`): rows are written one at a time.
@@ -82,29 +133,118 @@ pub fn write_export(out: &mut dyn Write, options: &GenerateOptions) -> io::Resul
     writer.header(out)?;
     let mut summary = GenerateSummary::default();
     for index in 0..options.members + joiners {
-        let person = Person::new(options, index, joiners);
-        let memberships = person.memberships_at(snapshot);
+        let mut person = Person::new(options, index, joiners);
+        let mut memberships = person.memberships_at(snapshot);
         if !person.exported_at(snapshot) || memberships.is_empty() {
             continue;
         }
-        summary.contacts += 1;
+        let planted = plantable(options, &person, snapshot).filter(|&kind| match kind {
+            Planted::ForgottenOverride => forget_override(&person, &mut memberships[0], snapshot),
+            Planted::Twin => true,
+            _ => person.plant(kind),
+        });
+        if let Some(kind) = planted {
+            let at = Planted::ALL.iter().position(|k| *k == kind).unwrap_or(0);
+            summary.planted[at] += 1;
+        }
         let rows = match options.format {
             ExportFormat::Civicrm => memberships.len(),
             ExportFormat::Nationbuilder => 1,
         };
-        for m in memberships.iter().take(rows) {
-            writer.row(out, &person, m, snapshot)?;
-            summary.rows += 1;
-            summary.memberships += 1;
+        write_person(
+            out,
+            &mut writer,
+            &person,
+            &memberships[..rows],
+            snapshot,
+            &mut summary,
+        )?;
+        if planted == Some(Planted::Twin) {
+            person.contact_id += TWIN_CONTACT_OFFSET;
+            for m in &mut memberships {
+                m.id += TWIN_MEMBERSHIP_OFFSET;
+            }
+            write_person(
+                out,
+                &mut writer,
+                &person,
+                &memberships[..rows],
+                snapshot,
+                &mut summary,
+            )?;
         }
     }
     out.flush()?;
     Ok(summary)
 }
 
+/// A twin's CRM ids: past any the generator gives (contact ids stay under 7,000,000,
+/// membership ids under 5,000,000).
+const TWIN_CONTACT_OFFSET: u64 = 10_000_000;
+const TWIN_MEMBERSHIP_OFFSET: u64 = 100_000_000;
+
+fn write_person(
+    out: &mut dyn Write,
+    writer: &mut RowWriter,
+    person: &Person,
+    memberships: &[Shown],
+    snapshot: NaiveDate,
+    summary: &mut GenerateSummary,
+) -> io::Result<()> {
+    summary.contacts += 1;
+    for m in memberships {
+        writer.row(out, person, m, snapshot)?;
+        summary.rows += 1;
+        summary.memberships += 1;
+    }
+    Ok(())
+}
+
+/// Shows `m` as Current when the dates make that a forgotten override (by rollcall's own rule,
+/// `domain::drift`); false when they do not (a membership still in force, or lapsed too
+/// recently for it).
+fn forget_override(person: &Person, m: &mut Shown, snapshot: NaiveDate) -> bool {
+    let dates = MembershipDates {
+        join: Some(m.join),
+        start: Some(m.start),
+        end: m.end,
+        dates_unknown: false,
+    };
+    let deceased = person.deceased_at(snapshot).is_some();
+    let forgotten = m.status == MemberStatus::Expired
+        && crate::domain::drift::classify("Current", dates, deceased, snapshot)
+            == Some(crate::domain::drift::DriftKind::ForgottenOverride);
+    if forgotten {
+        m.status = MemberStatus::Current;
+    }
+    forgotten
+}
+
+/// The change to plant on `person`, if any: only on someone the export of `today` already
+/// showed (with a membership), so that the change is one from that export to this one.
+fn plantable(options: &GenerateOptions, person: &Person, snapshot: NaiveDate) -> Option<Planted> {
+    if !options.plant || snapshot <= options.today || person.index >= options.members {
+        return None;
+    }
+    if !person.exported_at(options.today) || person.memberships_at(options.today).is_empty() {
+        return None;
+    }
+    Planted::of_index(person.index)
+}
+
 /// New members in `days` days: about 12% growth a year.
 fn joiners_between(members: u64, days: u32) -> u64 {
     members * u64::from(days) * 12 / 100 / 365
+}
+
+/// A value `next` gives that is not `old` (a planted change must change something).
+fn different(old: &str, mut next: impl FnMut() -> String) -> String {
+    loop {
+        let new = next();
+        if new != old {
+            return new;
+        }
+    }
 }
 
 // ------------------------------------------------------------------ randomness
@@ -178,6 +318,7 @@ struct Person {
     female: bool,
     place: &'static Place,
     region: &'static str,
+    region_places: &'static [Place],
     street: String,
     house_name: &'static str,
     city: &'static str,
@@ -314,6 +455,7 @@ impl Person {
             female,
             place,
             region: region.name,
+            region_places: region.places,
             street,
             house_name,
             city: place.town,
@@ -341,6 +483,40 @@ impl Person {
             second,
             seed: options.seed,
         }
+    }
+
+    /// Makes a planted change to the person's own fields; false when it would change nothing
+    /// (an email already on hold, a region with one local party).
+    fn plant(&mut self, kind: Planted) -> bool {
+        let mut r = Rng::new(self.seed, self.index, 9);
+        match kind {
+            Planted::Moved => {
+                self.street = format!("{} Planted Row", 1 + r.below(200));
+                self.postcode = different(&self.postcode, || postcode(&mut r, self.place.outward));
+            }
+            Planted::MovedLocalParty => {
+                let Some(to) = self
+                    .region_places
+                    .iter()
+                    .find(|p| p.local_party != self.place.local_party)
+                else {
+                    return false;
+                };
+                self.place = to;
+                self.city = to.town;
+                self.postcode = postcode(&mut r, to.outward);
+            }
+            Planted::EmailBouncing => {
+                if self.on_hold {
+                    return false;
+                }
+                self.on_hold = true;
+            }
+            Planted::NewEmail => self.email = format!("moved.on.{}@example.net", self.contact_id),
+            // Not a change to the person: written by `write_export` itself.
+            Planted::Twin | Planted::ForgottenOverride => return false,
+        }
+        true
     }
 
     fn exported_at(&self, day: NaiveDate) -> bool {
@@ -911,6 +1087,7 @@ mod tests {
             format,
             today: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
             advance_days,
+            plant: false,
         };
         let mut out = Vec::new();
         let summary = write_export(&mut out, &options).unwrap();
