@@ -13,6 +13,10 @@
 //! never waits for), then the time until every reply the pane asked for is in and drawn. The
 //! database worker runs the queries, as in the app; "open" is connecting and checking the
 //! schema, which the app does before its first frame.
+//!
+//! The last column is the same panes for an organiser of Wales (a staff login whose every query
+//! passes through the row-level policies of `storage::team_access`), to show what those
+//! policies cost.
 #![cfg(unix)]
 
 use std::sync::Arc;
@@ -80,14 +84,15 @@ fn main() -> anyhow::Result<()> {
             started.elapsed().as_secs_f64()
         );
     }
+    let organiser = organiser_of_wales(&team_db, &postgres)?;
     println!("(median of 5; ms)");
     println!(
-        "{:<14} {:>9} {:>9} {:>13} {:>13}",
-        "", "SQLite", "", "PostgreSQL", ""
+        "{:<14} {:>9} {:>9} {:>13} {:>13} {:>13}",
+        "", "SQLite", "", "PostgreSQL", "", "organiser"
     );
     println!(
-        "{:<14} {:>9} {:>9} {:>13} {:>13}",
-        "pane", "1st frame", "rows", "1st frame", "rows"
+        "{:<14} {:>9} {:>9} {:>13} {:>13} {:>13}",
+        "pane", "1st frame", "rows", "1st frame", "rows", "rows"
     );
     let open = |l: &Location| -> anyhow::Result<Duration> {
         let started = Instant::now();
@@ -115,16 +120,54 @@ fn main() -> anyhow::Result<()> {
     ] {
         let (lf, lr) = time_pane(&sqlite, &clock, id)?;
         let (pf, pr) = time_pane(&postgres, &clock, id)?;
+        let (_, or) = time_pane(&organiser, &Clock::fixed(today, "cai"), id)?;
         println!(
-            "{:<14} {:>9.1} {:>9.1} {:>13.1} {:>13.1}",
+            "{:<14} {:>9.1} {:>9.1} {:>13.1} {:>13.1} {:>13.1}",
             id.title(),
             ms(lf),
             ms(lr),
             ms(pf),
-            ms(pr)
+            ms(pr),
+            ms(or)
         );
     }
     Ok(())
+}
+
+/// Puts ann (admin) and cai (organiser of Wales) on the staff list and returns where cai
+/// connects, with a password, as a staff member would.
+fn organiser_of_wales(
+    db: &pg_cluster::TestDatabase,
+    postgres: &Location,
+) -> anyhow::Result<Location> {
+    use rollcall::domain::staff::{Role, Scope};
+    use rollcall::storage::staff::{NewStaff, add};
+    let mut store = Store::open_at(postgres, OpenMode::ReadWrite, false)?;
+    let clock = Clock::fixed(NaiveDate::parse_from_str(TODAY, "%Y-%m-%d")?, "ann");
+    for (login, name, role, regions) in [
+        ("ann", "Ann Jones", Role::Admin, vec![]),
+        (
+            "cai",
+            "Cai Morgan",
+            Role::Organiser,
+            vec!["Wales".to_owned()],
+        ),
+    ] {
+        let scope = Scope {
+            regions,
+            ..Scope::default()
+        };
+        let new = NewStaff {
+            login: login.into(),
+            name: name.into(),
+            role,
+            scope,
+        };
+        add(&mut store, &clock, &new)?;
+    }
+    db.execute("ALTER ROLE cai PASSWORD 'bench-only'");
+    let url = db.url_as("cai").replacen("cai@", "cai:bench-only@", 1);
+    Location::parse(&url).map_err(anyhow::Error::msg)
 }
 
 fn ms(d: Duration) -> f64 {
