@@ -89,16 +89,25 @@ fn counted(m: &Joined) -> bool {
 
 /// Whether `m` was still a member on its `years`th anniversary.
 fn retained_at(m: &Joined, years: u32) -> bool {
-    m.end.is_none_or(|end| end >= anniversary(m.join, years))
+    m.end
+        .is_none_or(|end| years <= anniversaries_by(m.join, end))
 }
 
 /// Anniversaries `m` has reached by `today`.
 fn years_reached(m: &Joined, today: NaiveDate) -> u32 {
-    let mut n = 0;
-    while anniversary(m.join, n + 1) <= today {
-        n += 1;
+    anniversaries_by(m.join, today)
+}
+
+/// How many anniversaries of `join` fall on or before `day`: the difference in years, less one
+/// when this year's has not come yet. Arithmetic, not a count up, since `stats --cohorts` asks
+/// it for every membership and year (anniversaries only move forward as the years do).
+fn anniversaries_by(join: NaiveDate, day: NaiveDate) -> u32 {
+    let years = u32::try_from(day.year() - join.year()).unwrap_or(0);
+    if years > 0 && anniversary(join, years) > day {
+        years - 1
+    } else {
+        years
     }
-    n
 }
 
 fn cohort_name(join: NaiveDate, by: CohortBy) -> String {
@@ -238,6 +247,44 @@ mod tests {
         let wales = rates.iter().find(|r| r.group == "Wales").unwrap();
         assert_eq!((wales.first_year_due, wales.first_year_renewed), (2, 1));
         assert_eq!((wales.later_due, wales.later_renewed), (2, 1));
+    }
+
+    #[test]
+    fn anniversaries_are_counted_as_a_count_up_would() {
+        let count_up = |join: NaiveDate, day: NaiveDate| {
+            let mut n = 0;
+            while anniversary(join, n + 1) <= day {
+                n += 1;
+            }
+            n
+        };
+        let joins = [
+            "2016-02-29",
+            "2019-03-01",
+            "2020-12-31",
+            "2024-02-29",
+            "2026-11-23",
+        ];
+        let days = [
+            "2016-02-28",
+            "2017-02-28",
+            "2020-02-28",
+            "2020-02-29",
+            "2026-11-22",
+            "2026-11-23",
+            "2027-02-28",
+            "2028-02-29",
+            "2030-01-01",
+        ];
+        for join in joins {
+            for d in days {
+                assert_eq!(
+                    anniversaries_by(day(join), day(d)),
+                    count_up(day(join), day(d)),
+                    "{join} by {d}"
+                );
+            }
+        }
     }
 
     #[test]
