@@ -477,6 +477,7 @@ impl App {
             }
         }
         self.request_last_import();
+        self.request_staff();
     }
 
     fn apply(&mut self, effect: Effect) {
@@ -535,7 +536,6 @@ impl App {
         if let Some(view) = &self.member {
             self.request_member(view.contact_id);
         }
-        self.request_staff();
     }
 
     fn set_status(&mut self, text: String, error: bool) {
@@ -560,8 +560,9 @@ impl App {
         });
     }
 
-    /// The staff list, for assignment prompts: at start and whenever the store changes (a
-    /// staff change is an audit line, which other windows hear of like any other).
+    /// The staff list, for assignment prompts: at start and when another process commits (staff
+    /// are managed only with `rollcall team`, whose audit line every window hears of; nothing
+    /// done in a window changes the list).
     fn request_staff(&self) {
         self.app_job(JOB_STAFF, |store, _| {
             Ok(crate::storage::staff::list(&store.conn, false)?

@@ -1,13 +1,11 @@
 //! `rollcall changes`: the change feed, what imports saw change in the CRM's fields (who moved,
 //! whose email started bouncing, who moved local party), for the people who act on it.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::bail;
 use chrono::NaiveDate;
 
-use super::output::{note, print_text, write_output};
+use super::output::ReportFormat;
 use super::{Ctx, parse_date};
 use crate::domain::changes::ChangeKind;
 use crate::export::csv_safe::SafeCsvWriter;
@@ -29,21 +27,12 @@ pub struct Args {
     /// arrived
     #[arg(long, value_name = "P")]
     pub local_party: Option<String>,
-    /// Print a JSON array
-    #[arg(long, conflicts_with = "csv")]
-    pub json: bool,
-    /// Print CSV (formula-safe)
-    #[arg(long)]
-    pub csv: bool,
-    /// Write to this file (owner-only) instead of standard output
-    #[arg(short = 'o', long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub format: ReportFormat,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
-    if args.output.is_some() && !(args.json || args.csv) {
-        bail!("-o writes --csv or --json; say which");
-    }
+    args.format.check()?;
     let store = ctx.open_store_for_reading()?;
     let filter = ChangeFilter {
         since: args.since.map(|d| d.format("%Y-%m-%d").to_string()),
@@ -53,23 +42,13 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         import_id: None,
     };
     let found = changes::list(&store.conn, &filter)?;
-    if args.json {
-        let text = serde_json::to_string_pretty(&found)? + "\n";
-        write_output(args.output.as_deref(), &ctx.db, text.as_bytes())?;
-    } else if args.csv {
-        write_output(args.output.as_deref(), &ctx.db, &to_csv(&found)?)?;
-    } else {
-        print_text(&table(&found))?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    if let Some(path) = &args.output {
-        note(format_args!(
-            "{} change(s) written to {}",
-            found.len(),
-            path.display()
-        ));
-    }
-    Ok(ExitCode::SUCCESS)
+    args.format.emit(
+        &ctx.db,
+        &found,
+        || to_csv(&found),
+        || table(&found),
+        (found.len(), "change(s)"),
+    )
 }
 
 const CSV_HEADER: [&str; 11] = [

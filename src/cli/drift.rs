@@ -2,13 +2,10 @@
 //! of today, grouped by the kind of disagreement, as a list a CRM administrator can work from.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::bail;
-
 use super::Ctx;
-use super::output::{note, print_text, write_output};
+use super::output::ReportFormat;
 use crate::domain::drift::DriftKind;
 use crate::export::csv_safe::SafeCsvWriter;
 use crate::storage::drift::{Drifted, drifted};
@@ -16,39 +13,22 @@ use crate::text::cell;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Print a JSON array, one object per membership
-    #[arg(long, conflicts_with = "csv")]
-    pub json: bool,
-    /// Print CSV (formula-safe), CRM ids first, for the CRM administrator
-    #[arg(long)]
-    pub csv: bool,
-    /// Write to this file (owner-only) instead of standard output
-    #[arg(short = 'o', long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    /// JSON: one object per membership; CSV: for the CRM administrator
+    #[command(flatten)]
+    pub format: ReportFormat,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
-    if args.output.is_some() && !(args.json || args.csv) {
-        bail!("-o writes --csv or --json; say which");
-    }
+    args.format.check()?;
     let store = ctx.open_store_for_reading()?;
     let found = drifted(&store.conn, ctx.clock.today)?;
-    let bytes = if args.json {
-        (serde_json::to_string_pretty(&found)? + "\n").into_bytes()
-    } else if args.csv {
-        to_csv(&found)?
-    } else {
-        return print_text(&grouped_text(&found)).map(|()| ExitCode::SUCCESS);
-    };
-    write_output(args.output.as_deref(), &ctx.db, &bytes)?;
-    if let Some(path) = &args.output {
-        note(format_args!(
-            "{} membership(s) written to {}",
-            found.len(),
-            path.display()
-        ));
-    }
-    Ok(ExitCode::SUCCESS)
+    args.format.emit(
+        &ctx.db,
+        &found,
+        || to_csv(&found),
+        || grouped_text(&found),
+        (found.len(), "membership(s)"),
+    )
 }
 
 const CSV_HEADER: [&str; 10] = [

@@ -3,53 +3,33 @@
 //! the CRM is the system of record).
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::bail;
-
 use super::Ctx;
-use super::output::{note, print_text, write_output};
+use super::output::ReportFormat;
 use crate::export::csv_safe::SafeCsvWriter;
 use crate::storage::duplicates::{self, DuplicatePair, Duplicates};
 use crate::text::cell;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Print JSON: the pairs and the overlapping memberships
-    #[arg(long, conflicts_with = "csv")]
-    pub json: bool,
-    /// Print the pairs as CSV for the CRM's merge: the two CRM contact ids side by side, then
-    /// confidence and reasons (formula-safe)
-    #[arg(long)]
-    pub csv: bool,
-    /// Write to this file (owner-only) instead of standard output
-    #[arg(short = 'o', long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    /// JSON: the pairs and the overlapping memberships; CSV: the pairs for the CRM's merge, the
+    /// two CRM contact ids side by side, then confidence and reasons
+    #[command(flatten)]
+    pub format: ReportFormat,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
-    if args.output.is_some() && !(args.json || args.csv) {
-        bail!("-o writes --csv or --json; say which");
-    }
+    args.format.check()?;
     let store = ctx.open_store_for_reading()?;
     let found = duplicates::find(&store.conn)?;
-    let bytes = if args.json {
-        (serde_json::to_string_pretty(&found)? + "\n").into_bytes()
-    } else if args.csv {
-        to_csv(&found.pairs)?
-    } else {
-        return print_text(&text(&found)).map(|()| ExitCode::SUCCESS);
-    };
-    write_output(args.output.as_deref(), &ctx.db, &bytes)?;
-    if let Some(path) = &args.output {
-        note(format_args!(
-            "{} pair(s) written to {}",
-            found.pairs.len(),
-            path.display()
-        ));
-    }
-    Ok(ExitCode::SUCCESS)
+    args.format.emit(
+        &ctx.db,
+        &found,
+        || to_csv(&found.pairs),
+        || text(&found),
+        (found.pairs.len(), "pair(s)"),
+    )
 }
 
 const CSV_HEADER: [&str; 7] = [

@@ -10,7 +10,8 @@
 
 use std::fmt::Display;
 use std::io::{self, Write as _};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use anyhow::Context as _;
 
@@ -19,6 +20,59 @@ use crate::text::printable_lines;
 
 /// What [`print`] and friends say about a failed write.
 const STDOUT: &str = "writing to standard output";
+
+/// `--json`, `--csv` and `-o FILE`: how a report for the CRM (`changes`, `drift`,
+/// `duplicates`) comes out. Without either format it is a table for a person.
+#[derive(Debug, clap::Args)]
+pub struct ReportFormat {
+    /// Print JSON
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// Print CSV (formula-safe), CRM ids first, for the CRM
+    #[arg(long)]
+    pub csv: bool,
+    /// Write the --json or --csv to this file (owner-only) instead of standard output
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+impl ReportFormat {
+    /// Refuses `-o` without a format, before any work is done.
+    pub fn check(&self) -> anyhow::Result<()> {
+        if self.output.is_some() && !(self.json || self.csv) {
+            anyhow::bail!("-o writes --csv or --json; say which");
+        }
+        Ok(())
+    }
+
+    /// Prints or writes the report: `json` as JSON, the CSV `csv` makes, or the `text` table;
+    /// a file written says how many `items` (e.g. "pair(s)") it holds.
+    pub fn emit<T: serde::Serialize + ?Sized>(
+        &self,
+        db: &crate::storage::Location,
+        json: &T,
+        csv: impl FnOnce() -> anyhow::Result<Vec<u8>>,
+        text: impl FnOnce() -> String,
+        (count, items): (usize, &str),
+    ) -> anyhow::Result<ExitCode> {
+        let bytes = if self.json {
+            (serde_json::to_string_pretty(json)? + "\n").into_bytes()
+        } else if self.csv {
+            csv()?
+        } else {
+            print_text(&text())?;
+            return Ok(ExitCode::SUCCESS);
+        };
+        write_output(self.output.as_deref(), db, &bytes)?;
+        if let Some(path) = &self.output {
+            note(format_args!(
+                "{count} {items} written to {}",
+                path.display()
+            ));
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
 
 /// Writes `bytes` to `dest`, an output of the database at `db`, or to standard output.
 pub fn write_output(

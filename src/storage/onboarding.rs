@@ -1344,7 +1344,7 @@ fn audit_undo(
     entity: &str,
     contact_id: i64,
     restored: serde_json::Value,
-) -> crate::storage::sql::Result<i64> {
+) -> crate::storage::sql::Result<()> {
     audit::record(
         tx,
         clock,

@@ -524,7 +524,7 @@ pub fn record_request(
         )?),
         None => None,
     };
-    let audit_id = audit::record(
+    let audit_id = audit::record_with_id(
         &tx,
         clock,
         Change {
